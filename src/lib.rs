@@ -1,0 +1,12 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+pub mod consts;
+mod error;
+pub mod olm;
+pub mod primitives;
+pub(crate) mod ratchet;
+pub mod wire;
+
+pub use error::{DecodeError, DecryptionError, KeyError, SessionCreationError, SignatureError};
+pub use primitives::{Curve25519PublicKey, Ed25519PublicKey, Ed25519Signature};

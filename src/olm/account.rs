@@ -1,0 +1,347 @@
+//! An Olm account: the long-term identity and the one-time and fallback keys.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::message::PreKeyMessage;
+use super::session::{Session, SessionConfig};
+use crate::consts::MAX_ONE_TIME_KEYS;
+use crate::error::{KeyError, SessionCreationError};
+use crate::primitives::{
+    Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretKey, Ed25519Signature, OsRandom,
+    RandomSource, base64_encode,
+};
+
+/// The id of a one-time or fallback key. Encoded in Matrix as base64 of its 8 big-endian bytes
+/// (vodozemac's encoding; libolm's 4-byte ids import as the same numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct KeyId(pub u64);
+
+impl KeyId {
+    /// Unpadded base64 of the 8 big-endian bytes.
+    pub fn to_base64(self) -> String {
+        base64_encode(self.0.to_be_bytes())
+    }
+}
+
+/// An account's two public identity keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdentityKeys {
+    /// The Ed25519 signing key.
+    pub ed25519: Ed25519PublicKey,
+    /// The Curve25519 identity key.
+    pub curve25519: Curve25519PublicKey,
+}
+
+/// What [`Account::generate_one_time_keys`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneTimeKeyGenerationResult {
+    /// The new public keys.
+    pub created: Vec<Curve25519PublicKey>,
+    /// Keys evicted (oldest first) to stay within the store's limit.
+    pub removed: Vec<Curve25519PublicKey>,
+}
+
+/// The result of [`Account::create_inbound_session`].
+#[derive(Debug)]
+pub struct InboundCreationResult {
+    /// The new session.
+    pub session: Session,
+    /// The plaintext of the pre-key message.
+    pub plaintext: Vec<u8>,
+}
+
+#[derive(Clone)]
+pub(crate) struct StoredKey {
+    pub(crate) secret: Curve25519SecretKey,
+    pub(crate) public: Curve25519PublicKey,
+    pub(crate) published: bool,
+}
+
+/// An Olm account.
+pub struct Account {
+    pub(crate) signing_key: Ed25519SecretKey,
+    pub(crate) identity_key: Curve25519SecretKey,
+    pub(crate) identity_public: Curve25519PublicKey,
+    /// One-time keys by id; ids grow, so the first entry is the oldest.
+    pub(crate) one_time_keys: BTreeMap<KeyId, StoredKey>,
+    /// Current and previous fallback keys.
+    pub(crate) fallback_key: Option<(KeyId, StoredKey)>,
+    pub(crate) previous_fallback_key: Option<(KeyId, StoredKey)>,
+    /// The next key id (shared by one-time and fallback keys, as libolm does).
+    pub(crate) next_key_id: u64,
+}
+
+impl core::fmt::Debug for Account {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Account")
+            .field("identity_keys", &self.identity_keys())
+            .field("one_time_keys", &self.one_time_keys.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Account {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Account {
+    /// A new account with fresh identity keys.
+    pub fn new() -> Self {
+        Self::new_with_rng(&mut OsRandom)
+    }
+
+    /// A new account from `rng`: 32 bytes for the Ed25519 seed, then 32 for the Curve25519
+    /// key (libolm's order).
+    #[cfg(feature = "hazmat")]
+    pub fn new_with_rng(rng: &mut impl RandomSource) -> Self {
+        Self::new_inner(rng)
+    }
+    #[cfg(not(feature = "hazmat"))]
+    fn new_with_rng(rng: &mut impl RandomSource) -> Self {
+        Self::new_inner(rng)
+    }
+
+    fn new_inner(rng: &mut impl RandomSource) -> Self {
+        let signing_key = Ed25519SecretKey::random(rng);
+        let identity_key = Curve25519SecretKey::random(rng);
+        Self::from_parts(signing_key, identity_key)
+    }
+
+    pub(crate) fn from_parts(signing_key: Ed25519SecretKey, identity_key: Curve25519SecretKey) -> Self {
+        let identity_public = identity_key.public_key();
+        Self {
+            signing_key,
+            identity_key,
+            identity_public,
+            one_time_keys: BTreeMap::new(),
+            fallback_key: None,
+            previous_fallback_key: None,
+            next_key_id: 0,
+        }
+    }
+
+    /// Both public identity keys.
+    pub fn identity_keys(&self) -> IdentityKeys {
+        IdentityKeys { ed25519: self.signing_key.public_key(), curve25519: self.identity_public }
+    }
+
+    /// The Curve25519 identity key.
+    pub fn curve25519_key(&self) -> Curve25519PublicKey {
+        self.identity_public
+    }
+
+    /// The Ed25519 signing key.
+    pub fn ed25519_key(&self) -> Ed25519PublicKey {
+        self.signing_key.public_key()
+    }
+
+    /// Signs `message` with the account's Ed25519 key.
+    pub fn sign(&self, message: impl AsRef<[u8]>) -> Ed25519Signature {
+        self.signing_key.sign(message.as_ref())
+    }
+
+    /// How many one-time keys the account keeps at most.
+    pub fn max_number_of_one_time_keys(&self) -> usize {
+        MAX_ONE_TIME_KEYS
+    }
+
+    /// How many one-time keys are stored (published or not).
+    pub fn stored_one_time_key_count(&self) -> usize {
+        self.one_time_keys.len()
+    }
+
+    fn next_id(&mut self) -> KeyId {
+        let id = KeyId(self.next_key_id);
+        self.next_key_id = self.next_key_id.wrapping_add(1);
+        id
+    }
+
+    /// Generates `count` one-time keys, evicting the oldest beyond the limit.
+    pub fn generate_one_time_keys(&mut self, count: usize) -> OneTimeKeyGenerationResult {
+        self.generate_one_time_keys_with_rng(count, &mut OsRandom)
+    }
+
+    /// [`Account::generate_one_time_keys`] from `rng` (32 bytes a key).
+    #[cfg(feature = "hazmat")]
+    pub fn generate_one_time_keys_with_rng(
+        &mut self,
+        count: usize,
+        rng: &mut impl RandomSource,
+    ) -> OneTimeKeyGenerationResult {
+        self.generate_otks_inner(count, rng)
+    }
+    #[cfg(not(feature = "hazmat"))]
+    fn generate_one_time_keys_with_rng(
+        &mut self,
+        count: usize,
+        rng: &mut impl RandomSource,
+    ) -> OneTimeKeyGenerationResult {
+        self.generate_otks_inner(count, rng)
+    }
+
+    fn generate_otks_inner(&mut self, count: usize, rng: &mut impl RandomSource) -> OneTimeKeyGenerationResult {
+        let mut created = Vec::with_capacity(count.min(MAX_ONE_TIME_KEYS));
+        let mut removed = Vec::new();
+        for _ in 0..count {
+            let secret = Curve25519SecretKey::random(rng);
+            let public = secret.public_key();
+            let id = self.next_id();
+            self.one_time_keys.insert(id, StoredKey { secret, public, published: false });
+            created.push(public);
+            while self.one_time_keys.len() > MAX_ONE_TIME_KEYS {
+                if let Some((_, k)) = self.one_time_keys.pop_first() {
+                    removed.push(k.public);
+                }
+            }
+        }
+        created.retain(|k| !removed.contains(k));
+        OneTimeKeyGenerationResult { created, removed }
+    }
+
+    /// The one-time keys not yet marked as published.
+    pub fn one_time_keys(&self) -> HashMap<KeyId, Curve25519PublicKey> {
+        self.one_time_keys.iter().filter(|(_, k)| !k.published).map(|(id, k)| (*id, k.public)).collect()
+    }
+
+    /// Generates a new fallback key; the current one becomes the previous one, and the old
+    /// previous one (returned) is forgotten.
+    pub fn generate_fallback_key(&mut self) -> Option<Curve25519PublicKey> {
+        self.generate_fallback_key_with_rng(&mut OsRandom)
+    }
+
+    /// [`Account::generate_fallback_key`] from `rng` (32 bytes).
+    #[cfg(feature = "hazmat")]
+    pub fn generate_fallback_key_with_rng(&mut self, rng: &mut impl RandomSource) -> Option<Curve25519PublicKey> {
+        self.generate_fallback_inner(rng)
+    }
+    #[cfg(not(feature = "hazmat"))]
+    fn generate_fallback_key_with_rng(&mut self, rng: &mut impl RandomSource) -> Option<Curve25519PublicKey> {
+        self.generate_fallback_inner(rng)
+    }
+
+    fn generate_fallback_inner(&mut self, rng: &mut impl RandomSource) -> Option<Curve25519PublicKey> {
+        let secret = Curve25519SecretKey::random(rng);
+        let public = secret.public_key();
+        let id = self.next_id();
+        let old_previous = self.previous_fallback_key.take().map(|(_, k)| k.public);
+        self.previous_fallback_key = self.fallback_key.take();
+        self.fallback_key = Some((id, StoredKey { secret, public, published: false }));
+        old_previous
+    }
+
+    /// The current fallback key if it is not yet published.
+    pub fn fallback_key(&self) -> HashMap<KeyId, Curve25519PublicKey> {
+        self.fallback_key.iter().filter(|(_, k)| !k.published).map(|(id, k)| (*id, k.public)).collect()
+    }
+
+    /// Forgets the previous fallback key; returns whether there was one.
+    pub fn forget_fallback_key(&mut self) -> bool {
+        self.previous_fallback_key.take().is_some()
+    }
+
+    /// Marks every one-time key and the fallback key as published.
+    pub fn mark_keys_as_published(&mut self) {
+        for k in self.one_time_keys.values_mut() {
+            k.published = true;
+        }
+        if let Some((_, k)) = self.fallback_key.as_mut() {
+            k.published = true;
+        }
+    }
+
+    /// Starts a session with another account's identity key and one of its one-time (or
+    /// fallback) keys.
+    ///
+    /// # Errors
+    /// [`SessionCreationError::Key`] if either key yields a non-contributory Diffie-Hellman
+    /// result (an all-zero or small-order key).
+    pub fn create_outbound_session(
+        &self,
+        session_config: SessionConfig,
+        identity_key: Curve25519PublicKey,
+        one_time_key: Curve25519PublicKey,
+    ) -> Result<Session, SessionCreationError> {
+        self.create_outbound_session_with_rng(session_config, identity_key, one_time_key, &mut OsRandom)
+    }
+
+    /// [`Account::create_outbound_session`] from `rng` (64 bytes: base key, ratchet key).
+    ///
+    /// # Errors
+    /// As [`Account::create_outbound_session`].
+    #[cfg(feature = "hazmat")]
+    pub fn create_outbound_session_with_rng(
+        &self,
+        session_config: SessionConfig,
+        identity_key: Curve25519PublicKey,
+        one_time_key: Curve25519PublicKey,
+        rng: &mut impl RandomSource,
+    ) -> Result<Session, SessionCreationError> {
+        Ok(Session::new_outbound(session_config, &self.identity_key, &identity_key, &one_time_key, rng)?)
+    }
+    #[cfg(not(feature = "hazmat"))]
+    fn create_outbound_session_with_rng(
+        &self,
+        session_config: SessionConfig,
+        identity_key: Curve25519PublicKey,
+        one_time_key: Curve25519PublicKey,
+        rng: &mut impl RandomSource,
+    ) -> Result<Session, SessionCreationError> {
+        Ok(Session::new_outbound(session_config, &self.identity_key, &identity_key, &one_time_key, rng)?)
+    }
+
+    fn find_key(&self, public: &Curve25519PublicKey) -> Option<(Option<KeyId>, &Curve25519SecretKey)> {
+        if let Some((id, k)) = self.one_time_keys.iter().find(|(_, k)| k.public == *public) {
+            return Some((Some(*id), &k.secret));
+        }
+        [&self.fallback_key, &self.previous_fallback_key]
+            .into_iter()
+            .flatten()
+            .find(|(_, k)| k.public == *public)
+            .map(|(_, k)| (None, &k.secret))
+    }
+
+    /// Creates the responder's session from a pre-key message and decrypts it. The one-time key
+    /// is removed only after the message decrypts; fallback keys are kept. On any error the
+    /// account is unchanged. `session_config` must match the sender's (version-2 messages carry
+    /// a full MAC).
+    ///
+    /// # Errors
+    /// [`SessionCreationError`]: the sender's identity key differs from `their_identity_key`, the
+    /// one-time key is unknown or used, a key is non-contributory, or the message does not decrypt.
+    pub fn create_inbound_session(
+        &mut self,
+        session_config: SessionConfig,
+        their_identity_key: Curve25519PublicKey,
+        pre_key_message: &PreKeyMessage,
+    ) -> Result<InboundCreationResult, SessionCreationError> {
+        let config = session_config;
+        let m = &pre_key_message.0;
+        if m.identity_key != their_identity_key {
+            return Err(SessionCreationError::MismatchedIdentityKey);
+        }
+        let (key_id, secret) = self
+            .find_key(&m.one_time_key)
+            .ok_or_else(|| SessionCreationError::MissingOneTimeKey(m.one_time_key.to_base64()))?;
+        let mut session = Session::new_inbound(config, &self.identity_key, secret, m)?;
+        let plaintext = session.decrypt_normal(&m.message)?;
+        if let Some(id) = key_id {
+            self.one_time_keys.remove(&id);
+        }
+        Ok(InboundCreationResult { session, plaintext })
+    }
+
+    /// Removes the one-time key a session was created from (for callers that create sessions
+    /// through other paths); returns whether one was removed.
+    pub fn remove_one_time_key(&mut self, public: Curve25519PublicKey) -> bool {
+        let id = self.one_time_keys.iter().find(|(_, k)| k.public == public).map(|(id, _)| *id);
+        id.and_then(|id| self.one_time_keys.remove(&id)).is_some()
+    }
+}
+
+impl From<KeyError> for Box<SessionCreationError> {
+    fn from(e: KeyError) -> Self {
+        Box::new(SessionCreationError::Key(e))
+    }
+}

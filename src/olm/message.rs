@@ -1,0 +1,176 @@
+//! Olm messages as Matrix carries them: a type (0 pre-key, 1 normal) and a base64 body.
+
+use crate::error::DecodeError;
+use crate::primitives::{Curve25519PublicKey, base64_decode, base64_encode, sha256};
+use crate::wire::olm::{NormalMessageWire, PreKeyMessageWire};
+
+/// Matrix's Olm message type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MessageType {
+    /// Type 0: a pre-key message, which can start a session.
+    PreKey = 0,
+    /// Type 1: a normal message.
+    Normal = 1,
+}
+
+/// A normal Olm message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message(pub(crate) NormalMessageWire);
+
+impl Message {
+    /// Decodes the binary form.
+    ///
+    /// # Errors
+    /// A [`DecodeError`] naming the problem.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        NormalMessageWire::decode(bytes).map(Self)
+    }
+    /// Decodes the base64 form.
+    ///
+    /// # Errors
+    /// A [`DecodeError`] naming the problem.
+    pub fn from_base64(input: &str) -> Result<Self, DecodeError> {
+        Self::from_bytes(&base64_decode(input).map_err(|_| DecodeError::Base64)?)
+    }
+    /// The binary form.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.0.as_bytes().to_vec()
+    }
+    /// The unpadded base64 form Matrix sends.
+    pub fn to_base64(&self) -> String {
+        base64_encode(self.0.as_bytes())
+    }
+    /// The sender's ratchet key.
+    pub fn ratchet_key(&self) -> Curve25519PublicKey {
+        self.0.ratchet_key
+    }
+    /// The message's index in its chain.
+    pub fn chain_index(&self) -> u32 {
+        self.0.chain_index
+    }
+    /// The version byte (3: 8-byte MAC; 4: 32-byte MAC).
+    pub fn version(&self) -> u8 {
+        self.0.version
+    }
+    /// Whether the MAC is truncated to 8 bytes (libolm's format).
+    pub fn mac_truncated(&self) -> bool {
+        self.0.mac().len() == 8
+    }
+}
+
+/// A pre-key Olm message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreKeyMessage(pub(crate) PreKeyMessageWire);
+
+impl PreKeyMessage {
+    /// Decodes the binary form.
+    ///
+    /// # Errors
+    /// A [`DecodeError`] naming the problem.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        PreKeyMessageWire::decode(bytes).map(Self)
+    }
+    /// Decodes the base64 form.
+    ///
+    /// # Errors
+    /// A [`DecodeError`] naming the problem.
+    pub fn from_base64(input: &str) -> Result<Self, DecodeError> {
+        Self::from_bytes(&base64_decode(input).map_err(|_| DecodeError::Base64)?)
+    }
+    /// The binary form.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.0.as_bytes().to_vec()
+    }
+    /// The unpadded base64 form Matrix sends.
+    pub fn to_base64(&self) -> String {
+        base64_encode(self.0.as_bytes())
+    }
+    /// The receiver's one-time (or fallback) key the sender used.
+    pub fn one_time_key(&self) -> Curve25519PublicKey {
+        self.0.one_time_key
+    }
+    /// The sender's base key.
+    pub fn base_key(&self) -> Curve25519PublicKey {
+        self.0.base_key
+    }
+    /// The sender's identity key.
+    pub fn identity_key(&self) -> Curve25519PublicKey {
+        self.0.identity_key
+    }
+    /// The normal message inside.
+    pub fn message(&self) -> Message {
+        Message(self.0.message.clone())
+    }
+    /// The id of the session this message starts or belongs to.
+    pub fn session_id(&self) -> String {
+        session_id(&self.0.identity_key, &self.0.base_key, &self.0.one_time_key)
+    }
+}
+
+/// `base64(SHA-256(I_A ‖ E_A ‖ E_B))`.
+pub(crate) fn session_id(
+    identity_key: &Curve25519PublicKey,
+    base_key: &Curve25519PublicKey,
+    one_time_key: &Curve25519PublicKey,
+) -> String {
+    base64_encode(sha256(&[identity_key.as_bytes(), base_key.as_bytes(), one_time_key.as_bytes()]))
+}
+
+/// An Olm message of either type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)]
+pub enum OlmMessage {
+    /// A normal message (type 1).
+    Normal(Message),
+    /// A pre-key message (type 0).
+    PreKey(PreKeyMessage),
+}
+
+impl OlmMessage {
+    /// From Matrix's `type` and the binary body (base64-decoded `body`).
+    ///
+    /// # Errors
+    /// [`DecodeError::UnknownMessageType`] or a decoding error of the body.
+    pub fn from_parts(message_type: usize, body: &[u8]) -> Result<Self, DecodeError> {
+        match message_type {
+            0 => PreKeyMessage::from_bytes(body).map(Self::PreKey),
+            1 => Message::from_bytes(body).map(Self::Normal),
+            t => Err(DecodeError::UnknownMessageType(t)),
+        }
+    }
+
+    /// Matrix's `type` and the binary body.
+    pub fn to_parts(&self) -> (usize, Vec<u8>) {
+        (self.message_type() as usize, self.to_bytes())
+    }
+
+    /// From Matrix's `type` and base64 `body`, as they appear in an `m.room.encrypted` event.
+    ///
+    /// # Errors
+    /// As [`OlmMessage::from_parts`], or [`DecodeError::Base64`].
+    pub fn from_base64_parts(message_type: usize, body: &str) -> Result<Self, DecodeError> {
+        Self::from_parts(message_type, &base64_decode(body).map_err(|_| DecodeError::Base64)?)
+    }
+
+    /// Matrix's `type` and unpadded base64 `body`.
+    pub fn to_base64_parts(&self) -> (usize, String) {
+        (self.message_type() as usize, base64_encode(self.to_bytes()))
+    }
+
+    /// The message type.
+    pub fn message_type(&self) -> MessageType {
+        match self {
+            Self::Normal(_) => MessageType::Normal,
+            Self::PreKey(_) => MessageType::PreKey,
+        }
+    }
+
+    /// The binary body.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Self::Normal(m) => m.to_bytes(),
+            Self::PreKey(m) => m.to_bytes(),
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! An Olm session.
+
+use super::OLM_DIALECT;
+use super::message::{Message, OlmMessage, PreKeyMessage, session_id};
+use crate::error::{DecryptionError, KeyError};
+use crate::primitives::{
+    AesCbcKeys, Curve25519PublicKey, Curve25519SecretKey, HmacKey, OsRandom, RandomSource, SecretBytes,
+    aes256_cbc_decrypt, aes256_cbc_encrypt, ct_eq, hkdf_sha256,
+};
+use crate::ratchet::{DoubleRatchet, MessageSeed, SenderChain, split_root_and_chain};
+use crate::wire::olm::{NormalMessageWire, PreKeyMessageWire, VERSION_FULL_MAC, VERSION_TRUNCATED_MAC};
+
+/// Which Olm variant a session speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionConfig {
+    version: u8,
+}
+
+impl SessionConfig {
+    /// Version 1: 8-byte truncated MAC, version byte 3. What libolm speaks; the default.
+    pub const fn version_1() -> Self {
+        Self { version: 1 }
+    }
+    /// Version 2: full 32-byte MAC, version byte 4. Only caudata and vodozemac read it.
+    pub const fn version_2() -> Self {
+        Self { version: 2 }
+    }
+    /// 1 or 2.
+    pub const fn version(&self) -> u8 {
+        self.version
+    }
+    pub(crate) const fn message_version(&self) -> u8 {
+        if self.version == 2 { VERSION_FULL_MAC } else { VERSION_TRUNCATED_MAC }
+    }
+    pub(crate) fn from_version(v: u8) -> Option<Self> {
+        match v {
+            1 | 2 => Some(Self { version: v }),
+            _ => None,
+        }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self::version_1()
+    }
+}
+
+/// The three public keys that identify an Olm session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionKeys {
+    /// The initiator's identity key `I_A`.
+    pub identity_key: Curve25519PublicKey,
+    /// The initiator's base key `E_A`.
+    pub base_key: Curve25519PublicKey,
+    /// The responder's one-time or fallback key `E_B`.
+    pub one_time_key: Curve25519PublicKey,
+}
+
+impl SessionKeys {
+    /// The session id, `base64(SHA-256(I_A ‖ E_A ‖ E_B))`.
+    pub fn session_id(&self) -> String {
+        session_id(&self.identity_key, &self.base_key, &self.one_time_key)
+    }
+}
+
+/// An Olm session: one end of a 1:1 double-ratchet conversation.
+pub struct Session {
+    pub(crate) session_keys: SessionKeys,
+    pub(crate) ratchet: DoubleRatchet,
+    pub(crate) config: SessionConfig,
+    pub(crate) received_message: bool,
+}
+
+impl core::fmt::Debug for Session {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self { session_keys, ratchet: _, config, received_message } = self;
+        f.debug_struct("Session")
+            .field("session_id", &session_keys.session_id())
+            .field("config", config)
+            .field("received_message", received_message)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `R0 ‖ C0 = HKDF(0, S, "OLM_ROOT", 64)` for the 96-byte 3DH secret `S`.
+fn olm_root(shared: &SecretBytes<96>) -> (crate::ratchet::RootKey, crate::ratchet::ChainKey) {
+    let mut okm = SecretBytes::<64>::zero();
+    hkdf_sha256(None, shared.expose(), b"OLM_ROOT", okm.expose_mut());
+    split_root_and_chain(&okm)
+}
+
+fn concat3(a: &[u8; 32], b: &[u8; 32], c: &[u8; 32]) -> SecretBytes<96> {
+    let mut s = SecretBytes::<96>::zero();
+    let o = s.expose_mut();
+    o[..32].copy_from_slice(a);
+    o[32..64].copy_from_slice(b);
+    o[64..].copy_from_slice(c);
+    s
+}
+
+impl Session {
+    /// The initiator's side: `S = DH(I_A, E_B) ‖ DH(E_A, I_B) ‖ DH(E_A, E_B)`. Draws 64 random
+    /// bytes: the base key, then the first ratchet key (libolm's order).
+    pub(crate) fn new_outbound(
+        config: SessionConfig,
+        our_identity: &Curve25519SecretKey,
+        their_identity: &Curve25519PublicKey,
+        their_one_time_key: &Curve25519PublicKey,
+        rng: &mut impl RandomSource,
+    ) -> Result<Self, KeyError> {
+        let base = Curve25519SecretKey::random(rng);
+        let ratchet_key = Curve25519SecretKey::random(rng);
+        let s = concat3(
+            our_identity.diffie_hellman(their_one_time_key)?.expose(),
+            base.diffie_hellman(their_identity)?.expose(),
+            base.diffie_hellman(their_one_time_key)?.expose(),
+        );
+        let (root, chain) = olm_root(&s);
+        let session_keys = SessionKeys {
+            identity_key: our_identity.public_key(),
+            base_key: base.public_key(),
+            one_time_key: *their_one_time_key,
+        };
+        Ok(Self {
+            session_keys,
+            ratchet: DoubleRatchet::with_sender(&OLM_DIALECT, root, SenderChain::new(ratchet_key, chain)),
+            config,
+            received_message: false,
+        })
+    }
+
+    /// The responder's side, before its first message is decrypted.
+    pub(crate) fn new_inbound(
+        config: SessionConfig,
+        our_identity: &Curve25519SecretKey,
+        our_one_time_key: &Curve25519SecretKey,
+        message: &PreKeyMessageWire,
+    ) -> Result<Self, KeyError> {
+        let s = concat3(
+            our_one_time_key.diffie_hellman(&message.identity_key)?.expose(),
+            our_identity.diffie_hellman(&message.base_key)?.expose(),
+            our_one_time_key.diffie_hellman(&message.base_key)?.expose(),
+        );
+        let (root, chain) = olm_root(&s);
+        let session_keys = SessionKeys {
+            identity_key: message.identity_key,
+            base_key: message.base_key,
+            one_time_key: message.one_time_key,
+        };
+        Ok(Self {
+            session_keys,
+            ratchet: DoubleRatchet::with_receiver(&OLM_DIALECT, root, message.message.ratchet_key, chain),
+            config,
+            received_message: true,
+        })
+    }
+
+    /// The session id, the same on both sides.
+    pub fn session_id(&self) -> String {
+        self.session_keys.session_id()
+    }
+
+    /// The keys the session was created from.
+    pub fn session_keys(&self) -> SessionKeys {
+        self.session_keys
+    }
+
+    /// The session's configuration.
+    pub fn session_config(&self) -> SessionConfig {
+        self.config
+    }
+
+    /// Whether this side has decrypted a message from the other (until then, an initiator
+    /// sends pre-key messages).
+    pub fn has_received_message(&self) -> bool {
+        self.received_message
+    }
+
+    /// Whether `message` belongs to this session (same three session keys).
+    pub fn matches(&self, message: &PreKeyMessage) -> bool {
+        let m = &message.0;
+        m.identity_key == self.session_keys.identity_key
+            && m.base_key == self.session_keys.base_key
+            && m.one_time_key == self.session_keys.one_time_key
+    }
+
+    /// Encrypts `plaintext`. Until the other side has answered, the result is a pre-key message.
+    pub fn encrypt(&mut self, plaintext: impl AsRef<[u8]>) -> OlmMessage {
+        self.encrypt_with_rng(plaintext.as_ref(), &mut OsRandom)
+    }
+
+    /// [`Session::encrypt`] with an explicit random source (for known-answer tests).
+    #[cfg(feature = "hazmat")]
+    pub fn encrypt_with_rng(&mut self, plaintext: &[u8], rng: &mut impl RandomSource) -> OlmMessage {
+        self.encrypt_inner(plaintext, rng)
+    }
+    #[cfg(not(feature = "hazmat"))]
+    fn encrypt_with_rng(&mut self, plaintext: &[u8], rng: &mut impl RandomSource) -> OlmMessage {
+        self.encrypt_inner(plaintext, rng)
+    }
+
+    fn encrypt_inner(&mut self, plaintext: &[u8], rng: &mut impl RandomSource) -> OlmMessage {
+        let version = self.config.message_version();
+        let wire = self.ratchet.encrypt(rng, |ctx| {
+            let keys = AesCbcKeys::derive(None, ctx.seed.seed.expose(), b"OLM_KEYS");
+            let ct = aes256_cbc_encrypt(&keys.aes_key, &keys.iv, plaintext);
+            let mac = HmacKey::new(&keys.mac_key);
+            NormalMessageWire::encode(version, ctx.ratchet_key, ctx.index, ct, |b| *mac.mac(&[b]).expose())
+        });
+        if self.received_message {
+            OlmMessage::Normal(Message(wire))
+        } else {
+            let k = &self.session_keys;
+            OlmMessage::PreKey(PreKeyMessage(PreKeyMessageWire::encode(
+                k.one_time_key,
+                k.base_key,
+                k.identity_key,
+                wire,
+            )))
+        }
+    }
+
+    /// Decrypts a message of this session. On any error the session is unchanged.
+    ///
+    /// # Errors
+    /// [`DecryptionError`]: a bad MAC, a used or too-old key, a gap over the limit, a pre-key
+    /// message for another session, a MAC length that does not match the session's config.
+    pub fn decrypt(&mut self, message: &OlmMessage) -> Result<Vec<u8>, DecryptionError> {
+        match message {
+            OlmMessage::Normal(m) => self.decrypt_normal(&m.0),
+            OlmMessage::PreKey(m) => {
+                // The outer keys are not covered by the MAC: refuse a pre-key message whose keys
+                // were altered rather than spend a message key on it.
+                if !self.matches(m) {
+                    return Err(DecryptionError::SessionMismatch);
+                }
+                self.decrypt_normal(&m.0.message)
+            }
+        }
+    }
+
+    pub(crate) fn decrypt_normal(&mut self, m: &NormalMessageWire) -> Result<Vec<u8>, DecryptionError> {
+        let expected = self.config.message_version();
+        if m.version != expected {
+            return Err(DecryptionError::InvalidMacLength {
+                expected: NormalMessageWire::mac_len_for(expected),
+                got: m.mac().len(),
+            });
+        }
+        let pt = self
+            .ratchet
+            .decrypt(&m.ratchet_key, m.chain_index, &mut OsRandom, |seed| decrypt_with_seed(seed, m))?;
+        self.received_message = true;
+        Ok(pt)
+    }
+}
+
+fn decrypt_with_seed(seed: &MessageSeed, m: &NormalMessageWire) -> Result<Vec<u8>, DecryptionError> {
+    let keys = AesCbcKeys::derive(None, seed.seed.expose(), b"OLM_KEYS");
+    let tag = HmacKey::new(&keys.mac_key).mac(&[m.authenticated_bytes()]);
+    let received = m.mac();
+    if !ct_eq(&tag.expose()[..received.len()], received) {
+        return Err(DecryptionError::InvalidMac);
+    }
+    aes256_cbc_decrypt(&keys.aes_key, &keys.iv, &m.ciphertext).ok_or(DecryptionError::InvalidPadding)
+}

@@ -1,0 +1,44 @@
+//! Base64 (standard alphabet, unpadded on output, padding accepted on input), through
+//! `base64ct`, whose encoder and decoder do not branch or index on the data: it is used for
+//! secrets (pickles, exported keys) as well as public values.
+
+use base64ct::{Base64, Base64Unpadded, Encoding};
+use zeroize::Zeroizing;
+
+/// The input was not valid base64.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("invalid base64")]
+#[non_exhaustive]
+pub struct Base64DecodeError;
+
+/// Encodes `bytes` as unpadded standard base64.
+pub fn base64_encode(bytes: impl AsRef<[u8]>) -> String {
+    Base64Unpadded::encode_string(bytes.as_ref())
+}
+
+/// Decodes standard base64, padded or unpadded.
+///
+/// # Errors
+/// [`Base64DecodeError`] for characters outside the alphabet, a bad length or non-zero
+/// trailing bits.
+pub fn base64_decode(input: impl AsRef<[u8]>) -> Result<Vec<u8>, Base64DecodeError> {
+    let input = input.as_ref();
+    let s = core::str::from_utf8(input).map_err(|_| Base64DecodeError)?;
+    if s.ends_with('=') {
+        Base64::decode_vec(s).map_err(|_| Base64DecodeError)
+    } else {
+        Base64Unpadded::decode_vec(s).map_err(|_| Base64DecodeError)
+    }
+}
+
+/// Encodes secret bytes; the result is wiped when dropped.
+pub(crate) fn base64_encode_secret(bytes: &[u8]) -> Zeroizing<String> {
+    Zeroizing::new(base64_encode(bytes))
+}
+
+/// Decodes into a buffer that is wiped when dropped.
+pub(crate) fn base64_decode_secret(
+    input: impl AsRef<[u8]>,
+) -> Result<Zeroizing<Vec<u8>>, Base64DecodeError> {
+    base64_decode(input).map(Zeroizing::new)
+}

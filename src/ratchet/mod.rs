@@ -1,0 +1,335 @@
+//! Layer 3: the one double-ratchet core.
+//!
+//! Olm and the Signal dialect run the same machine: a root key, one sending chain, a bounded
+//! list of receiving chains, each with a bounded store of skipped message-key seeds. What
+//! differs is a [`Dialect`] value (KDF labels, limits, and whether a new sending chain is made
+//! as soon as a new ratchet key arrives, as Signal does, or on the next send, as Olm does) and
+//! the setup and encoding, which live in the protocol modules above.
+//!
+//! Decryption is transactional: every new key is computed on copies, the caller's closure
+//! authenticates and decrypts with the message-key seed, and only when it succeeds is anything
+//! written back. A failed decrypt leaves the ratchet byte-for-byte as it was.
+
+use std::collections::VecDeque;
+
+use crate::error::{DecryptionError, KeyError};
+use crate::primitives::{Curve25519PublicKey, Curve25519SecretKey, HmacKey, RandomSource, SecretBytes, hkdf_sha256};
+
+/// The parameters that make the core speak one dialect.
+#[derive(Debug)]
+pub(crate) struct Dialect {
+    /// Human-readable name, for errors.
+    pub(crate) name: &'static str,
+    /// HKDF info of the root-key step.
+    pub(crate) root_info: &'static [u8],
+    /// Largest forward jump within a chain.
+    pub(crate) max_gap: u32,
+    /// Skipped seeds kept per receiving chain (oldest evicted).
+    pub(crate) max_skipped: usize,
+    /// Receiving chains kept (oldest dropped).
+    pub(crate) max_receiver_chains: usize,
+    /// Signal: on a new ratchet key, also make the next sending chain at once.
+    /// Olm: make it on the next send.
+    pub(crate) eager_sending_step: bool,
+}
+
+/// A root key, wiped on drop.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub(crate) struct RootKey(pub(crate) SecretBytes<32>);
+
+impl RootKey {
+    /// `R' ‖ C = HKDF(R, DH(ours, theirs), info, 64)`.
+    fn step(
+        &self,
+        info: &[u8],
+        ours: &Curve25519SecretKey,
+        theirs: &Curve25519PublicKey,
+    ) -> Result<(RootKey, ChainKey), KeyError> {
+        let shared = ours.diffie_hellman(theirs)?;
+        let mut okm = SecretBytes::<64>::zero();
+        hkdf_sha256(Some(self.0.expose()), shared.expose(), info, okm.expose_mut());
+        Ok(split_root_and_chain(&okm))
+    }
+}
+
+/// Splits 64 bytes of KDF output into a root key and a chain key at index 0.
+pub(crate) fn split_root_and_chain(okm: &SecretBytes<64>) -> (RootKey, ChainKey) {
+    let o = okm.expose();
+    let root = SecretBytes::<32>::from_slice(&o[..32]).unwrap_or_else(SecretBytes::zero);
+    let chain = SecretBytes::<32>::from_slice(&o[32..]).unwrap_or_else(SecretBytes::zero);
+    (RootKey(root), ChainKey { key: chain, index: 0 })
+}
+
+/// A chain key and the index of the next message key it yields.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub(crate) struct ChainKey {
+    pub(crate) key: SecretBytes<32>,
+    pub(crate) index: u32,
+}
+
+impl ChainKey {
+    /// The current message-key seed `HMAC(C, 0x01)`, then `C = HMAC(C, 0x02)`.
+    fn next_seed(&mut self) -> MessageSeed {
+        let mac = HmacKey::new(self.key.expose());
+        let seed = MessageSeed { seed: mac.mac(&[&[1]]), index: self.index };
+        self.key = mac.mac(&[&[2]]);
+        self.index = self.index.wrapping_add(1);
+        seed
+    }
+}
+
+/// A message-key seed (libolm's 32-byte "message key"; Signal's seed before
+/// "WhisperMessageKeys"). Skipped keys are stored as seeds because the Signal dialect's salt
+/// arrives with the message.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub(crate) struct MessageSeed {
+    pub(crate) seed: SecretBytes<32>,
+    pub(crate) index: u32,
+}
+
+/// Our current sending chain.
+#[derive(Clone, Debug)]
+pub(crate) struct SenderChain {
+    pub(crate) ratchet_key: Curve25519SecretKey,
+    pub(crate) ratchet_public: Curve25519PublicKey,
+    pub(crate) chain: ChainKey,
+}
+
+impl SenderChain {
+    pub(crate) fn new(ratchet_key: Curve25519SecretKey, chain: ChainKey) -> Self {
+        let ratchet_public = ratchet_key.public_key();
+        Self { ratchet_key, ratchet_public, chain }
+    }
+}
+
+/// A receiving chain with its skipped seeds (oldest first).
+#[derive(Clone, Debug)]
+pub(crate) struct ReceiverChain {
+    pub(crate) ratchet_key: Curve25519PublicKey,
+    pub(crate) chain: ChainKey,
+    pub(crate) skipped: VecDeque<MessageSeed>,
+}
+
+/// The ratchet state.
+#[derive(Clone, Debug)]
+pub(crate) struct DoubleRatchet {
+    pub(crate) dialect: &'static Dialect,
+    pub(crate) root: RootKey,
+    /// `None` only in Olm between receiving on a new chain and the next send.
+    pub(crate) sender: Option<SenderChain>,
+    /// Newest last.
+    pub(crate) receivers: VecDeque<ReceiverChain>,
+    /// Signal's `previous_counter`: the length of the previous sending chain.
+    pub(crate) previous_counter: u32,
+}
+
+/// What [`DoubleRatchet::encrypt`] hands to the message layer.
+pub(crate) struct SendContext<'a> {
+    pub(crate) ratchet_key: &'a Curve25519PublicKey,
+    pub(crate) index: u32,
+    pub(crate) previous_counter: u32,
+    pub(crate) seed: MessageSeed,
+}
+
+enum Plan {
+    Skipped { chain: usize, pos: usize },
+    Advance { chain: usize, new_chain: ChainKey, skipped: Vec<MessageSeed> },
+    NewChain { root: RootKey, chain: ChainKey, skipped: Vec<MessageSeed>, next_sender: Option<(RootKey, SenderChain)> },
+}
+
+impl DoubleRatchet {
+    /// A ratchet that starts with a sending chain (the Olm initiator, the Signal initiator
+    /// after its first step).
+    pub(crate) fn with_sender(dialect: &'static Dialect, root: RootKey, sender: SenderChain) -> Self {
+        Self { dialect, root, sender: Some(sender), receivers: VecDeque::new(), previous_counter: 0 }
+    }
+
+    /// A ratchet that starts with one receiving chain and no sending chain (the Olm responder).
+    pub(crate) fn with_receiver(
+        dialect: &'static Dialect,
+        root: RootKey,
+        their_ratchet_key: Curve25519PublicKey,
+        chain: ChainKey,
+    ) -> Self {
+        let mut receivers = VecDeque::new();
+        receivers.push_back(ReceiverChain { ratchet_key: their_ratchet_key, chain, skipped: VecDeque::new() });
+        Self { dialect, root, sender: None, receivers, previous_counter: 0 }
+    }
+
+    /// Adds a receiving chain (the Signal initiator's chain on Bob's signed prekey).
+    pub(crate) fn push_receiver(&mut self, their_ratchet_key: Curve25519PublicKey, chain: ChainKey) {
+        self.receivers.push_back(ReceiverChain { ratchet_key: their_ratchet_key, chain, skipped: VecDeque::new() });
+        while self.receivers.len() > self.dialect.max_receiver_chains {
+            self.receivers.pop_front();
+        }
+    }
+
+    /// Performs a root step against `theirs` with a fresh ratchet key from `rng`.
+    pub(crate) fn step_new_sender(
+        &self,
+        root: &RootKey,
+        theirs: &Curve25519PublicKey,
+        rng: &mut impl RandomSource,
+    ) -> Result<(RootKey, SenderChain), KeyError> {
+        let ours = Curve25519SecretKey::random(rng);
+        let (r, c) = root.step(self.dialect.root_info, &ours, theirs)?;
+        Ok((r, SenderChain::new(ours, c)))
+    }
+
+    /// The current sending ratchet key, if there is a sending chain.
+    pub(crate) fn sender_ratchet_key(&self) -> Option<&Curve25519PublicKey> {
+        self.sender.as_ref().map(|s| &s.ratchet_public)
+    }
+
+    /// Takes the next message-key seed of the sending chain (making the chain first if Olm's
+    /// lazy step is pending) and hands it to `f`.
+    pub(crate) fn encrypt<T>(&mut self, rng: &mut impl RandomSource, f: impl FnOnce(SendContext<'_>) -> T) -> T {
+        if self.sender.is_none() {
+            if let Some(theirs) = self.receivers.back().map(|r| r.ratchet_key) {
+                // `theirs` already produced a contributory DH when its chain was made, and the
+                // contributory property depends only on the public key, so this step succeeds.
+                #[allow(clippy::expect_used)]
+                let (root, sender) =
+                    self.step_new_sender(&self.root, &theirs, rng).expect("key already checked contributory");
+                self.previous_counter = 0;
+                self.root = root;
+                self.sender = Some(sender);
+            }
+        }
+        // Both constructors and every transition leave a sender or a receiver; a ratchet
+        // with neither cannot be built.
+        #[allow(clippy::expect_used)]
+        let sender = self.sender.as_mut().expect("a ratchet always has a sending or receiving chain");
+        let seed = sender.chain.next_seed();
+        f(SendContext {
+            ratchet_key: &sender.ratchet_public,
+            index: seed.index,
+            previous_counter: self.previous_counter,
+            seed,
+        })
+    }
+
+    /// Whether a message on `their_ratchet_key` at `index` could be decrypted without using a
+    /// skipped key (used to tell "replayed" from "too old").
+    pub(crate) fn has_chain(&self, their_ratchet_key: &Curve25519PublicKey) -> bool {
+        self.receivers.iter().any(|r| r.ratchet_key == *their_ratchet_key)
+    }
+
+    /// Finds or derives the seed for (`their_ratchet_key`, `index`), runs `f` with it, and
+    /// commits the new state only if `f` succeeds.
+    ///
+    /// # Errors
+    /// The limits of the dialect, a missing (used) key, or whatever `f` returns.
+    pub(crate) fn decrypt<T>(
+        &mut self,
+        their_ratchet_key: &Curve25519PublicKey,
+        index: u32,
+        rng: &mut impl RandomSource,
+        f: impl FnOnce(&MessageSeed) -> Result<T, DecryptionError>,
+    ) -> Result<T, DecryptionError> {
+        let d = self.dialect;
+        let existing = self.receivers.iter().position(|r| r.ratchet_key == *their_ratchet_key);
+        let (plan, result) = match existing {
+            Some(ci) => {
+                let rc = &self.receivers[ci];
+                if index < rc.chain.index {
+                    let pos = rc
+                        .skipped
+                        .iter()
+                        .position(|s| s.index == index)
+                        .ok_or(DecryptionError::MissingMessageKey { index })?;
+                    let r = f(&rc.skipped[pos])?;
+                    (Plan::Skipped { chain: ci, pos }, r)
+                } else {
+                    let gap = index - rc.chain.index;
+                    if gap > d.max_gap {
+                        return Err(DecryptionError::TooBigMessageGap { got: gap.into(), max: d.max_gap.into() });
+                    }
+                    let mut chain = rc.chain.clone();
+                    let (seed, skipped) = advance_to(&mut chain, index, d.max_skipped);
+                    let r = f(&seed)?;
+                    (Plan::Advance { chain: ci, new_chain: chain, skipped }, r)
+                }
+            }
+            None => {
+                if index > d.max_gap {
+                    return Err(DecryptionError::TooBigMessageGap { got: index.into(), max: d.max_gap.into() });
+                }
+                let sender = self.sender.as_ref().ok_or(DecryptionError::UnexpectedRatchetKey)?;
+                let (root, mut chain) = self.root.step(d.root_info, &sender.ratchet_key, their_ratchet_key)?;
+                let next_sender = if d.eager_sending_step {
+                    Some(self.step_new_sender(&root, their_ratchet_key, rng)?)
+                } else {
+                    None
+                };
+                let (seed, skipped) = advance_to(&mut chain, index, d.max_skipped);
+                let r = f(&seed)?;
+                (Plan::NewChain { root, chain, skipped, next_sender }, r)
+            }
+        };
+        self.commit(plan, *their_ratchet_key);
+        Ok(result)
+    }
+
+    fn commit(&mut self, plan: Plan, their_ratchet_key: Curve25519PublicKey) {
+        let max_skipped = self.dialect.max_skipped;
+        match plan {
+            Plan::Skipped { chain, pos } => {
+                if let Some(rc) = self.receivers.get_mut(chain) {
+                    rc.skipped.remove(pos);
+                }
+            }
+            Plan::Advance { chain, new_chain, skipped } => {
+                if let Some(rc) = self.receivers.get_mut(chain) {
+                    rc.chain = new_chain;
+                    push_skipped(&mut rc.skipped, skipped, max_skipped);
+                }
+            }
+            Plan::NewChain { root, chain, skipped, next_sender } => {
+                let mut store = VecDeque::new();
+                push_skipped(&mut store, skipped, max_skipped);
+                self.receivers.push_back(ReceiverChain { ratchet_key: their_ratchet_key, chain, skipped: store });
+                while self.receivers.len() > self.dialect.max_receiver_chains {
+                    self.receivers.pop_front();
+                }
+                match next_sender {
+                    Some((root2, sender)) => {
+                        self.previous_counter = self.sender.as_ref().map_or(0, |s| s.chain.index);
+                        self.root = root2;
+                        self.sender = Some(sender);
+                    }
+                    None => {
+                        self.root = root;
+                        self.sender = None;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Advances `chain` to `index`, returning the seed at `index` and (at most `max_skipped` of,
+/// the newest) the seeds passed over.
+fn advance_to(chain: &mut ChainKey, index: u32, max_skipped: usize) -> (MessageSeed, Vec<MessageSeed>) {
+    let gap = (index - chain.index) as usize;
+    let keep_from = gap.saturating_sub(max_skipped);
+    let mut skipped = Vec::with_capacity(gap.min(max_skipped));
+    let mut i = 0usize;
+    loop {
+        let seed = chain.next_seed();
+        if seed.index == index {
+            return (seed, skipped);
+        }
+        if i >= keep_from {
+            skipped.push(seed);
+        }
+        i += 1;
+    }
+}
+
+fn push_skipped(store: &mut VecDeque<MessageSeed>, new: Vec<MessageSeed>, max: usize) {
+    store.extend(new);
+    while store.len() > max {
+        store.pop_front();
+    }
+}

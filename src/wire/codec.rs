@@ -1,0 +1,121 @@
+//! The protobuf subset that Olm, Megolm and Signal messages use: varints (wire type 0) and
+//! length-delimited fields (wire type 2), tags below 16.
+
+use crate::error::DecodeError;
+
+pub(crate) const WIRE_VARINT: u8 = 0;
+pub(crate) const WIRE_LEN: u8 = 2;
+
+/// Appends an unsigned LEB128 varint.
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Appends a varint field.
+pub(crate) fn put_varint_field(out: &mut Vec<u8>, field: u8, v: u64) {
+    out.push(field << 3 | WIRE_VARINT);
+    put_varint(out, v);
+}
+
+/// Appends a length-delimited field.
+pub(crate) fn put_bytes_field(out: &mut Vec<u8>, field: u8, bytes: &[u8]) {
+    out.push(field << 3 | WIRE_LEN);
+    put_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+/// One decoded field.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Value<'a> {
+    Varint(u64),
+    Bytes(&'a [u8]),
+}
+
+/// Reads protobuf fields from a byte slice.
+pub(crate) struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(buf: &'a [u8]) -> Self {
+        Self { buf, pos: 0 }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pos >= self.buf.len()
+    }
+
+    /// A varint of at most 10 bytes whose value fits in 64 bits.
+    pub(crate) fn varint(&mut self, what: &'static str) -> Result<u64, DecodeError> {
+        let mut v: u64 = 0;
+        for i in 0..10 {
+            let b = *self.buf.get(self.pos).ok_or(DecodeError::Truncated(what))?;
+            self.pos += 1;
+            let bits = u64::from(b & 0x7f);
+            if i == 9 && bits > 1 {
+                return Err(DecodeError::OversizeVarint(what));
+            }
+            v |= bits << (7 * i);
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(DecodeError::OversizeVarint(what))
+    }
+
+    /// The next field as `(field number, value)`, or `None` at the end.
+    pub(crate) fn field(&mut self) -> Result<Option<(u64, Value<'a>)>, DecodeError> {
+        if self.is_empty() {
+            return Ok(None);
+        }
+        let key = self.varint("field tag")?;
+        let field = key >> 3;
+        match (key & 7) as u8 {
+            WIRE_VARINT => Ok(Some((field, Value::Varint(self.varint("varint field")?)))),
+            WIRE_LEN => {
+                let len = self.varint("field length")?;
+                let len = usize::try_from(len).map_err(|_| DecodeError::Truncated("field body"))?;
+                let end = self.pos.checked_add(len).ok_or(DecodeError::Truncated("field body"))?;
+                let bytes = self.buf.get(self.pos..end).ok_or(DecodeError::Truncated("field body"))?;
+                self.pos = end;
+                Ok(Some((field, Value::Bytes(bytes))))
+            }
+            _ => Err(DecodeError::MalformedField("unsupported protobuf wire type")),
+        }
+    }
+}
+
+/// Sets `slot` once; a second occurrence of a known field is an error.
+pub(crate) fn set_once<T>(slot: &mut Option<T>, v: T, name: &'static str) -> Result<(), DecodeError> {
+    if slot.is_some() {
+        return Err(DecodeError::DuplicateField(name));
+    }
+    *slot = Some(v);
+    Ok(())
+}
+
+/// A varint field that must fit in a `u32`.
+pub(crate) fn as_u32(v: Value<'_>, name: &'static str) -> Result<u32, DecodeError> {
+    match v {
+        Value::Varint(x) => u32::try_from(x).map_err(|_| DecodeError::OversizeVarint(name)),
+        Value::Bytes(_) => Err(DecodeError::MalformedField(name)),
+    }
+}
+
+/// A length-delimited field.
+pub(crate) fn as_bytes<'a>(v: Value<'a>, name: &'static str) -> Result<&'a [u8], DecodeError> {
+    match v {
+        Value::Bytes(b) => Ok(b),
+        Value::Varint(_) => Err(DecodeError::MalformedField(name)),
+    }
+}
+
+/// A length-delimited field of exactly `N` bytes.
+pub(crate) fn as_array<const N: usize>(v: Value<'_>, name: &'static str) -> Result<[u8; N], DecodeError> {
+    as_bytes(v, name)?.try_into().map_err(|_| DecodeError::MalformedField(name))
+}
