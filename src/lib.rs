@@ -3,6 +3,7 @@
 
 pub mod consts;
 mod error;
+pub mod megolm;
 pub mod olm;
 pub mod primitives;
 pub(crate) mod ratchet;

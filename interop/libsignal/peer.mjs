@@ -780,19 +780,30 @@ export function createPeer() {
       if (!fn) throw new TypeError(`unknown cmd ${JSON.stringify(req.cmd)}`);
       return { ...id, ok: true, ...(await fn(req)) };
     } catch (e) {
-      return { ...id, ...errorResponse(e) };
+      let lib = null;
+      if (req && typeof req === 'object') {
+        lib = (typeof req.p === 'string' && parties.get(req.p)?.lib) || libCache.get(req.lib) || null;
+      }
+      return { ...id, ...errorResponse(e, lib) };
     }
   }
 
   return { handle, parties };
 }
 
-export function errorResponse(e) {
+// `lib` (when known) is the library the request used: ErrorCode numbers differ between versions,
+// and libsignal may overwrite `error.name` with an extra property (InvalidProtocolAddress carries
+// the address's `name`), so the code's name is looked up in that version's ErrorCode.
+export function errorResponse(e, lib = null) {
   const out = { ok: false };
-  if (e instanceof Error) {
+  if (e instanceof Error && typeof e.code === 'number' && typeof e.operation === 'string') {
+    const codeName = (lib && lib.L.ErrorCode[e.code]) || (typeof e.name === 'string' ? e.name : 'Unknown');
+    out.error = `${codeName === 'Generic' || codeName === 'LibSignalError' ? 'LibSignalError' : codeName}: ${e.message}`;
+    out.code = e.code;
+    out.code_name = codeName === 'LibSignalError' ? 'Generic' : codeName;
+    out.operation = e.operation;
+  } else if (e instanceof Error) {
     out.error = `${e.name}: ${e.message}`;
-    if (typeof e.code === 'number') out.code = e.code;
-    if (typeof e.operation === 'string') out.operation = e.operation;
   } else {
     out.error = `Error: ${String(e)}`;
   }

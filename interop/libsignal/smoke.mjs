@@ -7,6 +7,7 @@
 // same-version conversation fails or the peer misbehaves.
 
 import { PeerProcess } from './client.mjs';
+import { pbRead, pbWrite } from './peer.mjs';
 
 const VERSIONS = ['0.72.1', '0.90.0', '0.92.2', '0.103.0'];
 const quick = process.argv.includes('--quick');
@@ -88,7 +89,7 @@ async function behaviours(lib) {
   const b = await peer.call({ cmd: 'new_party', p: B, lib, name: 'bob', registration_id: 4000 + n });
   const send = (from, to, pt) => peer.call({ cmd: 'encrypt', p: from, peer_name: to, peer_device_id: 1, pt });
   const recv = (at, from, m) => peer.request({ cmd: 'decrypt', p: at, peer_name: from, peer_device_id: 1, type: m.type, body: m.body });
-  const brief = (r) => (r.ok ? 'ok (accepted!)' : `${r.error}${r.code !== undefined ? ` [code ${r.code}]` : ''}`);
+  const brief = (r) => (r.ok ? 'ok (decrypted)' : `${r.error}${r.code !== undefined ? ` [code ${r.code}]` : ''}`);
 
   // Unknown one-time prekey id.
   {
@@ -113,6 +114,9 @@ async function behaviours(lib) {
 
   await peer.call({ cmd: 'process_bundle', p: A, peer_name: 'bob', bundle: b.bundle });
   const m1 = await send(A, 'bob', '6869');
+  // More PreKey messages of the same session, to alter their unauthenticated outer fields.
+  const extra = [];
+  for (let i = 0; i < 5; i++) extra.push(await send(A, 'bob', '6869'));
   // Tampered PreKey message (last MAC byte of the inner message).
   const tampered = { ...m1, body: m1.body.slice(0, -2) + (m1.body.slice(-2) === '00' ? '01' : '00') };
   out['PreKey message with bad MAC'] = brief(await recv(B, 'alice', tampered));
@@ -121,6 +125,26 @@ async function behaviours(lib) {
   const ok1 = await recv(B, 'alice', m1);
   out['genuine PreKey message after that'] = brief(ok1);
   out['same PreKey message again'] = brief(await recv(B, 'alice', m1));
+  // Outer fields of a later PreKey message of the established session, altered.
+  const D = `ed${n}`;
+  const dave = await peer.call({ cmd: 'new_party', p: D, lib, name: 'dave' });
+  const alter = (m, f) => {
+    const buf = Buffer.from(m.body, 'hex');
+    const fields = f(pbRead(buf.subarray(1)));
+    return { type: 3, body: buf.subarray(0, 1).toString('hex') + pbWrite(fields.map((x) => [x.field, x.wire === 0 ? 'varint' : 'bytes', x.value])).toString('hex') };
+  };
+  const set = (field, value) => (fs) => fs.map((x) => (x.field === field ? { ...x, value } : x));
+  const cases = [
+    ['outer registration_id altered', set(5, 999n)],
+    ['outer pre_key_id removed', (fs) => fs.filter((x) => x.field !== 1)],
+    ['outer signed_pre_key_id altered', set(6, 4444n)],
+    ['outer identity_key replaced', set(3, Buffer.from(dave.bundle.identity_key, 'hex'))],
+    ['outer base_key replaced', set(2, Buffer.from(dave.bundle.pre_key, 'hex'))],
+  ];
+  for (const [i, [label, f]] of cases.entries()) {
+    out[`later PreKey msg, ${label}`] = brief(await recv(B, 'alice', alter(extra[i], f)));
+  }
+  await peer.request({ cmd: 'drop_party', p: D });
   const r1 = await send(B, 'alice', '6869');
   await recv(A, 'bob', r1);
   const m2 = await send(A, 'bob', '6869');
@@ -189,7 +213,7 @@ for (const r of table) {
 
 for (const lib of VERSIONS) {
   console.log(`\nerror behaviour, libsignal ${lib}:`);
-  for (const [k, v] of Object.entries(await behaviours(lib))) console.log(`  ${pad(k, 44)} ${v}`);
+  for (const [k, v] of Object.entries(await behaviours(lib))) console.log(`  ${pad(k, 50)} ${v}`);
 }
 
 const rob = await robustness();
@@ -197,6 +221,51 @@ console.log('\nbad input (peer must answer each and stay up):');
 for (const [line, res] of rob.results) console.log(`  ${pad(line, 76)} -> ${res}`);
 console.log(`  peer still answering: ${rob.alive}`);
 if (!rob.alive || rob.results.some(([, res]) => res === 'ok')) failed = true;
+
+// import_party: keys made in one party (version X) are loaded into a new party (version Y), which
+// must then decrypt a PreKey message sent to the original bundle.
+console.log('\nimport_party (keys from new_party in X imported into Y; Kyber public key derived from the secret):');
+for (const [x, y] of [
+  ['0.72.1', '0.72.1'],
+  ['0.90.0', '0.103.0'],
+  ['0.103.0', '0.72.1'],
+]) {
+  const n = ++uniq;
+  let res;
+  try {
+    const orig = await peer.call({ cmd: 'new_party', p: `io${n}`, lib: x, name: 'bob', registration_id: 77 });
+    const s = orig.secrets;
+    const b = orig.bundle;
+    const imp = await peer.call({
+      cmd: 'import_party', p: `ii${n}`, lib: y, name: 'bob', registration_id: 77, device_id: 1,
+      identity_private: s.identity_private, identity_public: s.identity_public,
+      pre_key_id: b.pre_key_id, pre_key_private: s.pre_key_private,
+      signed_pre_key_id: b.signed_pre_key_id, signed_pre_key_private: s.signed_pre_key_private,
+      signed_pre_key_signature: b.signed_pre_key_signature,
+      kyber_pre_key_id: b.kyber_pre_key_id, kyber_secret_key: s.kyber_secret_key,
+      kyber_pre_key_signature: b.kyber_pre_key_signature,
+    });
+    if (JSON.stringify(imp.bundle) !== JSON.stringify(b)) throw new Error('imported bundle differs');
+    const alice = await conversationTo(`ia${n}`, y === '0.72.1' || x === '0.72.1' ? '0.72.1' : y, b, `ii${n}`);
+    res = alice;
+  } catch (e) {
+    res = `FAILS: ${e.response?.error ?? e}`;
+    failed = true;
+  }
+  console.log(`  ${x} -> ${y}: ${res}`);
+}
+
+async function conversationTo(pa, lib, bundle, pb) {
+  await peer.call({ cmd: 'new_party', p: pa, lib, name: 'alice' });
+  await peer.call({ cmd: 'process_bundle', p: pa, peer_name: 'bob', bundle });
+  const m = await peer.call({ cmd: 'encrypt', p: pa, peer_name: 'bob', pt: '6869' });
+  const d = await peer.call({ cmd: 'decrypt', p: pb, peer_name: 'alice', type: m.type, body: m.body });
+  if (d.pt !== '6869') throw new Error('plaintext mismatch');
+  const r = await peer.call({ cmd: 'encrypt', p: pb, peer_name: 'alice', pt: '6f6b' });
+  const e = await peer.call({ cmd: 'decrypt', p: pa, peer_name: 'bob', type: r.type, body: r.body });
+  if (e.pt !== '6f6b') throw new Error('plaintext mismatch');
+  return `works (alice ${lib})`;
+}
 
 const sig = await behavioursXeddsa();
 console.log(`\nxeddsa: sign/verify across versions: ${sig}`);

@@ -7,4 +7,5 @@
 //! [`DecodeError`]: crate::DecodeError
 
 pub(crate) mod codec;
+pub mod megolm;
 pub mod olm;

@@ -771,24 +771,44 @@ def olm_attacks(messages, snapshots, final, bob_info, alice_info, rng):
 
     # chain index gap: Alice (copy of final) sends 2002 messages on a new chain
     def gap():
-        a = R.Session.unpickle(final["alice"]["pickle"])
-        arng = rng.for_("alice-gap-copy")
-        msgs = [a.encrypt(b"gap %d" % i, arng) for i in range(2002)]
-        res = {"sender_pickle_before": final["alice"]["pickle"],
-               "receiver_pickle_before": final["bob"]["pickle"], "cases": []}
-        for idx in (2000, 2001):
-            b = R.Session.unpickle(final["bob"]["pickle"])
-            t, body = msgs[idx]
-            res["cases"].append({"chain_index": idx, "pt_hex": h(b"gap %d" % idx),
-                                 "message": {"type": t, "body": body},
-                                 "libolm": libolm_try(lambda: h(b.decrypt(t, body)))})
-        assert res["cases"][0]["libolm"] == {"result": "ok", "value": h(b"gap 2000")}
-        assert res["cases"][1]["libolm"] == {"result": "error", "error": "BAD_MESSAGE_MAC"}
+        res = {"cases": []}
+        for sender, receiver, label in (("bob", "alice", "new chain"), ("alice", "bob", "existing chain")):
+            snd = R.Session.unpickle(final[sender]["pickle"])
+            srng = rng.for_("%s-gap-copy" % sender)
+            count = rng.count()
+            msgs = [snd.encrypt(b"gap %d" % i, srng) for i in range(2002)]
+            used = [e["seq"] for e in rng.log[count:]]
+            rfields = final[receiver]["fields"]
+            first = decode_olm(*msgs[0])["chain_index"]
+            expected_next = rfields["receiver_chains"][0]["index"] if label == "existing chain" else 0
+            if label == "existing chain":
+                assert rfields["receiver_chains"][0]["ratchet_key"] == decode_olm(*msgs[0])["ratchet_key"]
+            for g in (2000, 2001):
+                j = expected_next + g - first
+                t, body = msgs[j]
+                ci = decode_olm(t, body)["chain_index"]
+                assert ci == expected_next + g
+                rcv = R.Session.unpickle(final[receiver]["pickle"])
+                res["cases"].append({
+                    "chain": label, "sender": sender, "receiver": receiver,
+                    "sender_pickle_before": final[sender]["pickle"],
+                    "receiver_pickle_before": final[receiver]["pickle"],
+                    "random_seqs_used_by_sender": used,
+                    "receiver_next_expected_index": expected_next,
+                    "chain_index": ci, "gap": ci - expected_next,
+                    "pt_hex": h(b"gap %d" % j),
+                    "message": {"type": t, "body": body},
+                    "libolm": libolm_try(lambda: h(rcv.decrypt(t, body)))})
+        got = [(c["chain"], c["gap"], c["libolm"]["result"], c["libolm"].get("error")) for c in res["cases"]]
+        assert got == [("new chain", 2000, "ok", None), ("new chain", 2001, "error", "BAD_MESSAGE_MAC"),
+                       ("existing chain", 2000, "ok", None),
+                       ("existing chain", 2001, "error", "BAD_MESSAGE_MAC")], got
         return res
-    case("olm_chain_index_gap", "first message of a new chain arriving at chain index 2000 / 2001 "
-         "(2002 messages encrypted, only these two kept; the first of them used random seq noted in random_log "
-         "under who=alice-gap-copy)", gap, "index 2000 decrypts; index 2001 refused with BAD_MESSAGE_MAC (libolm's MAX_MESSAGE_GAP 2000 reports that name)",
-         "bounded; match libolm's limit or be stricter")
+    case("olm_chain_index_gap", "a message whose chain index is 2000 / 2001 past the next expected one, on a "
+         "new receiving chain (Bob -> Alice) and on an existing one (Alice -> Bob); 2002 messages were encrypted "
+         "on copies of the final sessions, only these kept", gap,
+         "gap 2000 decrypts; gap 2001 refused with BAD_MESSAGE_MAC (libolm's MAX_MESSAGE_GAP is 2000 and it "
+         "reports that error name)", "bounded; match libolm's limit or be stricter")
 
     # altered outer keys of a pre-key message delivered to the session it belongs to
     m2 = messages[2]
@@ -840,3 +860,435 @@ def olm_attacks(messages, snapshots, final, bob_info, alice_info, rng):
          "every DH output is zero, so anyone can compute the keys (the forger used only Bob's public one-time key)",
          zero, "accepts and decrypts", "reject any all-zero DH output")
     return out
+
+
+# ------------------------------------------------------------------ olm_fallback.json
+
+def gen_olm_fallback():
+    rng = Rng("olm_fallback")
+    bob, bob_info = make_account(rng, "bob", n_otks=0)
+    events = []
+    fallback_keys = {}
+
+    def gen_fallback(name):
+        bob.generate_fallback_key(rng.for_("bob"))
+        rec = rng.last()
+        assert rec["call"] == "olm_account_generate_fallback_key" and rec["len"] == 32
+        priv = bytes.fromhex(rec["hex"])
+        unpub = bob.unpublished_fallback_key()
+        cur = bob.fallback_key()
+        assert len(unpub) == 1 and unpub == cur
+        kid, kpub = list(unpub.items())[0]
+        assert b64d(kpub) == x25519_pub(priv), "fallback private = all 32 random bytes"
+        bob.mark_keys_as_published()
+        fallback_keys[name] = {"key_id": kid, "private": h(priv), "public": kpub,
+                               "public_hex": h(b64d(kpub)), "random_seq": rec["seq"]}
+        ap = pickled(bob)
+        events.append({"event": "bob generates fallback key " + name, "random_seq": rec["seq"],
+                       "olm_account_unpublished_fallback_key_before_publishing": unpub,
+                       "olm_account_fallback_key_before_publishing": cur,
+                       "after_mark_keys_as_published": {
+                           "olm_account_unpublished_fallback_key": bob.unpublished_fallback_key(),
+                           "olm_account_fallback_key": bob.fallback_key()},
+                       "bob_account_pickle_after": ap["pickle"],
+                       "bob_account_fallback_slots_after": ap["fields"]["fallback_keys_current_then_previous"]})
+
+    def conversation(name, fb_name, replies=True):
+        alice, alice_info = make_account(rng, name)
+        fb = fallback_keys[fb_name]
+        a = R.Session.outbound(alice, bob_info["identity_keys"]["curve25519"], fb["public"], rng.for_(name))
+        rec = rng.last()
+        ev = {"event": "%s opens a session to Bob's fallback key %s" % (name, fb_name),
+              "alice_account": alice_info,
+              "outbound_random": {"seq": rec["seq"], "hex": rec["hex"],
+                                  "split": "base key private 0..32, ratchet key private 32..64"},
+              "session_id": a.session_id(), "messages": []}
+        pt0 = ("hello via fallback %s from %s" % (fb_name, name)).encode()
+        t, body = a.encrypt(pt0, rng.for_(name))
+        assert t == 0
+        dec = decode_olm(t, body)
+        assert dec["one_time_key"] == fb["public_hex"]
+        msg = {"from": name, "pt_hex": h(pt0), "type": t, "body": body}
+        ev["messages"].append(msg)
+        try:
+            b = R.Session.inbound(bob, body)
+        except R.OlmError as e:
+            msg["bob_create_inbound_session"] = {"result": "error", "error": str(e)}
+            ev["works"] = False
+            events.append(ev)
+            return
+        msg["bob_create_inbound_session"] = {"result": "ok"}
+        msg["bob_olm_remove_one_time_keys"] = libolm_try(lambda: bob.remove_one_time_keys(b) and None)
+        assert b.decrypt(t, body) == pt0
+        msg["bob_decrypted_pt_hex"] = h(pt0)
+        ap = pickled(bob)
+        msg["bob_fallback_slots_after"] = ap["fields"]["fallback_keys_current_then_previous"]
+        if replies:
+            for i, (snd, rcv, who) in enumerate([(b, a, "bob"), (a, b, name), (b, a, "bob")]):
+                pt = ("%s message %d" % (who, i + 1)).encode()
+                count = rng.count()
+                t, body = snd.encrypt(pt, rng.for_(who))
+                assert rcv.decrypt(t, body) == pt
+                ev["messages"].append({"from": who, "pt_hex": h(pt), "type": t, "body": body,
+                                       "random_seq": rng.last()["seq"] if rng.count() > count else None})
+        ev["works"] = True
+        ev["final_pickles"] = {name: a.pickle(b""), "bob": b.pickle(b"")}
+        events.append(ev)
+
+    gen_fallback("F1")
+    conversation("alice1", "F1")
+    conversation("alice1b", "F1", replies=False)
+    gen_fallback("F2")
+    conversation("alice2", "F1")
+    conversation("alice3", "F2", replies=False)
+    bob.forget_old_fallback_key()
+    events.append({"event": "bob calls olm_account_forget_old_fallback_key",
+                   "bob_account_pickle_after": bob.pickle(b""),
+                   "bob_account_fallback_slots_after":
+                       parse_account(pickle_decrypt(bob.pickle(b""), b""))["fallback_keys_current_then_previous"]})
+    conversation("alice4", "F1")
+    conversation("alice5", "F2", replies=False)
+    works = {e["event"]: e["works"] for e in events if "works" in e}
+    assert list(works.values()) == [True, True, True, True, False, True], works
+    assert events[-2]["messages"][0]["bob_create_inbound_session"]["error"] == "BAD_MESSAGE_KEY_ID"
+    return {
+        "_comment": comment("Olm fallback keys (libolm)"),
+        "libolm_version": VERSION,
+        "pickle_key_hex": "",
+        "notes": [
+            "olm_account_generate_fallback_key takes 32 bytes: the fallback key's Curve25519 private key.",
+            "Fallback keys take ids from the same counter as one-time keys.",
+            "olm_account_unpublished_fallback_key returns the current fallback key only until "
+            "olm_account_mark_keys_as_published; olm_account_fallback_key (deprecated) always returns the current one.",
+            "A fallback key is not removed by olm_remove_one_time_keys (libolm reports success) and can be used by many sessions.",
+            "After a second fallback key, the first stays usable (previous slot) until olm_account_forget_old_fallback_key; "
+            "then a pre-key message to it fails with BAD_MESSAGE_KEY_ID.",
+        ],
+        "random_log": rng.log,
+        "bob_account": bob_info,
+        "fallback_keys": fallback_keys,
+        "events": events,
+        "summary_works": works,
+    }, {"bob_account": bob}
+
+
+# ------------------------------------------------------------------ megolm.json
+
+def gen_megolm():
+    rng = Rng("megolm")
+    g = R.OutboundGroupSession.create(rng.for_("sender"))
+    rec = rng.last()
+    assert rec["call"] == "olm_init_outbound_group_session" and rec["len"] == 160
+    rnd = bytes.fromhex(rec["hex"])
+    ratchet0, seed = rnd[:128], rnd[128:]
+    edpub = ed_pub(seed)
+    sk0 = g.session_key()
+    dk0 = decode_session_key(sk0)
+    assert dk0["ratchet"] == h(ratchet0) and dk0["ed25519_public"] == h(edpub) and dk0["index"] == 0
+    assert g.session_id() == b64e(edpub)
+    op = pickled(g)
+    assert op["fields"]["ed25519_expanded_private"] == h(ed_expanded(seed))
+
+    keep = {0, 1, 2, 255, 256, 257, 65535, 65536}
+    key_at = {255, 256, 65535, 65536}
+    session_keys = {"0": {"session_key": sk0, "decoded": dk0}}
+    messages = []
+    filler = b"filler"
+    pts = {0: b"megolm message 0", 1: b"", 2: bytes(range(32)), 255: b"index 255",
+           256: b"index 256 (R2 rehash)", 257: b"x" * 16, 65535: b"index 65535",
+           65536: b"index 65536 (R1 rehash)"}
+    while g.message_index() <= 65536:
+        i = g.message_index()
+        if i in key_at:
+            sk = g.session_key()
+            dk = decode_session_key(sk)
+            assert dk["index"] == i
+            assert dk["ratchet"] == h(megolm_advance_to(ratchet0, 0, i)), "megolm ratchet (computed)"
+            session_keys[str(i)] = {"session_key": sk, "decoded": dk}
+        if i in keep:
+            body = g.encrypt(pts[i])
+            dm = decode_megolm(body)
+            assert dm["message_index"] == i
+            assert megolm_open(megolm_advance_to(ratchet0, 0, i), body, edpub) == pts[i]
+            messages.append({"index": i, "pt_hex": h(pts[i]), "body": body, "decoded": dm})
+        else:
+            g.encrypt(filler)
+    assert g.message_index() == 65537
+
+    inbound = {}
+    ig = R.InboundGroupSession.from_session_key(sk0)
+    assert ig.session_id() == g.session_id() and ig.first_known_index() == 0
+    inbound["from_session_key_0"] = {"session_id": ig.session_id(), "first_known_index": 0,
+                                     "verified_before_decrypt": ig.is_verified()}
+    for m in messages:
+        pt, idx = ig.decrypt(m["body"])
+        assert pt == bytes.fromhex(m["pt_hex"]) and idx == m["index"]
+    # decrypting an older index again still works (no replay protection in libolm)
+    pt, idx = ig.decrypt(messages[0]["body"])
+    inbound["from_session_key_0"]["redecrypt_index_0_after_65536"] = {"result": "ok", "index": idx}
+    exports = {}
+    for i in (0, 256, 65536):
+        e = ig.export(i)
+        exports[str(i)] = {"exported": e, "decoded": decode_exported(e)}
+        assert exports[str(i)]["decoded"]["ratchet"] == h(megolm_advance_to(ratchet0, 0, i))
+    inbound["exports"] = exports
+
+    imp = R.InboundGroupSession.import_session(exports["256"]["exported"])
+    r = {"first_known_index": imp.first_known_index(), "verified_after_import": imp.is_verified(),
+         "session_id": imp.session_id()}
+    r["export_at_255"] = libolm_try(lambda: imp.export(255))
+    r["decrypt_index_255"] = libolm_try(lambda: h(imp.decrypt(messages[3]["body"])[0]))
+    r["decrypt_index_256"] = libolm_try(lambda: h(imp.decrypt(messages[4]["body"])[0]))
+    r["verified_after_decrypt"] = imp.is_verified()
+    assert r["first_known_index"] == 256 and r["decrypt_index_255"]["error"] == "UNKNOWN_MESSAGE_INDEX"
+    assert r["decrypt_index_256"]["result"] == "ok"
+    inbound["imported_at_256"] = r
+
+    ik = R.InboundGroupSession.from_session_key(session_keys["65535"]["session_key"])
+    inbound["from_session_key_65535"] = {
+        "first_known_index": ik.first_known_index(),
+        "decrypt_65535": libolm_try(lambda: h(ik.decrypt(messages[6]["body"])[0])),
+        "decrypt_65536": libolm_try(lambda: h(ik.decrypt(messages[7]["body"])[0])),
+        "decrypt_257": libolm_try(lambda: h(ik.decrypt(messages[5]["body"])[0])),
+    }
+
+    tampered = megolm_tampered(messages, sk0, seed)
+    crafted = megolm_crafted(rng)
+    doc = {
+        "_comment": comment("Megolm (libolm) outbound/inbound group sessions"),
+        "libolm_version": VERSION,
+        "notes": [
+            "olm_init_outbound_group_session takes 160 bytes: the Megolm ratchet R0..R3 (0..128), then the Ed25519 seed (128..160). The counter starts at 0.",
+            "olm_group_encrypt takes no randomness (Ed25519 signing is deterministic).",
+            "session_keys[i] is olm_outbound_group_session_key when the next message index is i (v2, 229 bytes, signed).",
+            "Only the messages listed were kept; the others up to 65536 were encrypted with plaintext 'filler' and dropped.",
+            "exports[i] is olm_export_inbound_group_session(i) (v1, 165 bytes) of the inbound session made from session_keys[0].",
+            "Megolm messages are base64 strings as libolm gives them (unpadded).",
+        ],
+        "random_log": rng.log,
+        "outbound": {
+            "random": {"seq": rec["seq"], "hex": rec["hex"], "len": 160,
+                       "split": "ratchet = bytes 0..128 (R0,R1,R2,R3), ed25519 seed = bytes 128..160"},
+            "ratchet_0": h(ratchet0), "ed25519_seed": h(seed), "ed25519_public": h(edpub),
+            "ed25519_expanded_private": h(ed_expanded(seed)),
+            "session_id": g.session_id(),
+            "pickle_at_index_0": op["pickle"], "pickle_at_index_0_raw_hex": op["raw_hex"],
+            "index_after_all": g.message_index(),
+        },
+        "session_keys": session_keys,
+        "messages": messages,
+        "inbound": inbound,
+        "tampered": tampered,
+        "crafted_high_index": crafted,
+    }
+    return doc, {"outbound": g, "inbound_verified": ig, "inbound_imported": imp}
+
+
+def megolm_tampered(messages, sk0, seed):
+    m = messages[2]  # index 2, 32-byte plaintext
+    raw = b64d(m["body"])
+    out = []
+
+    def case(name, desc, body, expected, required):
+        ig = R.InboundGroupSession.from_session_key(sk0)
+        res = libolm_try(lambda: dict(zip(("pt_hex", "index"), (lambda r: (h(r[0]), r[1]))(ig.decrypt(body)))))
+        if expected == "accepts":
+            assert res["result"] == "ok" and res["value"]["pt_hex"] == m["pt_hex"], res
+        else:
+            assert res == {"result": "error", "error": expected}, (name, res)
+        out.append({"name": name, "description": desc, "body": body, "session_key": sk0,
+                    "original_index": m["index"], "original_pt_hex": m["pt_hex"],
+                    "expected_libolm": expected, "libolm": res, "caudata_required": required})
+
+    def resign(mut):
+        return b64e(mut + ed_sign(seed, mut))
+
+    ct_off = len(raw) - 72 - 1
+    flipped = bytearray(raw)
+    flipped[ct_off] ^= 1
+    case("ciphertext_bit_flip", "last ciphertext byte XOR 0x01, signature left as it was",
+         b64e(bytes(flipped)), "BAD_SIGNATURE", "reject")
+    case("ciphertext_bit_flip_resigned", "last ciphertext byte XOR 0x01, then re-signed with the "
+         "session's Ed25519 key (so only the MAC can catch it)",
+         resign(bytes(flipped[:-64])), "BAD_MESSAGE_MAC", "reject")
+    macflip = bytearray(raw[:-64])
+    macflip[-1] ^= 1
+    case("mac_flip_resigned", "last MAC byte XOR 0x01, then re-signed", resign(bytes(macflip)),
+         "BAD_MESSAGE_MAC", "reject")
+    vflip = bytearray(raw[:-64])
+    vflip[0] = 2
+    case("version_2_resigned", "version byte 0x03 -> 0x02, re-signed", resign(bytes(vflip)),
+         "BAD_MESSAGE_VERSION", "reject")
+    sigflip = bytearray(raw)
+    sigflip[-1] ^= 1
+    case("bad_signature", "last signature byte XOR 0x01", b64e(bytes(sigflip)), "BAD_SIGNATURE", "reject")
+    S = int.from_bytes(raw[-32:], "little")
+    assert S < L
+    mall = raw[:-32] + (S + L).to_bytes(32, "little")
+    assert not ed_verify_strict(bytes.fromhex(decode_session_key(sk0)["ed25519_public"]),
+                                mall[:-64], mall[-64:])
+    case("signature_s_plus_l", "signature scalar S (little-endian, last 32 bytes) replaced by S + L, "
+         "L = 2^252 + 27742317777372353535851937790883648493 (Ed25519 malleability, CVE-2024-45193). "
+         "A strict verifier (S < L) must reject.", b64e(mall), "accepts", "reject (strict Ed25519)")
+    out[-1]["strict_verifier_accepts"] = False
+    return out
+
+
+def megolm_crafted(rng):
+    """Outbound sessions at counters near 2^24 and 2^32, made by pickling a crafted state."""
+    out = []
+    for start, label in ((0x00FFFFFE, "near 2^24"), (0xFFFFFFFE, "near 2^32")):
+        rnd = rng.for_("crafted-%08x" % start)(160, "crafted pickle state (not given to libolm as random)")
+        ratchet, seed = rnd[:128], rnd[128:]
+        raw = (struct.pack(">I", 1) + ratchet + struct.pack(">I", start) + ed_pub(seed) + ed_expanded(seed))
+        p = pickle_encrypt(raw, b"")
+        g = R.OutboundGroupSession.unpickle(p, b"")
+        assert g.message_index() == start
+        sk = g.session_key()
+        dk = decode_session_key(sk)
+        assert dk["ratchet"] == h(ratchet) and dk["index"] == start
+        ig = R.InboundGroupSession.from_session_key(sk)
+        msgs = []
+        for k in range(4):
+            i = g.message_index()
+            pt = b"crafted %08x" % i
+            body = g.encrypt(pt)
+            dm = decode_megolm(body)
+            assert dm["message_index"] == i
+            exp_ratchet = megolm_advance_to(ratchet, start, i)
+            assert megolm_open(exp_ratchet, body, ed_pub(seed)) == pt
+            res = libolm_try(lambda: (lambda r: {"pt_hex": h(r[0]), "index": r[1]})(ig.decrypt(body)))
+            msgs.append({"index": i, "pt_hex": h(pt), "body": body, "computed_ratchet": h(exp_ratchet),
+                         "inbound_from_session_key_libolm": res})
+        out.append({"label": label, "start_counter": start, "ratchet": h(ratchet), "ed25519_seed": h(seed),
+                    "crafted_pickle_raw_hex": h(raw), "crafted_pickle_key_hex": "", "crafted_pickle": p,
+                    "session_key": sk, "messages": msgs, "index_after": g.message_index()})
+    return out
+
+
+# ------------------------------------------------------------------ pickles.json
+
+def gen_pickles(olm_objs, megolm_doc, megolm_objs):
+    rng = Rng("pickles")
+    entries = {}
+
+    def add(name, obj, key, desc):
+        e = pickled(obj, key)
+        e["object"] = type(obj).__name__
+        e["description"] = desc
+        entries[name] = e
+        return e
+
+    rich, rich_info = make_account(rng, "rich", n_otks=5, publish=True)
+    rich_info["one_time_keys"] += gen_otks(rich, rng, "rich", 2)
+    rich.generate_fallback_key(rng.for_("rich"))
+    rich.mark_keys_as_published()
+    rich.generate_fallback_key(rng.for_("rich"))
+    desc = ("account with 7 one-time keys (ids 1-5 published, 6-7 not), a published fallback key "
+            "(id 8, now previous) and an unpublished current fallback key (id 9)")
+    e = add("account_rich", rich, PICKLE_KEY, desc)
+    f = e["fields"]
+    assert [k["id"] for k in f["one_time_keys"]] == [7, 6, 5, 4, 3, 2, 1]
+    assert [k["id"] for k in f["fallback_keys_current_then_previous"]] == [9, 8]
+    add("account_rich_empty_key", rich, b"", desc + "; empty pickle key")
+    fresh, fresh_info = make_account(rng, "fresh")
+    add("account_fresh", fresh, PICKLE_KEY, "new account: no one-time keys, no fallback key")
+    one, one_info = make_account(rng, "onefb", n_otks=1, publish=False)
+    one.generate_fallback_key(rng.for_("onefb"))
+    add("account_one_fallback", one, PICKLE_KEY, "one unpublished one-time key and one unpublished fallback key")
+    accounts_info = {"rich": rich_info, "fresh": fresh_info, "onefb": one_info}
+
+    add("session_outbound_new", olm_objs["alice_session_new"], PICKLE_KEY,
+        "Alice's outbound session right after olm_create_outbound_session (olm_transcript.json)")
+    add("session_outbound_final", olm_objs["alice_session"], PICKLE_KEY,
+        "Alice's (outbound) session at the end of olm_transcript.json")
+    add("session_outbound_final_empty_key", olm_objs["alice_session"], b"",
+        "same, empty pickle key (equals olm_transcript.json final.alice.pickle)")
+    add("session_inbound_final", olm_objs["bob_session"], PICKLE_KEY,
+        "Bob's (inbound) session at the end of olm_transcript.json")
+
+    add("group_outbound", megolm_objs["outbound"], PICKLE_KEY,
+        "megolm.json's outbound group session after its last message (counter 65537)")
+    add("group_inbound_verified", megolm_objs["inbound_verified"], PICKLE_KEY,
+        "megolm.json's inbound session from session_keys[0] after decrypting up to index 65536")
+    imp = R.InboundGroupSession.import_session(megolm_doc["inbound"]["exports"]["256"]["exported"])
+    add("group_inbound_imported", imp, PICKLE_KEY,
+        "inbound session imported from megolm.json exports[256], nothing decrypted yet (not verified)")
+
+    # negative cases: libolm's own answer to damaged pickles
+    negative = []
+    base_raw = bytes.fromhex(entries["account_fresh"]["raw_hex"])
+
+    def neg(name, desc, cls, raw, expected, key=PICKLE_KEY, pickle=None):
+        p = pickle if pickle is not None else pickle_encrypt(raw, key)
+        res = libolm_try(lambda: cls.unpickle(p, key) and "unpickled")
+        assert res == {"result": "error", "error": expected}, (name, res)
+        negative.append({"expected_libolm": expected, "name": name, "description": desc, "object": cls.__name__,
+                         "pickle_key_hex": h(key), "pickle": p,
+                         "raw_hex": h(raw) if raw is not None else None, "libolm": res})
+        return res
+    neg("account_wrong_key", "account_fresh pickle opened with the key b'wrong key'", R.Account, None,
+        "BAD_ACCOUNT_KEY", key=b"wrong key", pickle=entries["account_fresh"]["pickle"])
+    neg("account_trailing_byte", "account_fresh raw pickle plus one 0x00 byte", R.Account, base_raw + b"\x00",
+        "OLM_PICKLE_EXTRA_DATA")
+    neg("account_truncated", "account_fresh raw pickle minus its last byte", R.Account, base_raw[:-1],
+        "CORRUPTED_PICKLE")
+    neg("account_version_5", "account_fresh raw pickle with version 5", R.Account,
+        struct.pack(">I", 5) + base_raw[4:], "UNKNOWN_PICKLE_VERSION")
+    neg("account_version_1", "account_fresh raw pickle with version 1", R.Account,
+        struct.pack(">I", 1) + base_raw[4:], "BAD_LEGACY_ACCOUNT_PICKLE")
+    sess_raw = bytes.fromhex(entries["session_outbound_new"]["raw_hex"])
+    neg("session_trailing_byte", "session_outbound_new raw pickle plus one 0x00 byte", R.Session,
+        sess_raw + b"\x00", "OLM_PICKLE_EXTRA_DATA")
+    bad_mac = bytearray(b64d(entries["group_outbound"]["pickle"]))
+    bad_mac[-1] ^= 1
+    neg("group_outbound_bad_mac", "group_outbound pickle with its last (MAC) byte flipped",
+        R.OutboundGroupSession, None, "BAD_ACCOUNT_KEY", pickle=b64e(bytes(bad_mac)))
+
+    return {
+        "_comment": comment("libolm pickles with their decrypted plaintexts"),
+        "libolm_version": VERSION,
+        "notes": [
+            "pickle = unpadded base64(AES-256-CBC-PKCS7(raw) || HMAC-SHA-256(MAC_KEY, ciphertext)[0..8]), "
+            "AES_KEY(32) || MAC_KEY(32) || IV(16) = HKDF-SHA-256(salt = 32 zero bytes, ikm = pickle key, info = 'Pickle', 80).",
+            "raw_hex is the decrypted plaintext; fields is generate.py's parse of it (the parser asserts every byte is used, "
+            "that every Curve25519 pair matches, and generate.py re-encrypts raw to the identical pickle).",
+            "Versions seen: Account 4, Session 1, OutboundGroupSession 1, InboundGroupSession 2.",
+            "Lists in account pickles are newest first; session receiver_chains are newest first.",
+            "negative: libolm's errors for damaged pickles; note a bad pickle MAC is BAD_ACCOUNT_KEY for every object type.",
+            "Ed25519 private keys are stored expanded (64 bytes: clamped SHA-512(seed)[0..32] || SHA-512(seed)[32..64]); "
+            "the seeds are in accounts_info / megolm.json.",
+        ],
+        "pickle_key_hex": h(PICKLE_KEY),
+        "pickle_key_text": PICKLE_KEY.decode(),
+        "random_log": rng.log,
+        "accounts_info": accounts_info,
+        "pickles": entries,
+        "negative": negative,
+    }
+
+
+# ------------------------------------------------------------------ main
+
+def write(name, doc):
+    path = os.path.join(HERE, name)
+    text = json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=True) + "\n"
+    with open(path, "w") as f:
+        f.write(text)
+    assert json.load(open(path)) == json.loads(text)
+    print("wrote %s (%d bytes)" % (os.path.relpath(path, ROOT), len(text)))
+
+
+def main():
+    assert VERSION == "3.2.16", VERSION
+    transcript, olm_objs = gen_olm_transcript()
+    write("olm_transcript.json", transcript)
+    fallback, _ = gen_olm_fallback()
+    write("olm_fallback.json", fallback)
+    megolm, megolm_objs = gen_megolm()
+    write("megolm.json", megolm)
+    write("pickles.json", gen_pickles(olm_objs, megolm, megolm_objs))
+
+
+if __name__ == "__main__":
+    main()

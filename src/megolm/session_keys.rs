@@ -1,0 +1,180 @@
+//! The two ways a Megolm session is shared: the signed `SessionKey` (v2) and the unsigned
+//! `ExportedSessionKey` (v1). Both carry the secret ratchet, so both zeroize on drop and
+//! print nothing.
+
+use zeroize::Zeroizing;
+
+use super::ratchet::MegolmRatchet;
+use crate::error::{DecodeError, KeyError};
+use crate::primitives::{
+    Ed25519PublicKey, Ed25519Signature, SecretBytes, base64_decode_secret, base64_encode_secret,
+};
+
+/// Length of a session key.
+pub const SESSION_KEY_LEN: usize = 229;
+/// Length of an exported session key.
+pub const EXPORTED_SESSION_KEY_LEN: usize = 165;
+
+/// Why a session key was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionKeyDecodeError {
+    /// The version byte is wrong.
+    #[error("session key version {got}, expected {expected}")]
+    Version {
+        /// Version required.
+        expected: u8,
+        /// Version received.
+        got: u8,
+    },
+    /// The wrong number of bytes.
+    #[error("session key of {got} bytes, expected {expected}")]
+    Length {
+        /// Length required.
+        expected: usize,
+        /// Length received.
+        got: usize,
+    },
+    /// The signature does not verify.
+    #[error("the session key's signature is invalid")]
+    Signature,
+    /// Bad base64 or Ed25519 key.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// Not base64.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+}
+
+fn parse_common(
+    bytes: &[u8],
+    version: u8,
+    len: usize,
+) -> Result<(MegolmRatchet, Ed25519PublicKey), SessionKeyDecodeError> {
+    if bytes.len() != len {
+        return Err(SessionKeyDecodeError::Length { expected: len, got: bytes.len() });
+    }
+    if bytes[0] != version {
+        return Err(SessionKeyDecodeError::Version { expected: version, got: bytes[0] });
+    }
+    let index = u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
+    let parts = SecretBytes::<128>::from_slice(&bytes[5..133])
+        .ok_or(SessionKeyDecodeError::Length { expected: len, got: bytes.len() })?;
+    let key = Ed25519PublicKey::from_slice(&bytes[133..165])?;
+    Ok((MegolmRatchet::new(parts, index), key))
+}
+
+fn write_common(version: u8, ratchet: &MegolmRatchet, key: &Ed25519PublicKey, out: &mut Zeroizing<Vec<u8>>) {
+    out.push(version);
+    out.extend_from_slice(&ratchet.index.to_be_bytes());
+    out.extend_from_slice(ratchet.parts.expose());
+    out.extend_from_slice(key.as_bytes());
+}
+
+/// A signed session key: what the creator of a group session sends to the room's members.
+pub struct SessionKey {
+    pub(crate) ratchet: MegolmRatchet,
+    pub(crate) signing_key: Ed25519PublicKey,
+    pub(crate) signature: Ed25519Signature,
+}
+
+impl SessionKey {
+    /// The 229 bytes. The result is wiped on drop.
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(SESSION_KEY_LEN));
+        write_common(2, &self.ratchet, &self.signing_key, &mut out);
+        out.extend_from_slice(&self.signature.to_bytes());
+        out
+    }
+
+    /// Unpadded base64 (constant-time encoder), wiped on drop.
+    pub fn to_base64(&self) -> Zeroizing<String> {
+        base64_encode_secret(&self.to_bytes())
+    }
+
+    /// Parses and verifies (strictly) the signature.
+    ///
+    /// # Errors
+    /// [`SessionKeyDecodeError`] for a wrong length or version, an invalid key or signature.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, SessionKeyDecodeError> {
+        let (ratchet, signing_key) = parse_common(bytes, 2, SESSION_KEY_LEN)?;
+        let signature = Ed25519Signature::from_slice(&bytes[165..])?;
+        signing_key.verify(&bytes[..165], &signature).map_err(|_| SessionKeyDecodeError::Signature)?;
+        Ok(Self { ratchet, signing_key, signature })
+    }
+
+    /// From base64.
+    ///
+    /// # Errors
+    /// As [`SessionKey::from_bytes`], or invalid base64.
+    pub fn from_base64(input: &str) -> Result<Self, SessionKeyDecodeError> {
+        let bytes = base64_decode_secret(input).map_err(|_| DecodeError::Base64)?;
+        Self::from_bytes(&bytes)
+    }
+
+    /// The index the key starts at.
+    pub fn index(&self) -> u32 {
+        self.ratchet.index
+    }
+}
+
+impl core::fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SessionKey")
+            .field("index", &self.ratchet.index)
+            .field("signing_key", &self.signing_key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An unsigned exported session key (key backup, forwarding).
+pub struct ExportedSessionKey {
+    pub(crate) ratchet: MegolmRatchet,
+    pub(crate) signing_key: Ed25519PublicKey,
+}
+
+impl ExportedSessionKey {
+    /// The 165 bytes, wiped on drop.
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(EXPORTED_SESSION_KEY_LEN));
+        write_common(1, &self.ratchet, &self.signing_key, &mut out);
+        out
+    }
+
+    /// Unpadded base64, wiped on drop.
+    pub fn to_base64(&self) -> Zeroizing<String> {
+        base64_encode_secret(&self.to_bytes())
+    }
+
+    /// Parses.
+    ///
+    /// # Errors
+    /// [`SessionKeyDecodeError`] for a wrong length, version or key.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, SessionKeyDecodeError> {
+        let (ratchet, signing_key) = parse_common(bytes, 1, EXPORTED_SESSION_KEY_LEN)?;
+        Ok(Self { ratchet, signing_key })
+    }
+
+    /// From base64.
+    ///
+    /// # Errors
+    /// As [`ExportedSessionKey::from_bytes`], or invalid base64.
+    pub fn from_base64(input: &str) -> Result<Self, SessionKeyDecodeError> {
+        let bytes = base64_decode_secret(input).map_err(|_| DecodeError::Base64)?;
+        Self::from_bytes(&bytes)
+    }
+
+    /// The index the key starts at.
+    pub fn index(&self) -> u32 {
+        self.ratchet.index
+    }
+}
+
+impl core::fmt::Debug for ExportedSessionKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ExportedSessionKey")
+            .field("index", &self.ratchet.index)
+            .field("signing_key", &self.signing_key)
+            .finish_non_exhaustive()
+    }
+}
