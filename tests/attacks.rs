@@ -81,7 +81,11 @@ fn attack_all_zero_keys_pre_key_message() {
     assert_eq!(r.unwrap_err(), SessionCreationError::Key(KeyError::NonContributory));
     assert_eq!(bob.stored_one_time_key_count(), 1, "nothing consumed");
     // and an outbound session to an all-zero one-time key is refused up front
-    let r = Account::new().create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), Curve25519PublicKey::from_bytes([0; 32]));
+    let r = Account::new().create_outbound_session(
+        SessionConfig::version_1(),
+        bob.curve25519_key(),
+        Curve25519PublicKey::from_bytes([0; 32]),
+    );
     assert!(matches!(r, Err(SessionCreationError::Key(KeyError::NonContributory))));
     // an all-zero ratchet key in a normal message: the DH of the new chain is refused
     let m = a.encrypt(b"x");
@@ -109,7 +113,10 @@ fn attack_forged_pre_key_message_does_not_consume_one_time_key() {
     assert_eq!(r.unwrap_err(), SessionCreationError::Decryption(DecryptionError::InvalidMac));
     assert_eq!(bob.stored_one_time_key_count(), 1);
     // the genuine message still works afterwards
-    assert_eq!(bob.create_inbound_session(SessionConfig::version_1(), eve.curve25519_key(), &pk).unwrap().plaintext, b"real");
+    assert_eq!(
+        bob.create_inbound_session(SessionConfig::version_1(), eve.curve25519_key(), &pk).unwrap().plaintext,
+        b"real"
+    );
     assert_eq!(bob.stored_one_time_key_count(), 0);
 }
 
@@ -158,10 +165,7 @@ fn attack_unbounded_skipping() {
     let mut forged = inner[..35].to_vec();
     forged.extend_from_slice(&[0x10, 0x80, 0x80, 0x80, 0x80, 0x10]);
     forged.extend_from_slice(&inner[37..]);
-    assert!(matches!(
-        caudata::olm::Message::from_bytes(&forged),
-        Err(caudata::DecodeError::OversizeVarint(_))
-    ));
+    assert!(matches!(caudata::olm::Message::from_bytes(&forged), Err(caudata::DecodeError::OversizeVarint(_))));
     // index u32::MAX on the existing chain: refused before any key is derived
     let mut far = inner[..35].to_vec();
     far.extend_from_slice(&[0x10, 0xff, 0xff, 0xff, 0xff, 0x0f]);
@@ -211,6 +215,9 @@ fn attack_mac_length_downgrade() {
     let mut a = alice.create_outbound_session(SessionConfig::version_2(), bob.curve25519_key(), otk).unwrap();
     let OlmMessage::PreKey(pk) = a.encrypt(b"v2") else { unreachable!() };
     let r = bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk);
-    assert!(matches!(r, Err(SessionCreationError::Decryption(DecryptionError::InvalidMacLength { expected: 8, got: 32 }))));
+    assert!(matches!(
+        r,
+        Err(SessionCreationError::Decryption(DecryptionError::InvalidMacLength { expected: 8, got: 32 }))
+    ));
     assert_eq!(bob.stored_one_time_key_count(), 1);
 }

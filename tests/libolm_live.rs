@@ -22,10 +22,22 @@ fn caudata_initiates(p: &mut Libolm, fallback: bool) -> Session {
     let keys = p.ok(json!({"cmd": "account_new", "h": "bob"}));
     let otk = if fallback {
         p.ok(json!({"cmd": "account_generate_fallback", "h": "bob"}));
-        p.ok(json!({"cmd": "account_fallback_key", "h": "bob"}))["keys"].as_object().unwrap().values().next().unwrap().clone()
+        p.ok(json!({"cmd": "account_fallback_key", "h": "bob"}))["keys"]
+            .as_object()
+            .unwrap()
+            .values()
+            .next()
+            .unwrap()
+            .clone()
     } else {
         p.ok(json!({"cmd": "account_generate_otks", "h": "bob", "n": 1}));
-        p.ok(json!({"cmd": "account_one_time_keys", "h": "bob"}))["keys"].as_object().unwrap().values().next().unwrap().clone()
+        p.ok(json!({"cmd": "account_one_time_keys", "h": "bob"}))["keys"]
+            .as_object()
+            .unwrap()
+            .values()
+            .next()
+            .unwrap()
+            .clone()
     };
     p.ok(json!({"cmd": "account_mark_published", "h": "bob"}));
     let bob_id = Curve25519PublicKey::from_base64(keys["curve25519"].as_str().unwrap()).unwrap();
@@ -151,7 +163,12 @@ fn megolm_both_directions_with_libolm() {
     let key = SessionKey::from_base64(r["session_key"].as_str().unwrap()).unwrap();
     let mut inbound = InboundGroupSession::new(&key, MegolmConfig::version_1());
     let msgs: Vec<_> = (0..300)
-        .map(|i| MegolmMessage::from_base64(p.ok(json!({"cmd": "group_encrypt", "h": "out", "pt": hexs(format!("{i}"))}))["body"].as_str().unwrap()).unwrap())
+        .map(|i| {
+            MegolmMessage::from_base64(
+                p.ok(json!({"cmd": "group_encrypt", "h": "out", "pt": hexs(format!("{i}"))}))["body"].as_str().unwrap(),
+            )
+            .unwrap()
+        })
         .collect();
     for i in [0usize, 1, 299, 255, 256, 2, 100] {
         let d = inbound.decrypt(&msgs[i]).unwrap();
@@ -164,7 +181,10 @@ fn megolm_both_directions_with_libolm() {
         &caudata::megolm::ExportedSessionKey::from_base64(e["exported"].as_str().unwrap()).unwrap(),
         MegolmConfig::version_1(),
     );
-    assert!(matches!(imported.decrypt(&msgs[99]), Err(DecryptionError::UnknownMessageIndex { got: 99, first_known: 100 })));
+    assert!(matches!(
+        imported.decrypt(&msgs[99]),
+        Err(DecryptionError::UnknownMessageIndex { got: 99, first_known: 100 })
+    ));
     assert_eq!(imported.decrypt(&msgs[100]).unwrap().plaintext, b"100");
     // caudata's export at 200 loads in libolm
     let ours = inbound.export_at(200).unwrap();

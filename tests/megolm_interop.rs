@@ -1,10 +1,10 @@
 //! Megolm against vodozemac 0.11.1 (live) and libolm's upstream known answers.
 
+use caudata::DecryptionError;
 use caudata::megolm::{
     ExportedSessionKey, GroupSession, InboundGroupSession, MegolmMessage, SessionConfig, SessionKey,
     SessionKeyDecodeError, SessionOrdering,
 };
-use caudata::DecryptionError;
 use vodozemac::megolm as vz;
 
 fn vz_config(c: SessionConfig) -> vz::SessionConfig {
@@ -18,10 +18,8 @@ fn caudata_outbound_vodozemac_inbound_across_indices() {
     for config in [SessionConfig::version_1(), SessionConfig::version_2()] {
         let mut out = GroupSession::new(config);
         let key = out.session_key();
-        let mut inbound = vz::InboundGroupSession::new(
-            &vz::SessionKey::from_bytes(&key.to_bytes()).unwrap(),
-            vz_config(config),
-        );
+        let mut inbound =
+            vz::InboundGroupSession::new(&vz::SessionKey::from_bytes(&key.to_bytes()).unwrap(), vz_config(config));
         assert_eq!(inbound.session_id(), out.session_id());
         for idx in INDICES {
             if out.message_index() != idx {
@@ -39,10 +37,8 @@ fn caudata_outbound_vodozemac_inbound_across_indices() {
 fn vodozemac_outbound_caudata_inbound_across_indices() {
     for config in [SessionConfig::version_1(), SessionConfig::version_2()] {
         let first = vz::GroupSession::new(vz_config(config));
-        let mut inbound = InboundGroupSession::new(
-            &SessionKey::from_bytes(&first.session_key().to_bytes()).unwrap(),
-            config,
-        );
+        let mut inbound =
+            InboundGroupSession::new(&SessionKey::from_bytes(&first.session_key().to_bytes()).unwrap(), config);
         let mut out = first;
         for idx in [0u32, 1, 255, 256, 65535, 65536, 1 << 24] {
             // vodozemac cannot skip: replace its session by one at idx sharing nothing with the
@@ -63,10 +59,8 @@ fn vodozemac_outbound_caudata_inbound_across_indices() {
         // decrypted by caudata from the session key at 0: bounded work at any distance.
         for idx in [65535u32, 65536, 1 << 24, (1 << 31) - 1] {
             let base = vz::GroupSession::new(vz_config(config));
-            let mut cd = InboundGroupSession::new(
-                &SessionKey::from_bytes(&base.session_key().to_bytes()).unwrap(),
-                config,
-            );
+            let mut cd =
+                InboundGroupSession::new(&SessionKey::from_bytes(&base.session_key().to_bytes()).unwrap(), config);
             let mut vin = vz::InboundGroupSession::new(&base.session_key(), vz_config(config));
             assert_eq!(&vin.export_at(idx).unwrap().to_bytes()[..], &cd.export_at(idx).unwrap().to_bytes()[..]);
             let mut sender = vz_sender_at(&base, idx, config);
@@ -80,7 +74,8 @@ fn vodozemac_outbound_caudata_inbound_across_indices() {
         let base = vz::GroupSession::new(vz_config(config));
         let mut vin = vz::InboundGroupSession::new(&base.session_key(), vz_config(config));
         let exported = vin.export_at(u32::MAX - 2).unwrap();
-        let mut cd = InboundGroupSession::import(&ExportedSessionKey::from_bytes(&exported.to_bytes()).unwrap(), config);
+        let mut cd =
+            InboundGroupSession::import(&ExportedSessionKey::from_bytes(&exported.to_bytes()).unwrap(), config);
         let mut sender = vz_sender_at(&base, u32::MAX - 1, config);
         for expect in [u32::MAX - 1] {
             let m = sender.encrypt(format!("at {expect}"));
@@ -129,10 +124,7 @@ fn wraparound_past_u32_max() {
     let mut s = GroupSession::new(SessionConfig::version_1());
     let early = s.encrypt("early");
     let mut late_in = InboundGroupSession::new(&s.session_key(), SessionConfig::version_1());
-    assert_eq!(
-        late_in.decrypt(&early),
-        Err(DecryptionError::UnknownMessageIndex { got: 0, first_known: 1 })
-    );
+    assert_eq!(late_in.decrypt(&early), Err(DecryptionError::UnknownMessageIndex { got: 0, first_known: 1 }));
     assert_eq!(late_in.decrypt(&s.encrypt("late")).unwrap().plaintext, b"late");
 }
 
@@ -155,13 +147,13 @@ fn exports_move_both_ways() {
     }
     // vodozemac export at 7 -> caudata import
     let vexp = vin.export_at(7).unwrap();
-    let mut cin7 = InboundGroupSession::import(&ExportedSessionKey::from_bytes(&vexp.to_bytes()).unwrap(), SessionConfig::version_1());
+    let mut cin7 = InboundGroupSession::import(
+        &ExportedSessionKey::from_bytes(&vexp.to_bytes()).unwrap(),
+        SessionConfig::version_1(),
+    );
     assert_eq!(cin7.first_known_index(), 7);
     assert!(!cin7.signing_key_verified());
-    assert!(matches!(
-        cin7.decrypt(&msgs[6]),
-        Err(DecryptionError::UnknownMessageIndex { got: 6, first_known: 7 })
-    ));
+    assert!(matches!(cin7.decrypt(&msgs[6]), Err(DecryptionError::UnknownMessageIndex { got: 6, first_known: 7 })));
     assert_eq!(cin7.decrypt(&msgs[9]).unwrap().plaintext, b"9");
     // compare and merge
     assert_eq!(cin.compare(&cin7), SessionOrdering::Better);
@@ -170,7 +162,10 @@ fn exports_move_both_ways() {
     let merged = cin7.merge(&cin).unwrap();
     assert_eq!(merged.first_known_index(), 0);
     assert!(merged.signing_key_verified());
-    let other = InboundGroupSession::new(&GroupSession::new(SessionConfig::version_1()).session_key(), SessionConfig::version_1());
+    let other = InboundGroupSession::new(
+        &GroupSession::new(SessionConfig::version_1()).session_key(),
+        SessionConfig::version_1(),
+    );
     assert_eq!(cin.compare(&other), SessionOrdering::Unconnected);
     assert!(cin.merge(&other).is_none());
 }

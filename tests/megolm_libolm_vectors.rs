@@ -2,9 +2,11 @@
 //! session made from libolm's randomness produces libolm's bytes; libolm's messages, exports and
 //! tampered messages get the answers caudata must give.
 
-use caudata::megolm::{ExportedSessionKey, GroupSession, InboundGroupSession, MegolmMessage, SessionConfig, SessionKey};
-use caudata::primitives::RandomSource;
 use caudata::DecryptionError;
+use caudata::megolm::{
+    ExportedSessionKey, GroupSession, InboundGroupSession, MegolmMessage, SessionConfig, SessionKey,
+};
+use caudata::primitives::RandomSource;
 use serde_json::Value;
 
 struct Replay(Vec<u8>);
@@ -28,7 +30,8 @@ fn h(v: &Value) -> Vec<u8> {
 #[test]
 fn outbound_from_libolm_randomness_is_byte_exact() {
     let v = load();
-    let mut out = GroupSession::new_with_rng(SessionConfig::version_1(), &mut Replay(h(&v["outbound"]["random"]["hex"])));
+    let mut out =
+        GroupSession::new_with_rng(SessionConfig::version_1(), &mut Replay(h(&v["outbound"]["random"]["hex"])));
     assert_eq!(out.session_id(), v["outbound"]["session_id"].as_str().unwrap());
     assert_eq!(&*out.session_key().to_base64(), v["session_keys"]["0"]["session_key"].as_str().unwrap());
     for m in v["messages"].as_array().unwrap() {
@@ -58,7 +61,10 @@ fn inbound_decrypts_libolm_messages_and_exports_match() {
         let idx: u32 = idx.parse().unwrap();
         let ours = s.export_at(idx).unwrap();
         assert_eq!(&*ours.to_base64(), e["exported"].as_str().unwrap(), "export at {idx}");
-        let imported = InboundGroupSession::import(&ExportedSessionKey::from_base64(e["exported"].as_str().unwrap()).unwrap(), SessionConfig::version_1());
+        let imported = InboundGroupSession::import(
+            &ExportedSessionKey::from_base64(e["exported"].as_str().unwrap()).unwrap(),
+            SessionConfig::version_1(),
+        );
         assert_eq!(imported.first_known_index(), idx);
     }
     // session keys at later indices verify and start there
@@ -87,7 +93,9 @@ fn tampered_messages_are_refused() {
                 // re-signed with the sender's key: the signature holds, the MAC does not
                 assert_eq!(err, DecryptionError::InvalidMac, "{name}")
             }
-            "version_2_resigned" => assert!(matches!(err, DecryptionError::Decode(caudata::DecodeError::UnsupportedVersion(2)))),
+            "version_2_resigned" => {
+                assert!(matches!(err, DecryptionError::Decode(caudata::DecodeError::UnsupportedVersion(2))))
+            }
             other => panic!("unexpected case {other}"),
         }
         if name == "signature_s_plus_l" {
@@ -106,7 +114,12 @@ fn crafted_high_indices_and_wraparound() {
         // libolm, from a session at 0xFFFFFFFE, decrypts indices 0 and 1 as later messages
         for m in c["messages"].as_array().unwrap().iter().rev() {
             let d = s.decrypt(&MegolmMessage::from_base64(m["body"].as_str().unwrap()).unwrap()).unwrap();
-            assert_eq!((d.plaintext, u64::from(d.message_index)), (h(&m["pt_hex"]), m["index"].as_u64().unwrap()), "{}", c["label"]);
+            assert_eq!(
+                (d.plaintext, u64::from(d.message_index)),
+                (h(&m["pt_hex"]), m["index"].as_u64().unwrap()),
+                "{}",
+                c["label"]
+            );
         }
     }
 }

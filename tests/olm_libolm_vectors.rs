@@ -107,7 +107,10 @@ fn olm_transcript_is_byte_exact() {
                 assert_eq!(res.plaintext, pt);
                 assert_eq!(res.session.session_id(), step["session_id"].as_str().unwrap());
                 // the one-time key ids libolm has left are the ones caudata has left
-                assert_eq!(bob.stored_one_time_key_count(), step["account_one_time_key_ids_left"].as_array().unwrap().len());
+                assert_eq!(
+                    bob.stored_one_time_key_count(),
+                    step["account_one_time_key_ids_left"].as_array().unwrap().len()
+                );
                 sessions.insert("bob".into(), res.session);
             }
             other => panic!("unknown step {other}"),
@@ -130,8 +133,12 @@ fn fallback_key_transcript_is_byte_exact() {
         if name.contains("generates fallback key") {
             let seq = ev["random_seq"].as_u64().unwrap();
             bob.generate_fallback_key_with_rng(&mut Replay(random_for(&v, seq)));
-            let expect: Vec<String> =
-                ev["olm_account_unpublished_fallback_key_before_publishing"].as_object().unwrap().values().map(|x| x.as_str().unwrap().to_string()).collect();
+            let expect: Vec<String> = ev["olm_account_unpublished_fallback_key_before_publishing"]
+                .as_object()
+                .unwrap()
+                .values()
+                .map(|x| x.as_str().unwrap().to_string())
+                .collect();
             let ours: Vec<String> = bob.fallback_key().values().map(|k| k.to_base64()).collect();
             assert_eq!(ours, expect);
             bob.mark_keys_as_published();
@@ -168,7 +175,9 @@ fn fallback_key_transcript_is_byte_exact() {
             assert_eq!(res.session.session_id(), ev["session_id"].as_str().unwrap());
             let mut b = res.session;
             for m in &msgs[1..] {
-                let expected = OlmMessage::from_base64_parts(m["type"].as_u64().unwrap() as usize, m["body"].as_str().unwrap()).unwrap();
+                let expected =
+                    OlmMessage::from_base64_parts(m["type"].as_u64().unwrap() as usize, m["body"].as_str().unwrap())
+                        .unwrap();
                 let rnd = random_for(&v, m["random_seq"].as_u64().unwrap());
                 let pt = h(&m["pt_hex"]);
                 if m["from"] == "bob" {

@@ -58,7 +58,8 @@ fn vz_to_caudata(config: SessionConfig, use_fallback: bool) -> (Session, vz::Ses
         *bob.one_time_keys().values().next().unwrap()
     };
     bob.mark_keys_as_published();
-    let mut a = alice.create_outbound_session(vz_config(config), vz_curve(bob.curve25519_key()), vz_curve(key)).unwrap();
+    let mut a =
+        alice.create_outbound_session(vz_config(config), vz_curve(bob.curve25519_key()), vz_curve(key)).unwrap();
     let first = a.encrypt(b"first from vodozemac").unwrap();
     let OlmMessage::PreKey(pk) = from_vz(&first) else { panic!("expected a pre-key message") };
     let res = bob.create_inbound_session(config, cd_curve(alice.curve25519_key()), &pk).unwrap();
@@ -81,7 +82,8 @@ fn converse(c: &mut Session, v: &mut vz::Session, rounds: usize) {
         }
         // a burst from vodozemac, delivered with the first one last
         let burst = 1 + (round * 3) % 4;
-        let mut msgs: Vec<_> = (0..burst).map(|i| (format!("v{round}.{i}"), v.encrypt(format!("v{round}.{i}")).unwrap())).collect();
+        let mut msgs: Vec<_> =
+            (0..burst).map(|i| (format!("v{round}.{i}"), v.encrypt(format!("v{round}.{i}")).unwrap())).collect();
         msgs.rotate_left(1);
         for (pt, m) in &msgs {
             assert_eq!(c.decrypt(&from_vz(m)).unwrap(), pt.as_bytes());

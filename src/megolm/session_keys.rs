@@ -6,9 +6,7 @@ use zeroize::Zeroizing;
 
 use super::ratchet::MegolmRatchet;
 use crate::error::{DecodeError, KeyError};
-use crate::primitives::{
-    Ed25519PublicKey, Ed25519Signature, SecretBytes, base64_decode_secret, base64_encode_secret,
-};
+use crate::primitives::{Ed25519PublicKey, Ed25519Signature, SecretBytes, base64_decode_secret, base64_encode_secret};
 
 /// Length of a session key.
 pub const SESSION_KEY_LEN: usize = 229;

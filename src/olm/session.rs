@@ -248,9 +248,8 @@ impl Session {
                 got: m.mac().len(),
             });
         }
-        let pt = self
-            .ratchet
-            .decrypt(&m.ratchet_key, m.chain_index, &mut OsRandom, |seed| decrypt_with_seed(seed, m))?;
+        let pt =
+            self.ratchet.decrypt(&m.ratchet_key, m.chain_index, &mut OsRandom, |seed| decrypt_with_seed(seed, m))?;
         self.received_message = true;
         Ok(pt)
     }

@@ -37,8 +37,6 @@ pub(crate) fn base64_encode_secret(bytes: &[u8]) -> Zeroizing<String> {
 }
 
 /// Decodes into a buffer that is wiped when dropped.
-pub(crate) fn base64_decode_secret(
-    input: impl AsRef<[u8]>,
-) -> Result<Zeroizing<Vec<u8>>, Base64DecodeError> {
+pub(crate) fn base64_decode_secret(input: impl AsRef<[u8]>) -> Result<Zeroizing<Vec<u8>>, Base64DecodeError> {
     base64_decode(input).map(Zeroizing::new)
 }

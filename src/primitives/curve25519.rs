@@ -27,9 +27,7 @@ impl Curve25519PublicKey {
     /// # Errors
     /// [`KeyError::InvalidLength`] for any other length.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, KeyError> {
-        let arr: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| KeyError::InvalidLength { expected: 32, got: bytes.len() })?;
+        let arr: [u8; 32] = bytes.try_into().map_err(|_| KeyError::InvalidLength { expected: 32, got: bytes.len() })?;
         Ok(Self(arr))
     }
 

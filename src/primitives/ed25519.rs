@@ -31,9 +31,7 @@ impl Ed25519PublicKey {
     /// # Errors
     /// [`KeyError::InvalidLength`] or [`KeyError::InvalidPoint`].
     pub fn from_slice(bytes: &[u8]) -> Result<Self, KeyError> {
-        let arr: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| KeyError::InvalidLength { expected: 32, got: bytes.len() })?;
+        let arr: [u8; 32] = bytes.try_into().map_err(|_| KeyError::InvalidLength { expected: 32, got: bytes.len() })?;
         Self::from_bytes(&arr)
     }
 
@@ -100,9 +98,7 @@ impl Ed25519Signature {
     /// # Errors
     /// [`KeyError::InvalidLength`] for any other length.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, KeyError> {
-        let arr: [u8; 64] = bytes
-            .try_into()
-            .map_err(|_| KeyError::InvalidLength { expected: 64, got: bytes.len() })?;
+        let arr: [u8; 64] = bytes.try_into().map_err(|_| KeyError::InvalidLength { expected: 64, got: bytes.len() })?;
         Ok(Self(arr))
     }
 
