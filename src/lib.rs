@@ -3,6 +3,8 @@
 
 pub mod consts;
 mod error;
+#[cfg(feature = "hazmat")]
+pub mod hazmat;
 pub mod megolm;
 pub mod olm;
 pub mod primitives;

@@ -16,19 +16,23 @@ pub fn base64_encode(bytes: impl AsRef<[u8]>) -> String {
     Base64Unpadded::encode_string(bytes.as_ref())
 }
 
-/// Decodes standard base64, padded or unpadded.
+/// Decodes standard base64, padded or unpadded, without branching on the characters (the
+/// decoder is chosen by the input's length alone: padded text always has a length divisible by 4,
+/// and the padded decoder also reads unpadded text of such a length).
 ///
 /// # Errors
 /// [`Base64DecodeError`] for characters outside the alphabet, a bad length or non-zero
 /// trailing bits.
 pub fn base64_decode(input: impl AsRef<[u8]>) -> Result<Vec<u8>, Base64DecodeError> {
     let input = input.as_ref();
-    let s = core::str::from_utf8(input).map_err(|_| Base64DecodeError)?;
-    if s.ends_with('=') {
-        Base64::decode_vec(s).map_err(|_| Base64DecodeError)
-    } else {
-        Base64Unpadded::decode_vec(s).map_err(|_| Base64DecodeError)
-    }
+    if input.len().is_multiple_of(4) { decode_with::<Base64>(input) } else { decode_with::<Base64Unpadded>(input) }
+}
+
+fn decode_with<E: Encoding>(input: &[u8]) -> Result<Vec<u8>, Base64DecodeError> {
+    let mut out = vec![0u8; input.len() / 4 * 3 + 3];
+    let len = E::decode(input, &mut out).map_err(|_| Base64DecodeError)?.len();
+    out.truncate(len);
+    Ok(out)
 }
 
 /// Encodes secret bytes; the result is wiped when dropped.

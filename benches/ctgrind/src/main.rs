@@ -1,0 +1,164 @@
+//! Constant-time check in the style of ctgrind: every secret input is marked *undefined* with a
+//! valgrind client request, so memcheck reports any conditional branch or memory index that
+//! depends on it ("Conditional jump or move depends on uninitialised value(s)", "Use of
+//! uninitialised value of size 8"). Results are marked defined again before they are used, which
+//! is the one place a secret-derived bit (MAC valid or not) is allowed to steer control flow.
+//!
+//! `ctgrind check`   runs caudata's operations; must be clean under valgrind.
+//! `ctgrind control` runs a deliberately leaky early-exit compare; valgrind must flag it, which
+//!                   proves the harness can see a leak.
+//! Run both with `benches/ctgrind/run.sh`.
+
+use caudata::hazmat;
+use caudata::primitives::{Curve25519PublicKey, Curve25519SecretKey, Ed25519SecretKey, SecretBytes, base64_decode, base64_encode};
+
+/// valgrind's client-request codes (valgrind/memcheck.h).
+const MAKE_MEM_UNDEFINED: u64 = 0x4D43_0001;
+const MAKE_MEM_DEFINED: u64 = 0x4D43_0002;
+
+/// Issues a client request; a no-op when not running under valgrind.
+#[cfg(target_arch = "x86_64")]
+fn client_request(request: u64, addr: *const u8, len: usize) {
+    let args: [u64; 6] = [request, addr as u64, len as u64, 0, 0, 0];
+    let mut result: u64 = 0;
+    // SAFETY: the magic preamble is a sequence of rotations that leaves rdi unchanged and an
+    // `xchg rbx, rbx`; outside valgrind it does nothing. valgrind reads `args` through rax.
+    unsafe {
+        std::arch::asm!(
+            "rol rdi, 3", "rol rdi, 13", "rol rdi, 61", "rol rdi, 51", "xchg rbx, rbx",
+            inout("rdx") result,
+            in("rax") args.as_ptr(),
+            out("rdi") _,
+            options(nostack),
+        );
+    }
+    let _ = result;
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn client_request(_: u64, _: *const u8, _: usize) {
+    panic!("the constant-time check runs on x86_64 only");
+}
+
+fn secret<T: ?Sized>(v: &T) {
+    client_request(MAKE_MEM_UNDEFINED, (v as *const T).cast(), std::mem::size_of_val(v));
+}
+fn public<T: ?Sized>(v: &T) {
+    client_request(MAKE_MEM_DEFINED, (v as *const T).cast(), std::mem::size_of_val(v));
+}
+
+fn check() {
+    // 1. MAC verification: key and the recomputed tag are secret; the received tag is public.
+    let key = std::hint::black_box([7u8; 32]);
+    let msg = b"version and payload of an Olm message".to_vec();
+    let good = hazmat::hmac_sha256(&key, &msg);
+    let mut bad = good;
+    bad[0] ^= 1;
+    secret(&key);
+    for tag in [&good[..8], &bad[..8], &good[..], &bad[..]] {
+        let ok = hazmat::verify_hmac_sha256(&key, &msg, tag);
+        public(&ok);
+        std::hint::black_box(ok);
+    }
+
+    // 2. Constant-time comparison of two secrets.
+    let a = std::hint::black_box([1u8; 32]);
+    let mut b = std::hint::black_box([1u8; 32]);
+    b[31] = 2;
+    secret(&a);
+    secret(&b);
+    let eq = hazmat::ct_eq(&a, &b);
+    public(&eq);
+    std::hint::black_box(eq);
+    let s1 = SecretBytes::<32>::from_slice(&a).unwrap_or_else(SecretBytes::zero);
+    let s2 = SecretBytes::<32>::from_slice(&b).unwrap_or_else(SecretBytes::zero);
+    secret(&s1.expose()[..]);
+    secret(&s2.expose()[..]);
+    let eq = s1 == s2;
+    public(&eq);
+    std::hint::black_box(eq);
+
+    // 3. HKDF from a secret input (the message-key derivation).
+    let ikm = std::hint::black_box([9u8; 32]);
+    secret(&ikm);
+    let mut okm = [0u8; 80];
+    hazmat::hkdf_sha256(None, &ikm, b"OLM_KEYS", &mut okm);
+    std::hint::black_box(&okm);
+
+    // 4. AES-256-CBC encryption and decryption with a secret key and plaintext (AES-NI or the
+    //    crate's bitsliced software AES: no tables). The padding check of decryption branches on
+    //    the last plaintext byte; it runs only after the MAC verified, and what it reveals (the
+    //    padding length) is the plaintext length, which the ciphertext length shows anyway.
+    let aes_key = std::hint::black_box([3u8; 32]);
+    let iv = [4u8; 16];
+    let pt = std::hint::black_box([5u8; 48]);
+    secret(&aes_key);
+    secret(&pt);
+    let ct = hazmat::aes256_cbc_encrypt(&aes_key, &iv, &pt);
+    public(&ct[..]);
+    std::hint::black_box(&ct);
+
+    // 5. base64 of secrets (session keys, pickles): encoding, and decoding of unpadded text
+    //    whose length is not a multiple of 4 (a session key: 229 bytes, 306 characters; a key:
+    //    32 bytes, 43 characters). For lengths divisible by 4 the decoder first looks at whether
+    //    the last two characters are '=': see SIDE-CHANNELS.md.
+    for n in [229usize, 32] {
+        let raw = std::hint::black_box(vec![0xA5u8; n]);
+        secret(&raw[..]);
+        let text = base64_encode(&raw);
+        let bytes = text.into_bytes();
+        public(&bytes.len());
+        let back = base64_decode(&bytes);
+        public(&back.is_ok());
+        if let Ok(v) = &back {
+            public(&v[..]);
+        }
+        std::hint::black_box(&back);
+    }
+
+    // 6. X25519 with a secret scalar (the contributory check inspects the result, which is
+    //    declassified as a whole first: it is compared with zero, a public outcome).
+    let mut sk = std::hint::black_box([0x42u8; 32]);
+    secret(&sk);
+    let s = SecretBytes::<32>::from_array(&mut sk);
+    let x = Curve25519SecretKey::from_secret_bytes(&s);
+    let their = Curve25519PublicKey::from_bytes([9u8; 32]);
+    let shared = x.diffie_hellman(&their);
+    std::hint::black_box(shared.is_ok());
+
+    // 7. Ed25519 signing with a secret seed.
+    let seed = std::hint::black_box([0x24u8; 32]);
+    secret(&seed);
+    let k = Ed25519SecretKey::from_seed(SecretBytes::from_slice(&seed).unwrap_or_else(SecretBytes::zero));
+    let sig = k.sign(b"canonical json");
+    let bytes = sig.to_bytes();
+    public(&bytes[..]);
+    std::hint::black_box(bytes);
+}
+
+fn control() {
+    // An early-exit comparison of a secret: valgrind must report it.
+    let a = std::hint::black_box([1u8; 32]);
+    let b = std::hint::black_box([1u8; 32]);
+    secret(&a);
+    let (a, b) = (std::hint::black_box(&a), std::hint::black_box(&b));
+    let mut equal = true;
+    for i in 0..32 {
+        if a[i] != b[i] {
+            equal = false;
+            break;
+        }
+    }
+    std::hint::black_box(equal);
+}
+
+fn main() {
+    match std::env::args().nth(1).as_deref() {
+        Some("check") => check(),
+        Some("control") => control(),
+        _ => {
+            eprintln!("usage: ctgrind check|control");
+            std::process::exit(2);
+        }
+    }
+}
