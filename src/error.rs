@@ -21,6 +21,14 @@ pub enum KeyError {
     /// Diffie-Hellman gave the all-zero (non-contributory) result: the peer's key has small order.
     #[error("non-contributory Diffie-Hellman: the peer key has small order")]
     NonContributory,
+    /// interolm: a serialized key whose type byte is not the expected one (0x05 for
+    /// Curve25519, 0x08 for Kyber1024).
+    #[error("unknown key type {0:#04x}")]
+    UnknownKeyType(u8),
+    /// interolm: a Curve25519 key that is not the canonical encoding of its value (u ≥ 2^255 − 19,
+    /// or bit 255 set).
+    #[error("the key is not canonically encoded")]
+    NonCanonical,
 }
 
 /// A signature did not verify.
@@ -77,6 +85,20 @@ pub enum DecodeError {
     /// A Matrix message type other than 0 (pre-key) or 1 (normal).
     #[error("unknown message type {0}")]
     UnknownMessageType(usize),
+    /// interolm: a message version older than this library reads (libsignal's
+    /// `LegacyCiphertextVersion`); [`DecodeError::UnsupportedVersion`] is for unknown/newer ones.
+    #[error("version {0:#04x} is too old")]
+    LegacyVersion(u8),
+    /// interolm: a field of fixed length has another length.
+    #[error("{field} must be {expected} bytes, got {got}")]
+    InvalidFieldLength {
+        /// The field.
+        field: &'static str,
+        /// The length required.
+        expected: usize,
+        /// The length received.
+        got: usize,
+    },
 }
 
 /// Decryption failed. The session is unchanged.
@@ -142,6 +164,15 @@ pub enum DecryptionError {
         /// The message's dialect.
         got: &'static str,
     },
+    /// interolm: the message was made for another session version (e.g. a PQXDH message
+    /// given to an X3DH session).
+    #[error("message of session version {got} given to a version {expected} session")]
+    VersionMismatch {
+        /// The session's version.
+        expected: u8,
+        /// The message's version.
+        got: u8,
+    },
 }
 
 /// Creating a session failed. The account is unchanged.
@@ -161,4 +192,158 @@ pub enum SessionCreationError {
     /// A key could not be used.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// interolm: the pre-key message names a prekey this account does not have (unknown, or
+    /// already used).
+    #[error("the pre-key message uses an unknown or already used {kind} prekey, id {id}")]
+    UnknownPreKey {
+        /// Which prekey.
+        kind: PreKeyKind,
+        /// Its id.
+        id: u32,
+    },
+    /// interolm: the peer's prekey bundle cannot be used.
+    #[error(transparent)]
+    InvalidBundle(#[from] BundleError),
+    /// interolm: the bundle or pre-key message is X3DH (session version 3, no Kyber prekey)
+    /// and the account requires PQXDH.
+    #[error("X3DH (session version 3) is not allowed: PQXDH is required")]
+    X3dhNotAllowed,
+}
+
+/// interolm: the three kinds of Signal prekeys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PreKeyKind {
+    /// A one-time (EC) prekey.
+    OneTime,
+    /// A signed (EC) prekey.
+    Signed,
+    /// A signed Kyber1024 prekey.
+    Kyber,
+}
+
+impl core::fmt::Display for PreKeyKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::OneTime => "one-time",
+            Self::Signed => "signed",
+            Self::Kyber => "Kyber",
+        })
+    }
+}
+
+/// interolm: a prekey bundle could not be decoded or used. Nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BundleError {
+    /// The serialized bundle could not be decoded.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// A prekey's signature by the identity key does not verify.
+    #[error("the {0} prekey's signature does not verify")]
+    InvalidSignature(PreKeyKind),
+    /// A key in the bundle is malformed, non-canonical or of small order (all-zero included).
+    #[error("unusable {key} in the bundle: {error}")]
+    InvalidKey {
+        /// Which key ("identity key", "signed prekey", "one-time prekey", "Kyber prekey").
+        key: &'static str,
+        /// What is wrong with it.
+        error: KeyError,
+    },
+}
+
+/// A pickle could not be read or written. Reading never yields a partial object: on any error
+/// nothing is returned. The messages name fields, never secret values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PickleError {
+    /// The text is not valid base64.
+    #[error("the pickle is not valid base64")]
+    Base64,
+    /// The input is larger than any pickle this library writes or reads.
+    #[error("pickle of {got} bytes exceeds the limit of {max}")]
+    TooLong {
+        /// Bytes received.
+        got: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The pickle key is wrong, or the pickle was modified (one opaque error for both).
+    #[error("the pickle key is wrong or the pickle was modified")]
+    Authentication,
+    /// The bytes are not a caudata pickle (wrong magic bytes).
+    #[error("not a caudata pickle")]
+    NotAPickle,
+    /// A format version this library does not know, typically written by a newer library.
+    /// `max` is the newest version this library reads for that format and object.
+    #[error("pickle version {got} is unknown; the newest this library reads is {max}")]
+    UnknownVersion {
+        /// The version in the pickle.
+        got: u32,
+        /// The newest version known.
+        max: u32,
+    },
+    /// A legacy version that is refused on purpose (libolm's account pickle version 1, whose
+    /// Ed25519 keys must be considered compromised).
+    #[error("{object} pickle version {got} is a refused legacy format")]
+    LegacyVersion {
+        /// The kind of object.
+        object: &'static str,
+        /// The version in the pickle.
+        got: u32,
+    },
+    /// The pickle holds another kind of object than the one asked for.
+    #[error("the pickle holds object type {got}, not {expected}")]
+    WrongObjectType {
+        /// The type tag asked for.
+        expected: u8,
+        /// The type tag in the pickle.
+        got: u8,
+    },
+    /// An encrypted pickle was given where an unencrypted one was expected, or the reverse.
+    #[error("the pickle is {}, the call expects the other form", if *.encrypted { "encrypted" } else { "unencrypted" })]
+    WrongProtection {
+        /// Whether the pickle given is encrypted.
+        encrypted: bool,
+    },
+    /// The pickle ended inside a field.
+    #[error("the pickle is truncated in {0}")]
+    Truncated(&'static str),
+    /// Bytes remained after the last field.
+    #[error("trailing bytes after the pickle")]
+    TrailingBytes,
+    /// A list is longer than the protocol allows.
+    #[error("{field}: {got} entries exceed the limit of {max}")]
+    TooMany {
+        /// Which list.
+        field: &'static str,
+        /// The count in the pickle.
+        got: u64,
+        /// The limit.
+        max: u64,
+    },
+    /// A field holds a value that is not allowed (an unknown tag, an inconsistent state).
+    #[error("invalid value in {0}")]
+    InvalidField(&'static str),
+    /// A stored public key does not match its secret key.
+    #[error("{0}: the stored public key does not match the secret key")]
+    KeyMismatch(&'static str),
+    /// A key in the pickle is unusable.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// vodozemac import: the decrypted pickle is not the JSON this library reads.
+    #[error("invalid JSON at byte {offset}: {reason}")]
+    Json {
+        /// Byte offset in the decrypted JSON.
+        offset: usize,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// vodozemac import: a required field is missing or has the wrong JSON type.
+    #[error("missing or mistyped field {0}")]
+    MissingField(&'static str),
+    /// Export: the object cannot be expressed in the target format (e.g. a key id beyond
+    /// libolm's 32 bits, or a version-2 session configuration, which libolm does not speak).
+    #[error("cannot be written in that format: {0}")]
+    Unrepresentable(&'static str),
 }

@@ -7,9 +7,15 @@ mod error;
 pub mod hazmat;
 pub mod megolm;
 pub mod olm;
+pub mod pickle;
 pub mod primitives;
 pub(crate) mod ratchet;
+mod session;
 pub mod wire;
 
 pub use error::{DecodeError, DecryptionError, KeyError, SessionCreationError, SignatureError};
 pub use primitives::{Curve25519PublicKey, Ed25519PublicKey, Ed25519Signature};
+pub mod interolm;
+pub use error::PickleError;
+pub use error::{BundleError, PreKeyKind};
+pub use session::{Dialect, Message, Session};

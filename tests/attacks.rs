@@ -1,6 +1,8 @@
 //! The attack regression suite: one named test per attack in PROTOCOLS.md §5 (and known
 //! implementation bugs), each stating the attack and the refusal caudata must give.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
 use caudata::megolm::{GroupSession, InboundGroupSession, MegolmMessage, SessionConfig as MegolmConfig};
 use caudata::olm::{Account, OlmMessage, PreKeyMessage, Session, SessionConfig};
 use caudata::{Curve25519PublicKey, DecryptionError, KeyError, SessionCreationError};

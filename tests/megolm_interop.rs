@@ -1,5 +1,7 @@
 //! Megolm against vodozemac 0.11.1 (live) and libolm's upstream known answers.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
 use caudata::DecryptionError;
 use caudata::megolm::{
     ExportedSessionKey, GroupSession, InboundGroupSession, MegolmMessage, SessionConfig, SessionKey,
@@ -77,11 +79,10 @@ fn vodozemac_outbound_caudata_inbound_across_indices() {
         let mut cd =
             InboundGroupSession::import(&ExportedSessionKey::from_bytes(&exported.to_bytes()).unwrap(), config);
         let mut sender = vz_sender_at(&base, u32::MAX - 1, config);
-        for expect in [u32::MAX - 1] {
-            let m = sender.encrypt(format!("at {expect}"));
-            let d = cd.decrypt(&MegolmMessage::from_bytes(&m.to_bytes()).unwrap()).unwrap();
-            assert_eq!((d.plaintext, d.message_index), (format!("at {expect}").into_bytes(), expect));
-        }
+        let expect = u32::MAX - 1;
+        let m = sender.encrypt(format!("at {expect}"));
+        let d = cd.decrypt(&MegolmMessage::from_bytes(&m.to_bytes()).unwrap()).unwrap();
+        assert_eq!((d.plaintext, d.message_index), (format!("at {expect}").into_bytes(), expect));
     }
 }
 

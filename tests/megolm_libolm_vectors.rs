@@ -2,6 +2,8 @@
 //! session made from libolm's randomness produces libolm's bytes; libolm's messages, exports and
 //! tampered messages get the answers caudata must give.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
 use caudata::DecryptionError;
 use caudata::megolm::{
     ExportedSessionKey, GroupSession, InboundGroupSession, MegolmMessage, SessionConfig, SessionKey,

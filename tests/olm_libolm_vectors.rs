@@ -2,6 +2,8 @@
 //! olm_fallback.json): caudata, fed the same randomness, produces the very bytes libolm
 //! produced, and decrypts every libolm message, in libolm's delivery order.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
 use std::collections::HashMap;
 
 use caudata::olm::{Account, OlmMessage, Session, SessionConfig};

@@ -4,6 +4,7 @@
 //! which shows the scan works. (Stack copies are outside what this can see; caudata keeps
 //! secrets boxed so that moves copy only pointers.)
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
 #![allow(unsafe_code)] // the scanning allocator; the library itself forbids unsafe code
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -85,7 +86,8 @@ fn secrets_are_wiped_when_objects_drop() {
         bob.generate_one_time_keys_with_rng(3, &mut Pattern);
         bob.generate_fallback_key_with_rng(&mut Pattern);
         let otk = *bob.one_time_keys().values().next().unwrap();
-        let session = alice.create_outbound_session_with_rng(SessionConfig::version_1(), bob.curve25519_key(), otk, &mut Pattern);
+        let session =
+            alice.create_outbound_session_with_rng(SessionConfig::version_1(), bob.curve25519_key(), otk, &mut Pattern);
         // the identity and one-time keys are equal here (same pattern), so DH is contributory but
         // the session is only for the memory test
         if let Ok(mut s) = session {

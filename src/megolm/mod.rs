@@ -16,9 +16,11 @@
 mod ratchet;
 mod session_keys;
 
-pub use session_keys::{ExportedSessionKey, SessionKey, SessionKeyDecodeError};
+pub use session_keys::{
+    EXPORTED_SESSION_KEY_LEN, ExportedSessionKey, SESSION_KEY_LEN, SessionKey, SessionKeyDecodeError,
+};
 
-use ratchet::MegolmRatchet;
+pub(crate) use ratchet::MegolmRatchet;
 use subtle::ConstantTimeEq;
 
 use crate::error::{DecodeError, DecryptionError};

@@ -28,6 +28,7 @@ mod account;
 mod message;
 mod session;
 
+pub(crate) use account::StoredKey;
 pub use account::{Account, IdentityKeys, InboundCreationResult, KeyId, OneTimeKeyGenerationResult};
 pub use message::{Message, MessageType, OlmMessage, PreKeyMessage};
 pub use session::{Session, SessionConfig, SessionKeys};

@@ -45,7 +45,7 @@ pub(crate) fn aes256_cbc_encrypt(key: &[u8; 32], iv: &[u8; 16], plaintext: &[u8]
 /// AES-256-CBC decryption; `None` when the length or the padding is wrong. Callers check a MAC
 /// over the ciphertext first, so a padding failure is not an oracle.
 pub(crate) fn aes256_cbc_decrypt(key: &[u8; 32], iv: &[u8; 16], ciphertext: &[u8]) -> Option<Vec<u8>> {
-    if ciphertext.is_empty() || ciphertext.len() % 16 != 0 {
+    if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(16) {
         return None;
     }
     cbc::Decryptor::<Aes256>::new(key.into(), iv.into()).decrypt_padded_vec::<Pkcs7>(ciphertext).ok()

@@ -23,6 +23,12 @@ pub(crate) use kdf::{HmacKey, hkdf_sha256, sha256};
 pub use rng::{OsRandom, RandomSource};
 pub use secret::SecretBytes;
 
+// interolm (the Signal dialect): XEdDSA signatures with Curve25519 keys, and Kyber1024.
+mod kyber;
+mod xeddsa;
+pub use kyber::{KYBER1024_KEY_TYPE, Kyber1024Ciphertext, Kyber1024PublicKey, Kyber1024SecretKey};
+pub use xeddsa::XEdDsaSignature;
+
 #[cfg(test)]
 mod tests {
     //! Known answers from libolm's own test suite (test-vectors/libolm-upstream.json).
@@ -49,10 +55,7 @@ mod tests {
     #[test]
     fn all_zero_and_small_order_keys_are_refused() {
         let a = Curve25519SecretKey::new();
-        assert_eq!(
-            a.diffie_hellman(&Curve25519PublicKey::from_bytes([0; 32])),
-            Err(crate::KeyError::NonContributory)
-        );
+        assert_eq!(a.diffie_hellman(&Curve25519PublicKey::from_bytes([0; 32])), Err(crate::KeyError::NonContributory));
         let mut one = [0u8; 32];
         one[0] = 1; // the point of order 4 with u = 1
         assert_eq!(a.diffie_hellman(&Curve25519PublicKey::from_bytes(one)), Err(crate::KeyError::NonContributory));

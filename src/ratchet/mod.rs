@@ -18,7 +18,8 @@ use crate::primitives::{Curve25519PublicKey, Curve25519SecretKey, HmacKey, Rando
 /// The parameters that make the core speak one dialect.
 #[derive(Debug)]
 pub(crate) struct Dialect {
-    /// Human-readable name, for errors.
+    /// Human-readable name, for errors and diagnostics.
+    #[allow(dead_code)]
     pub(crate) name: &'static str,
     /// HKDF info of the root-key step.
     pub(crate) root_info: &'static [u8],
@@ -156,14 +157,6 @@ impl DoubleRatchet {
         Self { dialect, root, sender: None, receivers, previous_counter: 0 }
     }
 
-    /// Adds a receiving chain (the Signal initiator's chain on Bob's signed prekey).
-    pub(crate) fn push_receiver(&mut self, their_ratchet_key: Curve25519PublicKey, chain: ChainKey) {
-        self.receivers.push_back(ReceiverChain { ratchet_key: their_ratchet_key, chain, skipped: VecDeque::new() });
-        while self.receivers.len() > self.dialect.max_receiver_chains {
-            self.receivers.pop_front();
-        }
-    }
-
     /// Performs a root step against `theirs` with a fresh ratchet key from `rng`.
     pub(crate) fn step_new_sender(
         &self,
@@ -176,25 +169,20 @@ impl DoubleRatchet {
         Ok((r, SenderChain::new(ours, c)))
     }
 
-    /// The current sending ratchet key, if there is a sending chain.
-    pub(crate) fn sender_ratchet_key(&self) -> Option<&Curve25519PublicKey> {
-        self.sender.as_ref().map(|s| &s.ratchet_public)
-    }
-
     /// Takes the next message-key seed of the sending chain (making the chain first if Olm's
     /// lazy step is pending) and hands it to `f`.
     pub(crate) fn encrypt<T>(&mut self, rng: &mut impl RandomSource, f: impl FnOnce(SendContext<'_>) -> T) -> T {
-        if self.sender.is_none() {
-            if let Some(theirs) = self.receivers.back().map(|r| r.ratchet_key) {
-                // `theirs` already produced a contributory DH when its chain was made, and the
-                // contributory property depends only on the public key, so this step succeeds.
-                #[allow(clippy::expect_used)]
-                let (root, sender) =
-                    self.step_new_sender(&self.root, &theirs, rng).expect("key already checked contributory");
-                self.previous_counter = 0;
-                self.root = root;
-                self.sender = Some(sender);
-            }
+        if self.sender.is_none()
+            && let Some(theirs) = self.receivers.back().map(|r| r.ratchet_key)
+        {
+            // `theirs` already produced a contributory DH when its chain was made, and the
+            // contributory property depends only on the public key, so this step succeeds.
+            #[allow(clippy::expect_used)]
+            let (root, sender) =
+                self.step_new_sender(&self.root, &theirs, rng).expect("key already checked contributory");
+            self.previous_counter = 0;
+            self.root = root;
+            self.sender = Some(sender);
         }
         // Both constructors and every transition leave a sender or a receiver; a ratchet
         // with neither cannot be built.
@@ -207,12 +195,6 @@ impl DoubleRatchet {
             previous_counter: self.previous_counter,
             seed,
         })
-    }
-
-    /// Whether a message on `their_ratchet_key` at `index` could be decrypted without using a
-    /// skipped key (used to tell "replayed" from "too old").
-    pub(crate) fn has_chain(&self, their_ratchet_key: &Curve25519PublicKey) -> bool {
-        self.receivers.iter().any(|r| r.ratchet_key == *their_ratchet_key)
     }
 
     /// Finds or derives the seed for (`their_ratchet_key`, `index`), runs `f` with it, and

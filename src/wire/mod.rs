@@ -9,3 +9,4 @@
 pub(crate) mod codec;
 pub mod megolm;
 pub mod olm;
+pub mod signal;

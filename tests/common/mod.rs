@@ -8,7 +8,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use serde_json::{Value, json};
 
 /// A libolm 3.2.16 peer (interop/libolm/peer.py) over JSON lines.
-pub struct Libolm {
+pub(crate) struct Libolm {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
@@ -16,7 +16,7 @@ pub struct Libolm {
 
 impl Libolm {
     /// Starts the peer. Fails (never skips) when the venv is missing.
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let python = root.join("interop/libolm/.venv/bin/python");
         assert!(
@@ -37,7 +37,7 @@ impl Libolm {
     }
 
     /// Sends one request and returns the response object.
-    pub fn call(&mut self, req: Value) -> Value {
+    pub(crate) fn call(&mut self, req: Value) -> Value {
         writeln!(self.stdin, "{req}").unwrap();
         self.stdin.flush().unwrap();
         let mut line = String::new();
@@ -46,14 +46,14 @@ impl Libolm {
     }
 
     /// A request that must succeed.
-    pub fn ok(&mut self, req: Value) -> Value {
+    pub(crate) fn ok(&mut self, req: Value) -> Value {
         let r = self.call(req.clone());
         assert_eq!(r["ok"], true, "libolm refused {req}: {r}");
         r
     }
 
     /// A request that must fail; returns libolm's error name.
-    pub fn err(&mut self, req: Value) -> String {
+    pub(crate) fn err(&mut self, req: Value) -> String {
         let r = self.call(req.clone());
         assert_eq!(r["ok"], false, "libolm accepted {req}: {r}");
         r["error"].as_str().unwrap().to_string()
@@ -67,10 +67,10 @@ impl Drop for Libolm {
     }
 }
 
-pub fn hexs(b: impl AsRef<[u8]>) -> String {
+pub(crate) fn hexs(b: impl AsRef<[u8]>) -> String {
     hex::encode(b)
 }
 
-pub fn unhex(v: &Value) -> Vec<u8> {
+pub(crate) fn unhex(v: &Value) -> Vec<u8> {
     hex::decode(v.as_str().unwrap()).unwrap()
 }

@@ -1,0 +1,358 @@
+//! An interolm account: a Curve25519 identity (shareable with an Olm account), a
+//! registration id, and the prekeys.
+
+use super::message::PreKeySignalMessage;
+use super::session::{InboundKeys, OutboundParams, Session};
+use super::store::{KyberPreKeyRecord, OneTimePreKeyRecord, PreKeyStore, SignedPreKeyRecord};
+use crate::error::{PreKeyKind, SessionCreationError};
+use crate::primitives::{
+    Curve25519PublicKey, Curve25519SecretKey, Kyber1024SecretKey, OsRandom, RandomSource, XEdDsaSignature,
+};
+use crate::wire::signal::{PreKeyBundle, SESSION_VERSION_X3DH, encode_public_key};
+
+/// The result of [`Account::create_inbound_session`].
+#[derive(Debug)]
+pub struct InboundCreationResult {
+    /// The new session.
+    pub session: Session,
+    /// The plaintext of the pre-key message.
+    pub plaintext: Vec<u8>,
+}
+
+/// The identity and prekeys of one Signal-dialect device.
+///
+/// Sessions are separate values that the caller keeps (a bridge keeps one per peer address);
+/// the account is needed only to start them. The identity is a Curve25519 key pair, and it can
+/// be the very identity of an Olm account ([`Account::from_olm_account`]), so that one device
+/// is known by one key in both dialects.
+///
+/// By default the account speaks PQXDH only, as libsignal 0.90 and later do: a bundle without a
+/// Kyber prekey, or an X3DH pre-key message, is refused with
+/// [`SessionCreationError::X3dhNotAllowed`] unless [`Account::allow_x3dh`] was set (for peers
+/// on libsignal ≤ 0.72 or older clients). Without that rule, anyone who can strip the Kyber
+/// prekey from a bundle in transit could silently downgrade a session to X3DH.
+pub struct Account {
+    identity: Curve25519SecretKey,
+    identity_public: Curve25519PublicKey,
+    registration_id: u32,
+    x3dh_allowed: bool,
+    pre_keys: PreKeyStore,
+}
+
+impl core::fmt::Debug for Account {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self { identity: _, identity_public, registration_id, x3dh_allowed, pre_keys } = self;
+        f.debug_struct("Account")
+            .field("identity_key", identity_public)
+            .field("registration_id", registration_id)
+            .field("x3dh_allowed", x3dh_allowed)
+            .field("pre_keys", pre_keys)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Account {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A random registration id in 1..=16380, the range libsignal's `KeyHelper` uses.
+fn random_registration_id(rng: &mut impl RandomSource) -> u32 {
+    let mut b = [0u8; 4];
+    rng.fill(&mut b);
+    1 + u32::from_le_bytes(b) % 16380
+}
+
+impl Account {
+    /// A new account with a fresh identity and a random registration id, and no prekeys.
+    pub fn new() -> Self {
+        Self::new_inner(&mut OsRandom)
+    }
+
+    /// [`Account::new`] from `rng` (32 bytes for the identity key, 4 for the registration id).
+    #[cfg(feature = "hazmat")]
+    pub fn new_with_rng(rng: &mut impl RandomSource) -> Self {
+        Self::new_inner(rng)
+    }
+
+    fn new_inner(rng: &mut impl RandomSource) -> Self {
+        let identity = Curve25519SecretKey::random(rng);
+        let registration_id = random_registration_id(rng);
+        Self::from_identity_key(identity, registration_id)
+    }
+
+    /// An account whose identity is `identity` (for instance imported from libsignal).
+    pub fn from_identity_key(identity: Curve25519SecretKey, registration_id: u32) -> Self {
+        let identity_public = identity.public_key();
+        Self { identity, identity_public, registration_id, x3dh_allowed: false, pre_keys: PreKeyStore::new() }
+    }
+
+    /// An account with the same Curve25519 identity key as an Olm account, and a random
+    /// registration id.
+    pub fn from_olm_account(account: &crate::olm::Account) -> Self {
+        Self::from_identity_key(account.identity_key.clone(), random_registration_id(&mut OsRandom))
+    }
+
+    /// The identity key (the same key in the Signal serialization is `0x05 ‖ key`).
+    pub fn identity_key(&self) -> Curve25519PublicKey {
+        self.identity_public
+    }
+
+    /// The registration id announced in bundles and pre-key messages.
+    pub fn registration_id(&self) -> u32 {
+        self.registration_id
+    }
+
+    /// Changes the registration id (sessions made before keep the old one).
+    pub fn set_registration_id(&mut self, registration_id: u32) {
+        self.registration_id = registration_id;
+    }
+
+    /// Allows (or forbids again) X3DH sessions, in both directions. See the type's documentation.
+    pub fn allow_x3dh(&mut self, allowed: bool) {
+        self.x3dh_allowed = allowed;
+    }
+
+    /// Whether X3DH sessions are allowed.
+    pub fn x3dh_allowed(&self) -> bool {
+        self.x3dh_allowed
+    }
+
+    /// Signs `message` with the identity key (XEdDSA, as libsignal's `PrivateKey::sign`).
+    pub fn sign(&self, message: &[u8]) -> XEdDsaSignature {
+        self.identity.sign_xeddsa(message)
+    }
+
+    /// The prekeys.
+    pub fn pre_keys(&self) -> &PreKeyStore {
+        &self.pre_keys
+    }
+
+    /// The prekeys, for rotation, removal and import.
+    pub fn pre_keys_mut(&mut self) -> &mut PreKeyStore {
+        &mut self.pre_keys
+    }
+
+    /// Generates a signed prekey and returns its id. It becomes the one [`Account::pre_key_bundle`]
+    /// publishes; older ones stay until removed, for pre-key messages still in flight.
+    pub fn generate_signed_pre_key(&mut self) -> u32 {
+        self.generate_signed_pre_key_inner(&mut OsRandom)
+    }
+
+    /// [`Account::generate_signed_pre_key`] from `rng` (32 bytes for the key, 64 for the signature).
+    #[cfg(feature = "hazmat")]
+    pub fn generate_signed_pre_key_with_rng(&mut self, rng: &mut impl RandomSource) -> u32 {
+        self.generate_signed_pre_key_inner(rng)
+    }
+
+    fn generate_signed_pre_key_inner(&mut self, rng: &mut impl RandomSource) -> u32 {
+        let secret = Curve25519SecretKey::random(rng);
+        let public = secret.public_key();
+        let signature = self.identity.sign_xeddsa_inner(&encode_public_key(&public), rng);
+        let id = self.pre_keys.allocate_signed_id();
+        self.pre_keys.signed.insert(id, SignedPreKeyRecord { secret, public, signature });
+        id
+    }
+
+    /// Generates `count` one-time prekeys and returns their ids.
+    pub fn generate_one_time_pre_keys(&mut self, count: usize) -> Vec<u32> {
+        self.generate_one_time_pre_keys_inner(count, &mut OsRandom)
+    }
+
+    /// [`Account::generate_one_time_pre_keys`] from `rng` (32 bytes a key).
+    #[cfg(feature = "hazmat")]
+    pub fn generate_one_time_pre_keys_with_rng(&mut self, count: usize, rng: &mut impl RandomSource) -> Vec<u32> {
+        self.generate_one_time_pre_keys_inner(count, rng)
+    }
+
+    fn generate_one_time_pre_keys_inner(&mut self, count: usize, rng: &mut impl RandomSource) -> Vec<u32> {
+        (0..count)
+            .map(|_| {
+                let secret = Curve25519SecretKey::random(rng);
+                let public = secret.public_key();
+                let id = self.pre_keys.allocate_one_time_id();
+                self.pre_keys.one_time.insert(id, OneTimePreKeyRecord { secret, public });
+                id
+            })
+            .collect()
+    }
+
+    /// Generates a Kyber1024 prekey, signed by the identity key, and returns its id. A
+    /// last-resort key survives its use (libsignal's "last resort" Kyber prekey, published
+    /// when one-time Kyber prekeys run out); any other is removed by the session it starts.
+    pub fn generate_kyber_pre_key(&mut self, last_resort: bool) -> u32 {
+        self.generate_kyber_pre_key_inner(last_resort, &mut OsRandom)
+    }
+
+    /// [`Account::generate_kyber_pre_key`] from `rng` (64 bytes for the key, 64 for the signature).
+    #[cfg(feature = "hazmat")]
+    pub fn generate_kyber_pre_key_with_rng(&mut self, last_resort: bool, rng: &mut impl RandomSource) -> u32 {
+        self.generate_kyber_pre_key_inner(last_resort, rng)
+    }
+
+    fn generate_kyber_pre_key_inner(&mut self, last_resort: bool, rng: &mut impl RandomSource) -> u32 {
+        let secret = Kyber1024SecretKey::generate(rng);
+        let signature = self.identity.sign_xeddsa_inner(&secret.public_key().to_bytes(), rng);
+        let id = self.pre_keys.allocate_kyber_id();
+        self.pre_keys.kyber.insert(id, KyberPreKeyRecord { secret, signature, last_resort });
+        id
+    }
+
+    /// The bundle to publish: the newest signed prekey, the one-time prekey with the lowest id
+    /// (if any), and the newest one-time Kyber prekey, else the newest last-resort one (if any).
+    /// `None` without a signed prekey. Nothing is removed: the server hands each one-time
+    /// prekey to one initiator, and the key is consumed when that initiator's message arrives.
+    pub fn pre_key_bundle(&self, device_id: u32) -> Option<PreKeyBundle> {
+        let (&spk_id, spk) = self.pre_keys.signed.last_key_value()?;
+        let pre_key = self.pre_keys.one_time.first_key_value().map(|(id, r)| (*id, r.public));
+        let kyber = self
+            .pre_keys
+            .kyber
+            .iter()
+            .rev()
+            .find(|(_, r)| !r.last_resort)
+            .or_else(|| self.pre_keys.kyber.iter().next_back())
+            .map(|(id, r)| (*id, r.secret.public_key().clone(), r.signature));
+        Some(PreKeyBundle {
+            registration_id: self.registration_id,
+            device_id,
+            identity_key: self.identity_public,
+            pre_key,
+            signed_pre_key_id: spk_id,
+            signed_pre_key: spk.public,
+            signed_pre_key_signature: spk.signature,
+            kyber_pre_key: kyber,
+        })
+    }
+
+    /// Starts a session from another device's bundle (X3DH, or PQXDH when the bundle has a
+    /// Kyber prekey). The bundle is verified first ([`PreKeyBundle::verify`]). The session
+    /// sends `PreKeySignalMessage`s until the first reply.
+    ///
+    /// # Errors
+    /// [`SessionCreationError::InvalidBundle`] (bad signature, malformed or weak key),
+    /// [`SessionCreationError::X3dhNotAllowed`], or [`SessionCreationError::Key`].
+    pub fn create_outbound_session(&self, bundle: &PreKeyBundle) -> Result<Session, SessionCreationError> {
+        self.create_outbound_session_inner(bundle, &mut OsRandom)
+    }
+
+    /// [`Account::create_outbound_session`] from `rng` (32 bytes base key, 32 Kyber
+    /// encapsulation (PQXDH), 32 first ratchet key).
+    ///
+    /// # Errors
+    /// As [`Account::create_outbound_session`].
+    #[cfg(feature = "hazmat")]
+    pub fn create_outbound_session_with_rng(
+        &self,
+        bundle: &PreKeyBundle,
+        rng: &mut impl RandomSource,
+    ) -> Result<Session, SessionCreationError> {
+        self.create_outbound_session_inner(bundle, rng)
+    }
+
+    fn create_outbound_session_inner(
+        &self,
+        bundle: &PreKeyBundle,
+        rng: &mut impl RandomSource,
+    ) -> Result<Session, SessionCreationError> {
+        bundle.verify()?;
+        if bundle.kyber_pre_key.is_none() && !self.x3dh_allowed {
+            return Err(SessionCreationError::X3dhNotAllowed);
+        }
+        let params = OutboundParams {
+            our_identity: &self.identity,
+            our_registration_id: self.registration_id,
+            their_identity: bundle.identity_key,
+            their_registration_id: bundle.registration_id,
+            their_signed_pre_key: (bundle.signed_pre_key_id, bundle.signed_pre_key),
+            their_one_time_pre_key: bundle.pre_key,
+            their_kyber_pre_key: bundle.kyber_pre_key.as_ref().map(|(id, k, _)| (*id, k)),
+        };
+        Ok(Session::new_outbound(params, rng)?)
+    }
+
+    /// Creates the responder's session from a pre-key message and decrypts it. The one-time
+    /// prekey (and a Kyber prekey that is not last-resort) is removed only after the message
+    /// has decrypted; on any error the account is unchanged.
+    ///
+    /// The sender's identity key is in the message ([`PreKeySignalMessage::identity_key`]) and
+    /// in the session; deciding whether to trust it is the caller's business, as is trying the
+    /// sessions it already has with that peer first ([`Session::matches`]): a second pre-key
+    /// message of a session that exists must go to that session, and would fail here once its
+    /// one-time prekey is consumed.
+    ///
+    /// # Errors
+    /// [`SessionCreationError::UnknownPreKey`] for a signed, one-time or Kyber prekey id the
+    /// account does not have, [`SessionCreationError::X3dhNotAllowed`],
+    /// [`SessionCreationError::Key`] for a malformed or weak key in the message, and
+    /// [`SessionCreationError::Decryption`] when the message does not decrypt.
+    pub fn create_inbound_session(
+        &mut self,
+        message: &PreKeySignalMessage,
+    ) -> Result<InboundCreationResult, SessionCreationError> {
+        self.create_inbound_session_inner(message, &mut OsRandom)
+    }
+
+    /// [`Account::create_inbound_session`] from `rng` (32 bytes for the first sending ratchet
+    /// key).
+    ///
+    /// # Errors
+    /// As [`Account::create_inbound_session`].
+    #[cfg(feature = "hazmat")]
+    pub fn create_inbound_session_with_rng(
+        &mut self,
+        message: &PreKeySignalMessage,
+        rng: &mut impl RandomSource,
+    ) -> Result<InboundCreationResult, SessionCreationError> {
+        self.create_inbound_session_inner(message, rng)
+    }
+
+    fn create_inbound_session_inner(
+        &mut self,
+        message: &PreKeySignalMessage,
+        rng: &mut impl RandomSource,
+    ) -> Result<InboundCreationResult, SessionCreationError> {
+        let m = &message.0;
+        let f = &m.fields;
+        if f.session_version == SESSION_VERSION_X3DH && !self.x3dh_allowed {
+            return Err(SessionCreationError::X3dhNotAllowed);
+        }
+        let store = &self.pre_keys;
+        let spk = store
+            .signed
+            .get(&f.signed_pre_key_id)
+            .ok_or(SessionCreationError::UnknownPreKey { kind: PreKeyKind::Signed, id: f.signed_pre_key_id })?;
+        let opk = match f.pre_key_id {
+            Some(id) => Some(
+                store.one_time.get(&id).ok_or(SessionCreationError::UnknownPreKey { kind: PreKeyKind::OneTime, id })?,
+            ),
+            None => None,
+        };
+        let kyber = match &f.kyber {
+            Some((id, _)) => Some(
+                store.kyber.get(id).ok_or(SessionCreationError::UnknownPreKey { kind: PreKeyKind::Kyber, id: *id })?,
+            ),
+            None => None,
+        };
+        let keys = InboundKeys {
+            our_identity: &self.identity,
+            our_registration_id: self.registration_id,
+            signed_pre_key: &spk.secret,
+            one_time_pre_key: opk.map(|r| &r.secret),
+            kyber_pre_key: kyber.map(|r| &r.secret),
+        };
+        let mut session = Session::new_inbound(keys, m)?;
+        let plaintext = session.decrypt_signal(&m.message, rng)?;
+
+        // Only now that the message has decrypted are the one-time keys spent.
+        let remove_kyber = kyber.is_some_and(|r| !r.last_resort);
+        if let Some(id) = f.pre_key_id {
+            self.pre_keys.one_time.remove(&id);
+        }
+        if let (true, Some((id, _))) = (remove_kyber, &f.kyber) {
+            self.pre_keys.kyber.remove(id);
+        }
+        Ok(InboundCreationResult { session, plaintext })
+    }
+}

@@ -1,0 +1,169 @@
+//! Signal-dialect messages as a transport carries them: a type (2 Whisper, 3 PreKey) and bytes.
+
+use crate::error::DecodeError;
+use crate::primitives::{Curve25519PublicKey, base64_decode, base64_encode};
+use crate::wire::signal::{MESSAGE_TYPE_PRE_KEY, MESSAGE_TYPE_WHISPER, PreKeySignalMessageWire, SignalMessageWire};
+
+/// libsignal's `CiphertextMessageType` for the two messages a session makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MessageType {
+    /// Type 2: a `SignalMessage` ("Whisper").
+    Whisper = 2,
+    /// Type 3: a `PreKeySignalMessage`, which can start a session.
+    PreKey = 3,
+}
+
+/// A `SignalMessage` (type 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignalMessage(pub(crate) SignalMessageWire);
+
+impl SignalMessage {
+    /// Decodes the binary form.
+    ///
+    /// # Errors
+    /// A [`DecodeError`] naming the problem.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        SignalMessageWire::decode(bytes).map(Self)
+    }
+    /// The binary form.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.0.as_bytes().to_vec()
+    }
+    /// The version byte as sent (`0x34` X3DH, `0x44` PQXDH).
+    pub fn version_byte(&self) -> u8 {
+        self.0.version
+    }
+    /// The session version (3 or 4).
+    pub fn session_version(&self) -> u8 {
+        self.0.session_version()
+    }
+    /// The sender's ratchet key.
+    pub fn ratchet_key(&self) -> Curve25519PublicKey {
+        self.0.ratchet_key
+    }
+    /// The message's index in its chain.
+    pub fn counter(&self) -> u32 {
+        self.0.counter
+    }
+    /// The last index of the sender's previous sending chain.
+    pub fn previous_counter(&self) -> u32 {
+        self.0.previous_counter
+    }
+    /// Whether the sender included an SPQR message (field 5). caudata does not speak SPQR yet:
+    /// it ignores the field, which works until the peer starts salting its message keys.
+    pub fn has_pq_ratchet(&self) -> bool {
+        self.0.pq_ratchet.is_some()
+    }
+}
+
+/// A `PreKeySignalMessage` (type 3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreKeySignalMessage(pub(crate) PreKeySignalMessageWire);
+
+impl PreKeySignalMessage {
+    /// Decodes the binary form.
+    ///
+    /// # Errors
+    /// A [`DecodeError`] naming the problem.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        PreKeySignalMessageWire::decode(bytes).map(Self)
+    }
+    /// The binary form.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.0.as_bytes().to_vec()
+    }
+    /// The session version (3 X3DH, 4 PQXDH).
+    pub fn session_version(&self) -> u8 {
+        self.0.fields.session_version
+    }
+    /// The sender's registration id.
+    pub fn registration_id(&self) -> u32 {
+        self.0.fields.registration_id
+    }
+    /// The recipient's one-time prekey id, if one was used.
+    pub fn pre_key_id(&self) -> Option<u32> {
+        self.0.fields.pre_key_id
+    }
+    /// The recipient's signed prekey id.
+    pub fn signed_pre_key_id(&self) -> u32 {
+        self.0.fields.signed_pre_key_id
+    }
+    /// The recipient's Kyber prekey id (version 4).
+    pub fn kyber_pre_key_id(&self) -> Option<u32> {
+        self.0.fields.kyber.as_ref().map(|(id, _)| *id)
+    }
+    /// The sender's base key.
+    pub fn base_key(&self) -> Curve25519PublicKey {
+        self.0.fields.base_key
+    }
+    /// The sender's identity key. It is not authenticated by itself: trust it only after the
+    /// session it creates has decrypted the message, and then check it against what you know
+    /// of the sender.
+    pub fn identity_key(&self) -> Curve25519PublicKey {
+        self.0.fields.identity_key
+    }
+    /// The enclosed `SignalMessage`.
+    pub fn message(&self) -> SignalMessage {
+        SignalMessage(self.0.message.clone())
+    }
+}
+
+/// A message of an interolm session, as libsignal's `CiphertextMessage` (closed: only the two
+/// types a 1:1 session makes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)]
+pub enum InterolmMessage {
+    /// A `PreKeySignalMessage` (type 3): what the initiator sends until the first reply.
+    PreKey(PreKeySignalMessage),
+    /// A `SignalMessage` (type 2).
+    Whisper(SignalMessage),
+}
+
+impl InterolmMessage {
+    /// From libsignal's type number and the serialized message.
+    ///
+    /// # Errors
+    /// [`DecodeError::UnknownMessageType`] for a type other than 2 or 3, or a decoding error.
+    pub fn from_parts(message_type: usize, body: &[u8]) -> Result<Self, DecodeError> {
+        match message_type {
+            MESSAGE_TYPE_PRE_KEY => PreKeySignalMessage::from_bytes(body).map(Self::PreKey),
+            MESSAGE_TYPE_WHISPER => SignalMessage::from_bytes(body).map(Self::Whisper),
+            t => Err(DecodeError::UnknownMessageType(t)),
+        }
+    }
+
+    /// libsignal's type number and the serialized message.
+    pub fn to_parts(&self) -> (usize, Vec<u8>) {
+        (self.message_type() as usize, self.to_bytes())
+    }
+
+    /// As [`InterolmMessage::from_parts`], with a base64 body.
+    ///
+    /// # Errors
+    /// As [`InterolmMessage::from_parts`], or [`DecodeError::Base64`].
+    pub fn from_base64_parts(message_type: usize, body: &str) -> Result<Self, DecodeError> {
+        Self::from_parts(message_type, &base64_decode(body).map_err(|_| DecodeError::Base64)?)
+    }
+
+    /// The type number and an unpadded base64 body.
+    pub fn to_base64_parts(&self) -> (usize, String) {
+        (self.message_type() as usize, base64_encode(self.to_bytes()))
+    }
+
+    /// The message type.
+    pub fn message_type(&self) -> MessageType {
+        match self {
+            Self::PreKey(_) => MessageType::PreKey,
+            Self::Whisper(_) => MessageType::Whisper,
+        }
+    }
+
+    /// The serialized message.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Self::PreKey(m) => m.to_bytes(),
+            Self::Whisper(m) => m.to_bytes(),
+        }
+    }
+}

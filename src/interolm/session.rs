@@ -1,0 +1,553 @@
+//! An interolm session: X3DH or PQXDH setup, then the shared double ratchet.
+
+use zeroize::Zeroizing;
+
+use super::SIGNAL_DIALECT;
+use super::message::{InterolmMessage, PreKeySignalMessage, SignalMessage};
+use crate::error::{DecryptionError, KeyError};
+use crate::primitives::{
+    AesCbcKeys, Curve25519PublicKey, Curve25519SecretKey, HmacKey, Kyber1024PublicKey, Kyber1024SecretKey, OsRandom,
+    RandomSource, SecretBytes, aes256_cbc_decrypt, aes256_cbc_encrypt, base64_encode, ct_eq, hkdf_sha256, sha256,
+};
+use crate::ratchet::{ChainKey, DoubleRatchet, MessageSeed, RootKey, SenderChain, split_root_and_chain};
+use crate::wire::signal::{
+    MAC_LENGTH, PreKeyFields, PreKeySignalMessageWire, SESSION_VERSION_PQXDH, SESSION_VERSION_X3DH, SignalMessageWire,
+    encode_public_key, version_byte,
+};
+
+/// HKDF info of the X3DH root (session version 3).
+const X3DH_INFO: &[u8] = b"WhisperText";
+/// HKDF info of the PQXDH root (session version 4).
+const PQXDH_INFO: &[u8] = b"WhisperText_X25519_SHA-256_CRYSTALS-KYBER-1024";
+/// HKDF info of the message keys.
+const MESSAGE_KEYS_INFO: &[u8] = b"WhisperMessageKeys";
+
+/// Which key agreement started a session, and so its message version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SessionVersion {
+    /// X3DH, session version 3, messages start `0x34`. Only libsignal ≤ 0.72 accepts it.
+    X3dh,
+    /// PQXDH (X3DH plus Kyber1024), session version 4, messages start `0x44`.
+    Pqxdh,
+}
+
+impl SessionVersion {
+    /// 3 or 4.
+    pub const fn as_u8(self) -> u8 {
+        match self {
+            Self::X3dh => SESSION_VERSION_X3DH,
+            Self::Pqxdh => SESSION_VERSION_PQXDH,
+        }
+    }
+    /// The version byte of this version's messages (`0x34` or `0x44`).
+    pub const fn version_byte(self) -> u8 {
+        version_byte(self.as_u8())
+    }
+    pub(crate) const fn info(self) -> &'static [u8] {
+        match self {
+            Self::X3dh => X3DH_INFO,
+            Self::Pqxdh => PQXDH_INFO,
+        }
+    }
+}
+
+/// The X3DH/PQXDH input key material: `0xFF × 32 ‖ DH1 ‖ DH2 ‖ DH3 [‖ DH4] [‖ Kyber secret]`.
+struct MasterSecret(Zeroizing<Vec<u8>>);
+
+impl MasterSecret {
+    fn new() -> Self {
+        let mut v = Zeroizing::new(Vec::with_capacity(32 * 6));
+        v.extend_from_slice(&[0xFF; 32]);
+        Self(v)
+    }
+    fn push(&mut self, bytes: &[u8; 32]) {
+        self.0.extend_from_slice(bytes);
+    }
+    /// `RK ‖ CK = HKDF(salt none, input, info, 64)`.
+    fn derive(self, version: SessionVersion) -> (RootKey, ChainKey) {
+        let mut okm = SecretBytes::<64>::zero();
+        hkdf_sha256(None, &self.0, version.info(), okm.expose_mut());
+        split_root_and_chain(&okm)
+    }
+}
+
+/// The parameters of an initiator's session (what [`super::Account`] checked in the bundle).
+pub(crate) struct OutboundParams<'a> {
+    pub(crate) our_identity: &'a Curve25519SecretKey,
+    pub(crate) our_registration_id: u32,
+    pub(crate) their_identity: Curve25519PublicKey,
+    pub(crate) their_registration_id: u32,
+    pub(crate) their_signed_pre_key: (u32, Curve25519PublicKey),
+    pub(crate) their_one_time_pre_key: Option<(u32, Curve25519PublicKey)>,
+    pub(crate) their_kyber_pre_key: Option<(u32, &'a Kyber1024PublicKey)>,
+}
+
+/// The responder's keys for one pre-key message (looked up by [`super::Account`]).
+pub(crate) struct InboundKeys<'a> {
+    pub(crate) our_identity: &'a Curve25519SecretKey,
+    pub(crate) our_registration_id: u32,
+    pub(crate) signed_pre_key: &'a Curve25519SecretKey,
+    pub(crate) one_time_pre_key: Option<&'a Curve25519SecretKey>,
+    pub(crate) kyber_pre_key: Option<&'a Kyber1024SecretKey>,
+}
+
+/// One end of an interolm (Signal-dialect) conversation with one device.
+///
+/// A session holds one ratchet state. libsignal keeps up to 40 older states per address and
+/// tries each on decryption; a caller that needs that (a peer that re-initiates while old
+/// messages are in flight) keeps several `Session`s and tries them, newest first, which costs
+/// nothing since a failed decryption leaves a session unchanged.
+pub struct Session {
+    version: SessionVersion,
+    initiator: bool,
+    local_identity: Curve25519PublicKey,
+    remote_identity: Curve25519PublicKey,
+    local_registration_id: u32,
+    remote_registration_id: u32,
+    /// The initiator's base key: with the two identities, what names the session.
+    base_key: Curve25519PublicKey,
+    /// The initiator's pre-key fields, sent with every message until the first reply.
+    pending_pre_key: Option<PreKeyFields>,
+    /// SHA-256 of the pre-key fields this session was made from (both sides), to refuse a
+    /// pre-key message whose unauthenticated outer fields were altered.
+    pre_key_digest: [u8; 32],
+    ratchet: DoubleRatchet,
+    received_message: bool,
+}
+
+impl core::fmt::Debug for Session {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self {
+            version,
+            initiator,
+            local_identity,
+            remote_identity,
+            local_registration_id: _,
+            remote_registration_id,
+            base_key: _,
+            pending_pre_key,
+            pre_key_digest: _,
+            ratchet: _,
+            received_message,
+        } = self;
+        f.debug_struct("Session")
+            .field("session_id", &self.session_id())
+            .field("version", version)
+            .field("initiator", initiator)
+            .field("local_identity", local_identity)
+            .field("remote_identity", remote_identity)
+            .field("remote_registration_id", remote_registration_id)
+            .field("pending_pre_key", &pending_pre_key.is_some())
+            .field("received_message", received_message)
+            .finish_non_exhaustive()
+    }
+}
+
+/// SHA-256 over a fixed-layout encoding of the pre-key fields.
+fn pre_key_digest(f: &PreKeyFields) -> [u8; 32] {
+    let opk = f.pre_key_id.map_or([0u8; 5], |id| {
+        let mut b = [1u8; 5];
+        b[1..].copy_from_slice(&id.to_be_bytes());
+        b
+    });
+    let (kid, kct) = match &f.kyber {
+        Some((id, ct)) => {
+            let mut b = [1u8; 5];
+            b[1..].copy_from_slice(&id.to_be_bytes());
+            (b, ct.to_bytes())
+        }
+        None => ([0u8; 5], Vec::new()),
+    };
+    sha256(&[
+        b"caudata interolm pre-key fields",
+        &[f.session_version],
+        &f.registration_id.to_be_bytes(),
+        &opk,
+        &f.signed_pre_key_id.to_be_bytes(),
+        &kid,
+        &kct,
+        f.base_key.as_bytes(),
+        f.identity_key.as_bytes(),
+    ])
+}
+
+impl Session {
+    /// The initiator (Alice). Draws, in this order: 32 bytes for the base key, 32 for the
+    /// Kyber encapsulation (PQXDH only), 32 for the first sending ratchet key.
+    pub(crate) fn new_outbound(p: OutboundParams<'_>, rng: &mut impl RandomSource) -> Result<Self, KeyError> {
+        let version = if p.their_kyber_pre_key.is_some() { SessionVersion::Pqxdh } else { SessionVersion::X3dh };
+        let base = Curve25519SecretKey::random(rng);
+        let (spk_id, spk) = p.their_signed_pre_key;
+        let mut ms = MasterSecret::new();
+        ms.push(p.our_identity.diffie_hellman(&spk)?.expose());
+        ms.push(base.diffie_hellman(&p.their_identity)?.expose());
+        ms.push(base.diffie_hellman(&spk)?.expose());
+        if let Some((_, opk)) = &p.their_one_time_pre_key {
+            ms.push(base.diffie_hellman(opk)?.expose());
+        }
+        let kyber = p.their_kyber_pre_key.map(|(id, pk)| {
+            let (ct, ss) = pk.encapsulate(rng);
+            ms.push(ss.expose());
+            (id, ct)
+        });
+        let (root0, chain0) = ms.derive(version);
+
+        // Signal's bootstrap: Bob's signed prekey is his first ratchet key. Alice keeps a
+        // receiving chain on it, and at once makes her sending chain by a root step against it.
+        let mut ratchet = DoubleRatchet::with_receiver(&SIGNAL_DIALECT, root0, spk, chain0);
+        let (root1, sender) = ratchet.step_new_sender(&ratchet.root, &spk, rng)?;
+        ratchet.root = root1;
+        ratchet.sender = Some(sender);
+
+        let local_identity = p.our_identity.public_key();
+        let fields = PreKeyFields {
+            session_version: version.as_u8(),
+            registration_id: p.our_registration_id,
+            pre_key_id: p.their_one_time_pre_key.map(|(id, _)| id),
+            signed_pre_key_id: spk_id,
+            kyber,
+            base_key: base.public_key(),
+            identity_key: local_identity,
+        };
+        Ok(Self {
+            version,
+            initiator: true,
+            local_identity,
+            remote_identity: p.their_identity,
+            local_registration_id: p.our_registration_id,
+            remote_registration_id: p.their_registration_id,
+            base_key: fields.base_key,
+            pre_key_digest: pre_key_digest(&fields),
+            pending_pre_key: Some(fields),
+            ratchet,
+            received_message: false,
+        })
+    }
+
+    /// The responder (Bob), before the pre-key message's inner message is decrypted.
+    pub(crate) fn new_inbound(k: InboundKeys<'_>, m: &PreKeySignalMessageWire) -> Result<Self, KeyError> {
+        let f = &m.fields;
+        let version = if f.kyber.is_some() { SessionVersion::Pqxdh } else { SessionVersion::X3dh };
+        f.identity_key.validate_vartime()?;
+        f.base_key.validate_vartime()?;
+        let mut ms = MasterSecret::new();
+        ms.push(k.signed_pre_key.diffie_hellman(&f.identity_key)?.expose());
+        ms.push(k.our_identity.diffie_hellman(&f.base_key)?.expose());
+        ms.push(k.signed_pre_key.diffie_hellman(&f.base_key)?.expose());
+        if let Some(opk) = k.one_time_pre_key {
+            ms.push(opk.diffie_hellman(&f.base_key)?.expose());
+        }
+        if let (Some(sk), Some((_, ct))) = (k.kyber_pre_key, &f.kyber) {
+            ms.push(sk.decapsulate(ct).expose());
+        }
+        let (root0, chain0) = ms.derive(version);
+        // Bob's first sending chain is (his signed prekey, CK): he never sends on it, but his
+        // first receipt steps the root from it, exactly as libsignal does.
+        let sender = SenderChain::new(k.signed_pre_key.clone(), chain0);
+        Ok(Self {
+            version,
+            initiator: false,
+            local_identity: k.our_identity.public_key(),
+            remote_identity: f.identity_key,
+            local_registration_id: k.our_registration_id,
+            remote_registration_id: f.registration_id,
+            base_key: f.base_key,
+            pending_pre_key: None,
+            pre_key_digest: pre_key_digest(f),
+            ratchet: DoubleRatchet::with_sender(&SIGNAL_DIALECT, root0, sender),
+            received_message: false,
+        })
+    }
+
+    /// An id for the session, the same on both sides:
+    /// `base64(SHA-256(version ‖ IK_initiator(33) ‖ IK_responder(33) ‖ base key(33)))`.
+    /// (libsignal has no such id; caudata's is made of the values that name a session there.)
+    pub fn session_id(&self) -> String {
+        let (a, b) = if self.initiator {
+            (&self.local_identity, &self.remote_identity)
+        } else {
+            (&self.remote_identity, &self.local_identity)
+        };
+        base64_encode(sha256(&[
+            &[self.version.as_u8()],
+            &encode_public_key(a),
+            &encode_public_key(b),
+            &encode_public_key(&self.base_key),
+        ]))
+    }
+
+    /// X3DH or PQXDH.
+    pub fn session_version(&self) -> SessionVersion {
+        self.version
+    }
+
+    /// Whether this side started the session (processed the other's bundle).
+    pub fn is_initiator(&self) -> bool {
+        self.initiator
+    }
+
+    /// Whether this side has decrypted a message from the other. Until then an initiator
+    /// sends pre-key messages.
+    pub fn has_received_message(&self) -> bool {
+        self.received_message
+    }
+
+    /// Our identity key.
+    pub fn local_identity_key(&self) -> Curve25519PublicKey {
+        self.local_identity
+    }
+
+    /// The peer's identity key (from its bundle, or from its authenticated pre-key message).
+    pub fn remote_identity_key(&self) -> Curve25519PublicKey {
+        self.remote_identity
+    }
+
+    /// Our registration id as this session announces it.
+    pub fn local_registration_id(&self) -> u32 {
+        self.local_registration_id
+    }
+
+    /// The peer's registration id (from its bundle or pre-key message).
+    pub fn remote_registration_id(&self) -> u32 {
+        self.remote_registration_id
+    }
+
+    /// The initiator's base key.
+    pub fn base_key(&self) -> Curve25519PublicKey {
+        self.base_key
+    }
+
+    /// Whether `message` belongs to this session: every one of its outer fields (version,
+    /// registration id, prekey ids, Kyber ciphertext, base and identity keys) equals the ones
+    /// the session was made from. These fields are outside the MAC, so a message that differs
+    /// in any of them is refused rather than decrypted.
+    pub fn matches(&self, message: &PreKeySignalMessage) -> bool {
+        ct_eq(&pre_key_digest(&message.0.fields), &self.pre_key_digest)
+    }
+
+    /// Encrypts `plaintext`. Until the other side has answered, the result is a
+    /// `PreKeySignalMessage` (as libsignal sends).
+    pub fn encrypt(&mut self, plaintext: impl AsRef<[u8]>) -> InterolmMessage {
+        self.encrypt_inner(plaintext.as_ref(), &mut OsRandom)
+    }
+
+    /// [`Session::encrypt`] with an explicit random source. (The Signal ratchet makes its next
+    /// sending chain on receipt, so encryption itself draws nothing today.)
+    #[cfg(feature = "hazmat")]
+    pub fn encrypt_with_rng(&mut self, plaintext: &[u8], rng: &mut impl RandomSource) -> InterolmMessage {
+        self.encrypt_inner(plaintext, rng)
+    }
+
+    fn encrypt_inner(&mut self, plaintext: &[u8], rng: &mut impl RandomSource) -> InterolmMessage {
+        let version = self.version.as_u8();
+        let sender_ik = encode_public_key(&self.local_identity);
+        let receiver_ik = encode_public_key(&self.remote_identity);
+        let wire = self.ratchet.encrypt(rng, |ctx| {
+            let keys = AesCbcKeys::derive(None, ctx.seed.seed.expose(), MESSAGE_KEYS_INFO);
+            let ct = aes256_cbc_encrypt(&keys.aes_key, &keys.iv, plaintext);
+            let mac = HmacKey::new(&keys.mac_key);
+            // The core counts the messages of the previous chain; libsignal sends the index of
+            // its last one, max(n, 1) − 1.
+            let previous_counter = ctx.previous_counter.saturating_sub(1);
+            SignalMessageWire::encode(version, ctx.ratchet_key, ctx.index, previous_counter, ct, |b| {
+                *mac.mac(&[&sender_ik, &receiver_ik, b]).expose()
+            })
+        });
+        match &self.pending_pre_key {
+            Some(fields) => {
+                InterolmMessage::PreKey(PreKeySignalMessage(PreKeySignalMessageWire::encode(fields.clone(), wire)))
+            }
+            None => InterolmMessage::Whisper(SignalMessage(wire)),
+        }
+    }
+
+    /// Decrypts a message of this session. On any error the session is unchanged.
+    ///
+    /// # Errors
+    /// [`DecryptionError`]: [`InvalidMac`](DecryptionError::InvalidMac) (tampered, another
+    /// session, or a peer that salts its keys with SPQR), [`MissingMessageKey`](DecryptionError::MissingMessageKey)
+    /// (a replay, or a key already evicted), [`TooBigMessageGap`](DecryptionError::TooBigMessageGap)
+    /// (more than 25 000 ahead), [`VersionMismatch`](DecryptionError::VersionMismatch),
+    /// [`SessionMismatch`](DecryptionError::SessionMismatch) for a pre-key message of another
+    /// session or with altered outer fields.
+    pub fn decrypt(&mut self, message: &InterolmMessage) -> Result<Vec<u8>, DecryptionError> {
+        self.decrypt_inner(message, &mut OsRandom)
+    }
+
+    /// [`Session::decrypt`] with an explicit random source: a message on a new chain makes the
+    /// next sending chain at once, drawing 32 bytes for its ratchet key.
+    ///
+    /// # Errors
+    /// As [`Session::decrypt`].
+    #[cfg(feature = "hazmat")]
+    pub fn decrypt_with_rng(
+        &mut self,
+        message: &InterolmMessage,
+        rng: &mut impl RandomSource,
+    ) -> Result<Vec<u8>, DecryptionError> {
+        self.decrypt_inner(message, rng)
+    }
+
+    fn decrypt_inner(
+        &mut self,
+        message: &InterolmMessage,
+        rng: &mut impl RandomSource,
+    ) -> Result<Vec<u8>, DecryptionError> {
+        match message {
+            InterolmMessage::Whisper(m) => self.decrypt_signal(&m.0, rng),
+            InterolmMessage::PreKey(m) => {
+                if !self.matches(m) {
+                    return Err(DecryptionError::SessionMismatch);
+                }
+                self.decrypt_signal(&m.0.message, rng)
+            }
+        }
+    }
+
+    pub(crate) fn decrypt_signal(
+        &mut self,
+        m: &SignalMessageWire,
+        rng: &mut impl RandomSource,
+    ) -> Result<Vec<u8>, DecryptionError> {
+        let expected = self.version.as_u8();
+        if m.session_version() != expected {
+            return Err(DecryptionError::VersionMismatch { expected, got: m.session_version() });
+        }
+        let sender_ik = encode_public_key(&self.remote_identity);
+        let receiver_ik = encode_public_key(&self.local_identity);
+        let pt = self
+            .ratchet
+            .decrypt(&m.ratchet_key, m.counter, rng, |seed| decrypt_with_seed(seed, m, &sender_ik, &receiver_ik))?;
+        self.received_message = true;
+        self.pending_pre_key = None;
+        Ok(pt)
+    }
+}
+
+fn decrypt_with_seed(
+    seed: &MessageSeed,
+    m: &SignalMessageWire,
+    sender_ik: &[u8],
+    receiver_ik: &[u8],
+) -> Result<Vec<u8>, DecryptionError> {
+    let keys = AesCbcKeys::derive(None, seed.seed.expose(), MESSAGE_KEYS_INFO);
+    let tag = HmacKey::new(&keys.mac_key).mac(&[sender_ik, receiver_ik, m.authenticated_bytes()]);
+    if !ct_eq(&tag.expose()[..MAC_LENGTH], m.mac()) {
+        return Err(DecryptionError::InvalidMac);
+    }
+    aes256_cbc_decrypt(&keys.aes_key, &keys.iv, &m.ciphertext).ok_or(DecryptionError::InvalidPadding)
+}
+
+/// ⚠️ Test hooks: copies of a session's secret state, for known-answer tests and for checking
+/// that failed operations leave a session unchanged. Never use them in an application.
+#[cfg(feature = "hazmat")]
+mod hazmat {
+    use super::*;
+
+    /// A receiving chain in a [`RatchetSnapshot`].
+    #[derive(Clone, PartialEq, Eq)]
+    pub struct ReceiverChainSnapshot {
+        /// The sender's ratchet key.
+        pub ratchet_key: Curve25519PublicKey,
+        /// The chain key (secret).
+        pub chain_key: [u8; 32],
+        /// The next index.
+        pub index: u32,
+        /// Stored skipped message-key seeds (secret), oldest first.
+        pub skipped: Vec<(u32, [u8; 32])>,
+    }
+
+    /// A copy of everything in a session's ratchet (secret values included). Its `Debug`
+    /// shows secrets only as short SHA-256 fingerprints.
+    #[derive(Clone, PartialEq, Eq)]
+    pub struct RatchetSnapshot {
+        /// The root key.
+        pub root_key: [u8; 32],
+        /// The sending ratchet key (public).
+        pub sender_ratchet_key: Option<Curve25519PublicKey>,
+        /// The sending chain key.
+        pub sender_chain_key: Option<[u8; 32]>,
+        /// The sending chain's next index.
+        pub sender_chain_index: Option<u32>,
+        /// The number of messages sent on the previous sending chain.
+        pub previous_chain_length: u32,
+        /// Receiving chains, oldest first.
+        pub receiver_chains: Vec<ReceiverChainSnapshot>,
+        /// [`Session::has_received_message`].
+        pub received_message: bool,
+        /// Whether pre-key messages are still being sent.
+        pub pending_pre_key: bool,
+    }
+
+    /// A short fingerprint of a secret, for `Debug`.
+    fn fp(secret: &[u8; 32]) -> String {
+        format!("sha256:{}", base64_encode(&sha256(&[secret])[..6]))
+    }
+
+    impl core::fmt::Debug for ReceiverChainSnapshot {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            let Self { ratchet_key, chain_key, index, skipped } = self;
+            f.debug_struct("ReceiverChainSnapshot")
+                .field("ratchet_key", ratchet_key)
+                .field("chain_key", &fp(chain_key))
+                .field("index", index)
+                .field("skipped", &skipped.iter().map(|(i, s)| (*i, fp(s))).collect::<Vec<_>>())
+                .finish()
+        }
+    }
+
+    impl core::fmt::Debug for RatchetSnapshot {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            let Self {
+                root_key,
+                sender_ratchet_key,
+                sender_chain_key,
+                sender_chain_index,
+                previous_chain_length,
+                receiver_chains,
+                received_message,
+                pending_pre_key,
+            } = self;
+            f.debug_struct("RatchetSnapshot")
+                .field("root_key", &fp(root_key))
+                .field("sender_ratchet_key", sender_ratchet_key)
+                .field("sender_chain_key", &sender_chain_key.as_ref().map(fp))
+                .field("sender_chain_index", sender_chain_index)
+                .field("previous_chain_length", previous_chain_length)
+                .field("receiver_chains", receiver_chains)
+                .field("received_message", received_message)
+                .field("pending_pre_key", pending_pre_key)
+                .finish()
+        }
+    }
+
+    impl Session {
+        /// ⚠️ Copies the session's secret ratchet state (see [`RatchetSnapshot`]).
+        pub fn snapshot_for_testing_only(&self) -> RatchetSnapshot {
+            let r = &self.ratchet;
+            RatchetSnapshot {
+                root_key: *r.root.0.expose(),
+                sender_ratchet_key: r.sender.as_ref().map(|s| s.ratchet_public),
+                sender_chain_key: r.sender.as_ref().map(|s| *s.chain.key.expose()),
+                sender_chain_index: r.sender.as_ref().map(|s| s.chain.index),
+                previous_chain_length: r.previous_counter,
+                receiver_chains: r
+                    .receivers
+                    .iter()
+                    .map(|c| ReceiverChainSnapshot {
+                        ratchet_key: c.ratchet_key,
+                        chain_key: *c.chain.key.expose(),
+                        index: c.chain.index,
+                        skipped: c.skipped.iter().map(|s| (s.index, *s.seed.expose())).collect(),
+                    })
+                    .collect(),
+                received_message: self.received_message,
+                pending_pre_key: self.pending_pre_key.is_some(),
+            }
+        }
+    }
+}
+
+#[cfg(feature = "hazmat")]
+pub use hazmat::{RatchetSnapshot, ReceiverChainSnapshot};

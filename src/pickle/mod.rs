@@ -1,0 +1,43 @@
+//! Persisted state ("pickles"), kept apart from the protocol code: the protocol types are not
+//! serializable themselves; each has explicit conversions to and from storage formats.
+//!
+//! * **caudata's own format** (read and write): a compact binary encoding with a magic, a
+//!   format version and an object-type tag, either encrypted and authenticated with
+//!   ChaCha20-Poly1305 under a 32-byte pickle key and a random nonce
+//!   ([`AccountPickle::encrypt`]), or unencrypted for callers that encrypt at rest themselves
+//!   ([`AccountPickle::to_unencrypted_bytes`]). Obtained with `pickle()` on
+//!   [`Account`](crate::olm::Account), [`Session`](crate::olm::Session),
+//!   [`GroupSession`](crate::megolm::GroupSession) and
+//!   [`InboundGroupSession`](crate::megolm::InboundGroupSession), restored with `from_pickle()`.
+//! * **libolm** (import of every version libolm wrote, export of the current one):
+//!   `from_libolm_pickle(&str, &[u8])` and `to_libolm_pickle(&self, &[u8])` on the same four
+//!   types, so that a user can move to caudata and back.
+//! * **vodozemac** (import): `from_vodozemac_pickle(&str, &[u8; 32])` on the same four types.
+//!
+//! Every reader refuses bad input with a [`PickleError`](crate::PickleError) and never panics
+//! or returns a partially built object; list counts are bounded by protocol limits and by the
+//! input left before anything is allocated. Secrets pass only through zeroizing buffers.
+//!
+//! ```
+//! use caudata::olm::Account;
+//!
+//! let mut account = Account::new();
+//! account.generate_one_time_keys(2);
+//! let key = [7u8; 32];
+//! let stored = account.pickle().encrypt(&key);
+//! let restored = Account::from_pickle(caudata::pickle::AccountPickle::from_encrypted(&stored, &key).unwrap());
+//! assert_eq!(restored.identity_keys(), account.identity_keys());
+//! assert_eq!(restored.one_time_keys(), account.one_time_keys());
+//! ```
+
+mod codec;
+mod envelope;
+mod json;
+mod libolm;
+mod own;
+mod vodozemac;
+
+pub use own::{AccountPickle, GroupSessionPickle, InboundGroupSessionPickle, SessionPickle};
+
+/// The version of caudata's own pickle format this library writes (the newest it reads).
+pub const FORMAT_VERSION: u8 = envelope::FORMAT_VERSION;

@@ -1,0 +1,485 @@
+//! vodozemac import: pickles written by the vodozemac crate (0.11.1) for all four objects,
+//! imported into caudata, and the conversation continued with vodozemac live: Olm both ways
+//! (including messages that need the imported skipped keys), Megolm decryption of vodozemac's
+//! next messages (and, for the outbound session, byte-identical messages).
+//! Also measures pickle sizes against vodozemac's (printed with `--nocapture`).
+
+// Test code: a failed unwrap, expect or panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+
+use caudata::PickleError;
+use caudata::megolm::{GroupSession, InboundGroupSession, MegolmMessage};
+use caudata::olm::{Account, OlmMessage, Session, SessionConfig};
+use vodozemac::megolm as vm;
+use vodozemac::olm as vo;
+
+const KEY: [u8; 32] = *b"a 32-byte vodozemac pickle key!!";
+
+fn to_vz(m: &OlmMessage) -> vo::OlmMessage {
+    let (t, b) = m.to_parts();
+    vo::OlmMessage::from_parts(t, &b).unwrap()
+}
+
+fn from_vz(m: &vo::OlmMessage) -> OlmMessage {
+    let (t, b) = m.to_parts();
+    OlmMessage::from_parts(t, &b).unwrap()
+}
+
+fn vz_curve(k: caudata::Curve25519PublicKey) -> vodozemac::Curve25519PublicKey {
+    vodozemac::Curve25519PublicKey::from_bytes(k.to_bytes())
+}
+
+fn cd_curve(k: vodozemac::Curve25519PublicKey) -> caudata::Curve25519PublicKey {
+    caudata::Curve25519PublicKey::from_bytes(k.to_bytes())
+}
+
+fn vz_olm_config(v: u8) -> vo::SessionConfig {
+    if v == 2 { vo::SessionConfig::version_2() } else { vo::SessionConfig::version_1() }
+}
+
+fn vz_megolm_config(v: u8) -> vm::SessionConfig {
+    if v == 2 { vm::SessionConfig::version_2() } else { vm::SessionConfig::version_1() }
+}
+
+/// A vodozemac sender opens a session to `to`'s key `key`; `to` decrypts, answers, and the
+/// answer decrypts in vodozemac.
+fn vz_opens_session_to(to: &mut Account, key: caudata::Curve25519PublicKey) {
+    let alice = vo::Account::new();
+    let mut s = alice
+        .create_outbound_session(vo::SessionConfig::version_1(), vz_curve(to.curve25519_key()), vz_curve(key))
+        .unwrap();
+    let OlmMessage::PreKey(pk) = from_vz(&s.encrypt("to the imported account").unwrap()) else { panic!() };
+    let r = to.create_inbound_session(SessionConfig::version_1(), cd_curve(alice.curve25519_key()), &pk).unwrap();
+    assert_eq!(r.plaintext, b"to the imported account");
+    let mut mine = r.session;
+    assert_eq!(s.decrypt(&to_vz(&mine.encrypt(b"answer"))).unwrap(), b"answer");
+}
+
+#[test]
+fn account_imported_keys_signatures_and_sessions() {
+    let mut vz = vo::Account::new();
+    vz.generate_one_time_keys(3);
+    vz.generate_fallback_key();
+    let first_fallback = cd_curve(*vz.fallback_key().values().next().unwrap());
+    vz.mark_keys_as_published();
+    vz.generate_fallback_key();
+    vz.generate_one_time_keys(4);
+    let pickle = vz.pickle().encrypt(&KEY);
+    let mut a = Account::from_vodozemac_pickle(&pickle, &KEY).unwrap();
+
+    assert_eq!(a.curve25519_key().to_bytes(), vz.curve25519_key().to_bytes());
+    assert_eq!(a.ed25519_key().as_bytes(), vz.ed25519_key().as_bytes());
+    for msg in ["", "{\"algorithms\":[]}"] {
+        assert_eq!(a.sign(msg).to_base64(), vz.sign(msg).to_base64());
+    }
+    let theirs: HashMap<String, String> =
+        vz.one_time_keys().into_iter().map(|(id, k)| (id.to_base64(), k.to_base64())).collect();
+    let mine: HashMap<String, String> =
+        a.one_time_keys().into_iter().map(|(id, k)| (id.to_base64(), k.to_base64())).collect();
+    assert_eq!(mine, theirs);
+    assert_eq!(a.stored_one_time_key_count(), 7);
+    let theirs: HashMap<String, String> =
+        vz.fallback_key().into_iter().map(|(id, k)| (id.to_base64(), k.to_base64())).collect();
+    let mine: HashMap<String, String> =
+        a.fallback_key().into_iter().map(|(id, k)| (id.to_base64(), k.to_base64())).collect();
+    assert_eq!(mine, theirs);
+
+    // sessions to an unpublished and (through the same account's keys) the fallback keys
+    let otk = *a.one_time_keys().values().next().unwrap();
+    vz_opens_session_to(&mut a, otk);
+    assert_eq!(a.stored_one_time_key_count(), 6);
+    let fb = *a.fallback_key().values().next().unwrap();
+    vz_opens_session_to(&mut a, fb);
+    vz_opens_session_to(&mut a, fb);
+    // caudata's next key id continues above both of vodozemac's counters
+    let created = a.generate_one_time_keys(1).created[0];
+    let (id, _) = a.one_time_keys().into_iter().find(|(_, k)| *k == created).unwrap();
+    assert_eq!(id.0, 7);
+    // the previous fallback key still works after import, and is forgotten on request
+    vz_opens_session_to(&mut a, first_fallback);
+    assert!(a.forget_fallback_key());
+    let alice = vo::Account::new();
+    let mut s = alice
+        .create_outbound_session(vo::SessionConfig::version_1(), vz_curve(a.curve25519_key()), vz_curve(first_fallback))
+        .unwrap();
+    let OlmMessage::PreKey(pk) = from_vz(&s.encrypt("late").unwrap()) else { panic!() };
+    assert!(a.create_inbound_session(SessionConfig::version_1(), cd_curve(alice.curve25519_key()), &pk).is_err());
+}
+
+#[test]
+fn account_with_an_expanded_key_signs_like_libolm() {
+    // vodozemac's account imported from libolm keeps only the expanded Ed25519 key and pickles
+    // it as {"Expanded": [...]}
+    let v: serde_json::Value = serde_json::from_str(include_str!("../test-vectors/libolm/pickles.json")).unwrap();
+    let p = &v["pickles"]["account_rich"];
+    let key = hex::decode(p["pickle_key_hex"].as_str().unwrap()).unwrap();
+    let vz = vo::Account::from_libolm_pickle(p["pickle"].as_str().unwrap(), &key).unwrap();
+    let json = serde_json::to_string(&vz.pickle()).unwrap();
+    assert!(json.contains("\"Expanded\""));
+    let a = Account::from_vodozemac_pickle(&vz.pickle().encrypt(&KEY), &KEY).unwrap();
+    let from_libolm = Account::from_libolm_pickle(p["pickle"].as_str().unwrap(), &key).unwrap();
+    assert_eq!(a.identity_keys(), from_libolm.identity_keys());
+    assert_eq!(a.sign(b"m").to_bytes(), from_libolm.sign(b"m").to_bytes());
+    assert_eq!(a.sign(b"m").to_base64(), vz.sign("m").to_base64());
+    // and it goes on to libolm unchanged
+    assert_eq!(a.to_libolm_pickle(&key).unwrap(), from_libolm.to_libolm_pickle(&key).unwrap());
+}
+
+/// vodozemac Alice and Bob with a few rounds behind them, some of Alice's messages still
+/// undelivered to Bob on two chains.
+fn vz_pair(config: u8) -> (vo::Session, vo::Session, Vec<(String, vo::OlmMessage)>) {
+    let alice_acc = vo::Account::new();
+    let mut bob_acc = vo::Account::new();
+    bob_acc.generate_one_time_keys(1);
+    let otk = *bob_acc.one_time_keys().values().next().unwrap();
+    let mut alice = alice_acc.create_outbound_session(vz_olm_config(config), bob_acc.curve25519_key(), otk).unwrap();
+    let vo::OlmMessage::PreKey(pk) = alice.encrypt("hello").unwrap() else { panic!() };
+    let mut bob =
+        bob_acc.create_inbound_session(vz_olm_config(config), alice_acc.curve25519_key(), &pk).unwrap().session;
+    let mut pending = Vec::new();
+    for round in 0..3 {
+        let m = bob.encrypt(format!("b{round}")).unwrap();
+        alice.decrypt(&m).unwrap();
+        let burst: Vec<_> =
+            (0..3).map(|i| (format!("a{round}.{i}"), alice.encrypt(format!("a{round}.{i}")).unwrap())).collect();
+        assert_eq!(bob.decrypt(&burst[2].1).unwrap(), burst[2].0.as_bytes());
+        if round > 0 {
+            pending.extend(burst.into_iter().take(2));
+        }
+    }
+    (alice, bob, pending)
+}
+
+#[test]
+fn session_imported_continues_both_ways() {
+    for config in [1u8, 2] {
+        // Bob's session in the "inactive" state (he last received on a new chain)
+        let (mut alice, bob, pending) = vz_pair(config);
+        let mut cd = Session::from_vodozemac_pickle(&bob.pickle().encrypt(&KEY), &KEY).unwrap();
+        assert_eq!(cd.session_id(), bob.session_id());
+        assert_eq!(cd.session_config().version(), config);
+        for (pt, m) in &pending {
+            assert_eq!(cd.decrypt(&from_vz(m)).unwrap(), pt.as_bytes(), "skipped key from vodozemac");
+        }
+        for round in 0..4 {
+            let m = cd.encrypt(format!("caudata{round}"));
+            assert_eq!(alice.decrypt(&to_vz(&m)).unwrap(), format!("caudata{round}").as_bytes());
+            let m = alice.encrypt(format!("vz{round}")).unwrap();
+            assert_eq!(cd.decrypt(&from_vz(&m)).unwrap(), format!("vz{round}").as_bytes());
+        }
+
+        // Bob's session in the "active" state (he sent last): his next message continues his
+        // chain, and vodozemac's Bob would have produced a message on the same chain index
+        let (mut alice, mut bob, _) = vz_pair(config);
+        let sent = bob.encrypt("bob sends").unwrap();
+        alice.decrypt(&sent).unwrap();
+        let mut cd = Session::from_vodozemac_pickle(&bob.pickle().encrypt(&KEY), &KEY).unwrap();
+        let next_vz = from_vz(&bob.encrypt("next").unwrap());
+        let next_cd = cd.encrypt(b"next");
+        let (OlmMessage::Normal(a), OlmMessage::Normal(b)) = (&next_vz, &next_cd) else { panic!() };
+        assert_eq!((a.ratchet_key(), a.chain_index()), (b.ratchet_key(), b.chain_index()));
+        assert_eq!(next_vz.to_bytes(), next_cd.to_bytes(), "same chain key: same message");
+        assert_eq!(alice.decrypt(&to_vz(&next_cd)).unwrap(), b"next");
+        let m = alice.encrypt("to caudata").unwrap();
+        assert_eq!(cd.decrypt(&from_vz(&m)).unwrap(), b"to caudata");
+
+        // Alice's outbound session before any answer: still pre-key messages
+        let alice_acc = vo::Account::new();
+        let mut bob_acc = vo::Account::new();
+        bob_acc.generate_one_time_keys(1);
+        let otk = *bob_acc.one_time_keys().values().next().unwrap();
+        let mut out = alice_acc.create_outbound_session(vz_olm_config(config), bob_acc.curve25519_key(), otk).unwrap();
+        let first = out.encrypt("first").unwrap();
+        let mut cd = Session::from_vodozemac_pickle(&out.pickle().encrypt(&KEY), &KEY).unwrap();
+        assert!(!cd.has_received_message());
+        let second = cd.encrypt(b"second");
+        assert!(matches!(second, OlmMessage::PreKey(_)));
+        let vo::OlmMessage::PreKey(pk) = first else { panic!() };
+        let mut b =
+            bob_acc.create_inbound_session(vz_olm_config(config), alice_acc.curve25519_key(), &pk).unwrap().session;
+        assert_eq!(b.decrypt(&to_vz(&second)).unwrap(), b"second");
+        assert_eq!(cd.decrypt(&from_vz(&b.encrypt("back").unwrap())).unwrap(), b"back");
+    }
+}
+
+#[test]
+fn group_session_imported_encrypts_identically() {
+    for config in [1u8, 2] {
+        let mut vz = vm::GroupSession::new(vz_megolm_config(config));
+        let mut vin = vm::InboundGroupSession::new(&vz.session_key(), vz_megolm_config(config));
+        for i in 0..3 {
+            vin.decrypt(&vz.encrypt(format!("m{i}"))).unwrap();
+        }
+        let mut cd = GroupSession::from_vodozemac_pickle(&vz.pickle().encrypt(&KEY), &KEY).unwrap();
+        assert_eq!(cd.session_id(), vz.session_id());
+        assert_eq!(cd.message_index(), 3);
+        assert_eq!(cd.session_config().version(), config);
+        for i in 3..6 {
+            let theirs = vz.encrypt(format!("n{i}"));
+            let mine = cd.encrypt(format!("n{i}"));
+            assert_eq!(mine.to_bytes(), theirs.to_bytes());
+            let d = vin.decrypt(&vm::MegolmMessage::from_bytes(&mine.to_bytes()).unwrap()).unwrap();
+            assert_eq!(d.message_index, i);
+        }
+    }
+}
+
+#[test]
+fn inbound_group_session_imported_decrypts_vodozemacs_messages() {
+    for config in [1u8, 2] {
+        let mut out = vm::GroupSession::new(vz_megolm_config(config));
+        let mut vin = vm::InboundGroupSession::new(&out.session_key(), vz_megolm_config(config));
+        let early: Vec<_> = (0..4).map(|i| out.encrypt(format!("e{i}"))).collect();
+        vin.decrypt(&early[3]).unwrap();
+        let mut cd = InboundGroupSession::from_vodozemac_pickle(&vin.pickle().encrypt(&KEY), &KEY).unwrap();
+        assert!(cd.signing_key_verified());
+        assert_eq!(cd.first_known_index(), 0);
+        assert_eq!(cd.session_config().version(), config);
+        for (i, m) in early.iter().enumerate() {
+            let d = cd.decrypt(&MegolmMessage::from_bytes(&m.to_bytes()).unwrap()).unwrap();
+            assert_eq!((d.plaintext, d.message_index), (format!("e{i}").into_bytes(), i as u32));
+        }
+        for i in 4..40u32 {
+            let m = out.encrypt(format!("l{i}"));
+            if i % 7 == 0 {
+                let d = cd.decrypt(&MegolmMessage::from_bytes(&m.to_bytes()).unwrap()).unwrap();
+                assert_eq!(d.message_index, i);
+            }
+        }
+        // an unverified (imported) vodozemac session keeps its flag and first index
+        let exported = vin.export_at(2).unwrap();
+        let imported = vm::InboundGroupSession::import(&exported, vz_megolm_config(config));
+        let cd = InboundGroupSession::from_vodozemac_pickle(&imported.pickle().encrypt(&KEY), &KEY).unwrap();
+        assert!(!cd.signing_key_verified());
+        assert_eq!(cd.first_known_index(), 2);
+    }
+}
+
+#[test]
+fn wrong_key_wrong_object_and_damage_are_errors() {
+    let mut vz = vo::Account::new();
+    vz.generate_one_time_keys(2);
+    let pickle = vz.pickle().encrypt(&KEY);
+    assert_eq!(Account::from_vodozemac_pickle(&pickle, &[0; 32]).unwrap_err(), PickleError::Authentication);
+    // a group session's pickle given to the other importers
+    let g = vm::GroupSession::new(vm::SessionConfig::version_1()).pickle().encrypt(&KEY);
+    assert!(matches!(Account::from_vodozemac_pickle(&g, &KEY), Err(PickleError::MissingField(_))));
+    assert!(matches!(Session::from_vodozemac_pickle(&g, &KEY), Err(PickleError::MissingField(_))));
+    assert!(matches!(InboundGroupSession::from_vodozemac_pickle(&g, &KEY), Err(PickleError::MissingField(_))));
+    // every truncation and every flipped character is refused
+    for cut in [1, 2, 10, pickle.len() / 2, pickle.len() - 1] {
+        assert!(Account::from_vodozemac_pickle(&pickle[..cut], &KEY).is_err());
+    }
+    let bytes = pickle.as_bytes();
+    for i in (0..bytes.len()).step_by(7) {
+        let mut b = bytes.to_vec();
+        b[i] = if b[i] == b'A' { b'B' } else { b'A' };
+        assert!(Account::from_vodozemac_pickle(std::str::from_utf8(&b).unwrap(), &KEY).is_err(), "flip at {i}");
+    }
+}
+
+/// Sizes of an account with 50 one-time keys and a session with 40 skipped keys, in caudata's
+/// format and in vodozemac's (encrypted text, as stored), and libolm's for reference.
+#[test]
+fn pickle_sizes_against_vodozemac() {
+    let mut vz = vo::Account::new();
+    vz.generate_one_time_keys(50);
+    let vz_account = vz.pickle().encrypt(&KEY);
+    let vz_json = serde_json::to_vec(&vz.pickle()).unwrap().len();
+    let a = Account::from_vodozemac_pickle(&vz_account, &KEY).unwrap();
+    let cd_account = a.pickle().encrypt(&KEY);
+    let cd_plain = a.pickle().to_unencrypted_bytes().len();
+    let lo_account = a.to_libolm_pickle(&KEY).unwrap();
+
+    let alice_acc = vo::Account::new();
+    let mut bob_acc = vo::Account::new();
+    bob_acc.generate_one_time_keys(1);
+    let otk = *bob_acc.one_time_keys().values().next().unwrap();
+    let mut alice =
+        alice_acc.create_outbound_session(vo::SessionConfig::version_1(), bob_acc.curve25519_key(), otk).unwrap();
+    let vo::OlmMessage::PreKey(pk) = alice.encrypt("hi").unwrap() else { panic!() };
+    let mut bob = bob_acc
+        .create_inbound_session(vo::SessionConfig::version_1(), alice_acc.curve25519_key(), &pk)
+        .unwrap()
+        .session;
+    let ms: Vec<_> = (0..41).map(|i| alice.encrypt(format!("{i}")).unwrap()).collect();
+    bob.decrypt(&ms[40]).unwrap();
+    let vz_session = bob.pickle().encrypt(&KEY);
+    let vz_sjson = serde_json::to_vec(&bob.pickle()).unwrap().len();
+    let s = Session::from_vodozemac_pickle(&vz_session, &KEY).unwrap();
+    let cd_session = s.pickle().encrypt(&KEY);
+    let cd_splain = s.pickle().to_unencrypted_bytes().len();
+    let lo_session = s.to_libolm_pickle(&KEY).unwrap();
+    // the imported state holds the 40 skipped keys
+    let mut s = s;
+    for (i, m) in ms.iter().take(40).enumerate() {
+        assert_eq!(s.decrypt(&from_vz(m)).unwrap(), format!("{i}").as_bytes());
+    }
+
+    eprintln!(
+        "account, 50 one-time keys: caudata {} chars encrypted ({cd_plain} bytes unencrypted), vodozemac {} chars ({vz_json} bytes of JSON), libolm {} chars",
+        cd_account.len(),
+        vz_account.len(),
+        lo_account.len()
+    );
+    eprintln!(
+        "session, 40 skipped keys:  caudata {} chars encrypted ({cd_splain} bytes unencrypted), vodozemac {} chars ({vz_sjson} bytes of JSON), libolm {} chars",
+        cd_session.len(),
+        vz_session.len(),
+        lo_session.len()
+    );
+    assert!(cd_account.len() * 3 < vz_account.len());
+    assert!(cd_session.len() * 3 < vz_session.len());
+}
+
+/// vodozemac's pickle cipher (libolm's), for JSON that vodozemac itself would not write.
+fn encrypt_json(v: &serde_json::Value) -> String {
+    use base64ct::{Base64Unpadded, Encoding};
+    use cbc::cipher::{BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
+    use hmac::{Hmac, KeyInit, Mac};
+    let raw = serde_json::to_vec(v).unwrap();
+    let mut okm = [0u8; 80];
+    hkdf::Hkdf::<sha2::Sha256>::new(None, &KEY).expand(b"Pickle", &mut okm).unwrap();
+    let aes_key: [u8; 32] = okm[..32].try_into().unwrap();
+    let iv: [u8; 16] = okm[64..].try_into().unwrap();
+    let mut ct = cbc::Encryptor::<aes::Aes256>::new((&aes_key).into(), (&iv).into()).encrypt_padded_vec::<Pkcs7>(&raw);
+    let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&okm[32..64]).unwrap();
+    mac.update(&ct);
+    ct.extend_from_slice(&mac.finalize().into_bytes()[..8]);
+    Base64Unpadded::encode_string(&ct)
+}
+
+#[test]
+fn crafted_json_edge_cases_are_refused() {
+    use serde_json::Value;
+    let mut vz = vo::Account::new();
+    vz.generate_one_time_keys(2);
+    let account: Value = serde_json::to_value(vz.pickle()).unwrap();
+    // our helper cipher agrees with vodozemac's
+    assert!(Account::from_vodozemac_pickle(&encrypt_json(&account), &KEY).is_ok());
+    let first_id = account["one_time_keys"]["private_keys"].as_object().unwrap().keys().next().unwrap().clone();
+    let edit = |f: &dyn Fn(&mut Value)| {
+        let mut v = account.clone();
+        f(&mut v);
+        Account::from_vodozemac_pickle(&encrypt_json(&v), &KEY).map(drop).unwrap_err()
+    };
+    // a key id with no next id
+    let e = edit(&|v| {
+        let k = v["one_time_keys"]["private_keys"].as_object_mut().unwrap().remove(&first_id).unwrap();
+        v["one_time_keys"]["private_keys"]["18446744073709551615"] = k;
+        v["one_time_keys"]["public_keys"].as_object_mut().unwrap().remove(&first_id);
+    });
+    assert_eq!(e, PickleError::InvalidField("key id (no next id)"));
+    // a public key without its secret key, and one that does not match it
+    let e = edit(&|v| {
+        v["one_time_keys"]["private_keys"].as_object_mut().unwrap().remove(&first_id);
+    });
+    assert_eq!(e, PickleError::InvalidField("one-time public key without a secret key"));
+    let e = edit(&|v| v["one_time_keys"]["public_keys"][&first_id][0] = 1.into());
+    assert!(matches!(e, PickleError::KeyMismatch(_) | PickleError::InvalidField(_)), "{e}");
+    // ids that are not canonical decimal numbers, bytes out of range, missing fields
+    let e = edit(&|v| {
+        let k = v["one_time_keys"]["private_keys"].as_object_mut().unwrap().remove(&first_id).unwrap();
+        v["one_time_keys"]["private_keys"]["01"] = k;
+    });
+    assert_eq!(e, PickleError::InvalidField("one-time key id"));
+    assert_eq!(edit(&|v| v["diffie_hellman_key"][3] = 256.into()), PickleError::InvalidField("diffie_hellman_key"));
+    assert_eq!(
+        edit(&|v| v["signing_key"] = serde_json::json!({"Other": []})),
+        PickleError::MissingField("signing_key")
+    );
+    // 101 one-time keys
+    let e = edit(&|v| {
+        let k = v["one_time_keys"]["private_keys"][&first_id].clone();
+        for i in 1000..1101 {
+            v["one_time_keys"]["private_keys"][i.to_string()] = k.clone();
+        }
+    });
+    assert!(matches!(e, PickleError::TooMany { field: "one-time keys", got: 103, max: 100 }), "{e}");
+
+    // sessions: an inactive ratchet that does not answer the newest chain, 6 chains, an index
+    // beyond 32 bits, an unknown ratchet type
+    let alice_acc = vo::Account::new();
+    let mut bob_acc = vo::Account::new();
+    bob_acc.generate_one_time_keys(1);
+    let otk = *bob_acc.one_time_keys().values().next().unwrap();
+    let mut alice =
+        alice_acc.create_outbound_session(vo::SessionConfig::version_1(), bob_acc.curve25519_key(), otk).unwrap();
+    let vo::OlmMessage::PreKey(pk) = alice.encrypt("x").unwrap() else { panic!() };
+    let bob = bob_acc
+        .create_inbound_session(vo::SessionConfig::version_1(), alice_acc.curve25519_key(), &pk)
+        .unwrap()
+        .session;
+    let session: Value = serde_json::to_value(bob.pickle()).unwrap();
+    assert_eq!(session["sending_ratchet"]["type"], "inactive");
+    assert!(Session::from_vodozemac_pickle(&encrypt_json(&session), &KEY).is_ok());
+    let edit = |f: &dyn Fn(&mut Value)| {
+        let mut v = session.clone();
+        f(&mut v);
+        Session::from_vodozemac_pickle(&encrypt_json(&v), &KEY).map(drop).unwrap_err()
+    };
+    assert!(matches!(edit(&|v| v["sending_ratchet"]["ratchet_key"][0] = 0.into()), PickleError::InvalidField(_)));
+    let e = edit(&|v| {
+        let c = v["receiving_chains"]["inner"][0].clone();
+        v["receiving_chains"]["inner"] = Value::Array(vec![c; 6]);
+    });
+    assert!(matches!(e, PickleError::TooMany { field: "receiving chains", got: 6, max: 5 }));
+    let e = edit(&|v| v["receiving_chains"]["inner"][0]["hkdf_ratchet"]["index"] = (1u64 << 32).into());
+    assert_eq!(e, PickleError::InvalidField("receiving chain key"));
+    assert_eq!(
+        edit(&|v| v["sending_ratchet"]["type"] = "dormant".into()),
+        PickleError::InvalidField("sending_ratchet.type")
+    );
+    assert_eq!(edit(&|v| v["config"]["version"] = "V3".into()), PickleError::InvalidField("config.version"));
+    // an all-zero ratchet key on the only chain: refused (nothing could answer it)
+    let e = edit(&|v| {
+        let zero = Value::Array(vec![0.into(); 32]);
+        v["receiving_chains"]["inner"][0]["ratchet_key"] = zero.clone();
+        v["sending_ratchet"]["ratchet_key"] = zero;
+    });
+    assert_eq!(e, PickleError::Key(caudata::KeyError::NonContributory));
+    // missing optional fields take vodozemac's defaults (older vodozemac versions)
+    let mut v = session.clone();
+    v.as_object_mut().unwrap().remove("config");
+    v["sending_ratchet"].as_object_mut().unwrap().remove("ratchet_count");
+    v["receiving_chains"]["inner"][0].as_object_mut().unwrap().remove("ratchet_count");
+    assert_eq!(Session::from_vodozemac_pickle(&encrypt_json(&v), &KEY).unwrap().session_config().version(), 1);
+}
+
+#[test]
+fn libolm_export_is_a_path_to_vodozemac() {
+    // caudata -> libolm pickle -> vodozemac's own libolm import, then the conversation goes on
+    let mut bob = Account::new();
+    bob.generate_one_time_keys(2);
+    bob.generate_fallback_key();
+    let vz_bob = vo::Account::from_libolm_pickle(&bob.to_libolm_pickle(b"move").unwrap(), b"move").unwrap();
+    assert_eq!(vz_bob.curve25519_key().to_bytes(), bob.curve25519_key().to_bytes());
+    assert_eq!(vz_bob.sign("x").to_base64(), bob.sign(b"x").to_base64());
+    assert_eq!(vz_bob.one_time_keys().len(), 2);
+
+    let alice_acc = Account::new();
+    let otk = *bob.one_time_keys().values().next().unwrap();
+    let mut alice = alice_acc.create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), otk).unwrap();
+    let OlmMessage::PreKey(pk) = alice.encrypt(b"hi") else { panic!() };
+    let mut b =
+        bob.create_inbound_session(SessionConfig::version_1(), alice_acc.curve25519_key(), &pk).unwrap().session;
+    alice.decrypt(&b.encrypt(b"hello")).unwrap();
+    let mut vz_b = vo::Session::from_libolm_pickle(&b.to_libolm_pickle(b"").unwrap(), b"").unwrap();
+    for i in 0..3 {
+        let m = alice.encrypt(format!("a{i}"));
+        assert_eq!(vz_b.decrypt(&to_vz(&m)).unwrap(), format!("a{i}").as_bytes());
+        let m = vz_b.encrypt(format!("b{i}")).unwrap();
+        assert_eq!(alice.decrypt(&from_vz(&m)).unwrap(), format!("b{i}").as_bytes());
+    }
+
+    let mut g = GroupSession::new(caudata::megolm::SessionConfig::version_1());
+    let mut i = InboundGroupSession::new(&g.session_key(), caudata::megolm::SessionConfig::version_1());
+    let mut vz_g = vm::GroupSession::from_libolm_pickle(&g.to_libolm_pickle(b"").unwrap(), b"").unwrap();
+    let mut vz_i = vm::InboundGroupSession::from_libolm_pickle(&i.to_libolm_pickle(b"").unwrap(), b"").unwrap();
+    let m = vz_g.encrypt("from vodozemac");
+    assert_eq!(m.to_bytes(), g.encrypt("from vodozemac").to_bytes());
+    assert_eq!(i.decrypt(&MegolmMessage::from_bytes(&m.to_bytes()).unwrap()).unwrap().plaintext, b"from vodozemac");
+    assert_eq!(vz_i.decrypt(&m).unwrap().plaintext, b"from vodozemac");
+}

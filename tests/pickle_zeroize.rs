@@ -1,0 +1,164 @@
+//! Zeroization evidence for pickling (the technique of tests/zeroize.rs): a global allocator
+//! scans every heap block as it is freed. All secrets come from a recognisable byte pattern; after
+//! pickling and unpickling in every format and dropping everything, no freed block may still hold
+//! the pattern. A control (an unwiped `Vec` with the pattern) must be caught. Stack copies are
+//! outside what this sees.
+
+#![allow(unsafe_code)]
+// the scanning allocator; the library itself forbids unsafe code
+// Test code: a failed unwrap, expect or panic is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use caudata::megolm::{GroupSession, InboundGroupSession, SessionConfig as MegolmConfig};
+use caudata::olm::{Account, Session, SessionConfig};
+use caudata::pickle::{AccountPickle, GroupSessionPickle, InboundGroupSessionPickle, SessionPickle};
+use caudata::primitives::RandomSource;
+
+const BYTE: u8 = 0x5A;
+const RUN: usize = 24;
+const KEY: [u8; 32] = [7; 32];
+
+static SCANNING: AtomicBool = AtomicBool::new(false);
+static FOUND: AtomicUsize = AtomicUsize::new(0);
+
+struct ScanningAllocator;
+
+fn contains_pattern(block: &[u8]) -> bool {
+    let mut run = 0;
+    for &b in block {
+        run = if b == BYTE { run + 1 } else { 0 };
+        if run >= RUN {
+            return true;
+        }
+    }
+    false
+}
+
+unsafe impl GlobalAlloc for ScanningAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if SCANNING.load(Ordering::Relaxed) {
+            // SAFETY: the block is still allocated and `layout.size()` bytes long.
+            let block = unsafe { std::slice::from_raw_parts(ptr, layout.size()) };
+            if contains_pattern(block) {
+                FOUND.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: ScanningAllocator = ScanningAllocator;
+
+struct Pattern;
+impl RandomSource for Pattern {
+    fn fill(&mut self, dest: &mut [u8]) {
+        dest.fill(BYTE);
+    }
+}
+
+fn found_after(f: impl FnOnce()) -> usize {
+    FOUND.store(0, Ordering::SeqCst);
+    SCANNING.store(true, Ordering::SeqCst);
+    f();
+    SCANNING.store(false, Ordering::SeqCst);
+    FOUND.load(Ordering::SeqCst)
+}
+
+/// vodozemac's pickle cipher (libolm's), for hand-made vodozemac JSON.
+fn libolm_encrypt(raw: &[u8], key: &[u8]) -> String {
+    use base64ct::{Base64Unpadded, Encoding};
+    use cbc::cipher::{BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut okm = [0u8; 80];
+    hkdf::Hkdf::<sha2::Sha256>::new(None, key).expand(b"Pickle", &mut okm).unwrap();
+    let aes_key: [u8; 32] = okm[..32].try_into().unwrap();
+    let iv: [u8; 16] = okm[64..].try_into().unwrap();
+    let mut ct = cbc::Encryptor::<aes::Aes256>::new((&aes_key).into(), (&iv).into()).encrypt_padded_vec::<Pkcs7>(raw);
+    let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&okm[32..64]).unwrap();
+    mac.update(&ct);
+    ct.extend_from_slice(&mac.finalize().into_bytes()[..8]);
+    Base64Unpadded::encode_string(&ct)
+}
+
+fn pattern_array(n: usize) -> String {
+    format!("[{}]", vec![BYTE.to_string(); n].join(","))
+}
+
+#[test]
+fn pickling_leaves_no_secret_in_freed_memory() {
+    let control = found_after(|| drop(std::hint::black_box(vec![BYTE; 64])));
+    assert_eq!(control, 1, "the scan must see an unwiped buffer");
+
+    // objects whose secrets all come from the pattern, built outside the scan
+    let mut bob = Account::new_with_rng(&mut Pattern);
+    bob.generate_one_time_keys_with_rng(3, &mut Pattern);
+    bob.generate_fallback_key_with_rng(&mut Pattern);
+    let alice = Account::new_with_rng(&mut Pattern);
+    let otk = *bob.one_time_keys().values().next().unwrap();
+    let mut session = alice
+        .create_outbound_session_with_rng(SessionConfig::version_1(), bob.curve25519_key(), otk, &mut Pattern)
+        .unwrap();
+    let _ = session.encrypt_with_rng(b"x", &mut Pattern);
+    let group = GroupSession::new_with_rng(MegolmConfig::version_1(), &mut Pattern);
+    let inbound = InboundGroupSession::new(&group.session_key(), MegolmConfig::version_1());
+    // vodozemac-format JSON with pattern keys, encrypted outside the scan
+    let vz_account = libolm_encrypt(
+        format!(
+            r#"{{"signing_key":{{"Normal":{k}}},"diffie_hellman_key":{k},"one_time_keys":{{"next_key_id":1,"public_keys":{{}},"private_keys":{{"0":{k}}}}},"fallback_keys":{{"key_id":0,"fallback_key":null,"previous_fallback_key":null}}}}"#,
+            k = pattern_array(32)
+        )
+        .as_bytes(),
+        &KEY,
+    );
+    let vz_group = libolm_encrypt(
+        format!(
+            r#"{{"ratchet":{{"inner":{r},"counter":0}},"signing_key":{{"Expanded":{e}}}}}"#,
+            r = pattern_array(128),
+            e = pattern_array(64)
+        )
+        .as_bytes(),
+        &KEY,
+    );
+
+    let found = found_after(|| {
+        // own format, encrypted and unencrypted, all four objects
+        let a = Account::from_pickle(AccountPickle::from_encrypted(&bob.pickle().encrypt(&KEY), &KEY).unwrap());
+        let plain = a.pickle().to_unencrypted_bytes();
+        drop(Account::from_pickle(AccountPickle::from_unencrypted_bytes(&plain).unwrap()));
+        drop(plain);
+        drop(a);
+        let s = Session::from_pickle(SessionPickle::from_encrypted(&session.pickle().encrypt(&KEY), &KEY).unwrap());
+        drop(Session::from_pickle(SessionPickle::from_unencrypted_bytes(&s.pickle().to_unencrypted_bytes()).unwrap()));
+        drop(s);
+        let g =
+            GroupSession::from_pickle(GroupSessionPickle::from_encrypted(&group.pickle().encrypt(&KEY), &KEY).unwrap());
+        drop(g);
+        let i = InboundGroupSession::from_pickle(
+            InboundGroupSessionPickle::from_unencrypted_bytes(&inbound.pickle().to_unencrypted_bytes()).unwrap(),
+        );
+        drop(i);
+        // libolm export and import, all four objects
+        drop(Account::from_libolm_pickle(&bob.to_libolm_pickle(b"k").unwrap(), b"k").unwrap());
+        drop(Session::from_libolm_pickle(&session.to_libolm_pickle(b"k").unwrap(), b"k").unwrap());
+        drop(GroupSession::from_libolm_pickle(&group.to_libolm_pickle(b"k").unwrap(), b"k").unwrap());
+        drop(InboundGroupSession::from_libolm_pickle(&inbound.to_libolm_pickle(b"k").unwrap(), b"k").unwrap());
+        // vodozemac import
+        drop(Account::from_vodozemac_pickle(&vz_account, &KEY).unwrap());
+        drop(GroupSession::from_vodozemac_pickle(&vz_group, &KEY).unwrap());
+        // failures part-way (wrong key, damaged body) wipe what they decrypted too
+        let _ = Account::from_libolm_pickle(&bob.to_libolm_pickle(b"k").unwrap()[..200], b"k");
+        let mut damaged = bob.pickle().to_unencrypted_bytes().to_vec();
+        damaged.truncate(damaged.len() - 1);
+        let _ = AccountPickle::from_unencrypted_bytes(&damaged);
+        damaged.fill(0);
+    });
+    assert_eq!(found, 0, "a secret survived pickling in a freed heap block");
+    drop((bob, alice, session, group, inbound));
+}
