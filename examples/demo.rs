@@ -70,5 +70,45 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let d = bob_in.decrypt(&m)?;
         println!("  bob decrypts index {}: {:?}", d.message_index, String::from_utf8_lossy(&d.plaintext));
     }
+
+    println!();
+    println!("== interolm (the Signal dialect, libsignal wire format: PQXDH with Kyber1024) ==");
+    // The same Curve25519 identity serves both dialects.
+    let carol = caudata::interolm::Account::from_olm_account(&alice);
+    let mut dave = caudata::interolm::Account::new();
+    dave.generate_signed_pre_key();
+    dave.generate_one_time_pre_keys(1);
+    dave.generate_kyber_pre_key(false);
+    let bundle = dave.pre_key_bundle(1).ok_or("no bundle")?;
+    println!(
+        "dave publishes a bundle: signed prekey {}, one-time prekey {:?}, Kyber1024 prekey {:?} ({} bytes serialized)",
+        bundle.signed_pre_key_id,
+        bundle.pre_key.as_ref().map(|(id, _)| *id),
+        bundle.kyber_pre_key.as_ref().map(|k| k.0),
+        bundle.to_bytes().len()
+    );
+    let mut c = caudata::Session::from(carol.create_outbound_session(&bundle)?);
+    let first = c.encrypt("Hello Dave, post-quantum hello from Alice's identity.");
+    let (dialect, t, bytes) = first.to_parts();
+    println!(
+        "  carol → dave: {} message type {t} (PreKeySignalMessage), {} bytes, version byte {:#04x}",
+        dialect.name(),
+        bytes.len(),
+        bytes[0]
+    );
+    let caudata::Message::Interolm(caudata::interolm::InterolmMessage::PreKey(pk)) = &first else {
+        return Err("expected a pre-key message".into());
+    };
+    let created = dave.create_inbound_session(pk)?;
+    println!("  dave decrypts: {:?}", String::from_utf8_lossy(&created.plaintext));
+    let mut d = caudata::Session::from(created.session);
+    let reply = d.encrypt("Hi! Same session API as Olm.");
+    let (_, t, bytes) = reply.to_parts();
+    println!("  dave → carol: message type {t} (SignalMessage), {} bytes: {}", bytes.len(), hex(&bytes));
+    println!("  carol decrypts: {:?}", String::from_utf8_lossy(&c.decrypt(&reply)?));
+    match d.decrypt(&caudata::Message::Olm(m2)) {
+        Err(e) => println!("  an Olm message given to the Signal-dialect session: {e}"),
+        Ok(_) => return Err("wrong dialect accepted".into()),
+    }
     Ok(())
 }

@@ -157,7 +157,7 @@ pub enum DecryptionError {
         first_known: u32,
     },
     /// A message of another protocol (e.g. an Olm message given to a Signal-dialect session).
-    #[error("message of the {got} dialect given to a {expected} session")]
+    #[error("a message of the {got} dialect given to a session of the {expected} dialect")]
     WrongDialect {
         /// The session's dialect.
         expected: &'static str,
