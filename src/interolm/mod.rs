@@ -41,6 +41,7 @@ mod account;
 mod bundle;
 mod message;
 mod session;
+pub mod spqr;
 mod store;
 
 pub use account::{Account, InboundCreationResult};

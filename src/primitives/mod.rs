@@ -29,6 +29,13 @@ mod xeddsa;
 pub use kyber::{KYBER1024_KEY_TYPE, Kyber1024Ciphertext, Kyber1024PublicKey, Kyber1024SecretKey};
 pub use xeddsa::XEdDsaSignature;
 
+// interolm SPQR: ML-KEM-768 with libcrux's incremental (split) encapsulation.
+mod mlkem768;
+pub(crate) use mlkem768::{
+    MLKEM768_CT1_LEN, MLKEM768_CT2_LEN, MLKEM768_DK_LEN, MLKEM768_EK_VECTOR_LEN, MLKEM768_HEADER_LEN,
+    MlKem768DecapsulationKey, mlkem768_encapsulate1, mlkem768_encapsulate2, mlkem768_validate_ek,
+};
+
 #[cfg(test)]
 mod tests {
     //! Known answers from libolm's own test suite (test-vectors/libolm-upstream.json).

@@ -1,0 +1,199 @@
+//! Two-party runs, negotiation and persistence.
+
+use super::*;
+use crate::primitives::OsRandom;
+
+/// A deterministic RandomSource (xorshift) so failures reproduce.
+struct TestRng(u64);
+
+impl RandomSource for TestRng {
+    fn fill(&mut self, dest: &mut [u8]) {
+        for b in dest {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            *b = self.0 as u8;
+        }
+    }
+}
+
+impl TestRng {
+    fn below(&mut self, n: u64) -> u64 {
+        let mut b = [0u8; 8];
+        self.fill(&mut b);
+        u64::from_le_bytes(b) % n
+    }
+}
+
+fn pair() -> (SpqrState, SpqrState) {
+    let k = [42u8; 32];
+    (SpqrState::new_initiator(&k), SpqrState::new_responder(&k))
+}
+
+fn deliver(to: &mut SpqrState, sent: &SpqrSend) {
+    let r = to.recv(sent.message()).unwrap();
+    assert_eq!(r.key(), sent.key());
+    r.commit(to);
+}
+
+/// Runs `n` messages with a random schedule (bursts, reordering within a window, 10 % loss),
+/// round-tripping both states through `to_bytes` / `from_bytes` after every step. Returns the
+/// epochs reached.
+fn random_run(seed: u64, n: usize) -> (u64, u64) {
+    let mut rng = TestRng(seed);
+    let (mut a, mut b) = pair();
+    let mut in_flight: Vec<(bool, SpqrSend)> = Vec::new(); // (to_b, message)
+    for _ in 0..n {
+        if rng.below(2) == 0 || in_flight.is_empty() {
+            let a_sends = rng.below(10) < 6;
+            let (from, to_b) = if a_sends { (&mut a, true) } else { (&mut b, false) };
+            let sent = from.send(&mut rng).unwrap();
+            in_flight.push((to_b, sent));
+        } else {
+            let i = rng.below(in_flight.len().min(6) as u64) as usize;
+            let (to_b, sent) = in_flight.remove(i);
+            if rng.below(10) == 0 {
+                continue; // lost
+            }
+            let to = if to_b { &mut b } else { &mut a };
+            match to.recv(sent.message()) {
+                Ok(r) => {
+                    assert_eq!(r.key(), sent.key());
+                    r.commit(to);
+                }
+                // A message whose chain epoch has been dropped is the only acceptable failure.
+                Err(SpqrError::EpochUnavailable { .. }) => {}
+                Err(e) => panic!("seed {seed}: {e}"),
+            }
+        }
+        a = SpqrState::from_bytes(&a.to_bytes()).unwrap();
+        b = SpqrState::from_bytes(&b.to_bytes()).unwrap();
+    }
+    (a.summary().epoch, b.summary().epoch)
+}
+
+#[test]
+fn lockstep_epochs_and_roles() {
+    let (mut a, mut b) = pair();
+    let mut rng = OsRandom;
+    for _ in 0..200 {
+        let s = a.send(&mut rng).unwrap();
+        deliver(&mut b, &s);
+        let s = b.send(&mut rng).unwrap();
+        deliver(&mut a, &s);
+    }
+    // 86–87 messages per epoch in lockstep: 400 messages make 4 epochs.
+    assert_eq!(a.summary().epoch, 5);
+    assert_eq!(b.summary().epoch, 5);
+}
+
+#[test]
+fn random_schedules_agree_and_progress() {
+    for seed in 1..=6u64 {
+        let (ea, eb) = random_run(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15), 1000);
+        assert!(ea >= 2 && eb >= 2, "seed {seed}: epochs {ea}/{eb}");
+    }
+}
+
+#[test]
+fn v0_negotiation() {
+    let k = [1u8; 32];
+    // libsignal ≥ 0.92: a peer without SPQR is refused while negotiating…
+    let bob = SpqrState::new_responder(&k);
+    assert_eq!(bob.recv(&[]).unwrap_err(), SpqrError::MinimumVersion { got: SpqrVersion::V0, min: SpqrVersion::V1 });
+    // … and after negotiation closed it is a mismatch.
+    let mut alice = SpqrState::new_initiator(&k);
+    let mut bob = SpqrState::new_responder(&k);
+    let s = alice.send(&mut OsRandom).unwrap();
+    deliver(&mut bob, &s);
+    assert_eq!(bob.version_status(), VersionStatus::Complete(SpqrVersion::V1));
+    assert_eq!(bob.recv(&[]).unwrap_err(), SpqrError::VersionMismatch { got: SpqrVersion::V0, ours: SpqrVersion::V1 });
+    // A first byte 0x00 is V0 too; a newer version is ignored.
+    assert!(matches!(bob.recv(&[0, 1, 1, 0]), Err(SpqrError::VersionMismatch { .. })));
+    let r = bob.recv(&[2, 1, 1, 0]).unwrap();
+    assert!(r.key().is_none());
+    assert_eq!(r.into_parts().1.to_bytes(), bob.to_bytes());
+
+    // V1 allowing V0: sends carry index 0 and no key until the chain exists; a V0 peer moves
+    // the session down to V0 for good.
+    let mut a = SpqrState::new(&k, Direction::A2B, &SpqrConfig::V1_ALLOW_V0).unwrap();
+    let mut b = SpqrState::new(&k, Direction::B2A, &SpqrConfig::V1_ALLOW_V0).unwrap();
+    let s = a.send(&mut OsRandom).unwrap();
+    assert!(s.key().is_none());
+    assert_eq!(SpqrMessage::from_bytes(s.message()).unwrap().index, 0);
+    deliver(&mut b, &s);
+    let s = b.send(&mut OsRandom).unwrap();
+    assert!(s.key().is_some());
+    deliver(&mut a, &s);
+    let s = a.send(&mut OsRandom).unwrap();
+    assert!(s.key().is_some());
+    let mut c = SpqrState::new(&k, Direction::B2A, &SpqrConfig::V1_ALLOW_V0).unwrap();
+    let r = c.recv(&[]).unwrap();
+    assert!(r.key().is_none());
+    r.commit(&mut c);
+    assert_eq!(c.version_status(), VersionStatus::Complete(SpqrVersion::V0));
+    assert!(c.send(&mut OsRandom).unwrap().message().is_empty());
+    assert!(c.recv(s.message()).unwrap().key().is_none(), "V1 ignored by a V0 session");
+
+    // Disabled sessions.
+    let mut d = SpqrState::new(&k, Direction::A2B, &SpqrConfig::DISABLED).unwrap();
+    assert_eq!(d.version(), SpqrVersion::V0);
+    assert!(d.send(&mut OsRandom).unwrap().message().is_empty());
+    assert!(
+        SpqrState::new(&k, Direction::A2B, &SpqrConfig { min_version: SpqrVersion::V1, ..SpqrConfig::DISABLED })
+            .is_err()
+    );
+    assert!(SpqrState::new(&k, Direction::A2B, &SpqrConfig { max_ooo_keys: 0, ..SpqrConfig::V1_REQUIRED }).is_err());
+}
+
+#[test]
+fn sending_never_closes_negotiation_and_first_receive_does() {
+    let (mut a, mut b) = pair();
+    for _ in 0..5 {
+        a.send(&mut OsRandom).unwrap();
+    }
+    assert!(matches!(a.version_status(), VersionStatus::Negotiating { .. }));
+    let s = b.send(&mut OsRandom).unwrap();
+    assert_eq!(s.message(), [1, 1, 1, 0]);
+    deliver(&mut a, &s);
+    assert_eq!(a.version_status(), VersionStatus::Complete(SpqrVersion::V1));
+}
+
+#[test]
+fn pickle_round_trips_every_state_and_refuses_garbage() {
+    let (mut a, mut b) = pair();
+    let mut rng = OsRandom;
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..180 {
+        let (from, to) = if i % 2 == 0 { (&mut a, &mut b) } else { (&mut b, &mut a) };
+        let s = from.send(&mut rng).unwrap();
+        deliver(to, &s);
+        for st in [&a, &b] {
+            let bytes = st.to_bytes();
+            let back = SpqrState::from_bytes(&bytes).unwrap();
+            assert_eq!(back.to_bytes(), bytes);
+            assert_eq!(back.summary(), st.summary());
+            seen.insert(st.summary().state.unwrap());
+            // Every strict prefix and a trailing byte are refused.
+            for cut in [0, 1, 2, bytes.len() / 2, bytes.len() - 1] {
+                assert!(SpqrState::from_bytes(&bytes[..cut]).is_err());
+            }
+            let mut longer = bytes.to_vec();
+            longer.push(0);
+            assert_eq!(SpqrState::from_bytes(&longer).unwrap_err(), SpqrError::InvalidState("trailing bytes"));
+        }
+    }
+    // Lockstep never visits EkReceivedCt1Sampled; every other state is seen.
+    assert!(seen.len() >= 9, "{seen:?}");
+    assert_eq!(SpqrState::from_bytes(&SpqrState::disabled().to_bytes()).unwrap().version(), SpqrVersion::V0);
+}
+
+#[test]
+fn debug_prints_no_secret() {
+    let (mut a, _) = pair();
+    a.send(&mut OsRandom).unwrap();
+    let s = format!("{a:?}");
+    assert!(s.contains("KeysSampled"), "{s}");
+    let key = a.send(&mut OsRandom).unwrap().into_parts().1.unwrap();
+    assert_eq!(format!("{key:?}"), "SpqrMessageKey(..)");
+}

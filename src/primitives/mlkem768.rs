@@ -1,0 +1,186 @@
+//! ML-KEM-768 (FIPS 203) with the incremental split of encapsulation that SPQR's ML-KEM
+//! Braid uses (`libcrux-ml-kem`, module `mlkem768::incremental`).
+//!
+//! The split is a re-ordering of standard ML-KEM-768, not another KEM:
+//!
+//! | value | bytes | what it is |
+//! |---|---|---|
+//! | header | 64 | `rho(32) ‖ H(ek)(32)`, with the FIPS 203 `ek = t ‖ rho` and `H` = SHA3-256 |
+//! | ek vector | 1152 | `t`, the first 1152 bytes of the FIPS 203 encapsulation key |
+//! | ct1 | 960 | the compressed `u`, the first 960 bytes of the FIPS 203 ciphertext |
+//! | ct2 | 128 | the compressed `v`, the last 128 bytes of the FIPS 203 ciphertext |
+//! | decapsulation key | 2400 | `dk_pke(1152) ‖ t(1152) ‖ rho(32) ‖ H(ek)(32) ‖ z(32)` |
+//!
+//! `encapsulate1` needs only the header and the 32-byte encapsulation randomness `m`; it yields
+//! ct1 and the final shared secret. `encapsulate2` later needs `t` as well. Both are
+//! deterministic in `(header, m)`, so the only encapsulation secret this module asks the caller
+//! to keep is `m` (32 bytes): libcrux's 2080-byte intermediate state is rebuilt on demand and
+//! wiped after each use, never persisted (so its platform-dependent byte order, libcrux issue
+//! #1275, cannot matter).
+
+use libcrux_ml_kem::mlkem768::{MlKem768Ciphertext, MlKem768PrivateKey, incremental, validate_private_key};
+use zeroize::Zeroize;
+
+use super::rng::RandomSource;
+use super::secret::SecretBytes;
+
+/// Length of the header `rho ‖ H(ek)`.
+pub(crate) const MLKEM768_HEADER_LEN: usize = 64;
+/// Length of the ek vector `t`.
+pub(crate) const MLKEM768_EK_VECTOR_LEN: usize = 1152;
+/// Length of ct1.
+pub(crate) const MLKEM768_CT1_LEN: usize = 960;
+/// Length of ct2.
+pub(crate) const MLKEM768_CT2_LEN: usize = 128;
+/// Length of the decapsulation key.
+pub(crate) const MLKEM768_DK_LEN: usize = 2400;
+
+const ENCAPS_STATE_LEN: usize = incremental::encaps_state_len();
+const EK_OFFSET: usize = 1152;
+const HEADER_OFFSET: usize = 2304;
+
+/// An ML-KEM-768 decapsulation key (2400 bytes, FIPS 203 layout), wiped on drop.
+#[derive(Clone)]
+pub(crate) struct MlKem768DecapsulationKey(Box<[u8; MLKEM768_DK_LEN]>);
+
+impl MlKem768DecapsulationKey {
+    /// `ML-KEM.KeyGen_internal(d, z)` from 64 bytes of `rng`.
+    pub(crate) fn generate(rng: &mut impl RandomSource) -> Self {
+        let mut seed = [0u8; 64];
+        rng.fill(&mut seed);
+        let mut dk = Box::new([0u8; MLKEM768_DK_LEN]);
+        incremental::generate_key_pair_compressed(seed, &mut dk);
+        seed.zeroize();
+        Self(dk)
+    }
+
+    /// A stored decapsulation key; `None` unless it is 2400 bytes whose embedded public key
+    /// matches its hash and passes the FIPS 203 modulus check.
+    pub(crate) fn from_slice(bytes: &[u8]) -> Option<Self> {
+        let arr: [u8; MLKEM768_DK_LEN] = bytes.try_into().ok()?;
+        let key = Self(Box::new(arr));
+        let mut sk = MlKem768PrivateKey::from(*key.0);
+        let hash_ok = validate_private_key(&sk, &MlKem768Ciphertext::default());
+        sk[0..].zeroize();
+        (hash_ok && mlkem768_validate_ek(&key.header(), key.ek_vector())).then_some(key)
+    }
+
+    /// The 2400 secret bytes. The caller must not copy them out of zeroizing storage.
+    pub(crate) fn as_bytes(&self) -> &[u8; MLKEM768_DK_LEN] {
+        &self.0
+    }
+
+    /// The public header `rho ‖ H(ek)`.
+    pub(crate) fn header(&self) -> [u8; MLKEM768_HEADER_LEN] {
+        let mut h = [0u8; MLKEM768_HEADER_LEN];
+        h.copy_from_slice(&self.0[HEADER_OFFSET..HEADER_OFFSET + MLKEM768_HEADER_LEN]);
+        h
+    }
+
+    /// The public ek vector `t`.
+    pub(crate) fn ek_vector(&self) -> &[u8; MLKEM768_EK_VECTOR_LEN] {
+        // The range is exactly 1152 bytes long, so the conversion cannot fail.
+        #[allow(clippy::expect_used)]
+        (&self.0[EK_OFFSET..EK_OFFSET + MLKEM768_EK_VECTOR_LEN]).try_into().expect("fixed range")
+    }
+
+    /// FIPS 203 decapsulation of `ct1 ‖ ct2`, implicit rejection included: a ciphertext not
+    /// made for this key gives an unrelated pseudo-random secret.
+    pub(crate) fn decapsulate(&self, ct1: &[u8; MLKEM768_CT1_LEN], ct2: &[u8; MLKEM768_CT2_LEN]) -> SecretBytes<32> {
+        let c1 = incremental::Ciphertext1 { value: *ct1 };
+        let c2 = incremental::Ciphertext2 { value: *ct2 };
+        let mut ss = incremental::decapsulate_compressed_key(&self.0, &c1, &c2);
+        SecretBytes::from_array(&mut ss)
+    }
+}
+
+impl Drop for MlKem768DecapsulationKey {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl zeroize::ZeroizeOnDrop for MlKem768DecapsulationKey {}
+
+impl core::fmt::Debug for MlKem768DecapsulationKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("MlKem768DecapsulationKey(..)")
+    }
+}
+
+/// Runs libcrux's `encapsulate1` into a wiped-after-use state buffer and hands the state to `f`.
+fn with_encaps1<T>(
+    header: &[u8; MLKEM768_HEADER_LEN],
+    m: &SecretBytes<32>,
+    f: impl FnOnce(&[u8; ENCAPS_STATE_LEN], [u8; MLKEM768_CT1_LEN], SecretBytes<32>) -> T,
+) -> Option<T> {
+    let mut state = Box::new([0u8; ENCAPS_STATE_LEN]);
+    let mut ss = [0u8; 32];
+    let result = incremental::encapsulate1(header, *m.expose(), &mut state[..], &mut ss);
+    let out = match result {
+        Ok(ct1) => Some(f(&state, ct1.value, SecretBytes::from_array(&mut ss))),
+        Err(_) => None,
+    };
+    state.zeroize();
+    ss.zeroize();
+    out
+}
+
+/// Encaps1: ct1 and the shared secret `K` from the header and the 32-byte randomness `m`.
+/// `None` only if libcrux refuses its fixed-size inputs, which cannot happen.
+pub(crate) fn mlkem768_encapsulate1(
+    header: &[u8; MLKEM768_HEADER_LEN],
+    m: &SecretBytes<32>,
+) -> Option<([u8; MLKEM768_CT1_LEN], SecretBytes<32>)> {
+    with_encaps1(header, m, |_, ct1, ss| (ct1, ss))
+}
+
+/// Encaps2: ct1 and ct2 for the same `(header, m)` as [`mlkem768_encapsulate1`], now that the
+/// ek vector `t` is known. The caller must have checked `t` with [`mlkem768_validate_ek`].
+pub(crate) fn mlkem768_encapsulate2(
+    header: &[u8; MLKEM768_HEADER_LEN],
+    m: &SecretBytes<32>,
+    ek_vector: &[u8; MLKEM768_EK_VECTOR_LEN],
+) -> Option<([u8; MLKEM768_CT1_LEN], [u8; MLKEM768_CT2_LEN])> {
+    with_encaps1(header, m, |state, ct1, _| (ct1, incremental::encapsulate2(state, ek_vector).value))
+}
+
+/// The ct-sender's check of a received ek vector: `SHA3-256(t ‖ rho) == header[32..64]` and
+/// every 12-bit coefficient of `t` is below q = 3329.
+pub(crate) fn mlkem768_validate_ek(
+    header: &[u8; MLKEM768_HEADER_LEN],
+    ek_vector: &[u8; MLKEM768_EK_VECTOR_LEN],
+) -> bool {
+    incremental::validate_pk_bytes(header, ek_vector).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::primitives::OsRandom;
+
+    #[test]
+    fn incremental_round_trip() {
+        let dk = MlKem768DecapsulationKey::generate(&mut OsRandom);
+        let m = SecretBytes::<32>::random(&mut OsRandom);
+        let (ct1, k) = mlkem768_encapsulate1(&dk.header(), &m).unwrap();
+        assert!(mlkem768_validate_ek(&dk.header(), dk.ek_vector()));
+        let (ct1b, ct2) = mlkem768_encapsulate2(&dk.header(), &m, dk.ek_vector()).unwrap();
+        assert_eq!(ct1, ct1b);
+        assert_eq!(dk.decapsulate(&ct1, &ct2), k);
+        let dk2 = MlKem768DecapsulationKey::from_slice(dk.as_bytes()).unwrap();
+        assert_eq!(dk2.header(), dk.header());
+    }
+
+    #[test]
+    fn bad_keys_are_refused() {
+        let dk = MlKem768DecapsulationKey::generate(&mut OsRandom);
+        let mut ek = *dk.ek_vector();
+        ek[0] ^= 1;
+        assert!(!mlkem768_validate_ek(&dk.header(), &ek), "hash mismatch");
+        let mut bytes = *dk.as_bytes();
+        bytes[EK_OFFSET + 3] ^= 0x80;
+        assert!(MlKem768DecapsulationKey::from_slice(&bytes).is_none());
+        assert!(MlKem768DecapsulationKey::from_slice(&bytes[..100]).is_none());
+    }
+}
