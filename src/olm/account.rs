@@ -89,7 +89,7 @@ impl Default for Account {
 impl Account {
     /// A new account with fresh identity keys.
     pub fn new() -> Self {
-        Self::new_with_rng(&mut OsRandom)
+        Self::new_inner(&mut OsRandom)
     }
 
     /// A new account from `rng`: 32 bytes for the Ed25519 seed, then 32 for the Curve25519
@@ -98,11 +98,6 @@ impl Account {
     pub fn new_with_rng(rng: &mut impl RandomSource) -> Self {
         Self::new_inner(rng)
     }
-    #[cfg(not(feature = "hazmat"))]
-    fn new_with_rng(rng: &mut impl RandomSource) -> Self {
-        Self::new_inner(rng)
-    }
-
     fn new_inner(rng: &mut impl RandomSource) -> Self {
         let signing_key = Ed25519SecretKey::random(rng);
         let identity_key = Curve25519SecretKey::random(rng);
@@ -160,7 +155,7 @@ impl Account {
 
     /// Generates `count` one-time keys, evicting the oldest beyond the limit.
     pub fn generate_one_time_keys(&mut self, count: usize) -> OneTimeKeyGenerationResult {
-        self.generate_one_time_keys_with_rng(count, &mut OsRandom)
+        self.generate_otks_inner(count, &mut OsRandom)
     }
 
     /// [`Account::generate_one_time_keys`] from `rng` (32 bytes a key).
@@ -172,15 +167,6 @@ impl Account {
     ) -> OneTimeKeyGenerationResult {
         self.generate_otks_inner(count, rng)
     }
-    #[cfg(not(feature = "hazmat"))]
-    fn generate_one_time_keys_with_rng(
-        &mut self,
-        count: usize,
-        rng: &mut impl RandomSource,
-    ) -> OneTimeKeyGenerationResult {
-        self.generate_otks_inner(count, rng)
-    }
-
     fn generate_otks_inner(&mut self, count: usize, rng: &mut impl RandomSource) -> OneTimeKeyGenerationResult {
         let mut created = Vec::with_capacity(count.min(MAX_ONE_TIME_KEYS));
         let mut removed = Vec::new();
@@ -208,7 +194,7 @@ impl Account {
     /// Generates a new fallback key; the current one becomes the previous one, and the old
     /// previous one (returned) is forgotten.
     pub fn generate_fallback_key(&mut self) -> Option<Curve25519PublicKey> {
-        self.generate_fallback_key_with_rng(&mut OsRandom)
+        self.generate_fallback_inner(&mut OsRandom)
     }
 
     /// [`Account::generate_fallback_key`] from `rng` (32 bytes).
@@ -216,11 +202,6 @@ impl Account {
     pub fn generate_fallback_key_with_rng(&mut self, rng: &mut impl RandomSource) -> Option<Curve25519PublicKey> {
         self.generate_fallback_inner(rng)
     }
-    #[cfg(not(feature = "hazmat"))]
-    fn generate_fallback_key_with_rng(&mut self, rng: &mut impl RandomSource) -> Option<Curve25519PublicKey> {
-        self.generate_fallback_inner(rng)
-    }
-
     fn generate_fallback_inner(&mut self, rng: &mut impl RandomSource) -> Option<Curve25519PublicKey> {
         let secret = Curve25519SecretKey::random(rng);
         let public = secret.public_key();
@@ -263,7 +244,7 @@ impl Account {
         identity_key: Curve25519PublicKey,
         one_time_key: Curve25519PublicKey,
     ) -> Result<Session, SessionCreationError> {
-        self.create_outbound_session_with_rng(session_config, identity_key, one_time_key, &mut OsRandom)
+        Ok(Session::new_outbound(session_config, &self.identity_key, &identity_key, &one_time_key, &mut OsRandom)?)
     }
 
     /// [`Account::create_outbound_session`] from `rng` (64 bytes: base key, ratchet key).
@@ -280,17 +261,6 @@ impl Account {
     ) -> Result<Session, SessionCreationError> {
         Ok(Session::new_outbound(session_config, &self.identity_key, &identity_key, &one_time_key, rng)?)
     }
-    #[cfg(not(feature = "hazmat"))]
-    fn create_outbound_session_with_rng(
-        &self,
-        session_config: SessionConfig,
-        identity_key: Curve25519PublicKey,
-        one_time_key: Curve25519PublicKey,
-        rng: &mut impl RandomSource,
-    ) -> Result<Session, SessionCreationError> {
-        Ok(Session::new_outbound(session_config, &self.identity_key, &identity_key, &one_time_key, rng)?)
-    }
-
     fn find_key(&self, public: &Curve25519PublicKey) -> Option<(Option<KeyId>, &Curve25519SecretKey)> {
         if let Some((id, k)) = self.one_time_keys.iter().find(|(_, k)| k.public == *public) {
             return Some((Some(*id), &k.secret));

@@ -187,16 +187,12 @@ impl Session {
 
     /// Encrypts `plaintext`. Until the other side has answered, the result is a pre-key message.
     pub fn encrypt(&mut self, plaintext: impl AsRef<[u8]>) -> OlmMessage {
-        self.encrypt_with_rng(plaintext.as_ref(), &mut OsRandom)
+        self.encrypt_inner(plaintext.as_ref(), &mut OsRandom)
     }
 
     /// [`Session::encrypt`] with an explicit random source (for known-answer tests).
     #[cfg(feature = "hazmat")]
     pub fn encrypt_with_rng(&mut self, plaintext: &[u8], rng: &mut impl RandomSource) -> OlmMessage {
-        self.encrypt_inner(plaintext, rng)
-    }
-    #[cfg(not(feature = "hazmat"))]
-    fn encrypt_with_rng(&mut self, plaintext: &[u8], rng: &mut impl RandomSource) -> OlmMessage {
         self.encrypt_inner(plaintext, rng)
     }
 
