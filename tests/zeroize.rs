@@ -1,4 +1,5 @@
-//! Zeroization evidence: a global allocator that scans every block as it is freed. Secrets are
+//! Zeroization evidence: a global allocator that scans every block as it is freed (for the
+//! protocol objects, and for pickling and unpickling in every format). Secrets are
 //! drawn from a recognisable pattern; after the objects that held them drop, no freed heap block
 //! may still contain the pattern. A control (a plain `Vec` holding the pattern) must be caught,
 //! which shows the scan works. (Stack copies are outside what this can see; caudata keeps
@@ -11,14 +12,18 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use caudata::megolm::{GroupSession, InboundGroupSession, SessionConfig as MegolmConfig};
-use caudata::olm::{Account, SessionConfig};
+use caudata::olm::{Account, Session, SessionConfig};
+use caudata::pickle::{AccountPickle, GroupSessionPickle, InboundGroupSessionPickle, SessionPickle};
 use caudata::primitives::RandomSource;
 
 const BYTE: u8 = 0x5A;
 const RUN: usize = 24;
+const KEY: [u8; 32] = [7; 32];
 
 static SCANNING: AtomicBool = AtomicBool::new(false);
 static FOUND: AtomicUsize = AtomicUsize::new(0);
+/// The scan is process-wide: the tests in this file take turns.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 struct ScanningAllocator;
 
@@ -71,6 +76,7 @@ fn found_after(f: impl FnOnce()) -> usize {
 
 #[test]
 fn secrets_are_wiped_when_objects_drop() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     // control: an unwiped heap buffer with the pattern is seen
     let control = found_after(|| {
         let v = std::hint::black_box(vec![BYTE; 64]);
@@ -114,4 +120,97 @@ fn secrets_are_wiped_when_objects_drop() {
         drop(out);
     });
     assert_eq!(megolm, 0, "a Megolm secret survived in a freed heap block");
+}
+
+/// vodozemac's pickle cipher (libolm's), for hand-made vodozemac JSON.
+fn libolm_encrypt(raw: &[u8], key: &[u8]) -> String {
+    use base64ct::{Base64Unpadded, Encoding};
+    use cbc::cipher::{BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut okm = [0u8; 80];
+    hkdf::Hkdf::<sha2::Sha256>::new(None, key).expand(b"Pickle", &mut okm).unwrap();
+    let aes_key: [u8; 32] = okm[..32].try_into().unwrap();
+    let iv: [u8; 16] = okm[64..].try_into().unwrap();
+    let mut ct = cbc::Encryptor::<aes::Aes256>::new((&aes_key).into(), (&iv).into()).encrypt_padded_vec::<Pkcs7>(raw);
+    let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&okm[32..64]).unwrap();
+    mac.update(&ct);
+    ct.extend_from_slice(&mac.finalize().into_bytes()[..8]);
+    Base64Unpadded::encode_string(&ct)
+}
+
+fn pattern_array(n: usize) -> String {
+    format!("[{}]", vec![BYTE.to_string(); n].join(","))
+}
+
+#[test]
+fn pickling_leaves_no_secret_in_freed_memory() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let control = found_after(|| drop(std::hint::black_box(vec![BYTE; 64])));
+    assert_eq!(control, 1, "the scan must see an unwiped buffer");
+
+    // objects whose secrets all come from the pattern, built outside the scan
+    let mut bob = Account::new_with_rng(&mut Pattern);
+    bob.generate_one_time_keys_with_rng(3, &mut Pattern);
+    bob.generate_fallback_key_with_rng(&mut Pattern);
+    let alice = Account::new_with_rng(&mut Pattern);
+    let otk = *bob.one_time_keys().values().next().unwrap();
+    let mut session = alice
+        .create_outbound_session_with_rng(SessionConfig::version_1(), bob.curve25519_key(), otk, &mut Pattern)
+        .unwrap();
+    let _ = session.encrypt_with_rng(b"x", &mut Pattern);
+    let group = GroupSession::new_with_rng(MegolmConfig::version_1(), &mut Pattern);
+    let inbound = InboundGroupSession::new(&group.session_key(), MegolmConfig::version_1());
+    // vodozemac-format JSON with pattern keys, encrypted outside the scan
+    let vz_account = libolm_encrypt(
+        format!(
+            r#"{{"signing_key":{{"Normal":{k}}},"diffie_hellman_key":{k},"one_time_keys":{{"next_key_id":1,"public_keys":{{}},"private_keys":{{"0":{k}}}}},"fallback_keys":{{"key_id":0,"fallback_key":null,"previous_fallback_key":null}}}}"#,
+            k = pattern_array(32)
+        )
+        .as_bytes(),
+        &KEY,
+    );
+    let vz_group = libolm_encrypt(
+        format!(
+            r#"{{"ratchet":{{"inner":{r},"counter":0}},"signing_key":{{"Expanded":{e}}}}}"#,
+            r = pattern_array(128),
+            e = pattern_array(64)
+        )
+        .as_bytes(),
+        &KEY,
+    );
+
+    let found = found_after(|| {
+        // own format, encrypted and unencrypted, all four objects
+        let a = Account::from_pickle(AccountPickle::from_encrypted(&bob.pickle().encrypt(&KEY), &KEY).unwrap());
+        let plain = a.pickle().to_unencrypted_bytes();
+        drop(Account::from_pickle(AccountPickle::from_unencrypted_bytes(&plain).unwrap()));
+        drop(plain);
+        drop(a);
+        let s = Session::from_pickle(SessionPickle::from_encrypted(&session.pickle().encrypt(&KEY), &KEY).unwrap());
+        drop(Session::from_pickle(SessionPickle::from_unencrypted_bytes(&s.pickle().to_unencrypted_bytes()).unwrap()));
+        drop(s);
+        let g =
+            GroupSession::from_pickle(GroupSessionPickle::from_encrypted(&group.pickle().encrypt(&KEY), &KEY).unwrap());
+        drop(g);
+        let i = InboundGroupSession::from_pickle(
+            InboundGroupSessionPickle::from_unencrypted_bytes(&inbound.pickle().to_unencrypted_bytes()).unwrap(),
+        );
+        drop(i);
+        // libolm export and import, all four objects
+        drop(Account::from_libolm_pickle(&bob.to_libolm_pickle(b"k").unwrap(), b"k").unwrap());
+        drop(Session::from_libolm_pickle(&session.to_libolm_pickle(b"k").unwrap(), b"k").unwrap());
+        drop(GroupSession::from_libolm_pickle(&group.to_libolm_pickle(b"k").unwrap(), b"k").unwrap());
+        drop(InboundGroupSession::from_libolm_pickle(&inbound.to_libolm_pickle(b"k").unwrap(), b"k").unwrap());
+        // vodozemac import
+        drop(Account::from_vodozemac_pickle(&vz_account, &KEY).unwrap());
+        drop(GroupSession::from_vodozemac_pickle(&vz_group, &KEY).unwrap());
+        // failures part-way (wrong key, damaged body) wipe what they decrypted too
+        let _ = Account::from_libolm_pickle(&bob.to_libolm_pickle(b"k").unwrap()[..200], b"k");
+        let mut damaged = bob.pickle().to_unencrypted_bytes().to_vec();
+        damaged.truncate(damaged.len() - 1);
+        let _ = AccountPickle::from_unencrypted_bytes(&damaged);
+        damaged.fill(0);
+    });
+    assert_eq!(found, 0, "a secret survived pickling in a freed heap block");
+    drop((bob, alice, session, group, inbound));
 }
