@@ -16,10 +16,27 @@ impl MegolmRatchet {
 
     /// `R_to = HMAC(R_from, [to])`.
     fn rehash(&mut self, from: usize, to: usize) {
-        let p = self.parts.expose_mut();
-        let key = HmacKey::new(&p[from * 32..from * 32 + 32]);
-        let out = key.mac(&[&[to as u8]]);
-        p[to * 32..to * 32 + 32].copy_from_slice(out.expose());
+        let key = self.key(from);
+        key.mac_byte_into(to as u8, self.part_mut(to));
+    }
+
+    /// The HMAC key `R_j`.
+    fn key(&self, j: usize) -> HmacKey {
+        HmacKey::new(&self.parts.expose()[j * 32..j * 32 + 32])
+    }
+
+    /// `R_j`, to overwrite in place.
+    fn part_mut(&mut self, j: usize) -> &mut [u8; 32] {
+        let (chunks, _) = self.parts.expose_mut().as_chunks_mut::<32>();
+        &mut chunks[j]
+    }
+
+    /// Re-seeds `R_3 .. R_j` from `R_j` (last of all `R_j` itself), with one key set-up.
+    fn reseed_from(&mut self, j: usize) {
+        let key = self.key(j);
+        for k in (j..4).rev() {
+            key.mac_byte_into(k as u8, self.part_mut(k));
+        }
     }
 
     /// Advances by one (the message index after encrypting).
@@ -34,11 +51,7 @@ impl MegolmRatchet {
         } else {
             3
         };
-        let key = HmacKey::new(&self.parts.expose()[h * 32..h * 32 + 32]);
-        for j in (h..4).rev() {
-            let out = key.mac(&[&[j as u8]]);
-            self.parts.expose_mut()[j * 32..j * 32 + 32].copy_from_slice(out.expose());
-        }
+        self.reseed_from(h);
         self.index = next;
     }
 
@@ -62,11 +75,7 @@ impl MegolmRatchet {
                 self.rehash(j, j);
             }
             // The last step re-seeds R3 .. R(j+1) from R_j, then R_j itself.
-            let key = HmacKey::new(&self.parts.expose()[j * 32..j * 32 + 32]);
-            for k in (j..4).rev() {
-                let out = key.mac(&[&[k as u8]]);
-                self.parts.expose_mut()[k * 32..k * 32 + 32].copy_from_slice(out.expose());
-            }
+            self.reseed_from(j);
             self.index = target & mask;
         }
         self.index = target;

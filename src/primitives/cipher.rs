@@ -6,7 +6,6 @@ use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit, block_padding::
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use super::kdf::hkdf_sha256;
-use super::secret::SecretBytes;
 
 /// The 80 bytes `AES key (32) ‖ MAC key (32) ‖ IV (16)` that Olm, Megolm, libolm pickles and
 /// the Signal dialect all derive with HKDF-SHA-256.
@@ -20,13 +19,13 @@ pub(crate) struct AesCbcKeys {
 impl AesCbcKeys {
     /// `HKDF(salt, ikm, info, 80)` split as key, MAC key, IV.
     pub(crate) fn derive(salt: Option<&[u8]>, ikm: &[u8], info: &[u8]) -> Self {
-        let mut okm = SecretBytes::<80>::zero();
-        hkdf_sha256(salt, ikm, info, okm.expose_mut());
-        let o = okm.expose();
+        let mut okm = [0u8; 80];
+        hkdf_sha256(salt, ikm, info, &mut okm);
         let mut k = Self { aes_key: [0; 32], mac_key: [0; 32], iv: [0; 16] };
-        k.aes_key.copy_from_slice(&o[..32]);
-        k.mac_key.copy_from_slice(&o[32..64]);
-        k.iv.copy_from_slice(&o[64..80]);
+        k.aes_key.copy_from_slice(&okm[..32]);
+        k.mac_key.copy_from_slice(&okm[32..64]);
+        k.iv.copy_from_slice(&okm[64..80]);
+        okm.zeroize();
         k
     }
 }

@@ -1,5 +1,7 @@
 //! X25519 keys and Diffie-Hellman with the contributory check.
 
+use std::sync::OnceLock;
+
 use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::Zeroize;
 
@@ -74,9 +76,23 @@ impl From<[u8; 32]> for Curve25519PublicKey {
     }
 }
 
-/// A Curve25519 secret key, wiped on drop (`StaticSecret` zeroizes itself).
+/// A Curve25519 secret key, wiped on drop (`StaticSecret` zeroizes itself). Its public key is
+/// derived once, on first use, and kept beside it (a base-point multiplication saved on every
+/// later use: session set-up, bundles, pickles).
 #[derive(Clone)]
-pub struct Curve25519SecretKey(Box<StaticSecret>);
+pub struct Curve25519SecretKey(Box<KeyPair>);
+
+#[derive(Clone)]
+struct KeyPair {
+    secret: StaticSecret,
+    public: OnceLock<[u8; 32]>,
+}
+
+impl KeyPair {
+    fn new(secret: StaticSecret) -> Self {
+        Self { secret, public: OnceLock::new() }
+    }
+}
 
 impl Curve25519SecretKey {
     /// A fresh random key.
@@ -88,25 +104,25 @@ impl Curve25519SecretKey {
     pub fn random(rng: &mut impl RandomSource) -> Self {
         let mut bytes = [0u8; 32];
         rng.fill(&mut bytes);
-        let s = Self(Box::new(StaticSecret::from(bytes)));
+        let s = Self(Box::new(KeyPair::new(StaticSecret::from(bytes))));
         bytes.zeroize();
         s
     }
 
     /// From secret bytes (as stored in a pickle).
     pub fn from_secret_bytes(bytes: &SecretBytes<32>) -> Self {
-        Self(Box::new(StaticSecret::from(*bytes.expose())))
+        Self(Box::new(KeyPair::new(StaticSecret::from(*bytes.expose()))))
     }
 
     /// The secret bytes, for pickling. The result zeroizes on drop.
     pub fn to_secret_bytes(&self) -> SecretBytes<32> {
-        let mut b = self.0.to_bytes();
+        let mut b = self.0.secret.to_bytes();
         SecretBytes::from_array(&mut b)
     }
 
     /// The matching public key.
     pub fn public_key(&self) -> Curve25519PublicKey {
-        Curve25519PublicKey(PublicKey::from(&*self.0).to_bytes())
+        Curve25519PublicKey(*self.0.public.get_or_init(|| PublicKey::from(&self.0.secret).to_bytes()))
     }
 
     /// X25519 with `their` public key.
@@ -115,7 +131,7 @@ impl Curve25519SecretKey {
     /// [`KeyError::NonContributory`] when the result is all zeros (the peer's key has small
     /// order), which libolm would accept: see SPEC.md.
     pub fn diffie_hellman(&self, their: &Curve25519PublicKey) -> Result<SharedSecret, KeyError> {
-        let shared = self.0.diffie_hellman(&PublicKey::from(their.0));
+        let shared = self.0.secret.diffie_hellman(&PublicKey::from(their.0));
         if !shared.was_contributory() {
             return Err(KeyError::NonContributory);
         }

@@ -203,11 +203,14 @@ impl Ed25519SecretKey {
 }
 
 impl Clone for Ed25519SecretKey {
+    /// Copies the key without recomputing the public key (a base-point multiplication): the
+    /// expanded form is re-parsed (a SHA-512 at most), the public key copied.
     fn clone(&self) -> Self {
-        match &self.form {
-            SecretForm::Seed(s) => Self::from_seed(s.clone()),
-            SecretForm::Expanded(e) => Self::from_expanded(e.clone()),
-        }
+        let expanded = match &self.form {
+            SecretForm::Seed(s) => ExpandedSecretKey::from(s.expose()),
+            SecretForm::Expanded(e) => ExpandedSecretKey::from_bytes(e.expose()),
+        };
+        Self { form: self.form.clone(), expanded: Box::new(expanded), public: self.public }
     }
 }
 

@@ -72,10 +72,19 @@ impl ChainKey {
     /// The current message-key seed `HMAC(C, 0x01)`, then `C = HMAC(C, 0x02)`.
     fn next_seed(&mut self) -> MessageSeed {
         let mac = HmacKey::new(self.key.expose());
-        let seed = MessageSeed { seed: mac.mac(&[&[1]]), index: self.index };
-        self.key = mac.mac(&[&[2]]);
+        let mut seed = MessageSeed { seed: SecretBytes::zero(), index: self.index };
+        mac.mac_byte_into(1, seed.seed.expose_mut());
+        mac.mac_byte_into(2, self.key.expose_mut());
         self.index = self.index.wrapping_add(1);
         seed
+    }
+
+    /// `C = HMAC(C, 0x02)` without the message-key seed (a skipped index whose seed would
+    /// not be kept).
+    fn skip(&mut self) {
+        let mac = HmacKey::new(self.key.expose());
+        mac.mac_byte_into(2, self.key.expose_mut());
+        self.index = self.index.wrapping_add(1);
     }
 }
 
@@ -296,16 +305,16 @@ fn advance_to(chain: &mut ChainKey, index: u32, max_skipped: usize) -> (MessageS
     let gap = (index - chain.index) as usize;
     let keep_from = gap.saturating_sub(max_skipped);
     let mut skipped = Vec::with_capacity(gap.min(max_skipped));
-    let mut i = 0usize;
+    // Seeds that would be evicted at once are never derived (the indices are public).
+    for _ in 0..keep_from {
+        chain.skip();
+    }
     loop {
         let seed = chain.next_seed();
         if seed.index == index {
             return (seed, skipped);
         }
-        if i >= keep_from {
-            skipped.push(seed);
-        }
-        i += 1;
+        skipped.push(seed);
     }
 }
 
