@@ -173,6 +173,15 @@ pub enum DecryptionError {
         /// The message's version.
         got: u8,
     },
+    /// interolm: the message's SPQR part (SignalMessage field 5) was refused: malformed, an
+    /// SPQR MAC that fails, an epoch or index this session has no key for, or a missing SPQR
+    /// part in a session that requires SPQR V1 ([`SpqrError::MinimumVersion`]) or has
+    /// negotiated it ([`SpqrError::VersionMismatch`]).
+    ///
+    /// [`SpqrError::MinimumVersion`]: crate::interolm::spqr::SpqrError::MinimumVersion
+    /// [`SpqrError::VersionMismatch`]: crate::interolm::spqr::SpqrError::VersionMismatch
+    #[error("post-quantum ratchet error: {0}")]
+    Spqr(#[from] crate::interolm::spqr::SpqrError),
 }
 
 /// Creating a session failed. The account is unchanged.
@@ -346,4 +355,11 @@ pub enum PickleError {
     /// libolm's 32 bits, or a version-2 session configuration, which libolm does not speak).
     #[error("cannot be written in that format: {0}")]
     Unrepresentable(&'static str),
+    /// An interolm session pickle holds an SPQR state that does not decode.
+    #[error("invalid SPQR state in the pickle: {0}")]
+    Spqr(crate::interolm::spqr::SpqrError),
+    /// [`AnySessionPickle`](crate::pickle::AnySessionPickle): the pickle holds an object that
+    /// is not a session (its object type tag).
+    #[error("the pickle holds object type {0}, which is not a session")]
+    NotASession(u8),
 }

@@ -7,8 +7,8 @@
 //! * X3DH (session version 3) against 0.72.1, and PQXDH (version 4) against 0.72.1 and 0.90.0,
 //!   each in both directions: one side starts from the other's prekey bundle, then many round
 //!   trips with messages held back and delivered out of order, across ratchet steps.
-//! * Against 0.92.2 and 0.103.0, which require SPQR: the exact failure, in both directions, as
-//!   the baseline for the SPQR work.
+//! * Against 0.92.2 and 0.103.0, which require SPQR V1: the same conversations, both directions,
+//!   with SPQR V1 negotiated (long SPQR runs over several epochs: `tests/spqr_live.rs`).
 
 // Test helpers outside `#[test]` functions may panic too (clippy.toml only covers the tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -18,10 +18,11 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
+use caudata::Curve25519PublicKey;
+use caudata::interolm::spqr::{SpqrVersion, VersionStatus};
 use caudata::interolm::{
     Account, InterolmMessage, Kyber1024PublicKey, PreKeyBundle, Session, SessionVersion, XEdDsaSignature,
 };
-use caudata::{Curve25519PublicKey, DecryptionError, SessionCreationError};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------------
@@ -435,53 +436,42 @@ fn libsignal_0_90_0_refuses_x3dh_from_caudata() {
     c.close();
 }
 
-/// The failure against libsignal ≥ 0.92, which requires SPQR V1 on every session.
-fn spqr_required_baseline(lib: &'static str) {
+/// libsignal ≥ 0.92 requires SPQR V1 on every session; caudata's PQXDH sessions run it (the
+/// default policy offers V1), in both directions. (Until SPQR was integrated, this was the
+/// failure baseline: libsignal refused caudata's PreKey message with "decryption failed", and
+/// caudata failed the MAC of libsignal's SPQR-salted one.) Long runs with reordering and drops
+/// are in `tests/spqr_live.rs`.
+fn spqr_v1_with(lib: &'static str, seeds: [u64; 2]) {
     let mut peer = Peer::start();
-
-    // caudata → libsignal: libsignal refuses caudata's PreKey message (no SPQR field 5, so
-    // SPQR's minimum version V1 is not met); libsignal reports it as a failed decryption and
-    // keeps no session.
-    let mut c = Conversation::new(&mut peer, lib, Kind::Pqxdh, "spqr-ci");
-    c.caudata_starts(true);
-    let (t, body, _, _) = c.caudata_send(b"hello from caudata");
-    assert_eq!((t, body[0]), (3, 0x44));
-    let r = c.peer.request(json!({
-        "cmd": "decrypt", "p": c.p, "peer_name": CAUDATA_NAME, "peer_device_id": 1, "type": t, "body": hex::encode(&body),
-    }));
-    assert_eq!(r["ok"], false, "libsignal {lib} accepted a PreKey message without SPQR");
-    assert_eq!(r["error"], "LibSignalError: invalid PreKey message: decryption failed", "libsignal {lib}");
-    let has = c.peer.call(json!({"cmd": "has_session", "p": c.p, "peer_name": CAUDATA_NAME}));
-    assert_eq!(has["has_session"], false);
-    c.close();
-
-    // libsignal → caudata: libsignal accepts caudata's bundle and sends a PreKey message with
-    // an SPQR message in field 5 and message keys salted with the SPQR key; caudata's X3DH part
-    // agrees, but the MAC does not verify, so the session is refused and the one-time and
-    // Kyber prekeys stay.
     let mut c = Conversation::new(&mut peer, lib, Kind::Pqxdh, "spqr-li");
     c.libsignal_starts(true);
-    let (t, body, _, _) = c.libsignal_send(b"hello from libsignal");
-    assert_eq!((t, body[0]), (3, 0x44));
+    c.run(false, 24, seeds[0]);
+    let s = c.session.as_ref().unwrap();
+    assert_eq!(s.spqr().version_status(), VersionStatus::Complete(SpqrVersion::V1), "libsignal {lib}");
+    c.close();
+
+    let mut c = Conversation::new(&mut peer, lib, Kind::Pqxdh, "spqr-ci");
+    c.caudata_starts(true);
+    let (t, body, pt, n) = c.caudata_send(b"hello from caudata");
     let InterolmMessage::PreKey(m) = InterolmMessage::from_parts(t, &body).unwrap() else { unreachable!() };
-    assert!(m.message().has_pq_ratchet(), "libsignal {lib} sends SPQR field 5");
-    let one_time = m.pre_key_id().unwrap();
-    let kyber = m.kyber_pre_key_id().unwrap();
-    let err = c.caudata.create_inbound_session(&m).unwrap_err();
-    assert_eq!(err, SessionCreationError::Decryption(DecryptionError::InvalidMac), "libsignal {lib}");
-    assert!(c.caudata.pre_keys().contains_one_time_pre_key(one_time));
-    assert!(c.caudata.pre_keys().kyber_pre_key(kyber).is_some());
+    assert!(m.message().has_pq_ratchet(), "caudata sends SPQR field 5 from its first message");
+    c.libsignal_receive(&(t, body, pt, n));
+    let has = c.peer.call(json!({"cmd": "has_session", "p": c.p, "peer_name": CAUDATA_NAME}));
+    assert_eq!(has["has_session"], true);
+    c.run(true, 24, seeds[1]);
+    let s = c.session.as_ref().unwrap();
+    assert_eq!(s.spqr().version_status(), VersionStatus::Complete(SpqrVersion::V1), "libsignal {lib}");
     c.close();
 }
 
 #[test]
-fn spqr_required_by_libsignal_0_92_2_baseline() {
-    spqr_required_baseline("0.92.2");
+fn spqr_v1_with_libsignal_0_92_2_both_directions() {
+    spqr_v1_with("0.92.2", [0xA1B2_C3D4, 0xB2C3_D4E5]);
 }
 
 #[test]
-fn spqr_required_by_libsignal_0_103_0_baseline() {
-    spqr_required_baseline("0.103.0");
+fn spqr_v1_with_libsignal_0_103_0_both_directions() {
+    spqr_v1_with("0.103.0", [0xC3D4_E5F6, 0xD4E5_F607]);
 }
 
 #[test]

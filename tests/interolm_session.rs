@@ -8,7 +8,7 @@
 use aes::Aes256;
 use caudata::interolm::{
     Account, BundleError, InterolmMessage, PreKeyBundle, PreKeyKind, PreKeySignalMessage, Session, SessionVersion,
-    SignalMessage, XEdDsaSignature,
+    SignalMessage, SpqrPolicy, XEdDsaSignature,
 };
 use caudata::{Curve25519PublicKey, DecodeError, DecryptionError, KeyError, SessionCreationError};
 use cbc::cipher::{BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
@@ -32,9 +32,18 @@ fn bob_account(kyber: bool, one_time: bool) -> Account {
 }
 
 fn pair(kyber: bool) -> (Account, Session, Account, PreKeyBundle) {
+    pair_with(kyber, SpqrPolicy::default())
+}
+
+/// [`pair`] with both accounts on `policy`. The forging helpers below know nothing of SPQR:
+/// tests that forge messages a session must accept run with [`SpqrPolicy::Off`] (SPQR's own
+/// bad input is in `tests/interolm_spqr.rs`).
+fn pair_with(kyber: bool, policy: SpqrPolicy) -> (Account, Session, Account, PreKeyBundle) {
     let mut alice = Account::new();
     alice.allow_x3dh(!kyber);
-    let bob = bob_account(kyber, true);
+    alice.set_spqr_policy(policy);
+    let mut bob = bob_account(kyber, true);
+    bob.set_spqr_policy(policy);
     let bundle = bob.pre_key_bundle(7).unwrap();
     let session = alice.create_outbound_session(&bundle).unwrap();
     (alice, session, bob, bundle)
@@ -514,7 +523,7 @@ fn prekey_message_with_altered_outer_fields_is_refused_by_its_session() {
 
 #[test]
 fn wrong_identity_order_in_the_mac_is_refused() {
-    let (alice, mut a, mut bob, _) = pair(true);
+    let (alice, mut a, mut bob, _) = pair_with(true, SpqrPolicy::Off);
     let m1 = a.encrypt(b"first");
     let mut b = bob.create_inbound_session(prekey(&m1)).unwrap().session;
     let snap = b.snapshot_for_testing_only();
@@ -619,7 +628,8 @@ fn forward_jump_limit_is_25000() {
 
 #[test]
 fn at_most_2000_skipped_keys_and_5_receiving_chains() {
-    let (_, mut a, mut bob, _) = pair(true);
+    // The double ratchet's limits alone (SPQR keeps its own 2 000 keys, checked first).
+    let (_, mut a, mut bob, _) = pair_with(true, SpqrPolicy::Off);
     let mut b = bob.create_inbound_session(prekey(&a.encrypt(b"0"))).unwrap().session;
     let held: Vec<_> = (0..2_100).map(|i| b.encrypt(format!("{i}"))).collect();
     let last = b.encrypt(b"last");
@@ -673,8 +683,9 @@ fn debug_output_has_no_secrets() {
 #[test]
 fn addresses_and_pq_ratchet_fields_are_read_and_authenticated() {
     // libsignal ≥ 0.91 may add field 6 (sender and recipient addresses) and 0.90 adds field 5
-    // (SPQR); both are covered by the MAC, and caudata reads past them.
-    let (_, mut a, mut bob, _) = pair(true);
+    // (SPQR); both are covered by the MAC, and caudata reads past them (with SPQR off, field 5
+    // is authenticated and ignored).
+    let (_, mut a, mut bob, _) = pair_with(true, SpqrPolicy::Off);
     let b = bob.create_inbound_session(prekey(&a.encrypt(b"0"))).unwrap().session;
     let snap = b.snapshot_for_testing_only();
     let keys = message_keys(snap.sender_chain_key.unwrap(), snap.sender_chain_index.unwrap(), 0);

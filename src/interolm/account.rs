@@ -2,7 +2,7 @@
 //! registration id, and the prekeys.
 
 use super::message::PreKeySignalMessage;
-use super::session::{InboundKeys, OutboundParams, Session};
+use super::session::{InboundKeys, OutboundParams, Session, SpqrPolicy};
 use super::store::{KyberPreKeyRecord, OneTimePreKeyRecord, PreKeyStore, SignedPreKeyRecord};
 use crate::error::{PreKeyKind, SessionCreationError};
 use crate::primitives::{
@@ -31,21 +31,27 @@ pub struct InboundCreationResult {
 /// [`SessionCreationError::X3dhNotAllowed`] unless [`Account::allow_x3dh`] was set (for peers
 /// on libsignal ≤ 0.72 or older clients). Without that rule, anyone who can strip the Kyber
 /// prekey from a bundle in transit could silently downgrade a session to X3DH.
+///
+/// New PQXDH sessions run SPQR V1 next to the double ratchet, as libsignal ≥ 0.92 requires,
+/// and by default still accept a peer that sends no SPQR (libsignal ≤ 0.90): see
+/// [`SpqrPolicy`] and [`Account::set_spqr_policy`].
 pub struct Account {
-    identity: Curve25519SecretKey,
-    identity_public: Curve25519PublicKey,
-    registration_id: u32,
-    x3dh_allowed: bool,
-    pre_keys: PreKeyStore,
+    pub(crate) identity: Curve25519SecretKey,
+    pub(crate) identity_public: Curve25519PublicKey,
+    pub(crate) registration_id: u32,
+    pub(crate) x3dh_allowed: bool,
+    pub(crate) pre_keys: PreKeyStore,
+    pub(crate) spqr_policy: SpqrPolicy,
 }
 
 impl core::fmt::Debug for Account {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let Self { identity: _, identity_public, registration_id, x3dh_allowed, pre_keys } = self;
+        let Self { identity: _, identity_public, registration_id, x3dh_allowed, pre_keys, spqr_policy } = self;
         f.debug_struct("Account")
             .field("identity_key", identity_public)
             .field("registration_id", registration_id)
             .field("x3dh_allowed", x3dh_allowed)
+            .field("spqr_policy", spqr_policy)
             .field("pre_keys", pre_keys)
             .finish_non_exhaustive()
     }
@@ -85,7 +91,14 @@ impl Account {
     /// An account whose identity is `identity` (for instance imported from libsignal).
     pub fn from_identity_key(identity: Curve25519SecretKey, registration_id: u32) -> Self {
         let identity_public = identity.public_key();
-        Self { identity, identity_public, registration_id, x3dh_allowed: false, pre_keys: PreKeyStore::new() }
+        Self {
+            identity,
+            identity_public,
+            registration_id,
+            x3dh_allowed: false,
+            pre_keys: PreKeyStore::new(),
+            spqr_policy: SpqrPolicy::default(),
+        }
     }
 
     /// An account with the same Curve25519 identity key as an Olm account, and a random
@@ -117,6 +130,18 @@ impl Account {
     /// Whether X3DH sessions are allowed.
     pub fn x3dh_allowed(&self) -> bool {
         self.x3dh_allowed
+    }
+
+    /// Sets how the PQXDH sessions created from now on run SPQR (default
+    /// [`SpqrPolicy::Optional`]); sessions made before keep theirs. [`SpqrPolicy::Required`]
+    /// is what libsignal ≥ 0.92 does; [`SpqrPolicy::Off`] only talks to libsignal ≤ 0.90.
+    pub fn set_spqr_policy(&mut self, policy: SpqrPolicy) {
+        self.spqr_policy = policy;
+    }
+
+    /// The SPQR policy of new PQXDH sessions.
+    pub fn spqr_policy(&self) -> SpqrPolicy {
+        self.spqr_policy
     }
 
     /// Signs `message` with the identity key (XEdDSA, as libsignal's `PrivateKey::sign`).
@@ -268,6 +293,7 @@ impl Account {
             their_signed_pre_key: (bundle.signed_pre_key_id, bundle.signed_pre_key),
             their_one_time_pre_key: bundle.pre_key,
             their_kyber_pre_key: bundle.kyber_pre_key.as_ref().map(|(id, k, _)| (*id, k)),
+            spqr_policy: self.spqr_policy,
         };
         Ok(Session::new_outbound(params, rng)?)
     }
@@ -341,6 +367,7 @@ impl Account {
             signed_pre_key: &spk.secret,
             one_time_pre_key: opk.map(|r| &r.secret),
             kyber_pre_key: kyber.map(|r| &r.secret),
+            spqr_policy: self.spqr_policy,
         };
         let mut session = Session::new_inbound(keys, m)?;
         let plaintext = session.decrypt_signal(&m.message, rng)?;

@@ -50,10 +50,15 @@ impl SignalMessage {
     pub fn previous_counter(&self) -> u32 {
         self.0.previous_counter
     }
-    /// Whether the sender included an SPQR message (field 5). caudata does not speak SPQR yet:
-    /// it ignores the field, which works until the peer starts salting its message keys.
+    /// Whether the sender included an SPQR message (field 5; absent when the sender runs SPQR
+    /// V0).
     pub fn has_pq_ratchet(&self) -> bool {
         self.0.pq_ratchet.is_some()
+    }
+    /// The SPQR message (field 5), if any: what [`crate::interolm::spqr::SpqrState::recv`]
+    /// takes. Not secret, and covered by the MAC.
+    pub fn pq_ratchet(&self) -> Option<&[u8]> {
+        self.0.pq_ratchet.as_deref()
     }
 }
 

@@ -1,6 +1,7 @@
 //! Layer 4: interolm, the Signal dialect: X3DH and PQXDH sessions that interoperate with the
-//! official libsignal (`@signalapp/libsignal-client` 0.72.1 and 0.90.0; see SPEC.md for the
-//! versions that require SPQR).
+//! official libsignal (`@signalapp/libsignal-client` 0.72.1, 0.90.0, and 0.92.2 … 0.103.0,
+//! which require SPQR V1: PQXDH sessions run [`spqr`] next to the double ratchet; see
+//! [`SpqrPolicy`]).
 //!
 //! The same Curve25519 identity can serve Olm and interolm ([`Account::from_olm_account`]);
 //! it signs the prekeys with XEdDSA. Setup (X3DH, or PQXDH with Kyber1024) is here; the
@@ -48,7 +49,7 @@ pub use account::{Account, InboundCreationResult};
 pub use message::{InterolmMessage, MessageType, PreKeySignalMessage, SignalMessage};
 #[cfg(feature = "hazmat")]
 pub use session::{RatchetSnapshot, ReceiverChainSnapshot};
-pub use session::{Session, SessionVersion};
+pub use session::{Session, SessionVersion, SpqrPolicy};
 pub use store::PreKeyStore;
 
 pub use crate::error::{BundleError, PreKeyKind};

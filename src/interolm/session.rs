@@ -4,6 +4,7 @@ use zeroize::Zeroizing;
 
 use super::SIGNAL_DIALECT;
 use super::message::{InterolmMessage, PreKeySignalMessage, SignalMessage};
+use super::spqr::{Direction, SpqrConfig, SpqrState};
 use crate::error::{DecryptionError, KeyError};
 use crate::primitives::{
     AesCbcKeys, Curve25519PublicKey, Curve25519SecretKey, HmacKey, Kyber1024PublicKey, Kyber1024SecretKey, OsRandom,
@@ -52,6 +53,50 @@ impl SessionVersion {
     }
 }
 
+/// Whether and how new PQXDH sessions run SPQR V1, the Sparse Post-Quantum Ratchet that
+/// libsignal ≥ 0.92 requires (set with [`super::Account::set_spqr_policy`]; fixed for a
+/// session's life when it is created). X3DH sessions never run SPQR, whatever the policy.
+///
+/// | policy | offers | accepts a peer without SPQR | talks to libsignal |
+/// |---|---|---|---|
+/// | [`Off`](SpqrPolicy::Off) | nothing (no field 5, unsalted keys) | yes | 0.72.1, 0.90.0 (which drops to V0); **not** ≥ 0.92 |
+/// | [`Optional`](SpqrPolicy::Optional) (default) | V1 | yes: the session drops to V0 for good if the peer's first message has no SPQR part | all: 0.72.1 (V0), 0.90.0 (V1), 0.92.2 … 0.103.0 (V1) |
+/// | [`Required`](SpqrPolicy::Required) | V1 | no: [`SpqrError::MinimumVersion`](super::spqr::SpqrError::MinimumVersion) | 0.90.0 (V1), 0.92.2 … 0.103.0; what libsignal ≥ 0.92 itself does |
+///
+/// Differences on the wire: a `Required` initiator salts every message key with SPQR from its
+/// first pre-key message on (as libsignal ≥ 0.92); an `Optional` initiator sends SPQR index 0
+/// and unsalted keys until the peer's first message (as libsignal 0.90). Once SPQR V1 has been
+/// negotiated (the peer's first message carried it), a later message without it is refused
+/// ([`SpqrError::VersionMismatch`](super::spqr::SpqrError::VersionMismatch)) under either
+/// policy. Field 5 is covered by the double-ratchet MAC, so a man in the middle cannot strip it
+/// to force the downgrade `Optional` allows; the downgrade needs a peer that really sends no
+/// SPQR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum SpqrPolicy {
+    /// No SPQR: the behaviour of caudata before SPQR and of libsignal ≤ 0.73.
+    Off,
+    /// SPQR V1 offered, V0 peers accepted (libsignal 0.74 … 0.90's rule).
+    #[default]
+    Optional,
+    /// SPQR V1 required of the peer (libsignal ≥ 0.92's rule).
+    Required,
+}
+
+impl SpqrPolicy {
+    /// The SPQR state of a new session: `auth_key` is `None` for X3DH.
+    fn state(self, auth_key: Option<&SecretBytes<32>>, direction: Direction) -> SpqrState {
+        let Some(auth_key) = auth_key else { return SpqrState::disabled() };
+        let config = match self {
+            Self::Off => return SpqrState::disabled(),
+            Self::Optional => SpqrConfig::V1_ALLOW_V0,
+            Self::Required => SpqrConfig::V1_REQUIRED,
+        };
+        // Both configurations are libsignal's constants, which are valid.
+        SpqrState::new(auth_key.expose(), direction, &config).unwrap_or_else(|_| SpqrState::disabled())
+    }
+}
+
 /// The X3DH/PQXDH input key material: `0xFF × 32 ‖ DH1 ‖ DH2 ‖ DH3 [‖ DH4] [‖ Kyber secret]`.
 struct MasterSecret(Zeroizing<Vec<u8>>);
 
@@ -64,11 +109,21 @@ impl MasterSecret {
     fn push(&mut self, bytes: &[u8; 32]) {
         self.0.extend_from_slice(bytes);
     }
-    /// `RK ‖ CK = HKDF(salt none, input, info, 64)`.
-    fn derive(self, version: SessionVersion) -> (RootKey, ChainKey) {
-        let mut okm = SecretBytes::<64>::zero();
+    /// `RK ‖ CK = HKDF(salt none, input, info, 64)` (X3DH), or
+    /// `RK ‖ CK ‖ auth_key = HKDF(salt none, input, info, 96)` (PQXDH; the first 64 bytes are
+    /// the same as with length 64): the SPQR `auth_key` is `Some` for PQXDH only.
+    fn derive(self, version: SessionVersion) -> (RootKey, ChainKey, Option<SecretBytes<32>>) {
+        let mut okm = SecretBytes::<96>::zero();
         hkdf_sha256(None, &self.0, version.info(), okm.expose_mut());
-        split_root_and_chain(&okm)
+        let mut first = SecretBytes::<64>::zero();
+        first.expose_mut().copy_from_slice(&okm.expose()[..64]);
+        let (root, chain) = split_root_and_chain(&first);
+        let auth_key = (version == SessionVersion::Pqxdh).then(|| {
+            let mut k = SecretBytes::<32>::zero();
+            k.expose_mut().copy_from_slice(&okm.expose()[64..]);
+            k
+        });
+        (root, chain, auth_key)
     }
 }
 
@@ -81,6 +136,7 @@ pub(crate) struct OutboundParams<'a> {
     pub(crate) their_signed_pre_key: (u32, Curve25519PublicKey),
     pub(crate) their_one_time_pre_key: Option<(u32, Curve25519PublicKey)>,
     pub(crate) their_kyber_pre_key: Option<(u32, &'a Kyber1024PublicKey)>,
+    pub(crate) spqr_policy: SpqrPolicy,
 }
 
 /// The responder's keys for one pre-key message (looked up by [`super::Account`]).
@@ -90,6 +146,7 @@ pub(crate) struct InboundKeys<'a> {
     pub(crate) signed_pre_key: &'a Curve25519SecretKey,
     pub(crate) one_time_pre_key: Option<&'a Curve25519SecretKey>,
     pub(crate) kyber_pre_key: Option<&'a Kyber1024SecretKey>,
+    pub(crate) spqr_policy: SpqrPolicy,
 }
 
 /// One end of an interolm (Signal-dialect) conversation with one device.
@@ -99,21 +156,25 @@ pub(crate) struct InboundKeys<'a> {
 /// messages are in flight) keeps several `Session`s and tries them, newest first, which costs
 /// nothing since a failed decryption leaves a session unchanged.
 pub struct Session {
-    version: SessionVersion,
-    initiator: bool,
-    local_identity: Curve25519PublicKey,
-    remote_identity: Curve25519PublicKey,
-    local_registration_id: u32,
-    remote_registration_id: u32,
+    pub(crate) version: SessionVersion,
+    pub(crate) initiator: bool,
+    pub(crate) local_identity: Curve25519PublicKey,
+    pub(crate) remote_identity: Curve25519PublicKey,
+    pub(crate) local_registration_id: u32,
+    pub(crate) remote_registration_id: u32,
     /// The initiator's base key: with the two identities, what names the session.
-    base_key: Curve25519PublicKey,
+    pub(crate) base_key: Curve25519PublicKey,
     /// The initiator's pre-key fields, sent with every message until the first reply.
-    pending_pre_key: Option<PreKeyFields>,
+    pub(crate) pending_pre_key: Option<PreKeyFields>,
     /// SHA-256 of the pre-key fields this session was made from (both sides), to refuse a
     /// pre-key message whose unauthenticated outer fields were altered.
-    pre_key_digest: [u8; 32],
-    ratchet: DoubleRatchet,
-    received_message: bool,
+    pub(crate) pre_key_digest: [u8; 32],
+    pub(crate) ratchet: DoubleRatchet,
+    pub(crate) received_message: bool,
+    /// The SPQR V1 state, run next to the double ratchet ([`SpqrState::disabled`] for X3DH or
+    /// [`SpqrPolicy::Off`]). Pickled as `u32 len ‖ SpqrState::to_bytes()` (secret), restored
+    /// with `SpqrState::from_bytes`.
+    pub(crate) spqr: SpqrState,
 }
 
 impl core::fmt::Debug for Session {
@@ -130,6 +191,7 @@ impl core::fmt::Debug for Session {
             pre_key_digest: _,
             ratchet: _,
             received_message,
+            spqr,
         } = self;
         f.debug_struct("Session")
             .field("session_id", &self.session_id())
@@ -140,6 +202,8 @@ impl core::fmt::Debug for Session {
             .field("remote_registration_id", remote_registration_id)
             .field("pending_pre_key", &pending_pre_key.is_some())
             .field("received_message", received_message)
+            .field("spqr", &spqr.version_status())
+            .field("spqr_epoch", &spqr.summary().epoch)
             .finish_non_exhaustive()
     }
 }
@@ -191,7 +255,8 @@ impl Session {
             ms.push(ss.expose());
             (id, ct)
         });
-        let (root0, chain0) = ms.derive(version);
+        let (root0, chain0, auth_key) = ms.derive(version);
+        let spqr = p.spqr_policy.state(auth_key.as_ref(), Direction::A2B);
 
         // Signal's bootstrap: Bob's signed prekey is his first ratchet key. Alice keeps a
         // receiving chain on it, and at once makes her sending chain by a root step against it.
@@ -222,6 +287,7 @@ impl Session {
             pending_pre_key: Some(fields),
             ratchet,
             received_message: false,
+            spqr,
         })
     }
 
@@ -241,7 +307,8 @@ impl Session {
         if let (Some(sk), Some((_, ct))) = (k.kyber_pre_key, &f.kyber) {
             ms.push(sk.decapsulate(ct).expose());
         }
-        let (root0, chain0) = ms.derive(version);
+        let (root0, chain0, auth_key) = ms.derive(version);
+        let spqr = k.spqr_policy.state(auth_key.as_ref(), Direction::B2A);
         // Bob's first sending chain is (his signed prekey, CK): he never sends on it, but his
         // first receipt steps the root from it, exactly as libsignal does.
         let sender = SenderChain::new(k.signed_pre_key.clone(), chain0);
@@ -257,6 +324,7 @@ impl Session {
             pre_key_digest: pre_key_digest(f),
             ratchet: DoubleRatchet::with_sender(&SIGNAL_DIALECT, root0, sender),
             received_message: false,
+            spqr,
         })
     }
 
@@ -318,6 +386,13 @@ impl Session {
         self.base_key
     }
 
+    /// The session's SPQR state (read only): [`SpqrState::version_status`] tells whether SPQR
+    /// V1 runs, is still being negotiated, or was dropped; [`SpqrState::summary`] shows the
+    /// epoch and the ML-KEM Braid's progress.
+    pub fn spqr(&self) -> &SpqrState {
+        &self.spqr
+    }
+
     /// Whether `message` belongs to this session: every one of its outer fields (version,
     /// registration id, prekey ids, Kyber ciphertext, base and identity keys) equals the ones
     /// the session was made from. These fields are outside the MAC, so a message that differs
@@ -333,7 +408,8 @@ impl Session {
     }
 
     /// [`Session::encrypt`] with an explicit random source. (The Signal ratchet makes its next
-    /// sending chain on receipt, so encryption itself draws nothing today.)
+    /// sending chain on receipt; only SPQR draws here: 64 bytes when it makes an ML-KEM-768
+    /// key pair, 32 when it encapsulates.)
     #[cfg(feature = "hazmat")]
     pub fn encrypt_with_rng(&mut self, plaintext: &[u8], rng: &mut impl RandomSource) -> InterolmMessage {
         self.encrypt_inner(plaintext, rng)
@@ -343,16 +419,27 @@ impl Session {
         let version = self.version.as_u8();
         let sender_ik = encode_public_key(&self.local_identity);
         let receiver_ik = encode_public_key(&self.remote_identity);
+        // One SPQR step per message, before the double-ratchet step, as libsignal. `send` fails
+        // only on an internally inconsistent state (a library bug), and then changes nothing;
+        // the message then goes without SPQR, which a peer that negotiated SPQR refuses.
+        let (pq_ratchet, spqr_key) = self.spqr.send(rng).map(|s| s.into_parts()).unwrap_or_default();
+        let salt = spqr_key.as_ref().map(|k| &k.as_bytes()[..]);
         let wire = self.ratchet.encrypt(rng, |ctx| {
-            let keys = AesCbcKeys::derive(None, ctx.seed.seed.expose(), MESSAGE_KEYS_INFO);
+            let keys = AesCbcKeys::derive(salt, ctx.seed.seed.expose(), MESSAGE_KEYS_INFO);
             let ct = aes256_cbc_encrypt(&keys.aes_key, &keys.iv, plaintext);
             let mac = HmacKey::new(&keys.mac_key);
             // The core counts the messages of the previous chain; libsignal sends the index of
             // its last one, max(n, 1) − 1.
             let previous_counter = ctx.previous_counter.saturating_sub(1);
-            SignalMessageWire::encode(version, ctx.ratchet_key, ctx.index, previous_counter, ct, |b| {
-                *mac.mac(&[&sender_ik, &receiver_ik, b]).expose()
-            })
+            SignalMessageWire::encode_with_pq_ratchet(
+                version,
+                ctx.ratchet_key,
+                ctx.index,
+                previous_counter,
+                ct,
+                pq_ratchet,
+                |b| *mac.mac(&[&sender_ik, &receiver_ik, b]).expose(),
+            )
         });
         match &self.pending_pre_key {
             Some(fields) => {
@@ -366,7 +453,9 @@ impl Session {
     ///
     /// # Errors
     /// [`DecryptionError`]: [`InvalidMac`](DecryptionError::InvalidMac) (tampered, another
-    /// session, or a peer that salts its keys with SPQR), [`MissingMessageKey`](DecryptionError::MissingMessageKey)
+    /// session, or an SPQR-salted message given to a session without SPQR),
+    /// [`Spqr`](DecryptionError::Spqr) (the SPQR part was refused: see
+    /// [`SpqrError`](super::spqr::SpqrError)), [`MissingMessageKey`](DecryptionError::MissingMessageKey)
     /// (a replay, or a key already evicted), [`TooBigMessageGap`](DecryptionError::TooBigMessageGap)
     /// (more than 25 000 ahead), [`VersionMismatch`](DecryptionError::VersionMismatch),
     /// [`SessionMismatch`](DecryptionError::SessionMismatch) for a pre-key message of another
@@ -416,22 +505,35 @@ impl Session {
         }
         let sender_ik = encode_public_key(&self.remote_identity);
         let receiver_ik = encode_public_key(&self.local_identity);
-        let pt = self
-            .ratchet
-            .decrypt(&m.ratchet_key, m.counter, rng, |seed| decrypt_with_seed(seed, m, &sender_ik, &receiver_ik))?;
+        // SPQR first, on a copy: nothing is committed before the MAC and the padding check.
+        let pending = self.spqr.recv(m.pq_ratchet.as_deref().unwrap_or_default())?;
+        let salt = pending.key().map(|k| &k.as_bytes()[..]);
+        let pt = self.ratchet.decrypt(&m.ratchet_key, m.counter, rng, |seed| {
+            decrypt_with_seed(seed, salt, m, &sender_ik, &receiver_ik)
+        })?;
+        pending.commit(&mut self.spqr);
         self.received_message = true;
         self.pending_pre_key = None;
         Ok(pt)
     }
 }
 
+impl Session {
+    /// The digest [`Session::matches`] compares, for the pickle decoder (`src/pickle/`), which
+    /// stores the pre-key fields and recomputes it.
+    pub(crate) fn pre_key_fields_digest(fields: &PreKeyFields) -> [u8; 32] {
+        pre_key_digest(fields)
+    }
+}
+
 fn decrypt_with_seed(
     seed: &MessageSeed,
+    salt: Option<&[u8]>,
     m: &SignalMessageWire,
     sender_ik: &[u8],
     receiver_ik: &[u8],
 ) -> Result<Vec<u8>, DecryptionError> {
-    let keys = AesCbcKeys::derive(None, seed.seed.expose(), MESSAGE_KEYS_INFO);
+    let keys = AesCbcKeys::derive(salt, seed.seed.expose(), MESSAGE_KEYS_INFO);
     let tag = HmacKey::new(&keys.mac_key).mac(&[sender_ik, receiver_ik, m.authenticated_bytes()]);
     if !ct_eq(&tag.expose()[..MAC_LENGTH], m.mac()) {
         return Err(DecryptionError::InvalidMac);
@@ -478,6 +580,8 @@ mod hazmat {
         pub received_message: bool,
         /// Whether pre-key messages are still being sent.
         pub pending_pre_key: bool,
+        /// The whole SPQR state, [`SpqrState::to_bytes`] (secret).
+        pub spqr: Vec<u8>,
     }
 
     /// A short fingerprint of a secret, for `Debug`.
@@ -508,6 +612,7 @@ mod hazmat {
                 receiver_chains,
                 received_message,
                 pending_pre_key,
+                spqr,
             } = self;
             f.debug_struct("RatchetSnapshot")
                 .field("root_key", &fp(root_key))
@@ -518,6 +623,7 @@ mod hazmat {
                 .field("receiver_chains", receiver_chains)
                 .field("received_message", received_message)
                 .field("pending_pre_key", pending_pre_key)
+                .field("spqr", &format!("sha256:{}", base64_encode(&sha256(&[spqr])[..6])))
                 .finish()
         }
     }
@@ -544,6 +650,7 @@ mod hazmat {
                     .collect(),
                 received_message: self.received_message,
                 pending_pre_key: self.pending_pre_key.is_some(),
+                spqr: self.spqr.to_bytes().to_vec(),
             }
         }
     }

@@ -14,7 +14,7 @@
 //! | 1 + varint | `0x10` counter (index in the sending chain; always written) |
 //! | 1 + varint | `0x18` previous counter (last index of the sender's previous chain; always written) |
 //! | 1 + varint + n | `0x22` AES-256-CBC ciphertext |
-//! | (1 + varint + n) | `0x2A` SPQR message (`pq_ratchet`): read and kept, never written here |
+//! | (1 + varint + n) | `0x2A` SPQR message (`pq_ratchet`), omitted when empty (SPQR V0) |
 //! | (1 + varint + 36) | `0x32` addresses (libsignal ≥ 0.91): read and kept, never written |
 //! | 8 | `HMAC-SHA-256(mac_key, IK_sender(33) ‖ IK_receiver(33) ‖ all bytes above)[..8]` |
 //!
@@ -129,8 +129,8 @@ pub struct SignalMessageWire {
 }
 
 impl SignalMessageWire {
-    /// Encodes a message; `mac` gets the bytes to authenticate and returns the full HMAC, of
-    /// which the first 8 bytes are appended.
+    /// Encodes a message without an SPQR part; `mac` gets the bytes to authenticate and returns
+    /// the full HMAC, of which the first 8 bytes are appended.
     pub fn encode(
         session_version: u8,
         ratchet_key: &Curve25519PublicKey,
@@ -139,13 +139,38 @@ impl SignalMessageWire {
         ciphertext: Vec<u8>,
         mac: impl FnOnce(&[u8]) -> [u8; 32],
     ) -> Self {
+        Self::encode_with_pq_ratchet(
+            session_version,
+            ratchet_key,
+            counter,
+            previous_counter,
+            ciphertext,
+            Vec::new(),
+            mac,
+        )
+    }
+
+    /// [`SignalMessageWire::encode`] with the SPQR message `pq_ratchet` as field 5, after the
+    /// ciphertext (libsignal's order) and under the MAC; an empty `pq_ratchet` omits the field.
+    pub fn encode_with_pq_ratchet(
+        session_version: u8,
+        ratchet_key: &Curve25519PublicKey,
+        counter: u32,
+        previous_counter: u32,
+        ciphertext: Vec<u8>,
+        pq_ratchet: Vec<u8>,
+        mac: impl FnOnce(&[u8]) -> [u8; 32],
+    ) -> Self {
         let version = version_byte(session_version);
-        let mut out = Vec::with_capacity(ciphertext.len() + 56);
+        let mut out = Vec::with_capacity(ciphertext.len() + pq_ratchet.len() + 58);
         out.push(version);
         put_bytes_field(&mut out, 1, &encode_public_key(ratchet_key));
         put_varint_field(&mut out, 2, u64::from(counter));
         put_varint_field(&mut out, 3, u64::from(previous_counter));
         put_bytes_field(&mut out, 4, &ciphertext);
+        if !pq_ratchet.is_empty() {
+            put_bytes_field(&mut out, 5, &pq_ratchet);
+        }
         let tag = mac(&out);
         out.extend_from_slice(&tag[..MAC_LENGTH]);
         Self {
@@ -154,7 +179,7 @@ impl SignalMessageWire {
             counter,
             previous_counter,
             ciphertext,
-            pq_ratchet: None,
+            pq_ratchet: (!pq_ratchet.is_empty()).then_some(pq_ratchet),
             addresses: None,
             bytes: out,
         }
@@ -477,7 +502,7 @@ impl PreKeyBundle {
             (_, None, _) => return Err(DecodeError::MissingField("Kyber prekey")),
             (_, _, None) => return Err(DecodeError::MissingField("Kyber prekey signature")),
         };
-        Ok(Self {
+        let bundle = Self {
             registration_id: reg.ok_or(DecodeError::MissingField("registration id"))?,
             device_id: dev.ok_or(DecodeError::MissingField("device id"))?,
             identity_key: ik.ok_or(DecodeError::MissingField("identity key"))?,
@@ -486,7 +511,13 @@ impl PreKeyBundle {
             signed_pre_key: spk.ok_or(DecodeError::MissingField("signed prekey"))?,
             signed_pre_key_signature: spk_sig.ok_or(DecodeError::MissingField("signed prekey signature"))?,
             kyber_pre_key,
-        })
+        };
+        // One bundle, one encoding: no non-minimal varints, no reordered fields (found by the
+        // `decode_bundle` fuzz target).
+        if bundle.to_bytes() != bytes {
+            return Err(DecodeError::MalformedField("non-canonical bundle encoding"));
+        }
+        Ok(bundle)
     }
 }
 
