@@ -223,3 +223,238 @@ fn attack_mac_length_downgrade() {
     ));
     assert_eq!(bob.stored_one_time_key_count(), 1);
 }
+
+// ---------------------------------------------------------------- interolm, reuse, replay
+// (added with the fuzzers; deterministic sessions from `caudata::fuzzing`)
+
+mod more {
+    use caudata::fuzzing::{FuzzRng, interolm_fixture};
+    use caudata::interolm::{self, InterolmMessage, PreKeySignalMessage};
+    use caudata::megolm::{GroupSession, InboundGroupSession, SessionConfig as MegolmConfig};
+    use caudata::wire::signal::encode_public_key;
+    use caudata::{DecryptionError, KeyError, PreKeyKind, SessionCreationError};
+
+    /// A PQXDH-only Bob with one one-time prekey, and Alice's first pre-key message to him.
+    fn bob_and_first_message() -> (interolm::Account, PreKeySignalMessage) {
+        let rng = &mut FuzzRng::new(b"attacks interolm");
+        let alice = interolm::Account::new_with_rng(rng);
+        let mut bob = interolm::Account::new_with_rng(rng);
+        bob.generate_signed_pre_key_with_rng(rng);
+        bob.generate_one_time_pre_keys_with_rng(1, rng);
+        bob.generate_kyber_pre_key_with_rng(false, rng);
+        let mut a = alice.create_outbound_session_with_rng(&bob.pre_key_bundle(1).unwrap(), rng).unwrap();
+        let InterolmMessage::PreKey(pk) = a.encrypt(b"first") else { unreachable!() };
+        (bob, pk)
+    }
+
+    fn replace(bytes: &[u8], old: &[u8], new: &[u8]) -> Vec<u8> {
+        let at = bytes.windows(old.len()).position(|w| w == old).expect("field present");
+        let mut out = bytes.to_vec();
+        out[at..at + old.len()].copy_from_slice(new);
+        out
+    }
+
+    /// Signal's identity-key substitution ("unknown key share"): Mallory puts her own identity
+    /// key into the unauthenticated outer fields of Alice's pre-key message, so that Bob would
+    /// believe the message came from Mallory. The identity key enters both the X3DH secret and
+    /// the MAC (IK_sender ‖ IK_receiver), so Bob must refuse, and consume no prekey.
+    #[test]
+    fn attack_interolm_identity_key_substitution() {
+        let (mut bob, pk) = bob_and_first_message();
+        let mallory = interolm::Account::new_with_rng(&mut FuzzRng::new(b"mallory"));
+        let forged = replace(
+            &pk.to_bytes(),
+            &encode_public_key(&pk.identity_key()),
+            &encode_public_key(&mallory.identity_key()),
+        );
+        let forged = PreKeySignalMessage::from_bytes(&forged).unwrap();
+        assert_eq!(forged.identity_key(), mallory.identity_key());
+        let otks = bob.pre_keys().one_time_pre_keys();
+        let kybers = bob.pre_keys().kyber_pre_key_ids();
+        assert_eq!(
+            bob.create_inbound_session(&forged).unwrap_err(),
+            SessionCreationError::Decryption(DecryptionError::InvalidMac)
+        );
+        assert_eq!(bob.pre_keys().one_time_pre_keys(), otks, "one-time prekey kept");
+        assert_eq!(bob.pre_keys().kyber_pre_key_ids(), kybers, "Kyber prekey kept");
+        let r = bob.create_inbound_session(&pk).unwrap();
+        assert_eq!(r.plaintext, b"first");
+        assert_ne!(r.session.remote_identity_key(), mallory.identity_key());
+    }
+
+    /// PQXDH to X3DH downgrade: an attacker strips the Kyber prekey from Bob's bundle (or sends
+    /// Bob an X3DH pre-key message). A PQXDH-only account (the default) refuses both, rather
+    /// than silently losing post-quantum protection.
+    #[test]
+    fn attack_interolm_downgrade_pqxdh_to_x3dh() {
+        let rng = &mut FuzzRng::new(b"downgrade");
+        let alice = interolm::Account::new_with_rng(rng);
+        let mut bob = interolm::Account::new_with_rng(rng);
+        bob.generate_signed_pre_key_with_rng(rng);
+        bob.generate_kyber_pre_key_with_rng(true, rng);
+        let mut stripped = bob.pre_key_bundle(1).unwrap();
+        stripped.kyber_pre_key = None;
+        assert_eq!(alice.create_outbound_session(&stripped).unwrap_err(), SessionCreationError::X3dhNotAllowed);
+        // an X3DH message from an initiator that allows X3DH, to a PQXDH-only Bob
+        let mut old = interolm::Account::new_with_rng(rng);
+        old.allow_x3dh(true);
+        let mut s = old.create_outbound_session_with_rng(&stripped, rng).unwrap();
+        let InterolmMessage::PreKey(pk) = s.encrypt(b"x3dh") else { unreachable!() };
+        assert_eq!(pk.session_version(), 3);
+        assert_eq!(bob.create_inbound_session(&pk).unwrap_err(), SessionCreationError::X3dhNotAllowed);
+        // and a version-4 message cannot claim to be version 3: the Kyber fields are refused
+        let InterolmMessage::PreKey(pq) =
+            alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap().encrypt(b"pq")
+        else {
+            unreachable!()
+        };
+        let mut bytes = pq.to_bytes();
+        bytes[0] = 0x34;
+        assert!(PreKeySignalMessage::from_bytes(&bytes).is_err());
+    }
+
+    /// A replayed first message: the one-time prekey it used is gone, so replaying Alice's
+    /// pre-key message to Bob's account cannot make a second session (Signal's one-time prekey
+    /// replay).
+    #[test]
+    fn attack_interolm_pre_key_message_replay_to_the_account() {
+        let (mut bob, pk) = bob_and_first_message();
+        bob.create_inbound_session(&pk).unwrap();
+        let id = pk.pre_key_id().unwrap();
+        assert_eq!(
+            bob.create_inbound_session(&pk).unwrap_err(),
+            SessionCreationError::UnknownPreKey { kind: PreKeyKind::OneTime, id }
+        );
+    }
+
+    /// Message-key reuse in the Signal dialect: a replayed message (current chain or a
+    /// skipped key) is refused, and the refusal changes nothing.
+    #[test]
+    fn attack_interolm_message_key_reuse() {
+        let mut f = interolm_fixture(true, true);
+        // pending[1] uses a skipped key (pending[0] is older, a later one was read); pending[2]
+        // is the next message of the chain
+        for m in [f.pending[1].clone(), f.pending[2].clone(), f.pending[0].clone()] {
+            assert!(f.bob.decrypt(&m).is_ok());
+            let snap = f.bob.snapshot_for_testing_only();
+            let r = f.bob.decrypt(&m);
+            // MissingMessageKey (or the SPQR layer's KeyAlreadyUsed, which checks first)
+            assert!(r.is_err(), "a replay decrypted");
+            assert_eq!(f.bob.snapshot_for_testing_only(), snap, "a refused replay changed the session");
+        }
+    }
+
+    /// Reflection / ratchet-key reuse: a party's own message sent back to it carries its own
+    /// ratchet key; it must not decrypt (no chain of ours is ever a receiving chain), in either
+    /// dialect.
+    #[test]
+    fn attack_reflected_own_message_is_refused() {
+        let mut f = interolm_fixture(true, true);
+        let own = f.bob.encrypt(b"to alice");
+        let snap = f.bob.snapshot_for_testing_only();
+        assert!(f.bob.decrypt(&own).is_err());
+        assert_eq!(f.bob.snapshot_for_testing_only(), snap);
+        assert_eq!(f.alice.decrypt(&own).unwrap(), b"to alice");
+
+        let mut o = caudata::fuzzing::olm_fixture();
+        let own = o.bob.encrypt(b"to alice");
+        let before = o.bob.pickle().to_unencrypted_bytes();
+        assert!(o.bob.decrypt(&own).is_err());
+        assert_eq!(o.bob.pickle().to_unencrypted_bytes(), before);
+        assert_eq!(o.alice.decrypt(&own).unwrap(), b"to alice");
+    }
+
+    /// An all-zero (or other small-order) base key in a pre-key message makes the DH outputs
+    /// known to anyone; refused before any prekey is used.
+    #[test]
+    fn attack_interolm_all_zero_base_key() {
+        let (mut bob, pk) = bob_and_first_message();
+        let forged = replace(
+            &pk.to_bytes(),
+            &encode_public_key(&pk.base_key()),
+            &encode_public_key(&caudata::Curve25519PublicKey::from_bytes([0; 32])),
+        );
+        let forged = PreKeySignalMessage::from_bytes(&forged).unwrap();
+        let otks = bob.pre_keys().one_time_pre_keys();
+        assert!(matches!(
+            bob.create_inbound_session(&forged),
+            Err(SessionCreationError::Key(KeyError::NonContributory | KeyError::NonCanonical))
+        ));
+        assert_eq!(bob.pre_keys().one_time_pre_keys(), otks);
+    }
+
+    /// Truncated-MAC length confusion in the Signal dialect: the MAC is always the last 8
+    /// bytes; a message with a shorter tag, or with the full 32-byte HMAC appended, is refused
+    /// (never verified against a prefix).
+    #[test]
+    fn attack_interolm_mac_length_confusion() {
+        let mut f = interolm_fixture(true, true);
+        let InterolmMessage::Whisper(m) = &f.pending[0] else { unreachable!() };
+        let bytes = m.to_bytes();
+        let snap = f.bob.snapshot_for_testing_only();
+        let mut longer = bytes.clone();
+        longer.extend_from_slice(&[0; 24]);
+        for v in [bytes[..bytes.len() - 1].to_vec(), bytes[..bytes.len() - 4].to_vec(), longer] {
+            if let Ok(bad) = InterolmMessage::from_parts(2, &v) {
+                assert!(f.bob.decrypt(&bad).is_err());
+            }
+        }
+        assert_eq!(f.bob.snapshot_for_testing_only(), snap);
+        assert!(f.bob.decrypt(&f.pending[0]).is_ok());
+    }
+
+    /// IV / nonce reuse: AES-CBC IVs are derived from the message key, so one message key must
+    /// never encrypt twice. Two encryptions of the same plaintext differ in every dialect.
+    #[test]
+    fn attack_same_plaintext_twice_gives_different_ciphertexts() {
+        let mut f = interolm_fixture(true, true);
+        assert_ne!(f.alice.encrypt(b"same").to_bytes(), f.alice.encrypt(b"same").to_bytes());
+        let mut o = caudata::fuzzing::olm_fixture();
+        assert_ne!(o.alice.encrypt(b"same").to_bytes(), o.alice.encrypt(b"same").to_bytes());
+        let mut g = GroupSession::new(MegolmConfig::version_1());
+        let (m1, m2) = (g.encrypt(b"same"), g.encrypt(b"same"));
+        assert_ne!(m1.to_bytes(), m2.to_bytes());
+        assert_ne!(m1.message_index(), m2.message_index());
+        // and a pickled-and-restored sender does not repeat its last message key
+        let mut restored = GroupSession::from_pickle(g.pickle());
+        assert_eq!(restored.encrypt(b"same").message_index(), 2);
+    }
+
+    /// Megolm replay: the protocol lets an inbound group session decrypt a message any number
+    /// of times (several devices, re-downloads); detecting replays is left to the caller.
+    /// caudata reports the authenticated message index and session id so that the caller can
+    /// refuse a (session, index) pair seen with a different event (what Matrix SDKs do).
+    #[test]
+    fn attack_megolm_replay_is_visible_to_the_caller() {
+        let mut g = GroupSession::new(MegolmConfig::version_1());
+        let mut rx = InboundGroupSession::new(&g.session_key(), MegolmConfig::version_1());
+        let m = g.encrypt(b"pay 10");
+        let first = rx.decrypt(&m).unwrap();
+        let again = rx.decrypt(&m).unwrap();
+        assert_eq!((first.message_index, again.message_index), (0, 0));
+        assert_eq!(rx.session_id(), g.session_id());
+        // the index is authenticated: changing it breaks the signature
+        let mut bytes = m.to_bytes();
+        let pos = bytes.iter().position(|&b| b == 0x08).unwrap() + 1;
+        bytes[pos] ^= 1;
+        if let Ok(bad) = caudata::megolm::MegolmMessage::from_bytes(&bytes) {
+            assert!(rx.decrypt(&bad).is_err());
+        }
+    }
+}
+
+/// Found by the `decode_bundle` fuzz target: a `PreKeyBundle` with a non-minimal varint
+/// (signed prekey id 0x5e written as `de 00`) decoded to the same bundle as the minimal form,
+/// so one bundle had many encodings (malleable bytes for anything that hashes or compares
+/// serialized bundles). Refused now: the encoding is canonical.
+#[test]
+fn fuzz_regression_bundle_non_minimal_varint_is_refused() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/decode_bundle");
+    let bytes = std::fs::read(dir.join("seed-regress-noncanonical")).unwrap();
+    assert_eq!(&bytes[41..44], &[0x30, 0xde, 0x00]);
+    assert!(caudata::interolm::PreKeyBundle::from_bytes(&bytes).is_err());
+    let minimal = [&bytes[..42], &[0x5e], &bytes[44..]].concat();
+    let b = caudata::interolm::PreKeyBundle::from_bytes(&minimal).unwrap();
+    assert_eq!(b.signed_pre_key_id, 0x5e);
+    assert_eq!(b.to_bytes(), minimal);
+}
