@@ -142,6 +142,11 @@ impl<'a> Reader<'a> {
         SecretBytes::from_slice(s).ok_or(PickleError::Truncated(what))
     }
 
+    /// `n` secret bytes of a length known only at run time, copied into a zeroizing buffer.
+    pub(crate) fn take_secret(&mut self, n: usize, what: &'static str) -> Result<Zeroizing<Vec<u8>>, PickleError> {
+        Ok(Zeroizing::new(self.take(n, what)?.to_vec()))
+    }
+
     /// Checks a list count against the protocol limit `max` and against the input left
     /// (each item takes at least `min_item` bytes), before anything is allocated.
     pub(crate) fn check_count(

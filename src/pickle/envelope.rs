@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | 0 | 4 | magic `"cdpk"` (`63 64 70 6b`) |
 //! | 4 | 1 | format version (1) |
-//! | 5 | 1 | object type (1 account, 2 Olm session, 3 group session, 4 inbound group session; 5 reserved for the interolm session) |
+//! | 5 | 1 | object type (1 account, 2 Olm session, 3 group session, 4 inbound group session, 5 interolm session, 6 interolm account) |
 //! | 6 | 1 | protection: 0 none, 1 ChaCha20-Poly1305 |
 //! | 7 | 12 | nonce (protection 1 only) |
 //! | 19 | n | ciphertext of the body (protection 1) — or the body itself at offset 7 (protection 0) |
@@ -44,7 +44,10 @@ pub(crate) enum ObjectType {
     OlmSession = 2,
     GroupSession = 3,
     InboundGroupSession = 4,
-    // 5: reserved for the interolm (Signal dialect) session.
+    /// An interolm (Signal dialect) session.
+    InterolmSession = 5,
+    /// An interolm account (identity, registration id, prekeys).
+    InterolmAccount = 6,
 }
 
 fn header(ty: ObjectType, protection: u8) -> [u8; HEADER_LEN] {
@@ -56,9 +59,16 @@ fn header(ty: ObjectType, protection: u8) -> [u8; HEADER_LEN] {
     h
 }
 
-/// Checks the header and returns the protection byte. The order of the checks makes the most
-/// useful error win: not a pickle, then a version from the future, then the wrong object.
-fn check_header(bytes: &[u8], ty: ObjectType, encrypted: bool) -> Result<(), PickleError> {
+/// The object type tag of a pickle (binary form), after the checks that come before it
+/// ([`check_header`]'s order): size, magic, header, version. The tag is authenticated later,
+/// as part of the header, by whichever decoder it selects.
+pub(crate) fn peek_type(bytes: &[u8]) -> Result<u8, PickleError> {
+    check_prefix(bytes)?;
+    Ok(bytes[5])
+}
+
+/// Size, magic, header length and version.
+fn check_prefix(bytes: &[u8]) -> Result<(), PickleError> {
     if bytes.len() > MAX_PICKLE_LENGTH {
         return Err(PickleError::TooLong { got: bytes.len(), max: MAX_PICKLE_LENGTH });
     }
@@ -71,6 +81,13 @@ fn check_header(bytes: &[u8], ty: ObjectType, encrypted: bool) -> Result<(), Pic
     if bytes[4] != FORMAT_VERSION {
         return Err(PickleError::UnknownVersion { got: bytes[4].into(), max: FORMAT_VERSION.into() });
     }
+    Ok(())
+}
+
+/// Checks the header. The order of the checks makes the most useful error win: not a pickle,
+/// then a version from the future, then the wrong object.
+fn check_header(bytes: &[u8], ty: ObjectType, encrypted: bool) -> Result<(), PickleError> {
+    check_prefix(bytes)?;
     if bytes[5] != ty as u8 {
         return Err(PickleError::WrongObjectType { expected: ty as u8, got: bytes[5] });
     }

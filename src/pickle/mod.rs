@@ -9,6 +9,11 @@
 //!   [`Account`](crate::olm::Account), [`Session`](crate::olm::Session),
 //!   [`GroupSession`](crate::megolm::GroupSession) and
 //!   [`InboundGroupSession`](crate::megolm::InboundGroupSession), restored with `from_pickle()`.
+//!   The interolm (Signal dialect) objects have the same: [`InterolmSessionPickle`] from
+//!   [`interolm::Session::pickle`](crate::interolm::Session::pickle) and
+//!   [`InterolmAccountPickle`] from [`interolm::Account::pickle`](crate::interolm::Account::pickle);
+//!   and a session of either dialect is pickled through [`crate::Session::pickle`] as an
+//!   [`AnySessionPickle`], which reads back without knowing the dialect in advance.
 //! * **libolm** (import of every version libolm wrote, export of the current one):
 //!   `from_libolm_pickle(&str, &[u8])` and `to_libolm_pickle(&self, &[u8])` on the same four
 //!   types, so that a user can move to caudata and back.
@@ -32,11 +37,16 @@
 
 mod codec;
 mod envelope;
+mod interolm;
 mod json;
 mod libolm;
 mod own;
 mod vodozemac;
 
+pub use interolm::{
+    AnySessionPickle, InterolmAccountPickle, InterolmSessionPickle, MAX_KYBER_PRE_KEYS, MAX_ONE_TIME_PRE_KEYS,
+    MAX_SIGNED_PRE_KEYS,
+};
 pub use own::{AccountPickle, GroupSessionPickle, InboundGroupSessionPickle, SessionPickle};
 
 /// The version of caudata's own pickle format this library writes (the newest it reads).

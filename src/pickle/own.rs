@@ -154,8 +154,8 @@ pub(crate) fn clone_account(a: &Account) -> Account {
 const RECEIVER_MIN_LEN: usize = 32 + 32 + 4 + 4;
 const SKIPPED_LEN: usize = 4 + 32;
 
-/// The ratchet core, shared by every double-ratchet session type (the interolm session will
-/// reuse it with its own dialect):
+/// The ratchet core, shared by every double-ratchet session type (the interolm session reuses
+/// it with the Signal dialect's limits):
 /// `root(32) | option<ratchet secret(32) | chain(32) | u32 index> | u32 previous_counter
 ///  | list<ratchet pub(32) | chain(32) | u32 index | list<u32 index | seed(32)>>` (oldest first).
 pub(crate) fn encode_ratchet(d: &DoubleRatchet, w: &mut Writer) {
@@ -328,7 +328,10 @@ pub(crate) fn clone_inbound_group_session(s: &InboundGroupSession) -> InboundGro
 // ---------------------------------------------------------------- the public pickle types
 
 /// Decodes a whole body: every byte must be used.
-fn decode_all<T>(body: &[u8], f: impl FnOnce(&mut Reader<'_>) -> Result<T, PickleError>) -> Result<T, PickleError> {
+pub(crate) fn decode_all<T>(
+    body: &[u8],
+    f: impl FnOnce(&mut Reader<'_>) -> Result<T, PickleError>,
+) -> Result<T, PickleError> {
     let mut r = Reader::new(body);
     let v = f(&mut r)?;
     r.finish()?;
@@ -336,7 +339,7 @@ fn decode_all<T>(body: &[u8], f: impl FnOnce(&mut Reader<'_>) -> Result<T, Pickl
 }
 
 /// The pickle types share their envelope code through this trait.
-trait PickleBody: Sized {
+pub(crate) trait PickleBody: Sized {
     const TYPE: ObjectType;
     /// A capacity guess so the writer rarely grows.
     fn size_hint(&self) -> usize;
@@ -350,16 +353,16 @@ trait PickleBody: Sized {
     }
 }
 
-fn to_encrypted<T: PickleBody>(v: &T, key: &[u8; 32], rng: &mut impl RandomSource) -> Vec<u8> {
+pub(crate) fn to_encrypted<T: PickleBody>(v: &T, key: &[u8; 32], rng: &mut impl RandomSource) -> Vec<u8> {
     envelope::seal(T::TYPE, &v.body(), key, rng)
 }
 
-fn from_encrypted_bytes<T: PickleBody>(bytes: &[u8], key: &[u8; 32]) -> Result<T, PickleError> {
+pub(crate) fn from_encrypted_bytes<T: PickleBody>(bytes: &[u8], key: &[u8; 32]) -> Result<T, PickleError> {
     let body = envelope::open(T::TYPE, bytes, key)?;
     decode_all(&body, T::decode)
 }
 
-fn from_encrypted_str<T: PickleBody>(pickle: &str, key: &[u8; 32]) -> Result<T, PickleError> {
+pub(crate) fn from_encrypted_str<T: PickleBody>(pickle: &str, key: &[u8; 32]) -> Result<T, PickleError> {
     let max = envelope::MAX_PICKLE_LENGTH / 3 * 4 + 4;
     if pickle.len() > max {
         return Err(PickleError::TooLong { got: pickle.len(), max });
@@ -368,13 +371,16 @@ fn from_encrypted_str<T: PickleBody>(pickle: &str, key: &[u8; 32]) -> Result<T, 
     from_encrypted_bytes(&bytes, key)
 }
 
-fn from_plain<T: PickleBody>(bytes: &[u8]) -> Result<T, PickleError> {
+pub(crate) fn from_plain<T: PickleBody>(bytes: &[u8]) -> Result<T, PickleError> {
     let body = envelope::unwrap_plain(T::TYPE, bytes)?;
     decode_all(body, T::decode)
 }
 
+/// Defines a pickle type: the opaque struct, its [`PickleBody`] and its envelope methods
+/// (`encrypt`, `from_encrypted`, unencrypted forms). The object's own `pickle()` and
+/// `from_pickle()` come from `pickle_methods!` (or are written by hand when pickling can fail).
 macro_rules! pickle_type {
-    ($(#[$doc:meta])* $name:ident, $object:ty, $ty:expr, $hint:expr, $encode:ident, $decode:ident, $clone:ident) => {
+    ($(#[$doc:meta])* $name:ident, $object:ty, $ty:expr, $hint:expr, $encode:ident, $decode:ident) => {
         $(#[$doc])*
         ///
         /// Obtained from the object's `pickle()`; turned back into the object with its
@@ -456,7 +462,13 @@ macro_rules! pickle_type {
                 f.debug_tuple(stringify!($name)).field(&self.0).finish()
             }
         }
+    };
+}
+pub(crate) use pickle_type;
 
+/// The object's infallible `pickle()` (a snapshot made with `$clone`) and `from_pickle()`.
+macro_rules! pickle_methods {
+    ($object:ty, $name:ident, $clone:path) => {
         impl $object {
             /// A snapshot of the object for storage (see the type's `encrypt` and
             /// `to_unencrypted_bytes`).
@@ -472,6 +484,7 @@ macro_rules! pickle_type {
         }
     };
 }
+pub(crate) use pickle_methods;
 
 pickle_type!(
     /// A pickled [`Account`].
@@ -480,9 +493,9 @@ pickle_type!(
     ObjectType::Account,
     |a: &Account| 128 + a.one_time_keys.len() * STORED_KEY_LEN + 2 * STORED_KEY_LEN,
     encode_account,
-    decode_account,
-    clone_account
+    decode_account
 );
+pickle_methods!(Account, AccountPickle, clone_account);
 
 pickle_type!(
     /// A pickled Olm [`Session`].
@@ -492,9 +505,9 @@ pickle_type!(
     |s: &Session| 256
         + s.ratchet.receivers.iter().map(|r| RECEIVER_MIN_LEN + r.skipped.len() * SKIPPED_LEN).sum::<usize>(),
     encode_session,
-    decode_session,
-    clone_session
+    decode_session
 );
+pickle_methods!(Session, SessionPickle, clone_session);
 
 pickle_type!(
     /// A pickled Megolm [`GroupSession`] (the sender's side).
@@ -503,9 +516,9 @@ pickle_type!(
     ObjectType::GroupSession,
     |_: &GroupSession| 1 + 4 + 128 + 65,
     encode_group_session,
-    decode_group_session,
-    clone_group_session
+    decode_group_session
 );
+pickle_methods!(GroupSession, GroupSessionPickle, clone_group_session);
 
 pickle_type!(
     /// A pickled Megolm [`InboundGroupSession`].
@@ -514,6 +527,6 @@ pickle_type!(
     ObjectType::InboundGroupSession,
     |_: &InboundGroupSession| 1 + 2 * (4 + 128) + 32 + 1,
     encode_inbound_group_session,
-    decode_inbound_group_session,
-    clone_inbound_group_session
+    decode_inbound_group_session
 );
+pickle_methods!(InboundGroupSession, InboundGroupSessionPickle, clone_inbound_group_session);
