@@ -1,6 +1,6 @@
 //! caudata's own pickle bodies for the interolm (Signal dialect) objects — the session (object
 //! type 5) and the account (type 6) — and [`AnySessionPickle`], one pickle type for a session of
-//! either dialect (see `SPEC-draft.md` for the tables).
+//! either dialect (see SPEC.md §9 for the tables).
 //!
 //! As for the Olm objects, decoding validates everything (limits, tags, key consistency, the
 //! session's own invariants) and builds the object only at the end.

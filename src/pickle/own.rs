@@ -1,7 +1,7 @@
 //! caudata's own pickle bodies (format version 1) and the public pickle types.
 //!
 //! Each pickle type is an opaque snapshot of its object; the byte layout lives only in the
-//! `encode_*`/`decode_*` functions below (documented as tables in `SPEC-draft.md`). Decoding
+//! `encode_*`/`decode_*` functions below (documented as tables in SPEC.md §9). Decoding
 //! validates everything (limits, tags, key consistency, ratchet invariants) and builds the
 //! object only at the end, so an error never leaves a partial object behind.
 

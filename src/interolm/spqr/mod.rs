@@ -1,6 +1,6 @@
 //! SPQR V1, the Sparse Post-Quantum Ratchet that libsignal ≥ 0.92 runs next to the double
-//! ratchet of every session (facts: `shared/SPQR.md`; design and limits: `SPEC-draft.md` beside
-//! this file).
+//! ratchet of every session (facts: `shared/SPQR.md`; design and limits: SPEC.md §6,
+//! "SPQR V1").
 //!
 //! One [`SpqrState`] per interolm session. It has two layers: the ML-KEM Braid, a state machine
 //! that agrees on one epoch secret per epoch over many messages (ML-KEM-768 key and ciphertext

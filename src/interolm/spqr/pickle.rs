@@ -212,7 +212,7 @@ impl<'a> Reader<'a> {
 }
 
 impl SpqrState {
-    /// The state's serialized form (see `SPEC-draft.md`). It holds every secret of the state:
+    /// The state's serialized form (see SPEC.md §6, SPQR V1). It holds every secret of the state:
     /// the caller must encrypt it (as part of the session pickle) and let it be wiped.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
         let mut w = Writer(Zeroizing::new(Vec::with_capacity(4096)));
