@@ -1,4 +1,6 @@
-//! interolm (the Signal dialect): X3DH and PQXDH session set-up, steady encrypt and decrypt.
+//! interolm (the Signal dialect): X3DH and PQXDH session set-up, steady encrypt and decrypt,
+//! with SPQR V1 (the default once both sides offer it) and without it (`SpqrPolicy::Off`), so
+//! the per-message cost of SPQR shows.
 //! caudata only: vodozemac has no equivalent. The responder publishes no one-time prekey and
 //! a last-resort Kyber prekey, so one pre-key message can be processed again and again.
 
@@ -6,7 +8,7 @@
 
 mod common;
 
-use caudata::interolm::{Account, InterolmMessage, PreKeyBundle, Session};
+use caudata::interolm::{Account, InterolmMessage, PreKeyBundle, Session, SpqrPolicy};
 use common::{SIZES, plaintext};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -24,8 +26,11 @@ fn parties(pq: bool) -> (Account, Account, PreKeyBundle) {
     (alice, bob, bundle)
 }
 
-fn pair() -> (Session, Session) {
-    let (alice, mut bob, bundle) = parties(true);
+fn pair(policy: SpqrPolicy) -> (Session, Session) {
+    let (mut alice, mut bob, _) = parties(true);
+    alice.set_spqr_policy(policy);
+    bob.set_spqr_policy(policy);
+    let bundle = bob.pre_key_bundle(1).unwrap();
     let mut a = alice.create_outbound_session(&bundle).unwrap();
     let InterolmMessage::PreKey(m) = a.encrypt(b"hello") else { panic!() };
     let mut b = bob.create_inbound_session(&m).unwrap().session;
@@ -50,21 +55,23 @@ fn setup(c: &mut Criterion) {
 }
 
 fn steady(c: &mut Criterion) {
-    for (name, n) in SIZES {
-        let pt = plaintext(n);
-        let (mut a, _) = pair();
-        let mut g = c.benchmark_group(format!("interolm_encrypt_steady_{name}"));
-        g.bench_function("caudata", |b| b.iter(|| a.encrypt(black_box(&pt))));
-        g.finish();
+    for (spqr, policy) in [("", SpqrPolicy::Required), ("_no_spqr", SpqrPolicy::Off)] {
+        for (name, n) in SIZES {
+            let pt = plaintext(n);
+            let (mut a, _) = pair(policy);
+            let mut g = c.benchmark_group(format!("interolm_encrypt_steady_{name}{spqr}"));
+            g.bench_function("caudata", |b| b.iter(|| a.encrypt(black_box(&pt))));
+            g.finish();
 
-        // Messages are made in order outside the timing and decrypted in order (a fresh pair:
-        // the receiver must not be thousands of messages behind).
-        let (mut a, mut b0) = pair();
-        let mut g = c.benchmark_group(format!("interolm_decrypt_steady_{name}"));
-        g.bench_function("caudata", |b| {
-            b.iter_batched(|| a.encrypt(&pt), |m| b0.decrypt(&m).unwrap(), BatchSize::SmallInput)
-        });
-        g.finish();
+            // Messages are made in order outside the timing and decrypted in order (a fresh
+            // pair: the receiver must not be thousands of messages behind).
+            let (mut a, mut b0) = pair(policy);
+            let mut g = c.benchmark_group(format!("interolm_decrypt_steady_{name}{spqr}"));
+            g.bench_function("caudata", |b| {
+                b.iter_batched(|| a.encrypt(&pt), |m| b0.decrypt(&m).unwrap(), BatchSize::SmallInput)
+            });
+            g.finish();
+        }
     }
 }
 
