@@ -8,7 +8,7 @@ use crate::consts::MAX_ONE_TIME_KEYS;
 use crate::error::{KeyError, SessionCreationError};
 use crate::primitives::{
     Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretKey, Ed25519Signature, OsRandom,
-    RandomSource, base64_encode,
+    RandomSource, SecretBytes, base64_encode,
 };
 
 /// The id of a one-time or fallback key. Encoded in Matrix as base64 of its 8 big-endian bytes
@@ -168,10 +168,20 @@ impl Account {
         self.generate_otks_inner(count, rng)
     }
     fn generate_otks_inner(&mut self, count: usize, rng: &mut impl RandomSource) -> OneTimeKeyGenerationResult {
+        // The randomness is drawn a batch of keys at a time: one system call for up to 64 keys
+        // instead of one per key, and the same bytes in the same order as key-by-key draws.
+        const BATCH: usize = 64;
         let mut created = Vec::with_capacity(count.min(MAX_ONE_TIME_KEYS));
         let mut removed = Vec::new();
-        for _ in 0..count {
-            let secret = Curve25519SecretKey::random(rng);
+        let mut pool = zeroize::Zeroizing::new([[0u8; 32]; BATCH]);
+        for i in 0..count {
+            let slot = i % BATCH;
+            if slot == 0 {
+                let keys = (count - i).min(BATCH);
+                rng.fill(pool[..keys].as_flattened_mut());
+            }
+            let mut bytes = pool[slot];
+            let secret = Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_array(&mut bytes));
             let public = secret.public_key();
             let id = self.next_id();
             self.one_time_keys.insert(id, StoredKey { secret, public, published: false });
