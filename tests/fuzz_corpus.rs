@@ -95,7 +95,10 @@ fn generate_seed_corpus() {
         std::fs::create_dir_all(&dir).unwrap();
         for e in std::fs::read_dir(&dir).unwrap() {
             let p = e.unwrap().path();
-            if p.file_name().unwrap().to_string_lossy().starts_with("seed-") {
+            // only the generated `seed-NN` files: regression inputs (`seed-regress-*`), capture
+            // seeds (`seed-capture-*`) and old-format seeds (`v1-seed-*`) stay
+            let file = p.file_name().unwrap().to_string_lossy().into_owned();
+            if file.strip_prefix("seed-").is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())) {
                 std::fs::remove_file(p).unwrap();
             }
         }

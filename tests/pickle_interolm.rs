@@ -610,7 +610,7 @@ fn specific_damage_gets_specific_errors() {
     // Huge counts in the account are refused before anything is allocated.
     let a = Account::new_with_rng(&mut det("damage/account"));
     let mut b = plain_account(&a);
-    let count_at = 7 + 32 + 4 + 1 + 1 + 12;
+    let count_at = 7 + 64 + 4 + 1 + 1 + 12;
     b[count_at..count_at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
     assert!(matches!(
         InterolmAccountPickle::from_unencrypted_bytes(&b).unwrap_err(),
@@ -622,7 +622,7 @@ fn specific_damage_gets_specific_errors() {
         PickleError::Truncated("signed prekeys")
     );
     let mut b = plain_account(&a);
-    b[7 + 32 + 4 + 1] = 3;
+    b[7 + 64 + 4 + 1] = 3;
     assert_eq!(
         InterolmAccountPickle::from_unencrypted_bytes(&b).unwrap_err(),
         PickleError::InvalidField("SPQR policy")
@@ -767,10 +767,10 @@ fn unified_session_from_pickle_restores_both_dialects() {
         PickleError::WrongProtection { encrypted: false }
     );
     let mut newer = unencrypted[1].clone();
-    newer[4] = 2;
+    newer[4] = 3;
     assert_eq!(
         AnySessionPickle::from_unencrypted_bytes(&newer).unwrap_err(),
-        PickleError::UnknownVersion { got: 2, max: 1 }
+        PickleError::UnknownVersion { got: 3, max: 2 }
     );
     assert_eq!(AnySessionPickle::from_unencrypted_bytes(b"nope").unwrap_err(), PickleError::NotAPickle);
 }
@@ -895,7 +895,7 @@ fn kat_json() -> Value {
         })
         .collect();
     json!({
-        "_comment": "caudata pickle format version 1, interolm objects (type 5 session, type 6 account): known answers. \
+        "_comment": "caudata pickle format version 2, interolm objects (type 5 session, type 6 account): known answers. \
                      Made by tests/pickle_interolm.rs (kat_objects: objects built from deterministic randomness \
                      SHA-256(label || u64be counter); encrypted with pickle_key and a nonce from the label \"nonce/<name>\"). \
                      Checked on every test run: the stored pickles must decode, re-encode to the same bytes and behave as \
@@ -920,7 +920,7 @@ fn interolm_pickle_known_answers() {
          cargo test --test pickle_interolm -- --ignored regenerate_interolm_pickle_kats",
     );
     let stored: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(stored["format_version"], 1);
+    assert_eq!(stored["format_version"], 2);
     assert_eq!(hex::decode(stored["pickle_key_hex"].as_str().unwrap()).unwrap(), KEY);
     let cases = stored["cases"].as_array().unwrap();
     assert_eq!(cases.len(), 9);
@@ -939,7 +939,7 @@ fn interolm_pickle_known_answers() {
         let o = Obj::decode(kind, None, &plain).unwrap();
         assert_eq!(o.behaviour(name), c["expect"], "{name}");
         // 3. the header is what the SPEC says
-        assert_eq!(&plain[..7], &[b'c', b'd', b'p', b'k', 1, Obj::type_tag(kind), 0]);
+        assert_eq!(&plain[..7], &[b'c', b'd', b'p', b'k', 2, Obj::type_tag(kind), 0]);
         // 4. unified reading of the session pickles
         if kind == "InterolmSession" {
             let any = AnySessionPickle::from_encrypted(enc, &KEY).unwrap();
@@ -951,6 +951,33 @@ fn interolm_pickle_known_answers() {
     let now = kat_json();
     for (c, n) in cases.iter().zip(now["cases"].as_array().unwrap()) {
         assert_eq!(c, n, "{}: rebuilt object pickles differently", c["name"]);
+    }
+}
+
+const KAT_V1_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/test-vectors/pickle/interolm_kat-v1.json");
+
+#[test]
+fn interolm_format_version_1_pickles_still_load() {
+    // Format 1 pickles (frozen known answers) decode, behave as they did and re-encode to
+    // exactly today's format 2 pickle of the same object.
+    let stored: Value = serde_json::from_str(&std::fs::read_to_string(KAT_V1_PATH).unwrap()).unwrap();
+    assert_eq!(stored["format_version"], 1);
+    let now = kat_json();
+    let (old, new) = (stored["cases"].as_array().unwrap(), now["cases"].as_array().unwrap());
+    assert_eq!(old.len(), new.len());
+    for (c, n) in old.iter().zip(new) {
+        let name = c["name"].as_str().unwrap();
+        assert_eq!(c["name"], n["name"]);
+        assert_eq!(c["expect"], n["expect"], "{name}: the objects differ");
+        let kind = c["object"].as_str().unwrap();
+        let enc = c["encrypted"].as_str().unwrap();
+        let plain = hex::decode(c["unencrypted_hex"].as_str().unwrap()).unwrap();
+        assert_eq!(plain[4], 1, "{name}: not a format 1 pickle");
+        let o = Obj::decode(kind, Some(enc), &[]).unwrap_or_else(|e| panic!("{name}: format 1 no longer decodes: {e}"));
+        assert_eq!(hex::encode(o.unencrypted()), n["unencrypted_hex"].as_str().unwrap(), "{name}: v1 -> v2");
+        assert_eq!(o.behaviour(name), c["expect"], "{name}");
+        let o = Obj::decode(kind, None, &plain).unwrap();
+        assert_eq!(o.behaviour(name), c["expect"], "{name}");
     }
 }
 
@@ -1001,7 +1028,7 @@ fn pickle_sizes() {
     for (name, s) in conversation("sizes/states", Kind::Pqxdh, SpqrPolicy::Optional) {
         println!("{name}: {} B unencrypted (SPQR {} B)", plain(&s).len(), s.spqr().to_bytes().len());
     }
-    assert_eq!(account, 7 + 32 + 4 + 1 + 1 + 12 + 4 + 100 + 4 + 3600 + 4 + 5 * (4 + 1 + 3169 + 64));
+    assert_eq!(account, 7 + 64 + 4 + 1 + 1 + 12 + 4 + (4 + 64 + 64) + 4 + 100 * (4 + 64) + 4 + 5 * (4 + 1 + 3169 + 64));
 }
 
 // ---------------------------------------------------------------- live: libsignal 0.90.0

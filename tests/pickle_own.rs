@@ -417,7 +417,7 @@ fn kat_json() -> Value {
         })
         .collect();
     json!({
-        "_comment": "caudata pickle format version 1: known answers. Made by tests/pickle_own.rs \
+        "_comment": "caudata pickle format version 2: known answers. Made by tests/pickle_own.rs \
                      (kat_objects: objects built from deterministic randomness SHA-256(label || u64be counter); \
                      encrypted with pickle_key and a nonce from the label \"nonce/<name>\"). \
                      Checked on every test run: the stored pickles must decode, re-encode to the same bytes \
@@ -442,7 +442,7 @@ fn pickle_format_known_answers() {
         "test-vectors/pickle/kat.json is missing: cargo test --test pickle_own -- --ignored regenerate_pickle_kats",
     );
     let stored: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(stored["format_version"], 1);
+    assert_eq!(stored["format_version"], 2);
     assert_eq!(hex::decode(stored["pickle_key_hex"].as_str().unwrap()).unwrap(), KEY);
     let cases = stored["cases"].as_array().unwrap();
     assert!(cases.len() >= 10);
@@ -461,14 +461,42 @@ fn pickle_format_known_answers() {
         let o = Obj::from_unencrypted(kind, &plain).unwrap();
         assert_eq!(o.behaviour(name), c["expect"], "{name}");
         // 3. the header is what the SPEC says
-        assert_eq!(&plain[..7], &[b'c', b'd', b'p', b'k', 1, type_tag(kind), 0]);
-        assert_eq!(&unb64(enc)[..7], &[b'c', b'd', b'p', b'k', 1, type_tag(kind), 1]);
+        assert_eq!(&plain[..7], &[b'c', b'd', b'p', b'k', 2, type_tag(kind), 0]);
+        assert_eq!(&unb64(enc)[..7], &[b'c', b'd', b'p', b'k', 2, type_tag(kind), 1]);
     }
     // 4. building the same objects today gives the same pickles (a failure here with 1-3
     //    passing means the protocol code draws its randomness differently, not a format change)
     let now = kat_json();
     for (c, n) in cases.iter().zip(now["cases"].as_array().unwrap()) {
         assert_eq!(c, n, "{}: rebuilt object pickles differently", c["name"]);
+    }
+}
+
+const KAT_V1_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/test-vectors/pickle/kat-v1.json");
+
+#[test]
+fn format_version_1_pickles_still_load() {
+    // Format 1 (no public keys beside the Curve25519 secrets) was written by earlier releases;
+    // its known answers are frozen. Each must still decode, behave as it did, and re-encode to
+    // exactly today's (format 2) pickle of the same object.
+    let stored: Value = serde_json::from_str(&std::fs::read_to_string(KAT_V1_PATH).unwrap()).unwrap();
+    assert_eq!(stored["format_version"], 1);
+    let now = kat_json();
+    let (old, new) = (stored["cases"].as_array().unwrap(), now["cases"].as_array().unwrap());
+    assert_eq!(old.len(), new.len());
+    for (c, n) in old.iter().zip(new) {
+        let name = c["name"].as_str().unwrap();
+        assert_eq!(c["name"], n["name"]);
+        assert_eq!(c["expect"], n["expect"], "{name}: the objects differ");
+        let kind = c["object"].as_str().unwrap();
+        let enc = c["encrypted"].as_str().unwrap();
+        let plain = hex::decode(c["unencrypted_hex"].as_str().unwrap()).unwrap();
+        assert_eq!((plain[4], unb64(enc)[4]), (1, 1), "{name}: not a format 1 pickle");
+        let o = Obj::from_encrypted(kind, enc).unwrap_or_else(|e| panic!("{name}: format 1 no longer decodes: {e}"));
+        assert_eq!(hex::encode(o.unencrypted()), n["unencrypted_hex"].as_str().unwrap(), "{name}: v1 -> v2");
+        assert_eq!(o.behaviour(name), c["expect"], "{name}");
+        let o = Obj::from_unencrypted(kind, &plain).unwrap();
+        assert_eq!(o.behaviour(name), c["expect"], "{name}");
     }
 }
 
@@ -486,18 +514,18 @@ fn newer_versions_unknown_types_and_wrong_forms_get_clear_errors() {
     let a = Account::new_with_rng(&mut det("v"));
     let enc = unb64(&a.pickle().encrypt(&KEY));
     let plain = a.pickle().to_unencrypted_bytes().to_vec();
-    for v in [0u8, 2, 3, 255] {
+    for v in [0u8, 3, 255] {
         let mut e = enc.clone();
         e[4] = v;
         assert_eq!(
             AccountPickle::from_encrypted_bytes(&e, &KEY).unwrap_err(),
-            PickleError::UnknownVersion { got: v.into(), max: 1 }
+            PickleError::UnknownVersion { got: v.into(), max: 2 }
         );
         let mut p = plain.clone();
         p[4] = v;
         assert_eq!(
             AccountPickle::from_unencrypted_bytes(&p).unwrap_err(),
-            PickleError::UnknownVersion { got: v.into(), max: 1 }
+            PickleError::UnknownVersion { got: v.into(), max: 2 }
         );
     }
     assert_eq!(
@@ -532,7 +560,7 @@ fn impossible_counts_are_refused_before_allocating() {
     // an account body claiming 2^32 - 1 one-time keys, and one claiming 101
     let a = Account::new_with_rng(&mut det("c"));
     let plain = a.pickle().to_unencrypted_bytes().to_vec();
-    let at = 7 + 1 + 32 + 32 + 8; // header, key form, seed, identity key, next id
+    let at = 7 + 1 + 32 + 64 + 8; // header, key form, seed, identity key pair, next id
     assert_eq!(&plain[at..at + 4], &[0, 0, 0, 0]);
     for (count, expect) in [
         (u32::MAX, PickleError::TooMany { field: "one-time keys", got: u32::MAX.into(), max: 100 }),

@@ -77,11 +77,23 @@ impl Writer {
 pub(crate) struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
+    version: u8,
 }
 
 impl<'a> Reader<'a> {
+    /// A reader of the current format version.
     pub(crate) fn new(buf: &'a [u8]) -> Self {
-        Self { buf, pos: 0 }
+        Self::with_version(buf, super::envelope::FORMAT_VERSION)
+    }
+
+    /// A reader of a body written in caudata's format `version` (from the pickle's header).
+    pub(crate) fn with_version(buf: &'a [u8], version: u8) -> Self {
+        Self { buf, pos: 0, version }
+    }
+
+    /// The format version of the body being read (caudata's own format).
+    pub(crate) fn version(&self) -> u8 {
+        self.version
     }
 
     /// Bytes not yet read.

@@ -4,7 +4,7 @@
 //! | offset | length | field |
 //! |---|---|---|
 //! | 0 | 4 | magic `"cdpk"` (`63 64 70 6b`) |
-//! | 4 | 1 | format version (1) |
+//! | 4 | 1 | format version (2; 1 is still read) |
 //! | 5 | 1 | object type (1 account, 2 Olm session, 3 group session, 4 inbound group session, 5 interolm session, 6 interolm account) |
 //! | 6 | 1 | protection: 0 none, 1 ChaCha20-Poly1305 |
 //! | 7 | 12 | nonce (protection 1 only) |
@@ -25,7 +25,13 @@ use crate::primitives::{RandomSource, SecretBytes, hkdf_sha256};
 /// The four magic bytes that start every caudata pickle.
 pub(crate) const MAGIC: [u8; 4] = *b"cdpk";
 /// The format version this library writes, and the newest it reads.
-pub(crate) const FORMAT_VERSION: u8 = 1;
+///
+/// Version 2 stores each Curve25519 secret key together with its public key, so loading a
+/// pickle does no base-point multiplication; version 1 (the same layout without those public
+/// keys) is still read, its public keys recomputed.
+pub(crate) const FORMAT_VERSION: u8 = 2;
+/// The oldest format version this library reads.
+pub(crate) const MIN_FORMAT_VERSION: u8 = 1;
 pub(crate) const HEADER_LEN: usize = 7;
 pub(crate) const NONCE_LEN: usize = 12;
 pub(crate) const TAG_LEN: usize = 16;
@@ -78,7 +84,7 @@ fn check_prefix(bytes: &[u8]) -> Result<(), PickleError> {
     if bytes.len() < HEADER_LEN {
         return Err(PickleError::Truncated("header"));
     }
-    if bytes[4] != FORMAT_VERSION {
+    if !(MIN_FORMAT_VERSION..=FORMAT_VERSION).contains(&bytes[4]) {
         return Err(PickleError::UnknownVersion { got: bytes[4].into(), max: FORMAT_VERSION.into() });
     }
     Ok(())
@@ -116,10 +122,10 @@ pub(crate) fn wrap_plain(ty: ObjectType, body: &[u8]) -> Zeroizing<Vec<u8>> {
     out
 }
 
-/// The body of an unencrypted pickle.
-pub(crate) fn unwrap_plain(ty: ObjectType, bytes: &[u8]) -> Result<&[u8], PickleError> {
+/// The body of an unencrypted pickle and its format version.
+pub(crate) fn unwrap_plain(ty: ObjectType, bytes: &[u8]) -> Result<(&[u8], u8), PickleError> {
     check_header(bytes, ty, false)?;
-    Ok(&bytes[HEADER_LEN..])
+    Ok((&bytes[HEADER_LEN..], bytes[4]))
 }
 
 /// The encrypted form: header ‖ nonce ‖ ChaCha20-Poly1305(body, ad = header) ‖ tag.
@@ -143,8 +149,13 @@ pub(crate) fn seal(ty: ObjectType, body: &[u8], pickle_key: &[u8; 32], rng: &mut
     out
 }
 
-/// Authenticates and decrypts an encrypted pickle; the body is wiped on drop.
-pub(crate) fn open(ty: ObjectType, bytes: &[u8], pickle_key: &[u8; 32]) -> Result<Zeroizing<Vec<u8>>, PickleError> {
+/// Authenticates and decrypts an encrypted pickle; returns the body (wiped on drop) and the
+/// format version (authenticated with the rest of the header).
+pub(crate) fn open(
+    ty: ObjectType,
+    bytes: &[u8],
+    pickle_key: &[u8; 32],
+) -> Result<(Zeroizing<Vec<u8>>, u8), PickleError> {
     check_header(bytes, ty, true)?;
     if bytes.len() < HEADER_LEN + NONCE_LEN + TAG_LEN {
         return Err(PickleError::Truncated("nonce and tag"));
@@ -158,7 +169,7 @@ pub(crate) fn open(ty: ObjectType, bytes: &[u8], pickle_key: &[u8; 32]) -> Resul
     cipher(pickle_key)
         .decrypt_inout_detached(&nonce, h, body.as_mut_slice().into(), &tag)
         .map_err(|_| PickleError::Authentication)?;
-    Ok(body)
+    Ok((body, h[4]))
 }
 
 #[cfg(test)]
@@ -176,20 +187,28 @@ mod tests {
     fn seal_open_and_header_checks() {
         let key = [7u8; 32];
         let sealed = seal(ObjectType::Account, b"body", &key, &mut Fixed(1));
-        assert_eq!(&sealed[..7], b"cdpk\x01\x01\x01");
+        assert_eq!(&sealed[..7], b"cdpk\x02\x01\x01");
         assert_eq!(sealed.len(), 7 + 12 + 4 + 16);
-        assert_eq!(&open(ObjectType::Account, &sealed, &key).unwrap()[..], b"body");
+        let (body, version) = open(ObjectType::Account, &sealed, &key).unwrap();
+        assert_eq!((&body[..], version), (&b"body"[..], 2));
         assert_eq!(open(ObjectType::Account, &sealed, &[8; 32]).unwrap_err(), PickleError::Authentication);
         assert_eq!(
             open(ObjectType::OlmSession, &sealed, &key).unwrap_err(),
             PickleError::WrongObjectType { expected: 2, got: 1 }
         );
-        let mut newer = sealed.clone();
-        newer[4] = 2;
-        assert_eq!(
-            open(ObjectType::Account, &newer, &key).unwrap_err(),
-            PickleError::UnknownVersion { got: 2, max: 1 }
-        );
+        for v in [0u8, 3] {
+            let mut other = sealed.clone();
+            other[4] = v;
+            assert_eq!(
+                open(ObjectType::Account, &other, &key).unwrap_err(),
+                PickleError::UnknownVersion { got: v.into(), max: 2 }
+            );
+        }
+        // the version byte is authenticated: an older version's layout cannot be forced on a
+        // newer pickle's body
+        let mut older = sealed.clone();
+        older[4] = 1;
+        assert_eq!(open(ObjectType::Account, &older, &key).unwrap_err(), PickleError::Authentication);
         assert_eq!(
             unwrap_plain(ObjectType::Account, &sealed).unwrap_err(),
             PickleError::WrongProtection { encrypted: true }
@@ -200,7 +219,7 @@ mod tests {
         retyped[5] = 2;
         assert_eq!(open(ObjectType::OlmSession, &retyped, &key).unwrap_err(), PickleError::Authentication);
         let plain = wrap_plain(ObjectType::GroupSession, b"xyz");
-        assert_eq!(unwrap_plain(ObjectType::GroupSession, &plain).unwrap(), b"xyz");
+        assert_eq!(unwrap_plain(ObjectType::GroupSession, &plain).unwrap(), (&b"xyz"[..], 2));
         assert_eq!(
             open(ObjectType::GroupSession, &plain, &key).unwrap_err(),
             PickleError::WrongProtection { encrypted: false }

@@ -10,15 +10,16 @@ use zeroize::Zeroizing;
 use super::codec::{Reader, Writer};
 use super::envelope::{self, ObjectType};
 use super::own::{
-    PickleBody, SessionPickle, decode_ratchet, encode_ratchet, from_encrypted_bytes, from_encrypted_str, from_plain,
-    pickle_methods, pickle_type, to_encrypted,
+    PickleBody, SessionPickle, curve25519_pair_len, decode_ratchet, encode_ratchet, from_encrypted_bytes,
+    from_encrypted_str, from_plain, pickle_methods, pickle_type, read_curve25519_pair, to_encrypted,
+    write_curve25519_pair,
 };
 use crate::error::PickleError;
 use crate::interolm::spqr::{SpqrState, SpqrVersion};
 use crate::interolm::{Account, PreKeyStore, SIGNAL_DIALECT, Session, SessionVersion, SpqrPolicy};
 use crate::primitives::{
-    Curve25519PublicKey, Curve25519SecretKey, Kyber1024Ciphertext, Kyber1024SecretKey, OsRandom, RandomSource,
-    XEdDsaSignature, base64_decode, base64_encode,
+    Curve25519PublicKey, Kyber1024Ciphertext, Kyber1024SecretKey, OsRandom, RandomSource, XEdDsaSignature,
+    base64_decode, base64_encode,
 };
 use crate::session::{Dialect, Inner};
 use crate::wire::signal::{PreKeyFields, SESSION_VERSION_PQXDH, SESSION_VERSION_X3DH};
@@ -213,20 +214,19 @@ pub const MAX_ONE_TIME_PRE_KEYS: usize = 10_000;
 /// The most Kyber prekeys an account pickle holds (one-time and last-resort; 3.2 kB each).
 pub const MAX_KYBER_PRE_KEYS: usize = 100;
 
-const SIGNED_LEN: usize = 4 + 32 + 64;
-const ONE_TIME_LEN: usize = 4 + 32;
 const KYBER_LEN: usize = 4 + 1 + KYBER_SK_LEN + 64;
 
 const SPQR_OFF: u8 = 0;
 const SPQR_OPTIONAL: u8 = 1;
 const SPQR_REQUIRED: u8 = 2;
 
-/// `identity secret(32) | u32 registration id | bool X3DH allowed | u8 SPQR policy
+/// `identity key pair | u32 registration id | bool X3DH allowed | u8 SPQR policy
 ///  | u32 next signed id | u32 next one-time id | u32 next Kyber id
-///  | list≤100<u32 id | secret(32) | signature(64)> | list≤10000<u32 id | secret(32)>
-///  | list≤100<u32 id | bool last resort | Kyber secret(3169) | signature(64)>` (ids ascending).
+///  | list≤100<u32 id | key pair | signature(64)> | list≤10000<u32 id | key pair>
+///  | list≤100<u32 id | bool last resort | Kyber secret(3169) | signature(64)>` (ids ascending;
+/// a key pair is `secret(32) | public(32)`, in format version 1 `secret(32)` alone).
 fn encode_interolm_account(a: &Account, w: &mut Writer) {
-    w.secret(a.identity.to_secret_bytes().expose());
+    write_curve25519_pair(w, &a.identity);
     w.u32(a.registration_id);
     w.bool(a.x3dh_allowed);
     w.u8(match a.spqr_policy {
@@ -241,13 +241,13 @@ fn encode_interolm_account(a: &Account, w: &mut Writer) {
     w.count(s.signed.len());
     for (id, k) in &s.signed {
         w.u32(*id);
-        w.secret(k.secret.to_secret_bytes().expose());
+        write_curve25519_pair(w, &k.secret);
         w.bytes(k.signature.as_bytes());
     }
     w.count(s.one_time.len());
     for (id, k) in &s.one_time {
         w.u32(*id);
-        w.secret(k.secret.to_secret_bytes().expose());
+        write_curve25519_pair(w, &k.secret);
     }
     w.count(s.kyber.len());
     for (id, k) in &s.kyber {
@@ -278,7 +278,7 @@ fn read_id_list<T>(
 }
 
 fn decode_interolm_account(r: &mut Reader<'_>) -> Result<Account, PickleError> {
-    let identity = r.secret::<32>("identity key")?;
+    let identity = read_curve25519_pair(r, "identity key")?;
     let registration_id = r.u32("registration id")?;
     let x3dh_allowed = r.bool("X3DH allowed")?;
     let spqr_policy = match r.u8("SPQR policy")? {
@@ -290,11 +290,13 @@ fn decode_interolm_account(r: &mut Reader<'_>) -> Result<Account, PickleError> {
     let next_signed_id = r.u32("next signed prekey id")?;
     let next_one_time_id = r.u32("next one-time prekey id")?;
     let next_kyber_id = r.u32("next Kyber prekey id")?;
-    let signed = read_id_list(r, MAX_SIGNED_PRE_KEYS, SIGNED_LEN, "signed prekeys", |r| {
-        Ok((r.secret::<32>("signed prekey")?, XEdDsaSignature::from_bytes(r.bytes::<64>("signed prekey signature")?)))
+    let pair_len = curve25519_pair_len(r);
+    let signed = read_id_list(r, MAX_SIGNED_PRE_KEYS, 4 + pair_len + 64, "signed prekeys", |r| {
+        let secret = read_curve25519_pair(r, "signed prekey")?;
+        Ok((secret, XEdDsaSignature::from_bytes(r.bytes::<64>("signed prekey signature")?)))
     })?;
-    let one_time = read_id_list(r, MAX_ONE_TIME_PRE_KEYS, ONE_TIME_LEN, "one-time prekeys", |r| {
-        r.secret::<32>("one-time prekey")
+    let one_time = read_id_list(r, MAX_ONE_TIME_PRE_KEYS, 4 + pair_len, "one-time prekeys", |r| {
+        read_curve25519_pair(r, "one-time prekey")
     })?;
     let kyber = read_id_list(r, MAX_KYBER_PRE_KEYS, KYBER_LEN, "Kyber prekeys", |r| {
         let last_resort = r.bool("Kyber prekey last resort")?;
@@ -304,22 +306,23 @@ fn decode_interolm_account(r: &mut Reader<'_>) -> Result<Account, PickleError> {
     })?;
 
     // Everything is read: now the keys (Kyber secret keys are checked against the hash of
-    // their public key; Curve25519 public keys are recomputed).
+    // their public key; Curve25519 public keys were stored beside them, or are recomputed
+    // when first needed for a version 1 pickle).
     let mut pre_keys = PreKeyStore::new();
     for (id, (last_resort, secret, signature)) in kyber {
         let secret = Kyber1024SecretKey::from_bytes(&secret)?;
         pre_keys.import_kyber_pre_key(id, secret, signature, last_resort);
     }
     for (id, (secret, signature)) in signed {
-        pre_keys.import_signed_pre_key(id, Curve25519SecretKey::from_secret_bytes(&secret), signature);
+        pre_keys.import_signed_pre_key(id, secret, signature);
     }
     for (id, secret) in one_time {
-        pre_keys.import_one_time_pre_key(id, Curve25519SecretKey::from_secret_bytes(&secret));
+        pre_keys.import_one_time_pre_key(id, secret);
     }
     pre_keys.next_signed_id = next_signed_id;
     pre_keys.next_one_time_id = next_one_time_id;
     pre_keys.next_kyber_id = next_kyber_id;
-    let mut account = Account::from_identity_key(Curve25519SecretKey::from_secret_bytes(&identity), registration_id);
+    let mut account = Account::from_identity_key(identity, registration_id);
     account.x3dh_allowed = x3dh_allowed;
     account.spqr_policy = spqr_policy;
     account.pre_keys = pre_keys;
@@ -338,8 +341,8 @@ pub(crate) fn clone_interolm_account(a: &Account) -> Account {
 }
 
 fn interolm_account_size_hint(a: &Account) -> usize {
-    64 + a.pre_keys.signed.len() * SIGNED_LEN
-        + a.pre_keys.one_time.len() * ONE_TIME_LEN
+    96 + a.pre_keys.signed.len() * (4 + 64 + 64)
+        + a.pre_keys.one_time.len() * (4 + 64)
         + a.pre_keys.kyber.len() * KYBER_LEN
 }
 
@@ -584,7 +587,7 @@ mod tests {
     #[test]
     fn decode_all_is_used_for_bodies() {
         // An empty body is truncated at the first field, for both new objects.
-        assert_eq!(decode_all(&[], decode_interolm_session).unwrap_err(), PickleError::Truncated("session version"));
-        assert_eq!(decode_all(&[], decode_interolm_account).unwrap_err(), PickleError::Truncated("identity key"));
+        assert_eq!(decode_all(&[], 2, decode_interolm_session).unwrap_err(), PickleError::Truncated("session version"));
+        assert_eq!(decode_all(&[], 2, decode_interolm_account).unwrap_err(), PickleError::Truncated("identity key"));
     }
 }

@@ -1,4 +1,4 @@
-//! caudata's own pickle bodies (format version 1) and the public pickle types.
+//! caudata's own pickle bodies (format version 2, and version 1 read) and the public pickle types.
 //!
 //! Each pickle type is an opaque snapshot of its object; the byte layout lives only in the
 //! `encode_*`/`decode_*` functions below (documented as tables in SPEC.md §9). Decoding
@@ -56,24 +56,51 @@ fn read_megolm_config(r: &mut Reader<'_>) -> Result<MegolmConfig, PickleError> {
     MegolmConfig::from_version(r.u8("session config")?).ok_or(PickleError::InvalidField("session config"))
 }
 
-/// A Curve25519 key as stored in an account: `u64 id ‖ bool published ‖ secret(32)`; the
-/// public key is recomputed on load.
+/// A stored key's length as written (format version 2).
+const STORED_KEY_LEN: usize = 8 + 1 + 64;
+
+/// The first format version that stores each Curve25519 secret key with its public key.
+const V2: u8 = 2;
+
+/// A Curve25519 key pair: `secret(32) ‖ public(32)` (version 1: `secret(32)` alone).
+pub(crate) fn write_curve25519_pair(w: &mut Writer, key: &Curve25519SecretKey) {
+    w.secret(key.to_secret_bytes().expose());
+    w.bytes(key.public_key().as_bytes());
+}
+
+/// Reads what [`write_curve25519_pair`] wrote. From version 2 on the public key is taken as
+/// stored (the pickle was authenticated, or is the caller's own unencrypted form); a version 1
+/// pickle has its public keys recomputed, one base-point multiplication each.
+pub(crate) fn read_curve25519_pair(r: &mut Reader<'_>, what: &'static str) -> Result<Curve25519SecretKey, PickleError> {
+    let secret = r.secret::<32>(what)?;
+    if r.version() >= V2 {
+        let public = Curve25519PublicKey::from_bytes(r.bytes::<32>(what)?);
+        Ok(Curve25519SecretKey::from_secret_bytes_and_public(&secret, public))
+    } else {
+        Ok(Curve25519SecretKey::from_secret_bytes(&secret))
+    }
+}
+
+/// The encoded length of a key pair in the format being read.
+pub(crate) fn curve25519_pair_len(r: &Reader<'_>) -> usize {
+    if r.version() >= V2 { 64 } else { 32 }
+}
+
+/// A Curve25519 key as stored in an account: `u64 id ‖ bool published ‖ key pair`.
 fn write_stored_key(w: &mut Writer, id: KeyId, key: &StoredKey) {
     w.u64(id.0);
     w.bool(key.published);
-    w.secret(key.secret.to_secret_bytes().expose());
+    write_curve25519_pair(w, &key.secret);
 }
-
-const STORED_KEY_LEN: usize = 8 + 1 + 32;
 
 fn read_stored_key(r: &mut Reader<'_>, what: &'static str) -> Result<(KeyId, StoredKey), PickleError> {
     let id = KeyId(r.u64(what)?);
     let published = r.bool(what)?;
-    let secret = Curve25519SecretKey::from_secret_bytes(&r.secret::<32>(what)?);
+    let secret = read_curve25519_pair(r, what)?;
     Ok((id, stored_key(secret, published)))
 }
 
-/// A stored key with its public key recomputed.
+/// A stored key, its public key taken from the secret key (computed there unless known).
 pub(crate) fn stored_key(secret: Curve25519SecretKey, published: bool) -> StoredKey {
     let public = secret.public_key();
     StoredKey { secret, public, published }
@@ -82,11 +109,11 @@ pub(crate) fn stored_key(secret: Curve25519SecretKey, published: bool) -> Stored
 // ---------------------------------------------------------------- account
 
 /// The body of an account pickle:
-/// `ed25519 key | identity secret(32) | u64 next_key_id | list<stored key> (ascending ids, ≤ 100)
+/// `ed25519 key | identity key pair | u64 next_key_id | list<stored key> (ascending ids, ≤ 100)
 ///  | option<fallback> | option<previous fallback>`.
 fn encode_account(a: &Account, w: &mut Writer) {
     write_ed25519_secret(w, &a.signing_key);
-    w.secret(a.identity_key.to_secret_bytes().expose());
+    write_curve25519_pair(w, &a.identity_key);
     w.u64(a.next_key_id);
     w.count(a.one_time_keys.len());
     for (id, k) in &a.one_time_keys {
@@ -105,9 +132,10 @@ fn encode_account(a: &Account, w: &mut Writer) {
 
 fn decode_account(r: &mut Reader<'_>) -> Result<Account, PickleError> {
     let signing_key = read_ed25519_secret(r)?;
-    let identity_key = Curve25519SecretKey::from_secret_bytes(&r.secret::<32>("identity key")?);
+    let identity_key = read_curve25519_pair(r, "identity key")?;
     let next_key_id = r.u64("next key id")?;
-    let n = r.count(MAX_ONE_TIME_KEYS, STORED_KEY_LEN, "one-time keys")?;
+    let stored_key_len = 8 + 1 + curve25519_pair_len(r);
+    let n = r.count(MAX_ONE_TIME_KEYS, stored_key_len, "one-time keys")?;
     let mut one_time_keys = BTreeMap::new();
     let mut last: Option<KeyId> = None;
     for _ in 0..n {
@@ -156,14 +184,14 @@ const SKIPPED_LEN: usize = 4 + 32;
 
 /// The ratchet core, shared by every double-ratchet session type (the interolm session reuses
 /// it with the Signal dialect's limits):
-/// `root(32) | option<ratchet secret(32) | chain(32) | u32 index> | u32 previous_counter
+/// `root(32) | option<ratchet key pair | chain(32) | u32 index> | u32 previous_counter
 ///  | list<ratchet pub(32) | chain(32) | u32 index | list<u32 index | seed(32)>>` (oldest first).
 pub(crate) fn encode_ratchet(d: &DoubleRatchet, w: &mut Writer) {
     w.secret(d.root.0.expose());
     match &d.sender {
         Some(s) => {
             w.bool(true);
-            w.secret(s.ratchet_key.to_secret_bytes().expose());
+            write_curve25519_pair(w, &s.ratchet_key);
             w.secret(s.chain.key.expose());
             w.u32(s.chain.index);
         }
@@ -186,7 +214,7 @@ pub(crate) fn encode_ratchet(d: &DoubleRatchet, w: &mut Writer) {
 pub(crate) fn decode_ratchet(r: &mut Reader<'_>, dialect: &'static Dialect) -> Result<DoubleRatchet, PickleError> {
     let root = RootKey(r.secret::<32>("root key")?);
     let sender = if r.bool("sending chain present")? {
-        let ratchet_key = Curve25519SecretKey::from_secret_bytes(&r.secret::<32>("sending ratchet key")?);
+        let ratchet_key = read_curve25519_pair(r, "sending ratchet key")?;
         let key = r.secret::<32>("sending chain key")?;
         let index = r.u32("sending chain index")?;
         Some(SenderChain::new(ratchet_key, ChainKey { key, index }))
@@ -327,12 +355,13 @@ pub(crate) fn clone_inbound_group_session(s: &InboundGroupSession) -> InboundGro
 
 // ---------------------------------------------------------------- the public pickle types
 
-/// Decodes a whole body: every byte must be used.
+/// Decodes a whole body of format `version`: every byte must be used.
 pub(crate) fn decode_all<T>(
     body: &[u8],
+    version: u8,
     f: impl FnOnce(&mut Reader<'_>) -> Result<T, PickleError>,
 ) -> Result<T, PickleError> {
-    let mut r = Reader::new(body);
+    let mut r = Reader::with_version(body, version);
     let v = f(&mut r)?;
     r.finish()?;
     Ok(v)
@@ -358,8 +387,8 @@ pub(crate) fn to_encrypted<T: PickleBody>(v: &T, key: &[u8; 32], rng: &mut impl 
 }
 
 pub(crate) fn from_encrypted_bytes<T: PickleBody>(bytes: &[u8], key: &[u8; 32]) -> Result<T, PickleError> {
-    let body = envelope::open(T::TYPE, bytes, key)?;
-    decode_all(&body, T::decode)
+    let (body, version) = envelope::open(T::TYPE, bytes, key)?;
+    decode_all(&body, version, T::decode)
 }
 
 pub(crate) fn from_encrypted_str<T: PickleBody>(pickle: &str, key: &[u8; 32]) -> Result<T, PickleError> {
@@ -372,8 +401,8 @@ pub(crate) fn from_encrypted_str<T: PickleBody>(pickle: &str, key: &[u8; 32]) ->
 }
 
 pub(crate) fn from_plain<T: PickleBody>(bytes: &[u8]) -> Result<T, PickleError> {
-    let body = envelope::unwrap_plain(T::TYPE, bytes)?;
-    decode_all(body, T::decode)
+    let (body, version) = envelope::unwrap_plain(T::TYPE, bytes)?;
+    decode_all(body, version, T::decode)
 }
 
 /// Defines a pickle type: the opaque struct, its [`PickleBody`] and its envelope methods
@@ -491,7 +520,7 @@ pickle_type!(
     AccountPickle,
     Account,
     ObjectType::Account,
-    |a: &Account| 128 + a.one_time_keys.len() * STORED_KEY_LEN + 2 * STORED_KEY_LEN,
+    |a: &Account| 160 + a.one_time_keys.len() * STORED_KEY_LEN + 2 * STORED_KEY_LEN,
     encode_account,
     decode_account
 );

@@ -114,6 +114,14 @@ impl Curve25519SecretKey {
         Self(Box::new(KeyPair::new(StaticSecret::from(*bytes.expose()))))
     }
 
+    /// From secret bytes and the public key stored beside them (caudata's pickles since
+    /// format version 2): no base-point multiplication. The caller vouches
+    /// that `public` belongs to the secret (the pickle was authenticated, or is the caller's).
+    pub(crate) fn from_secret_bytes_and_public(bytes: &SecretBytes<32>, public: Curve25519PublicKey) -> Self {
+        let pair = KeyPair { secret: StaticSecret::from(*bytes.expose()), public: OnceLock::from(public.0) };
+        Self(Box::new(pair))
+    }
+
     /// The secret bytes, for pickling. The result zeroizes on drop.
     pub fn to_secret_bytes(&self) -> SecretBytes<32> {
         let mut b = self.0.secret.to_bytes();
