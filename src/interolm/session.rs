@@ -634,7 +634,7 @@ mod hazmat {
             let r = &self.ratchet;
             RatchetSnapshot {
                 root_key: *r.root.0.expose(),
-                sender_ratchet_key: r.sender.as_ref().map(|s| s.ratchet_public),
+                sender_ratchet_key: r.sender.as_ref().map(SenderChain::ratchet_public),
                 sender_chain_key: r.sender.as_ref().map(|s| *s.chain.key.expose()),
                 sender_chain_index: r.sender.as_ref().map(|s| s.chain.index),
                 previous_chain_length: r.previous_counter,

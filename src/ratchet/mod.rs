@@ -101,14 +101,18 @@ pub(crate) struct MessageSeed {
 #[derive(Clone, Debug)]
 pub(crate) struct SenderChain {
     pub(crate) ratchet_key: Curve25519SecretKey,
-    pub(crate) ratchet_public: Curve25519PublicKey,
     pub(crate) chain: ChainKey,
 }
 
 impl SenderChain {
     pub(crate) fn new(ratchet_key: Curve25519SecretKey, chain: ChainKey) -> Self {
-        let ratchet_public = ratchet_key.public_key();
-        Self { ratchet_key, ratchet_public, chain }
+        Self { ratchet_key, chain }
+    }
+
+    /// Our ratchet public key: derived on the first message sent on this chain and kept with
+    /// the secret key (never once per message), or known already (a pickle, a signed prekey).
+    pub(crate) fn ratchet_public(&self) -> Curve25519PublicKey {
+        self.ratchet_key.public_key()
     }
 }
 
@@ -198,8 +202,9 @@ impl DoubleRatchet {
         #[allow(clippy::expect_used)]
         let sender = self.sender.as_mut().expect("a ratchet always has a sending or receiving chain");
         let seed = sender.chain.next_seed();
+        let ratchet_public = sender.ratchet_public();
         f(SendContext {
-            ratchet_key: &sender.ratchet_public,
+            ratchet_key: &ratchet_public,
             index: seed.index,
             previous_counter: self.previous_counter,
             seed,
