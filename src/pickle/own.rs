@@ -12,11 +12,11 @@ use zeroize::Zeroizing;
 use super::codec::{Reader, Writer};
 use super::envelope::{self, ObjectType};
 use crate::consts::MAX_ONE_TIME_KEYS;
-use crate::error::PickleError;
+use crate::error::{KeyError, PickleError};
 use crate::megolm::{GroupSession, InboundGroupSession, MegolmRatchet, SessionConfig as MegolmConfig};
 use crate::olm::{Account, KeyId, Session, SessionConfig, SessionKeys, StoredKey};
 use crate::primitives::{
-    Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretKey, OsRandom, RandomSource, SecretBytes,
+    Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretKey, OsRandom, RandomSource,
     base64_decode, base64_encode,
 };
 use crate::ratchet::{ChainKey, Dialect, DoubleRatchet, MessageSeed, ReceiverChain, RootKey, SenderChain};
@@ -245,7 +245,7 @@ pub(crate) fn decode_ratchet(r: &mut Reader<'_>, dialect: &'static Dialect) -> R
 /// chain, or a receiving chain to answer; and the key answered (the newest receiving chain's,
 /// when there is no sending chain) gives a contributory Diffie-Hellman result, as every key
 /// that reached a chain through a message did. (Contributory behaviour depends only on the
-/// public key, so any secret key tests it.)
+/// public key: it is a comparison with the small-order encodings.)
 pub(crate) fn check_ratchet_invariant(
     sender: Option<&SenderChain>,
     receivers: &VecDeque<ReceiverChain>,
@@ -253,8 +253,10 @@ pub(crate) fn check_ratchet_invariant(
     if sender.is_none() {
         let newest =
             receivers.back().ok_or(PickleError::InvalidField("ratchet (neither a sending nor a receiving chain)"))?;
-        let probe = Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_array(&mut [0x55; 32]));
-        probe.diffie_hellman(&newest.ratchet_key)?;
+        // the same refusal as a Diffie-Hellman with it, without the scalar multiplication
+        if newest.ratchet_key.has_small_order() {
+            return Err(KeyError::NonContributory.into());
+        }
     }
     Ok(())
 }

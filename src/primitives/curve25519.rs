@@ -10,6 +10,38 @@ use super::rng::RandomSource;
 use super::secret::SecretBytes;
 use crate::error::KeyError;
 
+/// The u-coordinates (as X25519 reads them: modulo 2^255, the top bit ignored) of every point
+/// of order dividing 8 on Curve25519 or its twist: 0, 1, the two points of order 8, p − 1, and
+/// the non-canonical encodings p and p + 1. X25519 with a clamped scalar (a multiple of 8 below
+/// 2^255) gives the all-zero result exactly for these inputs (any other point's order has a
+/// prime factor near 2^252 that no such scalar is a multiple of); the unit tests check the list
+/// against curve25519-dalek's torsion points and against X25519 itself.
+const SMALL_ORDER: [[u8; 32]; 7] = {
+    let mut t = [[0u8; 32]; 7];
+    t[1][0] = 1;
+    t[2] = [
+        0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83, 0xef, 0x5b, 0x04, 0x44,
+        0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f, 0x11, 0x57,
+    ];
+    t[3] = [
+        0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a, 0xda, 0x09,
+        0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00,
+    ];
+    // p − 1, p, p + 1 (p = 2^255 − 19: ed ff … ff 7f little-endian)
+    let mut i = 4;
+    while i < 7 {
+        let mut j = 1;
+        while j < 31 {
+            t[i][j] = 0xff;
+            j += 1;
+        }
+        t[i][31] = 0x7f;
+        t[i][0] = 0xec + (i as u8 - 4);
+        i += 1;
+    }
+    t
+};
+
 /// A Curve25519 public key (32 bytes, Montgomery u-coordinate).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Curve25519PublicKey([u8; 32]);
@@ -55,6 +87,21 @@ impl Curve25519PublicKey {
     /// A copy of the 32 bytes.
     pub const fn to_bytes(&self) -> [u8; 32] {
         self.0
+    }
+
+    /// Whether Diffie-Hellman with this key is non-contributory (all zeros whatever our
+    /// secret key), decided by comparison with the small-order encodings instead of a scalar
+    /// multiplication; constant time. [`Curve25519SecretKey::diffie_hellman`] refuses exactly
+    /// these keys.
+    pub(crate) fn has_small_order(&self) -> bool {
+        use subtle::ConstantTimeEq;
+        let mut u = self.0;
+        u[31] &= 0x7f;
+        let mut found = subtle::Choice::from(0);
+        for bad in &SMALL_ORDER {
+            found |= u.ct_eq(bad);
+        }
+        found.into()
     }
 }
 
@@ -168,5 +215,56 @@ impl SharedSecret {
     /// The 32 secret bytes.
     pub fn expose(&self) -> &[u8; 32] {
         self.0.expose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_order_list_is_the_torsion_points_and_their_other_encodings() {
+        let mut expected: Vec<[u8; 32]> =
+            curve25519_dalek::constants::EIGHT_TORSION.iter().map(|p| p.to_montgomery().to_bytes()).collect();
+        let mut p_minus = [0xff; 32];
+        p_minus[31] = 0x7f;
+        for low in [0xec, 0xed, 0xee] {
+            p_minus[0] = low;
+            expected.push(p_minus);
+        }
+        expected.sort();
+        expected.dedup();
+        let mut list = SMALL_ORDER.to_vec();
+        list.sort();
+        assert_eq!(list, expected);
+    }
+
+    #[test]
+    fn has_small_order_agrees_with_x25519() {
+        let secrets: Vec<Curve25519SecretKey> = (1..=3u8)
+            .map(|i| Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_array(&mut [i.wrapping_mul(37); 32])))
+            .collect();
+        let check = |key: Curve25519PublicKey| {
+            for s in &secrets {
+                let zero = matches!(s.diffie_hellman(&key), Err(KeyError::NonContributory));
+                assert_eq!(key.has_small_order(), zero, "{key:?}");
+            }
+        };
+        for bad in SMALL_ORDER {
+            check(Curve25519PublicKey(bad));
+            let mut high = bad;
+            high[31] |= 0x80; // X25519 ignores the top bit
+            check(Curve25519PublicKey(high));
+            assert!(Curve25519PublicKey(high).has_small_order());
+            // every single-bit neighbour (most are ordinary points, some are on the twist)
+            for bit in 0..255 {
+                let mut near = bad;
+                near[bit / 8] ^= 1 << (bit % 8);
+                check(Curve25519PublicKey(near));
+            }
+        }
+        for s in &secrets {
+            check(s.public_key());
+        }
     }
 }
