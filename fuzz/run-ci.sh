@@ -26,7 +26,7 @@ cargo +"$toolchain" fuzz build
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 total_all=0
-printf '%-22s %10s %12s %8s\n' target "exec/s" executions seconds
+printf '%-22s %10s %12s %8s %8s %8s\n' target "exec/s" executions seconds edges features
 for t in "${targets[@]}"; do
     # a scratch copy, so a CI run never grows the checked-in corpus
     mkdir -p "$work/$t"
@@ -42,7 +42,11 @@ for t in "${targets[@]}"; do
     elapsed=$(( $(date +%s) - start ))
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -n 1)
     rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -n 1)
-    printf '%-22s %10s %12s %8s\n' "$t" "${rate:-?}" "${execs:-?}" "$elapsed"
+    # libFuzzer's coverage at the end: edges (`cov:`) and features (`ft:`) of the instrumented
+    # code reached by the corpus (caudata and the crates it calls)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | grep -o '[0-9]*$' | tail -n 1)
+    ft=$(grep -o 'ft: [0-9]*' "$log" | grep -o '[0-9]*$' | tail -n 1)
+    printf '%-22s %10s %12s %8s %8s %8s\n' "$t" "${rate:-?}" "${execs:-?}" "$elapsed" "${cov:-?}" "${ft:-?}"
     total_all=$(( total_all + ${execs:-0} ))
 done
 echo "total executions: $total_all"

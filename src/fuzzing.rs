@@ -26,7 +26,10 @@ use crate::error::DecryptionError;
 use crate::interolm::{self, InterolmMessage};
 use crate::megolm::{self, ExportedSessionKey, GroupSession, InboundGroupSession, MegolmMessage, SessionKey};
 use crate::olm::{self, OlmMessage};
-use crate::pickle::{AccountPickle, GroupSessionPickle, InboundGroupSessionPickle, SessionPickle};
+use crate::pickle::{
+    AccountPickle, GroupSessionPickle, InboundGroupSessionPickle, InterolmAccountPickle, InterolmSessionPickle,
+    SessionPickle,
+};
 use crate::primitives::{AesCbcKeys, Curve25519PublicKey, HmacKey, RandomSource, aes256_cbc_encrypt, base64_encode};
 use crate::wire::signal::PreKeyBundle;
 
@@ -547,10 +550,16 @@ macro_rules! own_fixed_point {
     }};
 }
 
-/// caudata's own pickle format, for every object. First byte: object (low 2 bits) and
-/// unencrypted (canonical: re-encoding equals the input) or encrypted.
+/// caudata's own pickle format, for every object. First byte: bit 3 clear: an Olm or Megolm
+/// object (low 2 bits: account, Olm session, group session, inbound group session); bit 3
+/// set: an interolm object (bit 0: session, account); bit 2: encrypted (else unencrypted:
+/// canonical, re-encoding equals the input, in the current format).
 pub fn unpickle_own(data: &[u8]) {
     let Some((&sel, body)) = data.split_first() else { return };
+    if sel & 8 != 0 {
+        unpickle_own_interolm(sel, body);
+        return;
+    }
     macro_rules! own {
         ($pickle:ty, $object:ty) => {{
             if sel & 4 == 0 {
@@ -579,6 +588,46 @@ pub fn unpickle_own(data: &[u8]) {
         1 => own!(SessionPickle, olm::Session),
         2 => own!(GroupSessionPickle, GroupSession),
         _ => own!(InboundGroupSessionPickle, InboundGroupSession),
+    }
+}
+
+/// The interolm half of [`unpickle_own`] (object types 5 and 6).
+fn unpickle_own_interolm(sel: u8, body: &[u8]) {
+    let canonical = |bytes: &[u8]| sel & 4 == 0 && bytes.get(4) == Some(&crate::pickle::FORMAT_VERSION);
+    if sel & 1 == 0 {
+        let pickle = if sel & 4 == 0 {
+            InterolmSessionPickle::from_unencrypted_bytes(body)
+        } else {
+            InterolmSessionPickle::from_encrypted_bytes(body, &PICKLE_KEY)
+        };
+        let Ok(p) = pickle else { return };
+        if canonical(body) {
+            assert_eq!(*p.to_unencrypted_bytes(), *body, "own unencrypted pickle is not canonical");
+        }
+        let session = interolm::Session::from_pickle(p);
+        let bytes = session.pickle().to_unencrypted_bytes();
+        let again = interolm::Session::from_pickle(
+            InterolmSessionPickle::from_unencrypted_bytes(&bytes).expect("own pickle reloads"),
+        );
+        assert_eq!(*again.pickle().to_unencrypted_bytes(), *bytes, "own pickle is not a fixed point");
+    } else {
+        let pickle = if sel & 4 == 0 {
+            InterolmAccountPickle::from_unencrypted_bytes(body)
+        } else {
+            InterolmAccountPickle::from_encrypted_bytes(body, &PICKLE_KEY)
+        };
+        let Ok(p) = pickle else { return };
+        if canonical(body) {
+            assert_eq!(*p.to_unencrypted_bytes(), *body, "own unencrypted pickle is not canonical");
+        }
+        let account = interolm::Account::from_pickle(p);
+        // An account that loaded is within the limits, so it pickles again.
+        let bytes = account.pickle().expect("a loaded account pickles").to_unencrypted_bytes();
+        let again = interolm::Account::from_pickle(
+            InterolmAccountPickle::from_unencrypted_bytes(&bytes).expect("own pickle reloads"),
+        );
+        let again = again.pickle().expect("a loaded account pickles").to_unencrypted_bytes();
+        assert_eq!(*again, *bytes, "own pickle is not a fixed point");
     }
 }
 
@@ -887,8 +936,19 @@ impl Party for interolm::Session {
     fn state(&self) -> interolm::RatchetSnapshot {
         self.snapshot_for_testing_only()
     }
-    fn reload(&mut self, _: u8, _: &mut FuzzRng) -> bool {
-        false // no interolm pickle yet
+    fn reload(&mut self, how: u8, rng: &mut FuzzRng) -> bool {
+        let before = self.pickle().to_unencrypted_bytes();
+        let snapshot = self.snapshot_for_testing_only();
+        let restored = if how.is_multiple_of(2) {
+            InterolmSessionPickle::from_unencrypted_bytes(&before).expect("own pickle")
+        } else {
+            let text = self.pickle().encrypt_with_rng(&PICKLE_KEY, rng);
+            InterolmSessionPickle::from_encrypted(&text, &PICKLE_KEY).expect("own encrypted pickle")
+        };
+        *self = interolm::Session::from_pickle(restored);
+        assert_eq!(*self.pickle().to_unencrypted_bytes(), *before, "pickle round trip changed the session");
+        assert!(self.snapshot_for_testing_only() == snapshot, "pickle round trip changed the ratchet");
+        true
     }
 }
 
@@ -1158,6 +1218,11 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
         "unpickle_own" => {
             let mut v: Vec<Vec<u8>> = pickles().into_iter().enumerate().map(|(i, p)| with(i as u8, &p)).collect();
             v.push(with(4 | 1, &olm.bob.pickle().encrypt_to_bytes(&PICKLE_KEY)));
+            // interolm: sessions (PQXDH with SPQR, X3DH), the account, one encrypted
+            v.push(with(8, &inter.alice.pickle().to_unencrypted_bytes()));
+            v.push(with(8, &inter_x3dh.bob.pickle().to_unencrypted_bytes()));
+            v.push(with(8 | 1, &inter.bob_account.pickle().expect("account").to_unencrypted_bytes()));
+            v.push(with(8 | 4, &inter.bob.pickle().encrypt_to_bytes(&PICKLE_KEY)));
             v
         }
         "unpickle_libolm" => {
@@ -1192,6 +1257,9 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             vec![0, 0, 3, 0, 8, 3, 0, 0x09, 4, 1, 3, 0, 5, 0, 8 | 5, 3, 6, 1, 0, 9, 0xff],
             vec![1, 0x20, 3, 2, 3, 5, 8 | 5, 1, 6, 0, 0, 3, 0x55, 3, 0],
             vec![0, 2, 30, 3, 119, 3, 3, 3, 0, 8 | 2, 3, 4, 40, 3, 1],
+            // pickle round trips of both parties between sends and deliveries (PQXDH, X3DH)
+            vec![0, 0, 7, 3, 0, 8 | 7, 8, 3, 0, 7, 0x18, 8 | 7, 4, 0, 4, 0, 7, 0, 3, 0],
+            vec![1, 0, 8 | 7, 3, 0, 7, 8, 8 | 7, 3, 0, 0x10, 7, 4, 1, 8 | 7, 3, 0],
         ],
         _ => Vec::new(),
     }

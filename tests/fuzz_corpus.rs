@@ -49,10 +49,13 @@ fn seeds_reach_the_interesting_paths() {
         let stats = run_olm(&steps_from_bytes(&s));
         assert!(stats.decrypted > 2, "{stats:?}");
     }
+    let mut pickled = 0;
     for s in seeds("interaction_interolm") {
         let stats = run_interolm(s[0].is_multiple_of(2), &steps_from_bytes(&s[1..]));
         assert!(stats.decrypted > 2, "{stats:?}");
+        pickled += stats.pickles;
     }
+    assert!(pickled > 0, "no interolm seed reaches a pickle round trip");
     // a seed of every decrypt target decrypts (the fixtures are rebuilt afterwards)
     let f = caudata::fuzzing::olm_fixture();
     let m = &f.pending[0];
