@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 CRIT = TARGET / "criterion"
 OUT = ROOT / "benches" / "RESULTS.md"
+MARKER = "<!-- written by hand below this line; benches/report.py keeps it -->"
 
 
 def megolm_hmacs(start, target):
@@ -244,7 +245,14 @@ def main():
             "|---|---:|---:|---:|",
             *[f"| {k} | {a:,} | {b:,} | {a / b:.2f}× |" for k, (a, b) in sizes.items()],
         ]
-    OUT.write_text("\n".join(out) + "\n")
+    # What follows the marker in the current RESULTS.md is written by hand (analysis, SPQR
+    # figures from their own bench) and kept as it is.
+    kept = ""
+    if OUT.exists():
+        text = OUT.read_text()
+        if MARKER in text:
+            kept = text[text.index(MARKER):]
+    OUT.write_text("\n".join(out) + "\n" + ("\n" + kept if kept else ""))
     print(f"wrote {OUT}", file=sys.stderr)
 
 
