@@ -216,6 +216,23 @@ pub const MAX_KYBER_PRE_KEYS: usize = 100;
 
 const KYBER_LEN: usize = 4 + 1 + KYBER_SK_LEN + 64;
 
+/// The largest interolm account pickle (encrypted, every list full, format 2): 1 017 129 bytes.
+/// It must stay below the largest pickle any reader accepts, or a full account could be
+/// written and never read back; checked when the crate compiles.
+const MAX_ACCOUNT_PICKLE: usize = envelope::HEADER_LEN
+    + envelope::NONCE_LEN
+    + envelope::TAG_LEN
+    + 64
+    + 4
+    + 1
+    + 1
+    + 3 * 4
+    + 3 * 4
+    + MAX_SIGNED_PRE_KEYS * (4 + 64 + 64)
+    + MAX_ONE_TIME_PRE_KEYS * (4 + 64)
+    + MAX_KYBER_PRE_KEYS * KYBER_LEN;
+const _: () = assert!(MAX_ACCOUNT_PICKLE <= envelope::MAX_PICKLE_LENGTH);
+
 const SPQR_OFF: u8 = 0;
 const SPQR_OPTIONAL: u8 = 1;
 const SPQR_REQUIRED: u8 = 2;
