@@ -593,41 +593,33 @@ pub fn unpickle_own(data: &[u8]) {
 
 /// The interolm half of [`unpickle_own`] (object types 5 and 6).
 fn unpickle_own_interolm(sel: u8, body: &[u8]) {
-    let canonical = |bytes: &[u8]| sel & 4 == 0 && bytes.get(4) == Some(&crate::pickle::FORMAT_VERSION);
+    // Parses as `sel` says; an unencrypted pickle of the current format must be canonical.
+    macro_rules! parse {
+        ($pickle:ty) => {{
+            let parsed = if sel & 4 == 0 {
+                <$pickle>::from_unencrypted_bytes(body)
+            } else {
+                <$pickle>::from_encrypted_bytes(body, &PICKLE_KEY)
+            };
+            let Ok(p) = parsed else { return };
+            if sel & 4 == 0 && body.get(4) == Some(&crate::pickle::FORMAT_VERSION) {
+                assert_eq!(*p.to_unencrypted_bytes(), *body, "own unencrypted pickle is not canonical");
+            }
+            p
+        }};
+    }
     if sel & 1 == 0 {
-        let pickle = if sel & 4 == 0 {
-            InterolmSessionPickle::from_unencrypted_bytes(body)
-        } else {
-            InterolmSessionPickle::from_encrypted_bytes(body, &PICKLE_KEY)
-        };
-        let Ok(p) = pickle else { return };
-        if canonical(body) {
-            assert_eq!(*p.to_unencrypted_bytes(), *body, "own unencrypted pickle is not canonical");
-        }
-        let session = interolm::Session::from_pickle(p);
-        let bytes = session.pickle().to_unencrypted_bytes();
-        let again = interolm::Session::from_pickle(
-            InterolmSessionPickle::from_unencrypted_bytes(&bytes).expect("own pickle reloads"),
-        );
-        assert_eq!(*again.pickle().to_unencrypted_bytes(), *bytes, "own pickle is not a fixed point");
+        let session = interolm::Session::from_pickle(parse!(InterolmSessionPickle));
+        own_fixed_point!(InterolmSessionPickle, interolm::Session, session);
     } else {
-        let pickle = if sel & 4 == 0 {
-            InterolmAccountPickle::from_unencrypted_bytes(body)
-        } else {
-            InterolmAccountPickle::from_encrypted_bytes(body, &PICKLE_KEY)
-        };
-        let Ok(p) = pickle else { return };
-        if canonical(body) {
-            assert_eq!(*p.to_unencrypted_bytes(), *body, "own unencrypted pickle is not canonical");
-        }
-        let account = interolm::Account::from_pickle(p);
-        // An account that loaded is within the limits, so it pickles again.
-        let bytes = account.pickle().expect("a loaded account pickles").to_unencrypted_bytes();
+        // An account's pickle() is fallible (its limits); an account that loaded is within them.
+        let repickle = |a: &interolm::Account| a.pickle().expect("a loaded account pickles").to_unencrypted_bytes();
+        let account = interolm::Account::from_pickle(parse!(InterolmAccountPickle));
+        let bytes = repickle(&account);
         let again = interolm::Account::from_pickle(
             InterolmAccountPickle::from_unencrypted_bytes(&bytes).expect("own pickle reloads"),
         );
-        let again = again.pickle().expect("a loaded account pickles").to_unencrypted_bytes();
-        assert_eq!(*again, *bytes, "own pickle is not a fixed point");
+        assert_eq!(*repickle(&again), *bytes, "own pickle is not a fixed point");
     }
 }
 

@@ -10,9 +10,9 @@ use zeroize::Zeroizing;
 use super::codec::{Reader, Writer};
 use super::envelope::{self, ObjectType};
 use super::own::{
-    PickleBody, SessionPickle, curve25519_pair_len, decode_ratchet, encode_ratchet, from_encrypted_bytes,
-    from_encrypted_str, from_plain, pickle_methods, pickle_type, read_curve25519_pair, to_encrypted,
-    write_curve25519_pair,
+    CURVE25519_PAIR_LEN, PickleBody, SessionPickle, curve25519_pair_len, decode_ratchet, encode_ratchet,
+    from_encrypted_bytes, from_encrypted_str, from_plain, pickle_methods, pickle_type, read_curve25519_pair,
+    to_encrypted, write_curve25519_pair,
 };
 use crate::error::PickleError;
 use crate::interolm::spqr::{SpqrState, SpqrVersion};
@@ -215,6 +215,9 @@ pub const MAX_ONE_TIME_PRE_KEYS: usize = 10_000;
 pub const MAX_KYBER_PRE_KEYS: usize = 100;
 
 const KYBER_LEN: usize = 4 + 1 + KYBER_SK_LEN + 64;
+/// A signed prekey and a one-time prekey as written: `u32 id ‖ key pair (‖ signature 64)`.
+const SIGNED_LEN: usize = 4 + CURVE25519_PAIR_LEN + 64;
+const ONE_TIME_LEN: usize = 4 + CURVE25519_PAIR_LEN;
 
 /// The largest interolm account pickle (encrypted, every list full, format 2): 1 017 129 bytes.
 /// It must stay below the largest pickle any reader accepts, or a full account could be
@@ -222,14 +225,14 @@ const KYBER_LEN: usize = 4 + 1 + KYBER_SK_LEN + 64;
 const MAX_ACCOUNT_PICKLE: usize = envelope::HEADER_LEN
     + envelope::NONCE_LEN
     + envelope::TAG_LEN
-    + 64
+    + CURVE25519_PAIR_LEN
     + 4
     + 1
     + 1
     + 3 * 4
     + 3 * 4
-    + MAX_SIGNED_PRE_KEYS * (4 + 64 + 64)
-    + MAX_ONE_TIME_PRE_KEYS * (4 + 64)
+    + MAX_SIGNED_PRE_KEYS * SIGNED_LEN
+    + MAX_ONE_TIME_PRE_KEYS * ONE_TIME_LEN
     + MAX_KYBER_PRE_KEYS * KYBER_LEN;
 const _: () = assert!(MAX_ACCOUNT_PICKLE <= envelope::MAX_PICKLE_LENGTH);
 
@@ -358,8 +361,8 @@ pub(crate) fn clone_interolm_account(a: &Account) -> Account {
 }
 
 fn interolm_account_size_hint(a: &Account) -> usize {
-    96 + a.pre_keys.signed.len() * (4 + 64 + 64)
-        + a.pre_keys.one_time.len() * (4 + 64)
+    96 + a.pre_keys.signed.len() * SIGNED_LEN
+        + a.pre_keys.one_time.len() * ONE_TIME_LEN
         + a.pre_keys.kyber.len() * KYBER_LEN
 }
 
@@ -604,7 +607,13 @@ mod tests {
     #[test]
     fn decode_all_is_used_for_bodies() {
         // An empty body is truncated at the first field, for both new objects.
-        assert_eq!(decode_all(&[], 2, decode_interolm_session).unwrap_err(), PickleError::Truncated("session version"));
-        assert_eq!(decode_all(&[], 2, decode_interolm_account).unwrap_err(), PickleError::Truncated("identity key"));
+        assert_eq!(
+            decode_all(&[], envelope::FORMAT_VERSION, decode_interolm_session).unwrap_err(),
+            PickleError::Truncated("session version")
+        );
+        assert_eq!(
+            decode_all(&[], envelope::FORMAT_VERSION, decode_interolm_account).unwrap_err(),
+            PickleError::Truncated("identity key")
+        );
     }
 }

@@ -56,11 +56,14 @@ fn read_megolm_config(r: &mut Reader<'_>) -> Result<MegolmConfig, PickleError> {
     MegolmConfig::from_version(r.u8("session config")?).ok_or(PickleError::InvalidField("session config"))
 }
 
-/// A stored key's length as written (format version 2).
-const STORED_KEY_LEN: usize = 8 + 1 + 64;
-
 /// The first format version that stores each Curve25519 secret key with its public key.
 const V2: u8 = 2;
+
+/// A Curve25519 key pair as written: `secret(32) ‖ public(32)`.
+pub(crate) const CURVE25519_PAIR_LEN: usize = 64;
+
+/// A stored key's length as written.
+const STORED_KEY_LEN: usize = 8 + 1 + CURVE25519_PAIR_LEN;
 
 /// A Curve25519 key pair: `secret(32) ‖ public(32)` (version 1: `secret(32)` alone).
 pub(crate) fn write_curve25519_pair(w: &mut Writer, key: &Curve25519SecretKey) {
@@ -83,7 +86,7 @@ pub(crate) fn read_curve25519_pair(r: &mut Reader<'_>, what: &'static str) -> Re
 
 /// The encoded length of a key pair in the format being read.
 pub(crate) fn curve25519_pair_len(r: &Reader<'_>) -> usize {
-    if r.version() >= V2 { 64 } else { 32 }
+    if r.version() >= V2 { CURVE25519_PAIR_LEN } else { 32 }
 }
 
 /// A Curve25519 key as stored in an account: `u64 id ‖ bool published ‖ key pair`.

@@ -16,31 +16,36 @@ use crate::error::KeyError;
 /// 2^255) gives the all-zero result exactly for these inputs (any other point's order has a
 /// prime factor near 2^252 that no such scalar is a multiple of); the unit tests check the list
 /// against curve25519-dalek's torsion points and against X25519 itself.
-const SMALL_ORDER: [[u8; 32]; 7] = {
-    let mut t = [[0u8; 32]; 7];
-    t[1][0] = 1;
-    t[2] = [
+const SMALL_ORDER: [[u8; 32]; 7] = [
+    [0; 32],
+    le_small(1),
+    [
         0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83, 0xef, 0x5b, 0x04, 0x44,
         0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f, 0x11, 0x57,
-    ];
-    t[3] = [
+    ],
+    [
         0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a, 0xda, 0x09,
         0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00,
-    ];
-    // p − 1, p, p + 1 (p = 2^255 − 19: ed ff … ff 7f little-endian)
-    let mut i = 4;
-    while i < 7 {
-        let mut j = 1;
-        while j < 31 {
-            t[i][j] = 0xff;
-            j += 1;
-        }
-        t[i][31] = 0x7f;
-        t[i][0] = 0xec + (i as u8 - 4);
-        i += 1;
-    }
-    t
-};
+    ],
+    p_with_low_byte(0xec), // p − 1
+    p_with_low_byte(0xed), // p
+    p_with_low_byte(0xee), // p + 1
+];
+
+/// `n` as 32 little-endian bytes.
+const fn le_small(n: u8) -> [u8; 32] {
+    let mut b = [0; 32];
+    b[0] = n;
+    b
+}
+
+/// p = 2^255 − 19 (`ed ff … ff 7f` little-endian) with its lowest byte replaced by `low`.
+const fn p_with_low_byte(low: u8) -> [u8; 32] {
+    let mut b = [0xff; 32];
+    b[0] = low;
+    b[31] = 0x7f;
+    b
+}
 
 /// A Curve25519 public key (32 bytes, Montgomery u-coordinate).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -226,11 +231,12 @@ mod tests {
     fn small_order_list_is_the_torsion_points_and_their_other_encodings() {
         let mut expected: Vec<[u8; 32]> =
             curve25519_dalek::constants::EIGHT_TORSION.iter().map(|p| p.to_montgomery().to_bytes()).collect();
-        let mut p_minus = [0xff; 32];
-        p_minus[31] = 0x7f;
+        // p − 1, p, p + 1, written out independently of the constant's helpers
         for low in [0xec, 0xed, 0xee] {
-            p_minus[0] = low;
-            expected.push(p_minus);
+            let mut x = [0xff; 32];
+            x[0] = low;
+            x[31] = 0x7f;
+            expected.push(x);
         }
         expected.sort();
         expected.dedup();
