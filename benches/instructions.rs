@@ -48,6 +48,9 @@ const OPS: &[&str] = &[
     "unpickle_account_50otk",
     "unpickle_session_40skipped",
     "unpickle_group_session",
+    "pickle_group_session",
+    "pickle_inbound_group_session",
+    "unpickle_inbound_group_session",
 ];
 
 const KEY: [u8; 32] = [7; 32];
@@ -264,6 +267,33 @@ fn caudata_op(op: &str, n: usize) {
                 }
             })
         }
+        "pickle_group_session" => {
+            let s = GroupSession::new(MegolmConfig::version_1());
+            measured(|| {
+                for _ in 0..n {
+                    black_box(s.pickle().encrypt(&KEY));
+                }
+            })
+        }
+        "pickle_inbound_group_session" | "unpickle_inbound_group_session" => {
+            let s = InboundGroupSession::from(&GroupSession::new(MegolmConfig::version_1()));
+            if op.starts_with("pickle") {
+                measured(|| {
+                    for _ in 0..n {
+                        black_box(s.pickle().encrypt(&KEY));
+                    }
+                })
+            } else {
+                let p = s.pickle().encrypt(&KEY);
+                measured(|| {
+                    for _ in 0..n {
+                        black_box(InboundGroupSession::from_pickle(
+                            caudata::pickle::InboundGroupSessionPickle::from_encrypted(&p, &KEY).unwrap(),
+                        ));
+                    }
+                })
+            }
+        }
         _ => panic!("unknown operation {op}"),
     }
 }
@@ -456,6 +486,33 @@ fn vodozemac_op(op: &str, n: usize) {
                     ));
                 }
             })
+        }
+        "pickle_group_session" => {
+            let s = GroupSession::new(MegolmConfig::version_1());
+            measured(|| {
+                for _ in 0..n {
+                    black_box(s.pickle().encrypt(&KEY));
+                }
+            })
+        }
+        "pickle_inbound_group_session" | "unpickle_inbound_group_session" => {
+            let s = InboundGroupSession::from(&GroupSession::new(MegolmConfig::version_1()));
+            if op.starts_with("pickle") {
+                measured(|| {
+                    for _ in 0..n {
+                        black_box(s.pickle().encrypt(&KEY));
+                    }
+                })
+            } else {
+                let p = s.pickle().encrypt(&KEY);
+                measured(|| {
+                    for _ in 0..n {
+                        black_box(InboundGroupSession::from_pickle(
+                            vodozemac::megolm::InboundGroupSessionPickle::from_encrypted(&p, &KEY).unwrap(),
+                        ));
+                    }
+                })
+            }
         }
         _ => panic!("unknown operation {op}"),
     }
