@@ -99,7 +99,7 @@ fn generate_seed_corpus() {
         for e in std::fs::read_dir(&dir).unwrap() {
             let p = e.unwrap().path();
             // only the generated `seed-NN` files: regression inputs (`seed-regress-*`), capture
-            // seeds (`seed-capture-*`) and old-format seeds (`v1-seed-*`) stay
+            // seeds (`seed-capture-*`) and old-format seeds (`seed-v2-*`, format 2 pickles) stay
             let file = p.file_name().unwrap().to_string_lossy().into_owned();
             if file.strip_prefix("seed-").is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())) {
                 std::fs::remove_file(p).unwrap();

@@ -767,10 +767,10 @@ fn unified_session_from_pickle_restores_both_dialects() {
         PickleError::WrongProtection { encrypted: false }
     );
     let mut newer = unencrypted[1].clone();
-    newer[4] = 3;
+    newer[4] = caudata::pickle::FORMAT_VERSION + 1;
     assert_eq!(
         AnySessionPickle::from_unencrypted_bytes(&newer).unwrap_err(),
-        PickleError::UnknownVersion { got: 3, max: 2 }
+        PickleError::UnknownVersion { got: 4, max: 3 }
     );
     assert_eq!(AnySessionPickle::from_unencrypted_bytes(b"nope").unwrap_err(), PickleError::NotAPickle);
 }
@@ -895,7 +895,7 @@ fn kat_json() -> Value {
         })
         .collect();
     json!({
-        "_comment": "caudata pickle format version 2, interolm objects (type 5 session, type 6 account): known answers. \
+        "_comment": "caudata pickle format version 3, interolm objects (type 5 session, type 6 account): known answers. \
                      Made by tests/pickle_interolm.rs (kat_objects: objects built from deterministic randomness \
                      SHA-256(label || u64be counter); encrypted with pickle_key and a nonce from the label \"nonce/<name>\"). \
                      Checked on every test run: the stored pickles must decode, re-encode to the same bytes and behave as \
@@ -920,7 +920,7 @@ fn interolm_pickle_known_answers() {
          cargo test --test pickle_interolm -- --ignored regenerate_interolm_pickle_kats",
     );
     let stored: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(stored["format_version"], 2);
+    assert_eq!(stored["format_version"], 3);
     assert_eq!(hex::decode(stored["pickle_key_hex"].as_str().unwrap()).unwrap(), KEY);
     let cases = stored["cases"].as_array().unwrap();
     assert_eq!(cases.len(), 9);
@@ -939,7 +939,7 @@ fn interolm_pickle_known_answers() {
         let o = Obj::decode(kind, None, &plain).unwrap();
         assert_eq!(o.behaviour(name), c["expect"], "{name}");
         // 3. the header is what the SPEC says
-        assert_eq!(&plain[..7], &[b'c', b'd', b'p', b'k', 2, Obj::type_tag(kind), 0]);
+        assert_eq!(&plain[..7], &[b'c', b'd', b'p', b'k', 3, Obj::type_tag(kind), 0]);
         // 4. unified reading of the session pickles
         if kind == "InterolmSession" {
             let any = AnySessionPickle::from_encrypted(enc, &KEY).unwrap();
@@ -954,30 +954,42 @@ fn interolm_pickle_known_answers() {
     }
 }
 
-const KAT_V1_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/test-vectors/pickle/interolm_kat-v1.json");
+/// Known answers of earlier format versions, frozen when the format moved on.
+const FROZEN_KATS: [(u8, &str); 2] = [
+    (1, concat!(env!("CARGO_MANIFEST_DIR"), "/test-vectors/pickle/interolm_kat-v1.json")),
+    (2, concat!(env!("CARGO_MANIFEST_DIR"), "/test-vectors/pickle/interolm_kat-v2.json")),
+];
 
 #[test]
-fn interolm_format_version_1_pickles_still_load() {
-    // Format 1 pickles (frozen known answers) decode, behave as they did and re-encode to
-    // exactly today's format 2 pickle of the same object.
-    let stored: Value = serde_json::from_str(&std::fs::read_to_string(KAT_V1_PATH).unwrap()).unwrap();
-    assert_eq!(stored["format_version"], 1);
+fn interolm_earlier_format_versions_still_load() {
+    // Format 1 and 2 pickles (frozen known answers) decode, behave as they did and re-encode
+    // to exactly today's pickle of the same object (format 3 changed no interolm layout, only
+    // the version byte).
     let now = kat_json();
-    let (old, new) = (stored["cases"].as_array().unwrap(), now["cases"].as_array().unwrap());
-    assert_eq!(old.len(), new.len());
-    for (c, n) in old.iter().zip(new) {
-        let name = c["name"].as_str().unwrap();
-        assert_eq!(c["name"], n["name"]);
-        assert_eq!(c["expect"], n["expect"], "{name}: the objects differ");
-        let kind = c["object"].as_str().unwrap();
-        let enc = c["encrypted"].as_str().unwrap();
-        let plain = hex::decode(c["unencrypted_hex"].as_str().unwrap()).unwrap();
-        assert_eq!(plain[4], 1, "{name}: not a format 1 pickle");
-        let o = Obj::decode(kind, Some(enc), &[]).unwrap_or_else(|e| panic!("{name}: format 1 no longer decodes: {e}"));
-        assert_eq!(hex::encode(o.unencrypted()), n["unencrypted_hex"].as_str().unwrap(), "{name}: v1 -> v2");
-        assert_eq!(o.behaviour(name), c["expect"], "{name}");
-        let o = Obj::decode(kind, None, &plain).unwrap();
-        assert_eq!(o.behaviour(name), c["expect"], "{name}");
+    for (version, path) in FROZEN_KATS {
+        let stored: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        assert_eq!(stored["format_version"], version);
+        let (old, new) = (stored["cases"].as_array().unwrap(), now["cases"].as_array().unwrap());
+        assert_eq!(old.len(), new.len());
+        for (c, n) in old.iter().zip(new) {
+            let name = c["name"].as_str().unwrap();
+            assert_eq!(c["name"], n["name"]);
+            assert_eq!(c["expect"], n["expect"], "{name}: the objects differ");
+            let kind = c["object"].as_str().unwrap();
+            let enc = c["encrypted"].as_str().unwrap();
+            let plain = hex::decode(c["unencrypted_hex"].as_str().unwrap()).unwrap();
+            assert_eq!(plain[4], version, "{name}: not a format {version} pickle");
+            let o = Obj::decode(kind, Some(enc), &[])
+                .unwrap_or_else(|e| panic!("{name}: format {version} no longer decodes: {e}"));
+            assert_eq!(
+                hex::encode(o.unencrypted()),
+                n["unencrypted_hex"].as_str().unwrap(),
+                "{name}: v{version} -> today's format"
+            );
+            assert_eq!(o.behaviour(name), c["expect"], "{name}");
+            let o = Obj::decode(kind, None, &plain).unwrap();
+            assert_eq!(o.behaviour(name), c["expect"], "{name}");
+        }
     }
 }
 

@@ -417,7 +417,7 @@ fn kat_json() -> Value {
         })
         .collect();
     json!({
-        "_comment": "caudata pickle format version 2: known answers. Made by tests/pickle_own.rs \
+        "_comment": "caudata pickle format version 3: known answers. Made by tests/pickle_own.rs \
                      (kat_objects: objects built from deterministic randomness SHA-256(label || u64be counter); \
                      encrypted with pickle_key and a nonce from the label \"nonce/<name>\"). \
                      Checked on every test run: the stored pickles must decode, re-encode to the same bytes \
@@ -442,7 +442,7 @@ fn pickle_format_known_answers() {
         "test-vectors/pickle/kat.json is missing: cargo test --test pickle_own -- --ignored regenerate_pickle_kats",
     );
     let stored: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(stored["format_version"], 2);
+    assert_eq!(stored["format_version"], 3);
     assert_eq!(hex::decode(stored["pickle_key_hex"].as_str().unwrap()).unwrap(), KEY);
     let cases = stored["cases"].as_array().unwrap();
     assert!(cases.len() >= 10);
@@ -461,8 +461,8 @@ fn pickle_format_known_answers() {
         let o = Obj::from_unencrypted(kind, &plain).unwrap();
         assert_eq!(o.behaviour(name), c["expect"], "{name}");
         // 3. the header is what the SPEC says
-        assert_eq!(&plain[..7], &[b'c', b'd', b'p', b'k', 2, type_tag(kind), 0]);
-        assert_eq!(&unb64(enc)[..7], &[b'c', b'd', b'p', b'k', 2, type_tag(kind), 1]);
+        assert_eq!(&plain[..7], &[b'c', b'd', b'p', b'k', 3, type_tag(kind), 0]);
+        assert_eq!(&unb64(enc)[..7], &[b'c', b'd', b'p', b'k', 3, type_tag(kind), 1]);
     }
     // 4. building the same objects today gives the same pickles (a failure here with 1-3
     //    passing means the protocol code draws its randomness differently, not a format change)
@@ -472,31 +472,43 @@ fn pickle_format_known_answers() {
     }
 }
 
-const KAT_V1_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/test-vectors/pickle/kat-v1.json");
+/// Known answers of earlier format versions, frozen when the format moved on.
+const FROZEN_KATS: [(u8, &str); 2] = [
+    (1, concat!(env!("CARGO_MANIFEST_DIR"), "/test-vectors/pickle/kat-v1.json")),
+    (2, concat!(env!("CARGO_MANIFEST_DIR"), "/test-vectors/pickle/kat-v2.json")),
+];
 
 #[test]
-fn format_version_1_pickles_still_load() {
-    // Format 1 (no public keys beside the Curve25519 secrets) was written by earlier releases;
-    // its known answers are frozen. Each must still decode, behave as it did, and re-encode to
-    // exactly today's (format 2) pickle of the same object.
-    let stored: Value = serde_json::from_str(&std::fs::read_to_string(KAT_V1_PATH).unwrap()).unwrap();
-    assert_eq!(stored["format_version"], 1);
+fn earlier_format_versions_still_load() {
+    // Format 1 (no public keys beside the Curve25519 secrets) and format 2 (none beside the
+    // Ed25519 secrets) were written by earlier releases; their known answers are frozen. Each
+    // must still decode, behave as it did, and re-encode to exactly today's pickle of the same
+    // object.
     let now = kat_json();
-    let (old, new) = (stored["cases"].as_array().unwrap(), now["cases"].as_array().unwrap());
-    assert_eq!(old.len(), new.len());
-    for (c, n) in old.iter().zip(new) {
-        let name = c["name"].as_str().unwrap();
-        assert_eq!(c["name"], n["name"]);
-        assert_eq!(c["expect"], n["expect"], "{name}: the objects differ");
-        let kind = c["object"].as_str().unwrap();
-        let enc = c["encrypted"].as_str().unwrap();
-        let plain = hex::decode(c["unencrypted_hex"].as_str().unwrap()).unwrap();
-        assert_eq!((plain[4], unb64(enc)[4]), (1, 1), "{name}: not a format 1 pickle");
-        let o = Obj::from_encrypted(kind, enc).unwrap_or_else(|e| panic!("{name}: format 1 no longer decodes: {e}"));
-        assert_eq!(hex::encode(o.unencrypted()), n["unencrypted_hex"].as_str().unwrap(), "{name}: v1 -> v2");
-        assert_eq!(o.behaviour(name), c["expect"], "{name}");
-        let o = Obj::from_unencrypted(kind, &plain).unwrap();
-        assert_eq!(o.behaviour(name), c["expect"], "{name}");
+    for (version, path) in FROZEN_KATS {
+        let stored: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        assert_eq!(stored["format_version"], version);
+        let (old, new) = (stored["cases"].as_array().unwrap(), now["cases"].as_array().unwrap());
+        assert_eq!(old.len(), new.len());
+        for (c, n) in old.iter().zip(new) {
+            let name = c["name"].as_str().unwrap();
+            assert_eq!(c["name"], n["name"]);
+            assert_eq!(c["expect"], n["expect"], "{name}: the objects differ");
+            let kind = c["object"].as_str().unwrap();
+            let enc = c["encrypted"].as_str().unwrap();
+            let plain = hex::decode(c["unencrypted_hex"].as_str().unwrap()).unwrap();
+            assert_eq!((plain[4], unb64(enc)[4]), (version, version), "{name}: not a format {version} pickle");
+            let o = Obj::from_encrypted(kind, enc)
+                .unwrap_or_else(|e| panic!("{name}: format {version} no longer decodes: {e}"));
+            assert_eq!(
+                hex::encode(o.unencrypted()),
+                n["unencrypted_hex"].as_str().unwrap(),
+                "{name}: v{version} -> today's format"
+            );
+            assert_eq!(o.behaviour(name), c["expect"], "{name}");
+            let o = Obj::from_unencrypted(kind, &plain).unwrap();
+            assert_eq!(o.behaviour(name), c["expect"], "{name}");
+        }
     }
 }
 
@@ -514,18 +526,18 @@ fn newer_versions_unknown_types_and_wrong_forms_get_clear_errors() {
     let a = Account::new_with_rng(&mut det("v"));
     let enc = unb64(&a.pickle().encrypt(&KEY));
     let plain = a.pickle().to_unencrypted_bytes().to_vec();
-    for v in [0u8, 3, 255] {
+    for v in [0u8, caudata::pickle::FORMAT_VERSION + 1, 255] {
         let mut e = enc.clone();
         e[4] = v;
         assert_eq!(
             AccountPickle::from_encrypted_bytes(&e, &KEY).unwrap_err(),
-            PickleError::UnknownVersion { got: v.into(), max: 2 }
+            PickleError::UnknownVersion { got: v.into(), max: caudata::pickle::FORMAT_VERSION.into() }
         );
         let mut p = plain.clone();
         p[4] = v;
         assert_eq!(
             AccountPickle::from_unencrypted_bytes(&p).unwrap_err(),
-            PickleError::UnknownVersion { got: v.into(), max: 2 }
+            PickleError::UnknownVersion { got: v.into(), max: caudata::pickle::FORMAT_VERSION.into() }
         );
     }
     assert_eq!(
@@ -560,7 +572,7 @@ fn impossible_counts_are_refused_before_allocating() {
     // an account body claiming 2^32 - 1 one-time keys, and one claiming 101
     let a = Account::new_with_rng(&mut det("c"));
     let plain = a.pickle().to_unencrypted_bytes().to_vec();
-    let at = 7 + 1 + 32 + 64 + 8; // header, key form, seed, identity key pair, next id
+    let at = 7 + 1 + 32 + 32 + 64 + 8; // header, key form, seed, Ed25519 public, identity key pair, next id
     assert_eq!(&plain[at..at + 4], &[0, 0, 0, 0]);
     for (count, expect) in [
         (u32::MAX, PickleError::TooMany { field: "one-time keys", got: u32::MAX.into(), max: 100 }),
@@ -942,4 +954,28 @@ fn libolm_raw(pickle: &str) -> Vec<u8> {
     cbc::Decryptor::<aes::Aes256>::new((&aes_key).into(), (&iv).into())
         .decrypt_padded_vec::<Pkcs7>(&bytes[..bytes.len() - 8])
         .unwrap()
+}
+
+#[test]
+fn a_stored_ed25519_public_key_must_be_a_curve_point() {
+    // Format 3 stores the Ed25519 public key beside the secret and takes it as stored, but
+    // still decompresses it: bytes that are not a point are refused at load, not at signing.
+    let g = GroupSession::new_with_rng(MegolmConfig::version_1(), &mut det("ed-public"));
+    let plain = g.pickle().to_unencrypted_bytes().to_vec();
+    let at = 7 + 1 + 4 + 128 + 1 + 32; // header, config, index, ratchet, key form, seed
+    assert_eq!(plain.len(), at + 32);
+    assert_eq!(caudata::primitives::Ed25519PublicKey::from_slice(&plain[at..]).unwrap().to_base64(), g.session_id());
+    let not_a_point =
+        (0u8..=255).map(|b| [b; 32]).find(|k| caudata::primitives::Ed25519PublicKey::from_bytes(k).is_err()).unwrap();
+    let mut p = plain.clone();
+    p[at..].copy_from_slice(&not_a_point);
+    assert_eq!(
+        GroupSessionPickle::from_unencrypted_bytes(&p).unwrap_err(),
+        PickleError::Key(caudata::KeyError::InvalidPoint)
+    );
+    // the same bytes under format 2 (no stored public key) still load, the key recomputed
+    let mut v2 = plain[..at].to_vec();
+    v2[4] = 2;
+    let old = GroupSession::from_pickle(GroupSessionPickle::from_unencrypted_bytes(&v2).unwrap());
+    assert_eq!(old.session_id(), g.session_id());
 }

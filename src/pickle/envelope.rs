@@ -28,8 +28,11 @@ pub(crate) const MAGIC: [u8; 4] = *b"cdpk";
 ///
 /// Version 2 stores each Curve25519 secret key together with its public key, so loading a
 /// pickle does no base-point multiplication; version 1 (the same layout without those public
-/// keys) is still read, its public keys recomputed.
-pub(crate) const FORMAT_VERSION: u8 = 2;
+/// keys) is still read, its public keys recomputed. Version 3 does the same for Ed25519 secret
+/// keys (an account's identity key, an outbound group session's signing key): the public key
+/// is stored beside the secret, so loading decompresses a point instead of multiplying the base
+/// point.
+pub(crate) const FORMAT_VERSION: u8 = 3;
 /// The oldest format version this library reads.
 pub(crate) const MIN_FORMAT_VERSION: u8 = 1;
 pub(crate) const HEADER_LEN: usize = 7;
@@ -187,21 +190,21 @@ mod tests {
     fn seal_open_and_header_checks() {
         let key = [7u8; 32];
         let sealed = seal(ObjectType::Account, b"body", &key, &mut Fixed(1));
-        assert_eq!(&sealed[..7], b"cdpk\x02\x01\x01");
+        assert_eq!(&sealed[..7], b"cdpk\x03\x01\x01");
         assert_eq!(sealed.len(), 7 + 12 + 4 + 16);
         let (body, version) = open(ObjectType::Account, &sealed, &key).unwrap();
-        assert_eq!((&body[..], version), (&b"body"[..], 2));
+        assert_eq!((&body[..], version), (&b"body"[..], 3));
         assert_eq!(open(ObjectType::Account, &sealed, &[8; 32]).unwrap_err(), PickleError::Authentication);
         assert_eq!(
             open(ObjectType::OlmSession, &sealed, &key).unwrap_err(),
             PickleError::WrongObjectType { expected: 2, got: 1 }
         );
-        for v in [0u8, 3] {
+        for v in [0u8, FORMAT_VERSION + 1] {
             let mut other = sealed.clone();
             other[4] = v;
             assert_eq!(
                 open(ObjectType::Account, &other, &key).unwrap_err(),
-                PickleError::UnknownVersion { got: v.into(), max: 2 }
+                PickleError::UnknownVersion { got: v.into(), max: FORMAT_VERSION.into() }
             );
         }
         // the version byte is authenticated: an older version's layout cannot be forced on a
@@ -219,7 +222,7 @@ mod tests {
         retyped[5] = 2;
         assert_eq!(open(ObjectType::OlmSession, &retyped, &key).unwrap_err(), PickleError::Authentication);
         let plain = wrap_plain(ObjectType::GroupSession, b"xyz");
-        assert_eq!(unwrap_plain(ObjectType::GroupSession, &plain).unwrap(), (&b"xyz"[..], 2));
+        assert_eq!(unwrap_plain(ObjectType::GroupSession, &plain).unwrap(), (&b"xyz"[..], 3));
         assert_eq!(
             open(ObjectType::GroupSession, &plain, &key).unwrap_err(),
             PickleError::WrongProtection { encrypted: false }

@@ -16,7 +16,7 @@ use crate::error::{KeyError, PickleError};
 use crate::megolm::{GroupSession, InboundGroupSession, MegolmRatchet, SessionConfig as MegolmConfig};
 use crate::olm::{Account, KeyId, Session, SessionConfig, SessionKeys, StoredKey};
 use crate::primitives::{
-    Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretKey, OsRandom, RandomSource,
+    Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretKey, OsRandom, RandomSource, SecretBytes,
     base64_decode, base64_encode,
 };
 use crate::ratchet::{ChainKey, Dialect, DoubleRatchet, MessageSeed, ReceiverChain, RootKey, SenderChain};
@@ -38,14 +38,39 @@ pub(crate) fn write_ed25519_secret(w: &mut Writer, key: &Ed25519SecretKey) {
             w.secret(key.expanded_bytes().expose());
         }
     }
+    w.bytes(key.public_key().as_bytes());
 }
 
+/// Reads what [`write_ed25519_secret`] wrote. From version 3 on the public key is taken as
+/// stored, after the check that it decompresses to a curve point; older pickles have it
+/// recomputed, one base-point multiplication. Taking it as stored is sound only because it sits
+/// beside its secret in the same container: the pickle was authenticated, or is the caller's
+/// own unencrypted form, where anyone able to change the public key can read the secret (a
+/// mismatched public key would let two signatures of one message reveal the secret scalar).
 pub(crate) fn read_ed25519_secret(r: &mut Reader<'_>) -> Result<Ed25519SecretKey, PickleError> {
-    match r.u8("Ed25519 key form")? {
-        ED25519_SEED => Ok(Ed25519SecretKey::from_seed(r.secret::<32>("Ed25519 seed")?)),
-        ED25519_EXPANDED => Ok(Ed25519SecretKey::from_expanded(r.secret::<64>("Ed25519 expanded key")?)),
-        _ => Err(PickleError::InvalidField("Ed25519 key form")),
-    }
+    let form = r.u8("Ed25519 key form")?;
+    let secret = match form {
+        ED25519_SEED => Ed25519Secret::Seed(r.secret::<32>("Ed25519 seed")?),
+        ED25519_EXPANDED => Ed25519Secret::Expanded(r.secret::<64>("Ed25519 expanded key")?),
+        _ => return Err(PickleError::InvalidField("Ed25519 key form")),
+    };
+    let stored_public = if r.version() >= V3 {
+        Some(Ed25519PublicKey::from_bytes(&r.bytes::<32>("Ed25519 public key")?)?)
+    } else {
+        None
+    };
+    Ok(match (secret, stored_public) {
+        (Ed25519Secret::Seed(s), None) => Ed25519SecretKey::from_seed(s),
+        (Ed25519Secret::Expanded(e), None) => Ed25519SecretKey::from_expanded(e),
+        (Ed25519Secret::Seed(s), Some(p)) => Ed25519SecretKey::from_seed_and_public(s, p),
+        (Ed25519Secret::Expanded(e), Some(p)) => Ed25519SecretKey::from_expanded_and_public(e, p),
+    })
+}
+
+/// The two stored forms of an Ed25519 secret key.
+enum Ed25519Secret {
+    Seed(SecretBytes<32>),
+    Expanded(SecretBytes<64>),
 }
 
 fn read_olm_config(r: &mut Reader<'_>) -> Result<SessionConfig, PickleError> {
@@ -58,6 +83,8 @@ fn read_megolm_config(r: &mut Reader<'_>) -> Result<MegolmConfig, PickleError> {
 
 /// The first format version that stores each Curve25519 secret key with its public key.
 const V2: u8 = 2;
+/// The first format version with Ed25519 public keys stored beside their secret keys.
+const V3: u8 = 3;
 
 /// A Curve25519 key pair as written: `secret(32) ‖ public(32)`.
 pub(crate) const CURVE25519_PAIR_LEN: usize = 64;
@@ -525,7 +552,7 @@ pickle_type!(
     AccountPickle,
     Account,
     ObjectType::Account,
-    |a: &Account| 160 + a.one_time_keys.len() * STORED_KEY_LEN + 2 * STORED_KEY_LEN,
+    |a: &Account| 192 + a.one_time_keys.len() * STORED_KEY_LEN + 2 * STORED_KEY_LEN,
     encode_account,
     decode_account
 );
@@ -548,7 +575,7 @@ pickle_type!(
     GroupSessionPickle,
     GroupSession,
     ObjectType::GroupSession,
-    |_: &GroupSession| 1 + 4 + 128 + 65,
+    |_: &GroupSession| 1 + 4 + 128 + 65 + 32,
     encode_group_session,
     decode_group_session
 );

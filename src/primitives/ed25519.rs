@@ -168,6 +168,25 @@ impl Ed25519SecretKey {
         Self { form: SecretForm::Expanded(bytes), expanded, public }
     }
 
+    /// From a seed and its public key, taken as given: no base-point multiplication.
+    ///
+    /// Only for a public key that was stored together with this secret in an authenticated
+    /// container (caudata's pickle). A wrong public key is not harmless: RFC 8032's nonce
+    /// depends on the secret and the message only, so two signatures of one message under
+    /// two different public keys reveal the secret scalar. Whoever could substitute the
+    /// stored public key could already read the stored secret beside it.
+    pub(crate) fn from_seed_and_public(seed: SecretBytes<32>, public: Ed25519PublicKey) -> Self {
+        let expanded = Box::new(ExpandedSecretKey::from(seed.expose()));
+        Self { form: SecretForm::Seed(seed), expanded, public: public.0 }
+    }
+
+    /// From libolm's expanded form and its public key, taken as given (see
+    /// [`Self::from_seed_and_public`]).
+    pub(crate) fn from_expanded_and_public(bytes: SecretBytes<64>, public: Ed25519PublicKey) -> Self {
+        let expanded = Box::new(ExpandedSecretKey::from_bytes(bytes.expose()));
+        Self { form: SecretForm::Expanded(bytes), expanded, public: public.0 }
+    }
+
     /// The seed, when the key was made from one.
     pub fn seed(&self) -> Option<&SecretBytes<32>> {
         match &self.form {
