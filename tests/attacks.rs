@@ -458,3 +458,30 @@ fn fuzz_regression_bundle_non_minimal_varint_is_refused() {
     assert_eq!(b.signed_pre_key_id, 0x5e);
     assert_eq!(b.to_bytes(), minimal);
 }
+
+/// A small-order Ed25519 key (here the identity point) with `R` = identity and `S` = 0 is a
+/// "signature" of every message under plain (cofactorless, non-strict) verification: the
+/// equation [S]B = R + [k]A holds for every k. A Megolm session key built that way lets anyone
+/// forge messages of the session. caudata's strict verification refuses it.
+#[test]
+fn attack_megolm_session_key_with_small_order_signing_key() {
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let mut bytes = vec![2u8, 0, 0, 0, 0];
+    bytes.extend_from_slice(&[7u8; 128]);
+    bytes.extend_from_slice(&identity);
+    let mut signature = [0u8; 64];
+    signature[..32].copy_from_slice(&identity);
+    bytes.extend_from_slice(&signature);
+    // the forgery is a valid signature to a lax verifier ...
+    let lax = ed25519_dalek::VerifyingKey::from_bytes(&identity).unwrap();
+    ed25519_dalek::Verifier::verify(&lax, &bytes[..165], &ed25519_dalek::Signature::from_bytes(&signature)).unwrap();
+    // ... and refused here, both as a session key and as a bare verification
+    assert!(matches!(
+        caudata::megolm::SessionKey::from_bytes(&bytes),
+        Err(caudata::megolm::SessionKeyDecodeError::Signature)
+    ));
+    let key = caudata::primitives::Ed25519PublicKey::from_bytes(&identity).unwrap();
+    let sig = caudata::primitives::Ed25519Signature::from_bytes(signature);
+    assert!(key.verify(b"any message at all", &sig).is_err());
+}
