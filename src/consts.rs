@@ -10,6 +10,11 @@ pub const MAX_RECEIVER_CHAINS: usize = 5;
 /// Olm: one-time keys an account keeps; the oldest is evicted beyond this (libolm, vodozemac: 100).
 pub const MAX_ONE_TIME_KEYS: usize = 100;
 
+/// interolm: uses of last-resort Kyber prekeys an account remembers, so that a replayed pre-key
+/// message is refused (libsignal asks the application to remember them); the oldest is
+/// forgotten beyond this. Entries go also when their signed or Kyber prekey is removed.
+pub const MAX_LAST_RESORT_USES: usize = 1024;
+
 /// interolm: libsignal's `MAX_FORWARD_JUMPS`.
 pub const SIGNAL_MAX_FORWARD_JUMPS: u32 = 25_000;
 /// interolm: libsignal's `MAX_MESSAGE_KEYS` per chain.

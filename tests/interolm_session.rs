@@ -236,6 +236,64 @@ fn last_resort_kyber_prekey_stays() {
     assert_eq!(bob.pre_keys().kyber_pre_key_ids(), vec![k]);
 }
 
+/// A pre-key message on a last-resort Kyber prekey without a one-time prekey spends nothing, so
+/// replaying it would create a second session and deliver its first message again. The account
+/// remembers the use and refuses the replay (as libsignal does), also after being pickled; a
+/// new session on the same prekeys is still welcome; rotating the signed prekey forgets it.
+#[test]
+fn replayed_pre_key_message_on_a_last_resort_kyber_prekey_is_refused() {
+    use caudata::pickle::InterolmAccountPickle;
+    let alice = Account::new();
+    let mut bob = Account::new();
+    let spk = bob.generate_signed_pre_key();
+    bob.generate_kyber_pre_key(true);
+    let bundle = bob.pre_key_bundle(1).unwrap();
+    let m = prekey(&alice.create_outbound_session(&bundle).unwrap().encrypt(b"pay 100")).clone();
+    assert_eq!(bob.create_inbound_session(&m).unwrap().plaintext, b"pay 100");
+    assert_eq!(bob.pre_keys().last_resort_uses(), 1);
+    let before = bob.pickle().unwrap().to_unencrypted_bytes();
+    assert!(matches!(bob.create_inbound_session(&m), Err(SessionCreationError::ReplayedPreKeyMessage)));
+    assert_eq!(*bob.pickle().unwrap().to_unencrypted_bytes(), *before, "a refused replay changes nothing");
+    // the remembered use survives a pickle
+    let key = [3u8; 32];
+    let mut bob = Account::from_pickle(
+        InterolmAccountPickle::from_encrypted(&bob.pickle().unwrap().encrypt(&key), &key).unwrap(),
+    );
+    assert!(matches!(bob.create_inbound_session(&m), Err(SessionCreationError::ReplayedPreKeyMessage)));
+    // another session on the same last-resort prekey is fine
+    let m2 = prekey(&alice.create_outbound_session(&bundle).unwrap().encrypt(b"hello")).clone();
+    assert_eq!(bob.create_inbound_session(&m2).unwrap().plaintext, b"hello");
+    assert_eq!(bob.pre_keys().last_resort_uses(), 2);
+    // a message with a fresh base key that does not decrypt is not remembered (so a forgery
+    // cannot block the genuine message it copies the base key from)
+    let m3 = prekey(&alice.create_outbound_session(&bundle).unwrap().encrypt(b"x")).clone();
+    let mut bytes = m3.to_bytes();
+    let n = bytes.len();
+    bytes[n - 1] ^= 1;
+    let bad = PreKeySignalMessage::from_bytes(&bytes).unwrap();
+    assert!(bob.create_inbound_session(&bad).is_err());
+    assert_eq!(bob.pre_keys().last_resort_uses(), 2);
+    assert_eq!(bob.create_inbound_session(&m3).unwrap().plaintext, b"x");
+    // rotating the signed prekey forgets its uses (messages naming it are unknown from then on)
+    assert!(bob.pre_keys_mut().remove_signed_pre_key(spk));
+    assert_eq!(bob.pre_keys().last_resort_uses(), 0);
+    assert!(matches!(
+        bob.create_inbound_session(&m),
+        Err(SessionCreationError::UnknownPreKey { kind: PreKeyKind::Signed, .. })
+    ));
+    // a one-time Kyber prekey is spent instead, and nothing is remembered for it
+    let mut carol = Account::new();
+    carol.generate_signed_pre_key();
+    carol.generate_kyber_pre_key(false);
+    let m = prekey(&alice.create_outbound_session(&carol.pre_key_bundle(1).unwrap()).unwrap().encrypt(b"c")).clone();
+    carol.create_inbound_session(&m).unwrap();
+    assert_eq!(carol.pre_keys().last_resort_uses(), 0);
+    assert!(matches!(
+        carol.create_inbound_session(&m),
+        Err(SessionCreationError::UnknownPreKey { kind: PreKeyKind::Kyber, .. })
+    ));
+}
+
 #[test]
 fn bundle_round_trip_and_decode_errors() {
     let (_, _, _, bundle) = pair(true);

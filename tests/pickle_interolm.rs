@@ -963,8 +963,8 @@ const FROZEN_KATS: [(u8, &str); 2] = [
 #[test]
 fn interolm_earlier_format_versions_still_load() {
     // Format 1 and 2 pickles (frozen known answers) decode, behave as they did and re-encode
-    // to exactly today's pickle of the same object (format 3 changed no interolm layout, only
-    // the version byte).
+    // to exactly today's pickle of the same object (format 3 added the account's remembered
+    // uses of last-resort Kyber prekeys, empty in an older pickle).
     let now = kat_json();
     for (version, path) in FROZEN_KATS {
         let stored: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
@@ -1040,7 +1040,10 @@ fn pickle_sizes() {
     for (name, s) in conversation("sizes/states", Kind::Pqxdh, SpqrPolicy::Optional) {
         println!("{name}: {} B unencrypted (SPQR {} B)", plain(&s).len(), s.spqr().to_bytes().len());
     }
-    assert_eq!(account, 7 + 64 + 4 + 1 + 1 + 12 + 4 + (4 + 64 + 64) + 4 + 100 * (4 + 64) + 4 + 5 * (4 + 1 + 3169 + 64));
+    assert_eq!(
+        account,
+        7 + 64 + 4 + 1 + 1 + 12 + 4 + (4 + 64 + 64) + 4 + 100 * (4 + 64) + 4 + 5 * (4 + 1 + 3169 + 64) + 4
+    );
 }
 
 // ---------------------------------------------------------------- live: libsignal 0.90.0

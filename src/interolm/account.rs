@@ -3,7 +3,7 @@
 
 use super::message::PreKeySignalMessage;
 use super::session::{InboundKeys, OutboundParams, Session, SpqrPolicy};
-use super::store::{KyberPreKeyRecord, OneTimePreKeyRecord, PreKeyStore, SignedPreKeyRecord};
+use super::store::{KyberPreKeyRecord, LastResortUse, OneTimePreKeyRecord, PreKeyStore, SignedPreKeyRecord};
 use crate::error::{PreKeyKind, SessionCreationError};
 use crate::primitives::{
     Curve25519PublicKey, Curve25519SecretKey, Kyber1024SecretKey, OsRandom, RandomSource, XEdDsaSignature,
@@ -302,6 +302,14 @@ impl Account {
     /// prekey (and a Kyber prekey that is not last-resort) is removed only after the message
     /// has decrypted; on any error the account is unchanged.
     ///
+    /// A last-resort Kyber prekey stays, so its use is remembered instead (the Kyber and signed
+    /// prekey ids and a digest of the base key, as libsignal asks applications to do): the same
+    /// pre-key message again is refused as a replay, rather than creating a second session and
+    /// delivering its first message twice. The account remembers the latest
+    /// [`MAX_LAST_RESORT_USES`](crate::consts::MAX_LAST_RESORT_USES) uses, and forgets those of a
+    /// signed or Kyber prekey when it is removed; rotate signed prekeys, as Signal clients do
+    /// every few days, to keep the window of older uses covered.
+    ///
     /// The sender's identity key is in the message ([`PreKeySignalMessage::identity_key`]) and
     /// in the session; deciding whether to trust it is the caller's business, as is trying the
     /// sessions it already has with that peer first ([`Session::matches`]): a second pre-key
@@ -311,8 +319,9 @@ impl Account {
     /// # Errors
     /// [`SessionCreationError::UnknownPreKey`] for a signed, one-time or Kyber prekey id the
     /// account does not have, [`SessionCreationError::X3dhNotAllowed`],
-    /// [`SessionCreationError::Key`] for a malformed or weak key in the message, and
-    /// [`SessionCreationError::Decryption`] when the message does not decrypt.
+    /// [`SessionCreationError::Key`] for a malformed or weak key in the message,
+    /// [`SessionCreationError::ReplayedPreKeyMessage`] for a remembered use of a last-resort
+    /// Kyber prekey, and [`SessionCreationError::Decryption`] when the message does not decrypt.
     pub fn create_inbound_session(
         &mut self,
         message: &PreKeySignalMessage,
@@ -361,6 +370,17 @@ impl Account {
             ),
             None => None,
         };
+        // A last-resort Kyber prekey outlives its uses: refuse one it has already had.
+        let last_resort_use = match (&f.kyber, kyber) {
+            (Some((id, _)), Some(r)) if r.last_resort => {
+                let u = LastResortUse::new(*id, f.signed_pre_key_id, &f.base_key);
+                if store.last_resort_used(&u) {
+                    return Err(SessionCreationError::ReplayedPreKeyMessage);
+                }
+                Some(u)
+            }
+            _ => None,
+        };
         let keys = InboundKeys {
             our_identity: &self.identity,
             our_registration_id: self.registration_id,
@@ -379,6 +399,9 @@ impl Account {
         }
         if let (true, Some((id, _))) = (remove_kyber, &f.kyber) {
             self.pre_keys.kyber.remove(id);
+        }
+        if let Some(u) = last_resort_use {
+            self.pre_keys.remember_last_resort_use(u);
         }
         Ok(InboundCreationResult { session, plaintext })
     }

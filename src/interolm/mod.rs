@@ -50,6 +50,7 @@ pub use message::{InterolmMessage, MessageType, PreKeySignalMessage, SignalMessa
 #[cfg(feature = "hazmat")]
 pub use session::{RatchetSnapshot, ReceiverChainSnapshot};
 pub use session::{Session, SessionVersion, SpqrPolicy};
+pub(crate) use store::LastResortUse;
 pub use store::PreKeyStore;
 
 pub use crate::error::{BundleError, PreKeyKind};

@@ -1,10 +1,11 @@
 //! The prekeys an interolm account holds: signed prekeys, one-time prekeys and Kyber prekeys,
 //! each under a `u32` id as libsignal numbers them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
+use crate::consts::MAX_LAST_RESORT_USES;
 use crate::primitives::{
-    Curve25519PublicKey, Curve25519SecretKey, Kyber1024PublicKey, Kyber1024SecretKey, XEdDsaSignature,
+    Curve25519PublicKey, Curve25519SecretKey, Kyber1024PublicKey, Kyber1024SecretKey, XEdDsaSignature, sha256,
 };
 
 /// A signed prekey: its secret, and the identity key's signature of its public key.
@@ -31,6 +32,25 @@ pub(crate) struct KyberPreKeyRecord {
     pub(crate) last_resort: bool,
 }
 
+/// One use of a last-resort Kyber prekey that created a session: the two prekey ids and the
+/// first 16 bytes of SHA-256 over a label and the initiator's base key (libsignal's replay
+/// record is the triple of the ids and the base key; the digest keeps the record at 24 bytes).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct LastResortUse {
+    pub(crate) kyber_id: u32,
+    pub(crate) signed_id: u32,
+    pub(crate) base_key_digest: [u8; 16],
+}
+
+impl LastResortUse {
+    pub(crate) fn new(kyber_id: u32, signed_id: u32, base_key: &Curve25519PublicKey) -> Self {
+        let d = sha256(&[b"caudata interolm last-resort use", base_key.as_bytes()]);
+        let mut base_key_digest = [0u8; 16];
+        base_key_digest.copy_from_slice(&d[..16]);
+        Self { kyber_id, signed_id, base_key_digest }
+    }
+}
+
 /// The prekeys of an interolm [`Account`](super::Account), by id.
 ///
 /// A one-time prekey, and a Kyber prekey that is not last-resort, is removed only when a
@@ -46,6 +66,8 @@ pub struct PreKeyStore {
     pub(crate) next_signed_id: u32,
     pub(crate) next_one_time_id: u32,
     pub(crate) next_kyber_id: u32,
+    /// Uses of last-resort Kyber prekeys, oldest first, at most [`MAX_LAST_RESORT_USES`].
+    pub(crate) last_resort_uses: VecDeque<LastResortUse>,
 }
 
 impl core::fmt::Debug for PreKeyStore {
@@ -54,6 +76,7 @@ impl core::fmt::Debug for PreKeyStore {
             .field("signed_pre_keys", &self.signed.keys().collect::<Vec<_>>())
             .field("one_time_pre_keys", &self.one_time.len())
             .field("kyber_pre_keys", &self.kyber.keys().collect::<Vec<_>>())
+            .field("last_resort_uses", &self.last_resort_uses.len())
             .finish_non_exhaustive()
     }
 }
@@ -115,8 +138,10 @@ impl PreKeyStore {
         self.kyber.get(&id).map(|r| (r.secret.public_key(), r.signature, r.last_resort))
     }
 
-    /// Removes a signed prekey (rotation); returns whether it was there.
+    /// Removes a signed prekey (rotation); returns whether it was there. The remembered uses
+    /// of last-resort Kyber prekeys with it go too (a message naming it no longer finds it).
     pub fn remove_signed_pre_key(&mut self, id: u32) -> bool {
+        self.last_resort_uses.retain(|u| u.signed_id != id);
         self.signed.remove(&id).is_some()
     }
 
@@ -125,9 +150,29 @@ impl PreKeyStore {
         self.one_time.remove(&id).is_some()
     }
 
-    /// Removes a Kyber prekey; returns whether it was there.
+    /// Removes a Kyber prekey; returns whether it was there. The remembered uses of it (if it
+    /// was last-resort) go too.
     pub fn remove_kyber_pre_key(&mut self, id: u32) -> bool {
+        self.last_resort_uses.retain(|u| u.kyber_id != id);
         self.kyber.remove(&id).is_some()
+    }
+
+    /// How many uses of last-resort Kyber prekeys are remembered against replay (at most
+    /// [`MAX_LAST_RESORT_USES`](crate::consts::MAX_LAST_RESORT_USES)).
+    pub fn last_resort_uses(&self) -> usize {
+        self.last_resort_uses.len()
+    }
+
+    pub(crate) fn last_resort_used(&self, u: &LastResortUse) -> bool {
+        self.last_resort_uses.contains(u)
+    }
+
+    /// Remembers a use, forgetting the oldest beyond the limit.
+    pub(crate) fn remember_last_resort_use(&mut self, u: LastResortUse) {
+        if self.last_resort_uses.len() >= MAX_LAST_RESORT_USES {
+            self.last_resort_uses.pop_front();
+        }
+        self.last_resort_uses.push_back(u);
     }
 
     /// Stores an existing signed prekey under `id` (for instance one exported from libsignal),
@@ -153,5 +198,43 @@ impl PreKeyStore {
         last_resort: bool,
     ) {
         self.kyber.insert(id, KyberPreKeyRecord { secret, signature, last_resort });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base_key(i: u32) -> Curve25519PublicKey {
+        let mut b = [9u8; 32];
+        b[..4].copy_from_slice(&i.to_be_bytes());
+        Curve25519PublicKey::from_bytes(b)
+    }
+
+    #[test]
+    fn last_resort_uses_are_bounded_oldest_first_and_go_with_their_prekeys() {
+        let mut s = PreKeyStore::new();
+        let uses: Vec<_> =
+            (0..MAX_LAST_RESORT_USES as u32 + 1).map(|i| LastResortUse::new(7 + i % 2, 3, &base_key(i))).collect();
+        for u in &uses[..MAX_LAST_RESORT_USES] {
+            assert!(!s.last_resort_used(u));
+            s.remember_last_resort_use(*u);
+        }
+        assert!(uses[..MAX_LAST_RESORT_USES].iter().all(|u| s.last_resort_used(u)));
+        assert_eq!(s.last_resort_uses(), MAX_LAST_RESORT_USES);
+        // one more: the oldest is forgotten, the newest remembered
+        s.remember_last_resort_use(uses[MAX_LAST_RESORT_USES]);
+        assert_eq!(s.last_resort_uses(), MAX_LAST_RESORT_USES);
+        assert!(!s.last_resort_used(&uses[0]));
+        assert!(s.last_resort_used(&uses[1]) && s.last_resort_used(&uses[MAX_LAST_RESORT_USES]));
+        // the same base key with other prekey ids is another use
+        assert!(!s.last_resort_used(&LastResortUse::new(8, 3, &base_key(2))));
+        assert!(!s.last_resort_used(&LastResortUse::new(7, 4, &base_key(2))));
+        // removing Kyber prekey 7 forgets its uses (the even ones), removing signed prekey 3 the rest
+        s.remove_kyber_pre_key(7);
+        assert_eq!(s.last_resort_uses(), MAX_LAST_RESORT_USES / 2);
+        assert!(!s.last_resort_used(&uses[2]) && s.last_resort_used(&uses[3]));
+        s.remove_signed_pre_key(3);
+        assert_eq!(s.last_resort_uses(), 0);
     }
 }

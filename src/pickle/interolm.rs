@@ -10,13 +10,14 @@ use zeroize::Zeroizing;
 use super::codec::{Reader, Writer};
 use super::envelope::{self, ObjectType};
 use super::own::{
-    CURVE25519_PAIR_LEN, PickleBody, SessionPickle, curve25519_pair_len, decode_ratchet, encode_ratchet,
+    CURVE25519_PAIR_LEN, PickleBody, SessionPickle, V3, curve25519_pair_len, decode_ratchet, encode_ratchet,
     from_encrypted_bytes, from_encrypted_str, from_plain, pickle_methods, pickle_type, read_curve25519_pair,
     to_encrypted, write_curve25519_pair,
 };
+use crate::consts::MAX_LAST_RESORT_USES;
 use crate::error::PickleError;
 use crate::interolm::spqr::{SpqrState, SpqrVersion};
-use crate::interolm::{Account, PreKeyStore, SIGNAL_DIALECT, Session, SessionVersion, SpqrPolicy};
+use crate::interolm::{Account, LastResortUse, PreKeyStore, SIGNAL_DIALECT, Session, SessionVersion, SpqrPolicy};
 use crate::primitives::{
     Curve25519PublicKey, Kyber1024Ciphertext, Kyber1024SecretKey, OsRandom, RandomSource, XEdDsaSignature,
     base64_decode, base64_encode,
@@ -218,8 +219,10 @@ const KYBER_LEN: usize = 4 + 1 + KYBER_SK_LEN + 64;
 /// A signed prekey and a one-time prekey as written: `u32 id ‖ key pair (‖ signature 64)`.
 const SIGNED_LEN: usize = 4 + CURVE25519_PAIR_LEN + 64;
 const ONE_TIME_LEN: usize = 4 + CURVE25519_PAIR_LEN;
+/// A remembered use of a last-resort Kyber prekey: `u32 Kyber id ‖ u32 signed id ‖ digest 16`.
+const LAST_RESORT_USE_LEN: usize = 4 + 4 + 16;
 
-/// The largest interolm account pickle (encrypted, every list full, format 2): 1 017 129 bytes.
+/// The largest interolm account pickle (encrypted, every list full, format 3): 1 041 709 bytes.
 /// It must stay below the largest pickle any reader accepts, or a full account could be
 /// written and never read back; checked when the crate compiles.
 const MAX_ACCOUNT_PICKLE: usize = envelope::HEADER_LEN
@@ -233,7 +236,9 @@ const MAX_ACCOUNT_PICKLE: usize = envelope::HEADER_LEN
     + 3 * 4
     + MAX_SIGNED_PRE_KEYS * SIGNED_LEN
     + MAX_ONE_TIME_PRE_KEYS * ONE_TIME_LEN
-    + MAX_KYBER_PRE_KEYS * KYBER_LEN;
+    + MAX_KYBER_PRE_KEYS * KYBER_LEN
+    + 4
+    + MAX_LAST_RESORT_USES * LAST_RESORT_USE_LEN;
 const _: () = assert!(MAX_ACCOUNT_PICKLE <= envelope::MAX_PICKLE_LENGTH);
 
 const SPQR_OFF: u8 = 0;
@@ -243,8 +248,10 @@ const SPQR_REQUIRED: u8 = 2;
 /// `identity key pair | u32 registration id | bool X3DH allowed | u8 SPQR policy
 ///  | u32 next signed id | u32 next one-time id | u32 next Kyber id
 ///  | list≤100<u32 id | key pair | signature(64)> | list≤10000<u32 id | key pair>
-///  | list≤100<u32 id | bool last resort | Kyber secret(3169) | signature(64)>` (ids ascending;
-/// a key pair is `secret(32) | public(32)`, in format version 1 `secret(32)` alone).
+///  | list≤100<u32 id | bool last resort | Kyber secret(3169) | signature(64)>
+///  | list≤1024<u32 Kyber id | u32 signed id | base key digest(16)>` (ids ascending; a key pair
+/// is `secret(32) | public(32)`, in format version 1 `secret(32)` alone; the last list, the
+/// remembered uses of last-resort Kyber prekeys oldest first, from format version 3 on).
 fn encode_interolm_account(a: &Account, w: &mut Writer) {
     write_curve25519_pair(w, &a.identity);
     w.u32(a.registration_id);
@@ -275,6 +282,12 @@ fn encode_interolm_account(a: &Account, w: &mut Writer) {
         w.bool(k.last_resort);
         w.secret(&k.secret.to_bytes());
         w.bytes(k.signature.as_bytes());
+    }
+    w.count(s.last_resort_uses.len());
+    for u in &s.last_resort_uses {
+        w.u32(u.kyber_id);
+        w.u32(u.signed_id);
+        w.bytes(&u.base_key_digest);
     }
 }
 
@@ -324,6 +337,17 @@ fn decode_interolm_account(r: &mut Reader<'_>) -> Result<Account, PickleError> {
         let signature = XEdDsaSignature::from_bytes(r.bytes::<64>("Kyber prekey signature")?);
         Ok((last_resort, secret, signature))
     })?;
+    let last_resort_uses = if r.version() >= V3 {
+        r.list(MAX_LAST_RESORT_USES, LAST_RESORT_USE_LEN, "last-resort uses", |r| {
+            Ok(LastResortUse {
+                kyber_id: r.u32("last-resort use")?,
+                signed_id: r.u32("last-resort use")?,
+                base_key_digest: r.bytes::<16>("last-resort use")?,
+            })
+        })?
+    } else {
+        Vec::new()
+    };
 
     // Everything is read: now the keys (Kyber secret keys are checked against the hash of
     // their public key; Curve25519 public keys were stored beside them, or are recomputed
@@ -342,6 +366,7 @@ fn decode_interolm_account(r: &mut Reader<'_>) -> Result<Account, PickleError> {
     pre_keys.next_signed_id = next_signed_id;
     pre_keys.next_one_time_id = next_one_time_id;
     pre_keys.next_kyber_id = next_kyber_id;
+    pre_keys.last_resort_uses = last_resort_uses.into();
     let mut account = Account::from_identity_key(identity, registration_id);
     account.x3dh_allowed = x3dh_allowed;
     account.spqr_policy = spqr_policy;
@@ -364,6 +389,7 @@ fn interolm_account_size_hint(a: &Account) -> usize {
     96 + a.pre_keys.signed.len() * SIGNED_LEN
         + a.pre_keys.one_time.len() * ONE_TIME_LEN
         + a.pre_keys.kyber.len() * KYBER_LEN
+        + a.pre_keys.last_resort_uses.len() * LAST_RESORT_USE_LEN
 }
 
 pickle_type!(

@@ -84,7 +84,7 @@ fn read_megolm_config(r: &mut Reader<'_>) -> Result<MegolmConfig, PickleError> {
 /// The first format version that stores each Curve25519 secret key with its public key.
 const V2: u8 = 2;
 /// The first format version with Ed25519 public keys stored beside their secret keys.
-const V3: u8 = 3;
+pub(crate) const V3: u8 = 3;
 
 /// A Curve25519 key pair as written: `secret(32) ‖ public(32)`.
 pub(crate) const CURVE25519_PAIR_LEN: usize = 64;

@@ -34,6 +34,7 @@ pub(crate) const ALL_CODES: &[&str] = &[
     "UNKNOWN_PRE_KEY",
     "INVALID_BUNDLE",
     "X3DH_NOT_ALLOWED",
+    "REPLAYED_PRE_KEY_MESSAGE",
     "SPQR_ERROR",
     "INVALID_SESSION_KEY",
     "BAD_PICKLE_KEY",
@@ -175,6 +176,7 @@ impl Code for SessionCreationError {
             Self::UnknownPreKey { .. } => "UNKNOWN_PRE_KEY",
             Self::InvalidBundle(b) => b.code(),
             Self::X3dhNotAllowed => "X3DH_NOT_ALLOWED",
+            Self::ReplayedPreKeyMessage => "REPLAYED_PRE_KEY_MESSAGE",
             _ => "ERROR",
         }
     }
@@ -244,6 +246,7 @@ mod tests {
             SessionCreationError::MissingOneTimeKey(String::new()).code(),
             SessionCreationError::MismatchedIdentityKey.code(),
             SessionCreationError::X3dhNotAllowed.code(),
+            SessionCreationError::ReplayedPreKeyMessage.code(),
             BundleError::InvalidSignature(caudata::PreKeyKind::Signed).code(),
             SessionKeyDecodeError::Length { expected: 229, got: 1 }.code(),
             PickleError::Authentication.code(),
