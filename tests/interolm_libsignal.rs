@@ -464,6 +464,35 @@ fn spqr_v1_with(lib: &'static str, seeds: [u64; 2]) {
     c.close();
 }
 
+/// libsignal 0.103.0 starts a session on caudata's bundle that offers a last-resort Kyber prekey
+/// and no one-time prekey, so its first pre-key message spends nothing. caudata accepts it once;
+/// the same bytes again are a replay (`ReplayedPreKeyMessage`), and the conversation goes on.
+#[test]
+fn libsignal_pre_key_message_replayed_on_a_last_resort_kyber_prekey_is_refused() {
+    let mut peer = Peer::start();
+    let mut c = Conversation::new(&mut peer, "0.103.0", Kind::Pqxdh, "replay-last-resort");
+    c.caudata.generate_signed_pre_key();
+    c.caudata.generate_kyber_pre_key(true);
+    let bundle = c.caudata.pre_key_bundle(1).unwrap();
+    assert!(bundle.pre_key.is_none());
+    c.peer.call(json!({
+        "cmd": "process_bundle", "p": c.p, "peer_name": CAUDATA_NAME, "peer_device_id": 1,
+        "bundle": bundle_to_json(&bundle),
+    }));
+    let first = c.libsignal_send(b"deliver me once");
+    c.caudata_receive(&first);
+    assert_eq!(c.caudata.pre_keys().last_resort_uses(), 1);
+    let InterolmMessage::PreKey(replayed) = InterolmMessage::from_parts(first.0, &first.1).unwrap() else {
+        panic!("libsignal's first message is a PreKey message")
+    };
+    assert!(matches!(
+        c.caudata.create_inbound_session(&replayed),
+        Err(caudata::SessionCreationError::ReplayedPreKeyMessage)
+    ));
+    c.run(true, 24, 0xE5F6_0718);
+    c.close();
+}
+
 #[test]
 fn spqr_v1_with_libsignal_0_92_2_both_directions() {
     spqr_v1_with("0.92.2", [0xA1B2_C3D4, 0xB2C3_D4E5]);
