@@ -2,8 +2,14 @@
 """Turns the criterion results of `cargo bench` into benches/RESULTS.md: one table of every
 operation, caudata against vodozemac, and against its primitive floor.
 
-    python3 benches/report.py            # read existing results
-    python3 benches/report.py --run      # run the benches first (short runs), then read
+    python3 benches/report.py                 # read existing results
+    python3 benches/report.py --run           # run the benches first (short runs), then read
+    python3 benches/report.py --run --repeat 3   # three whole runs: medians over the runs
+
+On a shared machine one run's ratios move by ±20 % (a burst of load hits whichever library is
+being measured at the time). With --repeat N the benches run N times, one after the other; each
+figure is then the median over the runs of criterion's median, the ratio the median of the
+per-run ratios, and the table shows the range of the per-run ratios beside it.
 
 Results are read from $CARGO_TARGET_DIR/criterion (default target/criterion), file
 <group>/<function>/new/estimates.json, the median in nanoseconds. Stdlib only.
@@ -189,11 +195,9 @@ def run_benches():
     subprocess.run(cmd, cwd=ROOT, check=True)
 
 
-def main():
-    if "--run" in sys.argv[1:]:
-        run_benches()
-    sizes_path = CRIT / "pickle_sizes.json"
-    sizes = json.loads(sizes_path.read_text()) if sizes_path.exists() else {}
+def snapshot():
+    """The medians criterion left in CRIT: ({op: (caudata, vodozemac)}, {primitive: median})."""
+    ops = {op: (median(op, "caudata"), median(op, "vodozemac")) for op in ORDER}
     prim = {}
     if CRIT.exists():
         for d in CRIT.iterdir():
@@ -201,33 +205,62 @@ def main():
                 m = median(d.name, "caudata")
                 if m is not None:
                     prim[d.name[len("prim_"):]] = m
+    return ops, prim
+
+
+def mid(values):
+    """The median of the values that are there (None if none is)."""
+    v = sorted(x for x in values if x is not None)
+    if not v:
+        return None
+    return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
+
+
+def main():
+    args = sys.argv[1:]
+    repeat = int(args[args.index("--repeat") + 1]) if "--repeat" in args else 1
+    runs = []
+    for i in range(repeat if "--run" in args else 1):
+        if "--run" in args:
+            print(f"run {i + 1} of {repeat}", file=sys.stderr)
+            run_benches()
+        runs.append(snapshot())
+    sizes_path = CRIT / "pickle_sizes.json"
+    sizes = json.loads(sizes_path.read_text()) if sizes_path.exists() else {}
+    prim = {k: mid([p.get(k) for _, p in runs]) for k in runs[-1][1]}
     rec = recipes(sizes)
     rows = []
     for op in ORDER:
-        cd, vz = median(op, "caudata"), median(op, "vodozemac")
+        cd, vz = mid([o[op][0] for o, _ in runs]), mid([o[op][1] for o, _ in runs])
         if cd is None and vz is None:
             continue
-        ratio = f"{cd / vz:.2f}×" if cd and vz else "—"
+        per_run = [o[op][0] / o[op][1] for o, _ in runs if o[op][0] and o[op][1]]
+        ratio = f"{mid(per_run):.2f}×" if per_run else "—"
+        spread = f"{min(per_run):.2f}–{max(per_run):.2f}" if len(per_run) > 1 else "—"
         floor = None
         r = rec.get(op)
         if r and all(k in prim for k in r):
             floor = sum(prim[k] * n for k, n in r.items())
         over = f"{cd / floor:.2f}×" if cd and floor else "—"
-        rows.append(f"| {op} | {fmt(cd)} | {fmt(vz)} | {ratio} | {fmt(floor) if floor else '—'} | {over} |")
+        rows.append(f"| {op} | {fmt(cd)} | {fmt(vz)} | {ratio} | {spread} | {fmt(floor) if floor else '—'} | {over} |")
+    if not rows:
+        sys.exit(f"no criterion results in {CRIT} (set CARGO_TARGET_DIR, or pass --run)")
     cpu, cores, ext, rustc = machine()
     out = [
         "# Benchmarks: caudata against vodozemac 0.11.1",
         "",
-        "Written by `benches/report.py` from criterion medians of one `cargo bench --bench '*'` run",
-        "(both libraries in the same run, on the same inputs). Ratio = caudata / vodozemac (below",
-        "1 is faster). Floor = the sum of the primitives the protocol makes the operation call, each",
+        f"Written by `benches/report.py` from criterion medians of {len(runs)} `cargo bench --bench '*'` "
+        "run(s), one after the other",
+        "(both libraries in each run, on the same inputs). Each time is the median over the runs;",
+        "ratio = caudata / vodozemac (below 1 is faster), the median of the per-run ratios, with their",
+        "range beside it. Floor = the sum of the primitives the protocol makes the operation call, each",
         "measured on the crates themselves (`benches/primitives.rs`, recipes in `report.py`).",
         "",
         f"Machine: {cpu}, {cores} cores ({', '.join(ext)}); {rustc}; "
-        f"{datetime.date.today().isoformat()}; shared with other work, so expect a few % of noise.",
+        f"{datetime.date.today().isoformat()}; shared with other work: one run's ratios move by ±20 %.",
         "",
-        "| operation | caudata | vodozemac | ratio | primitive floor | caudata / floor |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| operation | caudata | vodozemac | ratio | ratio range | primitive floor | caudata / floor |",
+        "|---|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",
         "## Primitives (medians)",
