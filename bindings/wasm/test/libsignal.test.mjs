@@ -81,6 +81,23 @@ for (const { lib, pq } of CASES) {
   });
 }
 
+test('interolm: a replayed libsignal 0.90.0 pre-key message on a last-resort Kyber prekey is refused', async () => {
+  const L = await loadLibsignal('0.90.0');
+  const bob = new caudata.InterolmAccount();
+  bob.generateSignedPreKey();
+  bob.generateKyberPreKey(true);
+  const bundle = bob.preKeyBundle(1);
+  const alice = new SignalParty(L, 'alice', { kyber: true });
+  await alice.processBundle('bob', bundle);
+  const m = await alice.encrypt('bob', utf8('once only'));
+  const { session, plaintext } = bob.createInboundSession(m.body);
+  assert.equal(fromUtf8(plaintext), 'once only');
+  // no one-time prekey was spent and the Kyber prekey is last-resort: only the record stops it
+  assertCode(() => bob.createInboundSession(m.body), 'REPLAYED_PRE_KEY_MESSAGE');
+  const peer = { encrypt: (pt) => alice.encrypt('bob', pt), decrypt: (m) => alice.decrypt('bob', m) };
+  await converse('last-resort replay', session, peer, 2);
+});
+
 test('interolm: X3DH is refused unless allowed (downgrade protection), both directions', async () => {
   const L = await loadLibsignal('0.72.1');
   const bob = new SignalParty(L, 'bob', { kyber: false });
