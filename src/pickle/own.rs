@@ -1,4 +1,4 @@
-//! caudata's own pickle bodies (format version 2, and version 1 read) and the public pickle types.
+//! caudata's own pickle bodies (format version 3; versions 1 and 2 are read) and the public pickle types.
 //!
 //! Each pickle type is an opaque snapshot of its object; the byte layout lives only in the
 //! `encode_*`/`decode_*` functions below (documented as tables in SPEC.md §9). Decoding
