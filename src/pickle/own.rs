@@ -16,8 +16,8 @@ use crate::error::{KeyError, PickleError};
 use crate::megolm::{GroupSession, InboundGroupSession, MegolmRatchet, SessionConfig as MegolmConfig};
 use crate::olm::{Account, KeyId, Session, SessionConfig, SessionKeys, StoredKey};
 use crate::primitives::{
-    Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretKey, OsRandom, RandomSource, SecretBytes,
-    base64_decode, base64_encode,
+    Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretForm, Ed25519SecretKey, OsRandom,
+    RandomSource, base64_decode, base64_encode,
 };
 use crate::ratchet::{ChainKey, Dialect, DoubleRatchet, MessageSeed, ReceiverChain, RootKey, SenderChain};
 
@@ -48,10 +48,9 @@ pub(crate) fn write_ed25519_secret(w: &mut Writer, key: &Ed25519SecretKey) {
 /// own unencrypted form, where anyone able to change the public key can read the secret (a
 /// mismatched public key would let two signatures of one message reveal the secret scalar).
 pub(crate) fn read_ed25519_secret(r: &mut Reader<'_>) -> Result<Ed25519SecretKey, PickleError> {
-    let form = r.u8("Ed25519 key form")?;
-    let secret = match form {
-        ED25519_SEED => Ed25519Secret::Seed(r.secret::<32>("Ed25519 seed")?),
-        ED25519_EXPANDED => Ed25519Secret::Expanded(r.secret::<64>("Ed25519 expanded key")?),
+    let form = match r.u8("Ed25519 key form")? {
+        ED25519_SEED => Ed25519SecretForm::Seed(r.secret::<32>("Ed25519 seed")?),
+        ED25519_EXPANDED => Ed25519SecretForm::Expanded(r.secret::<64>("Ed25519 expanded key")?),
         _ => return Err(PickleError::InvalidField("Ed25519 key form")),
     };
     let stored_public = if r.version() >= V3 {
@@ -59,18 +58,7 @@ pub(crate) fn read_ed25519_secret(r: &mut Reader<'_>) -> Result<Ed25519SecretKey
     } else {
         None
     };
-    Ok(match (secret, stored_public) {
-        (Ed25519Secret::Seed(s), None) => Ed25519SecretKey::from_seed(s),
-        (Ed25519Secret::Expanded(e), None) => Ed25519SecretKey::from_expanded(e),
-        (Ed25519Secret::Seed(s), Some(p)) => Ed25519SecretKey::from_seed_and_public(s, p),
-        (Ed25519Secret::Expanded(e), Some(p)) => Ed25519SecretKey::from_expanded_and_public(e, p),
-    })
-}
-
-/// The two stored forms of an Ed25519 secret key.
-enum Ed25519Secret {
-    Seed(SecretBytes<32>),
-    Expanded(SecretBytes<64>),
+    Ok(Ed25519SecretKey::from_form(form, stored_public))
 }
 
 fn read_olm_config(r: &mut Reader<'_>) -> Result<SessionConfig, PickleError> {

@@ -61,7 +61,8 @@ impl Ed25519PublicKey {
     /// [`SignatureError::Invalid`] if the signature does not verify.
     pub fn verify(&self, message: &[u8], signature: &Ed25519Signature) -> Result<(), SignatureError> {
         // `verify_strict` itself refuses a small-order key (and a small-order `R`) before any
-        // other work; the tests below hold it to that, so no separate `is_weak` check is made.
+        // other work, so no separate `is_weak` check is made;
+        // `tests/attacks.rs::attack_megolm_session_key_with_small_order_signing_key` holds it to that.
         let sig = Signature::from_bytes(&signature.0);
         self.0.verify_strict(message, &sig).map_err(|_| SignatureError::Invalid)
     }
@@ -130,9 +131,21 @@ impl core::fmt::Debug for Ed25519Signature {
 /// The form an Ed25519 secret key was created in. libolm pickles store only the expanded
 /// form (clamped scalar ‖ nonce prefix), so an imported key has no seed.
 #[derive(Clone)]
-enum SecretForm {
+pub(crate) enum SecretForm {
+    /// A 32-byte RFC 8032 seed.
     Seed(SecretBytes<32>),
+    /// libolm's 64-byte expanded form (clamped scalar ‖ nonce prefix).
     Expanded(SecretBytes<64>),
+}
+
+impl SecretForm {
+    /// The scalar and nonce prefix signing uses (a SHA-512 of the seed at most).
+    fn expand(&self) -> ExpandedSecretKey {
+        match self {
+            Self::Seed(s) => ExpandedSecretKey::from(s.expose()),
+            Self::Expanded(e) => ExpandedSecretKey::from_bytes(e.expose()),
+        }
+    }
 }
 
 /// An Ed25519 secret key, wiped on drop.
@@ -155,35 +168,26 @@ impl Ed25519SecretKey {
 
     /// From a 32-byte RFC 8032 seed.
     pub fn from_seed(seed: SecretBytes<32>) -> Self {
-        let expanded = Box::new(ExpandedSecretKey::from(seed.expose()));
-        let public = VerifyingKey::from(&*expanded);
-        Self { form: SecretForm::Seed(seed), expanded, public }
+        Self::from_form(SecretForm::Seed(seed), None)
     }
 
     /// From libolm's 64-byte expanded form (clamped scalar ‖ nonce prefix).
     pub fn from_expanded(bytes: SecretBytes<64>) -> Self {
-        let expanded = Box::new(ExpandedSecretKey::from_bytes(bytes.expose()));
-        let public = VerifyingKey::from(&*expanded);
-        Self { form: SecretForm::Expanded(bytes), expanded, public }
+        Self::from_form(SecretForm::Expanded(bytes), None)
     }
 
-    /// From a seed and its public key, taken as given: no base-point multiplication.
+    /// From either form, with the public key derived (`None`: one base-point multiplication)
+    /// or taken as given.
     ///
-    /// Only for a public key that was stored together with this secret in an authenticated
+    /// A given public key must have been stored together with this secret in an authenticated
     /// container (caudata's pickle). A wrong public key is not harmless: RFC 8032's nonce
-    /// depends on the secret and the message only, so two signatures of one message under
-    /// two different public keys reveal the secret scalar. Whoever could substitute the
-    /// stored public key could already read the stored secret beside it.
-    pub(crate) fn from_seed_and_public(seed: SecretBytes<32>, public: Ed25519PublicKey) -> Self {
-        let expanded = Box::new(ExpandedSecretKey::from(seed.expose()));
-        Self { form: SecretForm::Seed(seed), expanded, public: public.0 }
-    }
-
-    /// From libolm's expanded form and its public key, taken as given (see
-    /// [`Self::from_seed_and_public`]).
-    pub(crate) fn from_expanded_and_public(bytes: SecretBytes<64>, public: Ed25519PublicKey) -> Self {
-        let expanded = Box::new(ExpandedSecretKey::from_bytes(bytes.expose()));
-        Self { form: SecretForm::Expanded(bytes), expanded, public: public.0 }
+    /// depends on the secret and the message only, so two signatures of one message under two
+    /// different public keys reveal the secret scalar. Whoever could substitute the stored
+    /// public key could already read the stored secret beside it.
+    pub(crate) fn from_form(form: SecretForm, public: Option<Ed25519PublicKey>) -> Self {
+        let expanded = Box::new(form.expand());
+        let public = public.map_or_else(|| VerifyingKey::from(&*expanded), |p| p.0);
+        Self { form, expanded, public }
     }
 
     /// The seed, when the key was made from one.
@@ -224,11 +228,7 @@ impl Clone for Ed25519SecretKey {
     /// Copies the key without recomputing the public key (a base-point multiplication): the
     /// expanded form is re-parsed (a SHA-512 at most), the public key copied.
     fn clone(&self) -> Self {
-        let expanded = match &self.form {
-            SecretForm::Seed(s) => ExpandedSecretKey::from(s.expose()),
-            SecretForm::Expanded(e) => ExpandedSecretKey::from_bytes(e.expose()),
-        };
-        Self { form: self.form.clone(), expanded: Box::new(expanded), public: self.public }
+        Self { form: self.form.clone(), expanded: Box::new(self.form.expand()), public: self.public }
     }
 }
 
