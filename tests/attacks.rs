@@ -449,7 +449,7 @@ mod more {
 /// serialized bundles). Refused now: the encoding is canonical.
 #[test]
 fn fuzz_regression_bundle_non_minimal_varint_is_refused() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/decode_bundle");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/decode_bundle");
     let bytes = std::fs::read(dir.join("seed-regress-noncanonical")).unwrap();
     assert_eq!(&bytes[41..44], &[0x30, 0xde, 0x00]);
     assert!(caudata::interolm::PreKeyBundle::from_bytes(&bytes).is_err());

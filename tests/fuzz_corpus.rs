@@ -10,13 +10,13 @@ use std::path::{Path, PathBuf};
 use caudata::fuzzing::{PICKLE_KEY, TARGETS, libolm_pickle_decrypt, seeds};
 
 fn corpus_dir(target: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz").join("corpus").join(target)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz").join("corpus").join(target)
 }
 
 #[test]
 fn every_target_has_a_fuzz_target_file_and_seeds() {
     for (name, _) in TARGETS {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/fuzz_targets").join(format!("{name}.rs"));
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/fuzz_targets").join(format!("{name}.rs"));
         let text = std::fs::read_to_string(&src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
         assert!(text.contains(&format!("caudata::fuzzing::{name}(")), "{name}: target calls another function");
         let n = std::fs::read_dir(corpus_dir(name)).map(|d| d.count()).unwrap_or(0);

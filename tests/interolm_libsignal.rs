@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 // The peer process
 
 fn harness_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/libsignal")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop/libsignal")
 }
 
 struct Peer {

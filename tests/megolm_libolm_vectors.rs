@@ -21,7 +21,7 @@ impl RandomSource for Replay {
 }
 
 fn load() -> Value {
-    let path = format!("{}/test-vectors/libolm/megolm.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/../test-vectors/libolm/megolm.json", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 

@@ -33,7 +33,7 @@ fn h(v: &Value) -> Vec<u8> {
 }
 
 fn load(name: &str) -> Value {
-    let path = format!("{}/test-vectors/libolm/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/../test-vectors/libolm/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 

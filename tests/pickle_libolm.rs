@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 // ---------------------------------------------------------------- helpers
 
 fn load(name: &str) -> Value {
-    let path = format!("{}/test-vectors/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/../test-vectors/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 

@@ -39,7 +39,7 @@ struct Peer {
 
 impl Peer {
     fn start() -> Self {
-        let dir: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("interop/libsignal");
+        let dir: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop/libsignal");
         for alias in ["ls072", "ls090", "ls0922", "ls0103"] {
             assert!(
                 dir.join("node_modules").join(alias).join("package.json").exists(),

@@ -18,13 +18,13 @@ impl Libolm {
     /// Starts the peer. Fails (never skips) when the venv is missing.
     pub(crate) fn start() -> Self {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let python = root.join("interop/libolm/.venv/bin/python");
+        let python = root.join("../interop/libolm/.venv/bin/python");
         assert!(
             python.exists(),
             "the libolm peer is not installed: run interop/libolm/setup.sh (the README's test command does)"
         );
         let mut child = Command::new(python)
-            .arg(root.join("interop/libolm/peer.py"))
+            .arg(root.join("../interop/libolm/peer.py"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
