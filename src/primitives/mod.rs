@@ -11,6 +11,10 @@ mod ed25519;
 mod kdf;
 mod rng;
 mod secret;
+#[cfg(feature = "serde")]
+mod serde_shapes;
+#[cfg(feature = "serde")]
+pub(crate) use serde_shapes::{base64_decode_padding_indifferent, base64_decode_unpadded_secret, with as serde_with};
 
 pub use base64::{Base64DecodeError, base64_decode, base64_encode};
 #[allow(unused_imports)]
