@@ -763,7 +763,7 @@ fn live_export_of_more_one_time_keys_than_libolm_holds() {
     let published = bob.one_time_keys();
     bob.mark_keys_as_published();
     bob.generate_one_time_keys(20);
-    let all: Vec<(KeyId, caudata::Curve25519PublicKey)> = {
+    let all: Vec<(KeyId, Curve25519PublicKey)> = {
         let mut v: Vec<_> = bob.one_time_keys().into_iter().collect();
         v.sort();
         v
