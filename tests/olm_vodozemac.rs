@@ -249,7 +249,7 @@ fn delayed_pre_key_messages_survive_sdk_top_ups() {
     assert_eq!(bob.stored_one_time_key_count(), 360);
     assert_eq!(vz_bob.stored_one_time_key_count(), 360);
     // the account survives its pickles too
-    let mut bob = Account::from_vodozemac_pickle(&bob.to_vodozemac_pickle(&[1; 32]), &[1; 32]).unwrap();
+    let bob = Account::from_vodozemac_pickle(&bob.to_vodozemac_pickle(&[1; 32]), &[1; 32]).unwrap();
     let mut bob = Account::from_pickle(
         caudata::pickle::AccountPickle::from_encrypted(&bob.pickle().encrypt(&[2; 32]), &[2; 32]).unwrap(),
     );
