@@ -7,8 +7,9 @@ use super::message::{InterolmMessage, PreKeySignalMessage, SignalMessage};
 use super::spqr::{Direction, SpqrConfig, SpqrState};
 use crate::error::{DecryptionError, KeyError};
 use crate::primitives::{
-    AesCbcKeys, Curve25519PublicKey, Curve25519SecretKey, HmacKey, Kyber1024PublicKey, Kyber1024SecretKey, OsRandom,
-    RandomSource, SecretBytes, aes256_cbc_decrypt, aes256_cbc_encrypt, base64_encode, ct_eq, hkdf_sha256, sha256,
+    AesCbcKeys, ContributoryKey, Curve25519PublicKey, Curve25519SecretKey, HmacKey, Kyber1024PublicKey,
+    Kyber1024SecretKey, OsRandom, RandomSource, SecretBytes, aes256_cbc_decrypt, aes256_cbc_encrypt, base64_encode,
+    ct_eq, hkdf_sha256, sha256,
 };
 use crate::ratchet::{ChainKey, DoubleRatchet, MessageSeed, RootKey, SenderChain, split_root_and_chain};
 use crate::wire::signal::{
@@ -260,8 +261,10 @@ impl Session {
 
         // Signal's bootstrap: Bob's signed prekey is his first ratchet key. Alice keeps a
         // receiving chain on it, and at once makes her sending chain by a root step against it.
+        // (The bundle check refused a small-order key already; this is the type that says so.)
+        let spk = ContributoryKey::new(spk)?;
         let mut ratchet = DoubleRatchet::with_receiver(&SIGNAL_DIALECT, root0, spk, chain0);
-        let (root1, sender) = ratchet.step_new_sender(&ratchet.root, &spk, rng)?;
+        let (root1, sender) = ratchet.step_new_sender(&ratchet.root, &spk, rng);
         ratchet.root = root1;
         ratchet.sender = Some(sender);
 
@@ -642,7 +645,7 @@ mod hazmat {
                     .receivers
                     .iter()
                     .map(|c| ReceiverChainSnapshot {
-                        ratchet_key: c.ratchet_key,
+                        ratchet_key: *c.ratchet_key.key(),
                         chain_key: *c.chain.key.expose(),
                         index: c.chain.index,
                         skipped: c.skipped.iter().map(|s| (s.index, *s.seed.expose())).collect(),
