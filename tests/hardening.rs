@@ -335,3 +335,216 @@ fn defect1_small_order_session_keys_in_pickles_are_refused() {
         );
     }
 }
+
+// ---------------------------------------------------------------- defect 2
+
+mod spqr_downgrade {
+    use super::hmac;
+    use caudata::interolm::spqr::{SpqrError, SpqrState, SpqrVersion, VersionStatus};
+    use caudata::interolm::{Account, InterolmMessage, PreKeySignalMessage, Session, SignalMessage, SpqrPolicy};
+    use caudata::wire::signal::{PreKeySignalMessageWire, SignalMessageWire, encode_public_key};
+    use caudata::{Curve25519PublicKey, DecryptionError};
+
+    fn prekey(m: &InterolmMessage) -> &PreKeySignalMessage {
+        match m {
+            InterolmMessage::PreKey(p) => p,
+            InterolmMessage::Whisper(_) => panic!("expected a pre-key message"),
+        }
+    }
+
+    /// Alice and Bob (both caudata, with the given policies) after `rounds` exchanges in both
+    /// directions, so that both have completed SPQR negotiation (and, with enough rounds, left
+    /// SPQR epoch 1).
+    fn conversation(alice_policy: SpqrPolicy, bob_policy: SpqrPolicy, rounds: usize) -> (Session, Session) {
+        let mut alice = Account::new();
+        alice.set_spqr_policy(alice_policy);
+        let mut bob = Account::new();
+        bob.set_spqr_policy(bob_policy);
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+        let mut b = bob.create_inbound_session(prekey(&a.encrypt(b"hello"))).unwrap().session;
+        for i in 0..rounds {
+            for _ in 0..3 {
+                assert_eq!(a.decrypt(&b.encrypt(format!("b{i}"))).unwrap(), format!("b{i}").as_bytes());
+            }
+            for _ in 0..3 {
+                assert_eq!(b.decrypt(&a.encrypt(format!("a{i}"))).unwrap(), format!("a{i}").as_bytes());
+            }
+        }
+        for s in [&a, &b] {
+            assert_eq!(s.spqr().version_status(), VersionStatus::Complete(SpqrVersion::V1));
+        }
+        (a, b)
+    }
+
+    /// What an attacker who knows `from`'s current classical sending chain key (and nothing of
+    /// SPQR) can send to `to`: a message on that chain at its next index, authenticated with the
+    /// unsalted message keys, whose field 5 yields no SPQR key.
+    fn forge_keyless(from: &Session, to: &Session, field5: &[u8], plaintext: &[u8]) -> SignalMessageWire {
+        use aes::cipher::{BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
+        let snap = from.snapshot_for_testing_only();
+        let ck = snap.sender_chain_key.unwrap();
+        let index = snap.sender_chain_index.unwrap();
+        let ratchet_key: Curve25519PublicKey = snap.sender_ratchet_key.unwrap();
+        let seed = hmac(&ck, &[&[1]]);
+        let mut okm = [0u8; 80];
+        hkdf::Hkdf::<sha2::Sha256>::new(None, &seed).expand(b"WhisperMessageKeys", &mut okm).unwrap();
+        let aes_key: [u8; 32] = okm[..32].try_into().unwrap();
+        let iv: [u8; 16] = okm[64..].try_into().unwrap();
+        let ct = cbc::Encryptor::<aes::Aes256>::new(&aes_key.into(), &iv.into()).encrypt_padded_vec::<Pkcs7>(plaintext);
+        let (sender_ik, receiver_ik) =
+            (encode_public_key(&from.local_identity_key()), encode_public_key(&to.local_identity_key()));
+        SignalMessageWire::encode_with_pq_ratchet(4, &ratchet_key, index, 0, ct, field5.to_vec(), |b| {
+            hmac(&okm[32..64], &[&sender_ik, &receiver_ik, b])
+        })
+    }
+
+    fn whisper(w: &SignalMessageWire) -> InterolmMessage {
+        InterolmMessage::Whisper(SignalMessage::from_bytes(w.as_bytes()).unwrap())
+    }
+
+    /// The two keyless forms: a version byte above V1 (a newer SPQR, ignored), and a V1 message
+    /// with epoch 1 and index 0 ("no key yet").
+    const KEYLESS: [&[u8]; 2] = [&[0x02, 0x01, 0x01, 0x00], &[0x01, 0x01, 0x00, 0x00]];
+
+    /// Defect 2 (medium, SPQR downgrade): after both sides completed SPQR V1 negotiation, a
+    /// message whose field 5 yields no SPQR key was accepted on the classical chain alone, so an
+    /// attacker who knows only a classical chain key could forge messages. Now refused in both
+    /// directions, for both forms, with every policy that negotiates V1, before and after SPQR
+    /// epoch 1; the session is unchanged and the conversation goes on.
+    #[test]
+    fn defect2_keyless_spqr_message_after_negotiation_is_refused() {
+        for (alice_policy, bob_policy) in [
+            (SpqrPolicy::Required, SpqrPolicy::Required),
+            (SpqrPolicy::Optional, SpqrPolicy::Optional),
+            (SpqrPolicy::Optional, SpqrPolicy::Required),
+            (SpqrPolicy::Required, SpqrPolicy::Optional),
+        ] {
+            for rounds in [1, 30] {
+                let (mut a, mut b) = conversation(alice_policy, bob_policy, rounds);
+                if rounds == 30 {
+                    assert!(b.spqr().summary().epoch >= 2, "past SPQR epoch 1");
+                }
+                for field5 in KEYLESS {
+                    for to_bob in [true, false] {
+                        let (from, to) = if to_bob { (&a, &mut b) } else { (&b, &mut a) };
+                        let forged = whisper(&forge_keyless(from, to, field5, b"forged"));
+                        let before = to.snapshot_for_testing_only();
+                        let r = to.decrypt(&forged);
+                        assert_eq!(
+                            r,
+                            Err(DecryptionError::Spqr(SpqrError::KeylessAfterNegotiation { version: field5[0] })),
+                            "{alice_policy:?}/{bob_policy:?}, {rounds} rounds, to Bob: {to_bob}, field 5 {field5:02x?}"
+                        );
+                        assert_eq!(to.snapshot_for_testing_only(), before);
+                    }
+                }
+                // and the real conversation goes on both ways
+                assert_eq!(b.decrypt(&a.encrypt(b"after")).unwrap(), b"after");
+                assert_eq!(a.decrypt(&b.encrypt(b"after")).unwrap(), b"after");
+            }
+        }
+    }
+
+    /// Defect 2, the same at the SPQR layer: once negotiation completed, `SpqrState::recv`
+    /// refuses both keyless forms (libsignal accepts them).
+    #[test]
+    fn defect2_spqr_state_refuses_keyless_after_negotiation() {
+        let auth_key = [9u8; 32];
+        let mut alice = SpqrState::new_initiator(&auth_key);
+        let mut bob = SpqrState::new_responder(&auth_key);
+        let rng = &mut caudata::primitives::OsRandom;
+        let m = alice.send(rng).unwrap();
+        bob.recv(m.message()).unwrap().commit(&mut bob);
+        let m = bob.send(rng).unwrap();
+        alice.recv(m.message()).unwrap().commit(&mut alice);
+        for s in [&alice, &bob] {
+            assert_eq!(s.version_status(), VersionStatus::Complete(SpqrVersion::V1));
+            for field5 in KEYLESS {
+                assert_eq!(
+                    s.recv(field5).map(|_| ()),
+                    Err(SpqrError::KeylessAfterNegotiation { version: field5[0] }),
+                    "{field5:02x?}"
+                );
+                // a message the caller knows the peer sent before it heard from us is accepted
+                assert!(s.recv_pre_reply(field5).unwrap().key().is_none());
+            }
+        }
+        // while negotiating, both forms are still accepted (libsignal's rule)
+        let fresh = SpqrState::new_responder(&auth_key);
+        for field5 in KEYLESS {
+            assert!(fresh.recv(field5).unwrap().key().is_none());
+        }
+    }
+
+    /// Defect 2, the forged message dressed as the initiator's early pre-key message: keyless
+    /// pre-key messages are accepted only on the initiator's first chain, so one on a later chain
+    /// is refused even with the session's own outer fields.
+    #[test]
+    fn defect2_keyless_pre_key_message_on_a_later_chain_is_refused() {
+        let mut alice = Account::new();
+        alice.set_spqr_policy(SpqrPolicy::Optional);
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+        let first = a.encrypt(b"first");
+        let fields = PreKeySignalMessageWire::decode(&first.to_bytes()).unwrap().fields;
+        let mut b = bob.create_inbound_session(prekey(&first)).unwrap().session;
+        for i in 0..3 {
+            a.decrypt(&b.encrypt(format!("{i}"))).unwrap();
+            b.decrypt(&a.encrypt(format!("{i}"))).unwrap();
+        }
+        let forged = forge_keyless(&a, &b, KEYLESS[1], b"forged");
+        let wrapped = PreKeySignalMessageWire::encode(fields, forged);
+        let m = InterolmMessage::PreKey(PreKeySignalMessage::from_bytes(wrapped.as_bytes()).unwrap());
+        assert!(b.matches(prekey(&m)));
+        assert_eq!(b.decrypt(&m), Err(DecryptionError::Spqr(SpqrError::KeylessAfterNegotiation { version: 1 })));
+    }
+
+    /// Defect 2, what must keep working: an initiator that negotiates (caudata's `Optional`, as
+    /// libsignal 0.90) sends keyless pre-key messages until it hears from the responder; those
+    /// may arrive after negotiation completed, after later messages, in any order, even after
+    /// SPQR left epoch 1, and still decrypt. (The live tests against libsignal 0.90.0, 0.92.2 and
+    /// 0.103.0 are in tests/spqr_live.rs.)
+    #[test]
+    fn defect2_delayed_pre_reply_messages_still_decrypt() {
+        for bob_policy in [SpqrPolicy::Optional, SpqrPolicy::Required] {
+            // (1, 1): one exchange; (3, 25): long bursts, so that SPQR leaves epoch 1 while Bob
+            // still holds Alice's first chain (5 are kept; each round makes one more).
+            for (rounds, burst) in [(1, 1), (3, 25)] {
+                let mut alice = Account::new();
+                alice.set_spqr_policy(SpqrPolicy::Optional);
+                let mut bob = Account::new();
+                bob.set_spqr_policy(bob_policy);
+                bob.generate_signed_pre_key();
+                bob.generate_kyber_pre_key(true);
+                let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+                let early: Vec<InterolmMessage> = (0..6).map(|i| a.encrypt(format!("early {i}"))).collect();
+                let mut b = bob.create_inbound_session(prekey(&early[5])).unwrap().session;
+                // Bob gets three of them at once (SPQR's header, 3 chunks, is then complete)
+                b.decrypt(&early[2]).unwrap();
+                b.decrypt(&early[4]).unwrap();
+                // the conversation moves on: Alice's later chains carry SPQR keys
+                for i in 0..rounds {
+                    for _ in 0..burst {
+                        let m = b.encrypt(format!("b{i}"));
+                        a.decrypt(&m).unwrap();
+                    }
+                    for _ in 0..burst {
+                        let m = a.encrypt(format!("a{i}"));
+                        b.decrypt(&m).unwrap();
+                    }
+                }
+                assert_eq!(b.spqr().version_status(), VersionStatus::Complete(SpqrVersion::V1));
+                if rounds == 3 {
+                    assert!(b.spqr().summary().epoch >= 2, "SPQR left epoch 1: {:?}", b.spqr().summary());
+                }
+                for i in [3, 0, 1] {
+                    assert_eq!(b.decrypt(&early[i]).unwrap(), format!("early {i}").as_bytes(), "{bob_policy:?}");
+                }
+            }
+        }
+    }
+}
