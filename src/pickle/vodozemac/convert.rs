@@ -10,11 +10,11 @@ use super::shape::{
     SendingShape, SessionShape, VZ_MAX_RECEIVING_CHAINS, VZ_MAX_SKIPPED_KEYS,
 };
 use crate::consts::{MAX_ONE_TIME_KEYS, MAX_RECEIVER_CHAINS, OLM_MAX_SKIPPED_KEYS};
-use crate::error::{KeyError, PickleError};
+use crate::error::PickleError;
 use crate::megolm::{GroupSession, InboundGroupSession, MegolmRatchet};
 use crate::olm::{Account, KeyId, OLM_DIALECT, Session, StoredKey};
 use crate::pickle::own::{check_ratchet_invariant, stored_key};
-use crate::primitives::Curve25519PublicKey;
+use crate::primitives::{ContributoryKey, Curve25519PublicKey};
 use crate::ratchet::{ChainKey, DoubleRatchet, MessageSeed, ReceiverChain, RootKey, SenderChain};
 
 // vodozemac's own limits are caudata's: a pickle within vodozemac's is within caudata's.
@@ -116,7 +116,7 @@ fn index_u32(index: u64, what: &'static str) -> Result<u32, PickleError> {
 /// * unknown (an active ratchet from libolm, with several chains): libolm's order, reversed.
 fn oldest_first(mut chains: Vec<ReceiverChain>, newest: Option<Curve25519PublicKey>) -> VecDeque<ReceiverChain> {
     let last = chains.len().saturating_sub(1);
-    match newest.and_then(|k| chains.iter().position(|c| c.ratchet_key == k)) {
+    match newest.and_then(|k| chains.iter().position(|c| *c.ratchet_key.key() == k)) {
         Some(i) if i == last => {}
         Some(0) => chains.reverse(),
         Some(i) => {
@@ -138,12 +138,12 @@ pub(crate) fn session_from_shape(p: SessionShape) -> Result<Session, PickleError
             max: MAX_RECEIVER_CHAINS as u64,
         });
     }
+    // every key of a session took part in a Diffie-Hellman: none may have small order
+    session_keys.check_contributory()?;
     let mut receivers = Vec::with_capacity(chains.len());
     for c in chains {
         // a key enters a receiving chain only if a Diffie-Hellman with it is contributory
-        if c.ratchet_key.has_small_order() {
-            return Err(KeyError::NonContributory.into());
-        }
+        let ratchet_key = ContributoryKey::new(c.ratchet_key)?;
         let keys = c.skipped_message_keys.inner;
         if keys.len() > OLM_MAX_SKIPPED_KEYS {
             return Err(PickleError::TooMany {
@@ -160,7 +160,7 @@ pub(crate) fn session_from_shape(p: SessionShape) -> Result<Session, PickleError
         // (vodozemac's libolm import keeps libolm's order)
         skipped.sort_by_key(|s| s.index);
         receivers.push(ReceiverChain {
-            ratchet_key: c.ratchet_key,
+            ratchet_key,
             chain: ChainKey { key: c.hkdf_ratchet.key, index: index_u32(c.hkdf_ratchet.index, "receiving chain key")? },
             skipped: skipped.into(),
         });
@@ -177,7 +177,7 @@ pub(crate) fn session_from_shape(p: SessionShape) -> Result<Session, PickleError
         }
         SendingShape::Inactive(i) => {
             // caudata answers the newest receiving chain; vodozemac names the key explicitly
-            if !receivers.iter().any(|r| r.ratchet_key == i.ratchet_key) {
+            if !receivers.iter().any(|r| *r.ratchet_key.key() == i.ratchet_key) {
                 return Err(PickleError::InvalidField("sending_ratchet.ratchet_key (no such receiving chain)"));
             }
             (RootKey(i.root_key.key), None, Some(i.ratchet_key))
@@ -200,7 +200,7 @@ const UNKNOWN: RatchetCount = RatchetCount::Unknown(());
 
 pub(crate) fn session_to_shape(s: &Session) -> SessionShape {
     let d = &s.ratchet;
-    let newest = d.receivers.back().map(|r| r.ratchet_key);
+    let newest = d.receivers.back().map(|r| *r.ratchet_key.key());
     let sending_ratchet = match (&d.sender, newest) {
         (Some(sender), _) => SendingShape::Active(ActiveShape {
             // an Olm sending chain is made answering the newest receiving chain
@@ -230,7 +230,7 @@ pub(crate) fn session_to_shape(s: &Session) -> SessionShape {
                 .receivers
                 .iter()
                 .map(|r| ReceiverChainShape {
-                    ratchet_key: r.ratchet_key,
+                    ratchet_key: *r.ratchet_key.key(),
                     hkdf_ratchet: RemoteChainKeyShape { key: r.chain.key.clone(), index: r.chain.index.into() },
                     skipped_message_keys: MessageKeyStoreShape {
                         inner: r
