@@ -536,3 +536,71 @@ fn inbound_group_session_advance_to_as_vodozemac() {
         assert_eq!(cd, i >= 9);
     }
 }
+
+/// Bad serde input is a clear error in both formats, never a panic, and never an object:
+/// small-order keys, too many chains or skipped keys, indices beyond 32 bits, wrong lengths,
+/// truncations.
+#[test]
+fn bad_pickle_input_is_a_clear_error() {
+    let (_, bob, _) = vz_pair(vo::SessionConfig::version_1());
+    let good = serde_json::to_value(bob.pickle()).unwrap();
+    let edits: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+        (
+            "non-contributory",
+            Box::new(|v| v["receiving_chains"]["inner"][0]["ratchet_key"] = serde_json::json!(vec![0u8; 32])),
+        ),
+        (
+            "non-contributory",
+            Box::new(|v| {
+                v["session_keys"]["base_key"] =
+                    serde_json::json!([1u8].iter().chain([0u8; 31].iter()).collect::<Vec<_>>())
+            }),
+        ),
+        (
+            "no more than 5",
+            Box::new(|v| {
+                let c = v["receiving_chains"]["inner"][0].clone();
+                v["receiving_chains"]["inner"] = serde_json::Value::Array(vec![c; 6]);
+            }),
+        ),
+        (
+            "no more than 40",
+            Box::new(|v| {
+                let k = serde_json::json!({"key": vec![7u8; 32], "index": 1});
+                v["receiving_chains"]["inner"][0]["skipped_message_keys"]["inner"] =
+                    serde_json::Value::Array(vec![k; 41]);
+            }),
+        ),
+        (
+            "receiving chain key",
+            Box::new(|v| v["receiving_chains"]["inner"][0]["hkdf_ratchet"]["index"] = (1u64 << 32).into()),
+        ),
+        (
+            "invalid length",
+            Box::new(|v| v["receiving_chains"]["inner"][0]["hkdf_ratchet"]["key"] = serde_json::json!(vec![1u8; 31])),
+        ),
+        ("type", Box::new(|v| v["sending_ratchet"].as_object_mut().unwrap().remove("type").map(drop).unwrap())),
+    ];
+    for (expect, edit) in edits {
+        let mut v = good.clone();
+        edit(&mut v);
+        let e = serde_json::from_value::<cdp::SessionPickle>(v.clone()).unwrap_err().to_string();
+        assert!(e.contains(expect), "{expect}: {e}");
+        let mp = rmp_serde::to_vec_named(&v).unwrap();
+        let e = rmp_serde::from_slice::<cdp::SessionPickle>(&mp).unwrap_err().to_string();
+        assert!(e.contains(expect), "{expect} (MessagePack): {e}");
+    }
+    // every truncation of every pickle in MessagePack is an error, not a panic
+    let all = [
+        rmp_serde::to_vec_named(&bob.pickle()).unwrap(),
+        rmp_serde::to_vec_named(&vo::Account::new().pickle()).unwrap(),
+        rmp_serde::to_vec_named(&vm::GroupSession::new(vm::SessionConfig::version_1()).pickle()).unwrap(),
+    ];
+    for bytes in &all {
+        for cut in 0..bytes.len() {
+            assert!(rmp_serde::from_slice::<cdp::SessionPickle>(&bytes[..cut]).is_err());
+            assert!(rmp_serde::from_slice::<cdp::AccountPickle>(&bytes[..cut]).is_err());
+            assert!(rmp_serde::from_slice::<cdp::GroupSessionPickle>(&bytes[..cut]).is_err());
+        }
+    }
+}
