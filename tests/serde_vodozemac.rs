@@ -544,7 +544,8 @@ fn inbound_group_session_advance_to_as_vodozemac() {
 fn bad_pickle_input_is_a_clear_error() {
     let (_, bob, _) = vz_pair(vo::SessionConfig::version_1());
     let good = serde_json::to_value(bob.pickle()).unwrap();
-    let edits: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let edits: Vec<(&str, Edit)> = vec![
         (
             "non-contributory",
             Box::new(|v| v["receiving_chains"]["inner"][0]["ratchet_key"] = serde_json::json!(vec![0u8; 32])),
