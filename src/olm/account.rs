@@ -23,6 +23,13 @@ impl KeyId {
     }
 }
 
+impl From<KeyId> for String {
+    /// [`KeyId::to_base64`], as vodozemac converts it.
+    fn from(id: KeyId) -> Self {
+        id.to_base64()
+    }
+}
+
 /// An account's two public identity keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdentityKeys {

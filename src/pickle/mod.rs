@@ -41,6 +41,7 @@ mod interolm;
 mod json;
 mod libolm;
 mod own;
+mod pk;
 mod vodozemac;
 
 pub use interolm::{
