@@ -198,7 +198,7 @@ mod tests {
         let mut bad = text[..42].to_string();
         bad.push(char::from(ALPHABET[last ^ 1])); // the same 4 data bits, a dropped bit set
         assert_eq!(Ed25519SecretKey::from_base64(&bad).err(), Some(KeyError::Base64));
-        assert_eq!(Ed25519SecretKey::from_base64(&text.replace('+', "-")).err().is_some(), text.contains('+'));
+        assert_eq!(Ed25519SecretKey::from_base64(&text.replacen('E', "-", 1)).err(), Some(KeyError::Base64));
         assert_eq!(Ed25519SecretKey::from_base64(&format!(" {}", *text)).err(), Some(KeyError::Base64));
         assert_eq!(
             Ed25519SecretKey::from_base64(&crate::primitives::base64_encode([1u8; 31])).err(),
