@@ -193,14 +193,14 @@ impl EstablishedSas {
     /// libolm's in-place base64 (43 characters of which only the first 4 agree with the true
     /// encoding; see SPEC.md). Only for peers that do not offer `hkdf-hmac-sha256.v2`.
     pub fn calculate_mac_invalid_base64(&self, input: impl AsRef<[u8]>, info: impl AsRef<[u8]>) -> String {
-        ascii(&self.secret.mac_in_place_base64(SasMacKind::Hkdf, input.as_ref(), info.as_ref()))
+        self.secret.mac_in_place_base64(SasMacKind::Hkdf, input.as_ref(), info.as_ref()).to_string()
     }
 
     /// libolm's `olm_sas_calculate_mac_long_kdf` (old Riot's `hmac-sha256` method): the HMAC
     /// key is 256 bytes of HKDF, and the result is in libolm's in-place base64 too. Neither
     /// vodozemac nor current Matrix clients use it; it is here for libolm parity.
     pub fn calculate_mac_long_kdf(&self, input: impl AsRef<[u8]>, info: impl AsRef<[u8]>) -> String {
-        ascii(&self.secret.mac_in_place_base64(SasMacKind::LongKdf, input.as_ref(), info.as_ref()))
+        self.secret.mac_in_place_base64(SasMacKind::LongKdf, input.as_ref(), info.as_ref()).to_string()
     }
 
     /// Checks the other side's `hkdf-hmac-sha256.v2` MAC, comparing in constant time.
@@ -269,10 +269,6 @@ impl core::fmt::Debug for EstablishedSas {
             .field("their_public_key", their_public_key)
             .finish_non_exhaustive()
     }
-}
-
-fn ascii(bytes: &[u8]) -> String {
-    bytes.iter().map(|&b| char::from(b)).collect()
 }
 
 /// The six SAS bytes and the two forms users compare.

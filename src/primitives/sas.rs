@@ -12,9 +12,9 @@
 //! value lives only in wiped buffers.
 
 use base64ct::{Base64Unpadded, Encoding};
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
-use super::ct::ct_eq;
+use super::ct::{ct_eq, reveal};
 use super::curve25519::{Curve25519PublicKey, Curve25519SecretKey, SharedSecret};
 use super::kdf::{HmacKey, hkdf_sha256};
 use super::secret::SecretBytes;
@@ -83,24 +83,22 @@ impl SasSecret {
         *self.mac_secret(kind, input, info).expose()
     }
 
-    /// The MAC in libolm's in-place base64 (43 ASCII characters).
-    pub(crate) fn mac_in_place_base64(&self, kind: SasMacKind, input: &[u8], info: &[u8]) -> [u8; ENCODED_MAC_LENGTH] {
+    /// The MAC in libolm's in-place base64 (43 characters), wiped on drop (it is sent, so the
+    /// caller may unwrap it; a verifier's expected value stays wrapped).
+    pub(crate) fn mac_in_place_base64(&self, kind: SasMacKind, input: &[u8], info: &[u8]) -> Zeroizing<String> {
         libolm_in_place_base64(self.mac_secret(kind, input, info).expose())
     }
 
     /// Whether `tag` is the 32-byte MAC of `input`; constant time in everything but the
-    /// lengths of `input` and `info`.
+    /// lengths of `input` and `info` and the outcome.
     pub(crate) fn verify_mac(&self, kind: SasMacKind, input: &[u8], info: &[u8], tag: &[u8; 32]) -> bool {
-        ct_eq(self.mac_secret(kind, input, info).expose(), tag)
+        reveal(ct_eq(self.mac_secret(kind, input, info).expose(), tag))
     }
 
     /// Whether `tag` is the in-place base64 of the MAC of `input`; constant time in everything
-    /// but the lengths (the expected string is built in a wiped buffer).
+    /// but the lengths and the outcome.
     pub(crate) fn verify_in_place_base64(&self, kind: SasMacKind, input: &[u8], info: &[u8], tag: &[u8]) -> bool {
-        let mut expected = self.mac_in_place_base64(kind, input, info);
-        let ok = ct_eq(&expected, tag);
-        expected.zeroize();
-        ok
+        reveal(ct_eq(self.mac_in_place_base64(kind, input, info).as_bytes(), tag))
     }
 }
 
@@ -115,26 +113,27 @@ impl core::fmt::Debug for SasSecret {
 /// characters have overwritten some of it. Place the 32 bytes at the start of a 43-byte buffer;
 /// for k = 0..9 read bytes 3k..3k+2 as they are now and write their 4 characters at 4k; then
 /// read bytes 30 and 31 and write their 3 characters at 40. Only the first 4 characters agree
-/// with the true encoding. Built from `base64ct`'s encoder, which does not branch or index on
-/// the data.
-pub(crate) fn libolm_in_place_base64(mac: &[u8; 32]) -> [u8; ENCODED_MAC_LENGTH] {
-    let mut buf = [0u8; ENCODED_MAC_LENGTH];
+/// with the true encoding.
+///
+/// The result is therefore the ordinary base64 of the 32 bytes the encoder *read*; those are
+/// found by running the loop, and encoded with `base64ct`, whose encoder does not branch or
+/// index on the data (nor does its `String` conversion validate it).
+pub(crate) fn libolm_in_place_base64(mac: &[u8; 32]) -> Zeroizing<String> {
+    let mut buf = Zeroizing::new([0u8; 40]);
     buf[..32].copy_from_slice(mac);
+    let mut read = Zeroizing::new([0u8; 32]);
     for k in 0..10 {
-        let mut group = [buf[3 * k], buf[3 * k + 1], buf[3 * k + 2]];
-        encode_into(&group, &mut buf[4 * k..4 * k + 4]);
-        group.zeroize();
+        read[3 * k..3 * k + 3].copy_from_slice(&buf[3 * k..3 * k + 3]);
+        encode_into(&read[3 * k..3 * k + 3], &mut buf[4 * k..4 * k + 4]);
     }
-    let mut tail = [buf[30], buf[31]];
-    encode_into(&tail, &mut buf[40..43]);
-    tail.zeroize();
-    buf
+    read[30..].copy_from_slice(&buf[30..32]);
+    Zeroizing::new(Base64Unpadded::encode_string(&read[..]))
 }
 
-/// Unpadded base64 of `src` (2 or 3 bytes) into `dst` (exactly its encoded length).
+/// Unpadded base64 of 3 bytes into `dst` (4 bytes).
 fn encode_into(src: &[u8], dst: &mut [u8]) {
-    // `dst` is exactly `encoded_len(src)` long (4 for 3 bytes, 3 for 2), so base64ct's only
-    // error, a too-small output buffer, cannot happen.
+    // `dst` is exactly `encoded_len(src)` long, so base64ct's only error, a too-small output
+    // buffer, cannot happen.
     #[allow(clippy::expect_used)]
     Base64Unpadded::encode(src, dst).expect("the output buffer has the encoded length");
 }
@@ -171,10 +170,10 @@ mod tests {
         for seed in 0u8..=255 {
             let mac: [u8; 32] = core::array::from_fn(|i| seed.wrapping_mul(31).wrapping_add((i * 7) as u8));
             let got = libolm_in_place_base64(&mac);
-            assert_eq!(got, simulate(&mac));
+            assert_eq!(got.as_bytes(), simulate(&mac));
             // the first group is read before anything is overwritten
             let true_b64 = crate::primitives::base64_encode(mac);
-            assert_eq!(&got[..4], &true_b64.as_bytes()[..4]);
+            assert_eq!(&got[..4], &true_b64[..4]);
         }
     }
 }
