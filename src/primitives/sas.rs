@@ -39,7 +39,6 @@ pub(crate) enum SasMacKind {
 }
 
 /// A contributory X25519 shared secret between two SAS ephemeral keys. Wiped on drop.
-#[derive(Clone)]
 pub(crate) struct SasSecret(SharedSecret);
 
 impl SasSecret {
