@@ -44,6 +44,7 @@ mod interolm;
 mod json;
 mod libolm;
 mod own;
+mod pk;
 pub mod vodozemac;
 
 pub use interolm::{

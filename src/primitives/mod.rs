@@ -42,6 +42,14 @@ pub(crate) use mlkem768::{
     MlKem768DecapsulationKey, mlkem768_encapsulate1, mlkem768_encapsulate2, mlkem768_validate_ek,
 };
 
+// Matrix parity: secret-key import/export and `Ed25519Keypair`, SAS secrets, the backup cipher.
+mod keys;
+mod pk;
+mod sas;
+pub use keys::Ed25519Keypair;
+pub(crate) use pk::{PK_MAC_LENGTH, PkFailure, pk_decrypt, pk_encrypt};
+pub(crate) use sas::{ENCODED_MAC_LENGTH, SAS_MAX_BYTES, SasMacKind, SasSecret};
+
 #[cfg(test)]
 mod tests {
     //! Known answers from libolm's own test suite (test-vectors/libolm-upstream.json).
