@@ -29,9 +29,11 @@ mod message;
 mod session;
 
 pub(crate) use account::StoredKey;
-pub use account::{Account, IdentityKeys, InboundCreationResult, KeyId, OneTimeKeyGenerationResult};
+pub use account::{
+    Account, IdentityKeys, InboundCreationResult, KeyId, OneTimeKeyContract, OneTimeKeyGenerationResult,
+};
 pub use message::{Message, MessageType, OlmMessage, PreKeyMessage};
-pub use session::{Session, SessionConfig, SessionKeys};
+pub use session::{ChainIndices, Session, SessionConfig, SessionKeys};
 
 use crate::ratchet::Dialect;
 

@@ -158,6 +158,18 @@ fn into_stored(k: LibolmKey, what: &'static str) -> Result<(KeyId, StoredKey), P
 }
 
 fn decode_account(r: &mut Reader<'_>) -> Result<Account, PickleError> {
+    decode_account_with(r, false)
+}
+
+/// An account as libolm itself holds it (the libolm C interface's object memory): libolm's
+/// one-time-key contract, its counter exactly as stored, and its way of reading an over-long
+/// key list (the first 99 keys and the last, as inserting into its 100-slot list keeps them).
+#[cfg(feature = "hazmat")]
+fn decode_account_libolm_state(r: &mut Reader<'_>) -> Result<Account, PickleError> {
+    decode_account_with(r, true)
+}
+
+fn decode_account_with(r: &mut Reader<'_>, libolm_state: bool) -> Result<Account, PickleError> {
     let version = r.u32("version")?;
     match version {
         2..=ACCOUNT_VERSION => {}
@@ -200,6 +212,14 @@ fn decode_account(r: &mut Reader<'_>) -> Result<Account, PickleError> {
     };
     let last_key_id = r.u32("next one-time key id")?;
 
+    let mut otks = otks;
+    if libolm_state && otks.len() > LIBOLM_MAX_ONE_TIME_KEYS {
+        // libolm inserts each key at the end of a full 100-slot list by overwriting its last
+        // slot: the first 99 keys and the last one remain.
+        let last = otks.pop();
+        otks.truncate(LIBOLM_MAX_ONE_TIME_KEYS - 1);
+        otks.extend(last);
+    }
     let mut one_time_keys = BTreeMap::new();
     for k in otks {
         let (id, stored) = into_stored(k, "one-time key")?;
@@ -214,8 +234,15 @@ fn decode_account(r: &mut Reader<'_>) -> Result<Account, PickleError> {
         .chain(previous_fallback_key.iter().map(|(id, _)| id))
         .map(|id| id.0)
         .max();
-    let next_key_id = (u64::from(last_key_id) + 1).max(max_id.map_or(0, |m| m + 1));
+    let next_key_id = if libolm_state {
+        u64::from(last_key_id) + 1
+    } else {
+        (u64::from(last_key_id) + 1).max(max_id.map_or(0, |m| m + 1))
+    };
     let mut account = Account::from_parts(signing_key, identity_key);
+    if libolm_state {
+        account.contract = crate::olm::OneTimeKeyContract::Libolm;
+    }
     account.one_time_keys = one_time_keys;
     account.fallback_key = fallback_key;
     account.previous_fallback_key = previous_fallback_key;
@@ -238,7 +265,10 @@ fn write_stored(w: &mut Writer, id: KeyId, k: &StoredKey) -> Result<(), PickleEr
 fn encode_account(a: &Account) -> Result<Zeroizing<Vec<u8>>, PickleError> {
     // libolm keeps one counter for one-time and fallback keys: it must continue above both of
     // caudata's (the fallback counter is the current fallback id plus one).
-    let next = a.next_key_id.max(a.next_fallback_key_id());
+    let next = match a.contract {
+        crate::olm::OneTimeKeyContract::Libolm => a.next_key_id,
+        _ => a.next_key_id.max(a.next_fallback_key_id()),
+    };
     let last_key_id = u32::try_from(next.saturating_sub(1))
         .map_err(|_| PickleError::Unrepresentable("a key id beyond libolm's 32 bits"))?;
     // libolm holds 100 one-time keys (a longer list would lose all but the first 99 and the
@@ -475,6 +505,80 @@ macro_rules! libolm_api {
 }
 
 libolm_api!(Account, "account", "2, 3 and 4; version 1 is refused", decode_account, encode_account);
+
+// ---------------------------------------------------------------- raw states (hazmat)
+
+macro_rules! libolm_raw_api {
+    ($object:ty, $libolm_name:literal, $decode:ident, $encode:ident) => {
+        #[cfg(feature = "hazmat")]
+        impl $object {
+            #[doc = concat!("⚠️ A libolm ", $libolm_name, " from its *unencrypted* pickle bytes, as libolm holds it in memory (for the libolm C interface, whose objects live in the caller's memory in this form).")]
+            ///
+            /// The bytes are checked exactly as an imported pickle's are (versions, lengths,
+            /// every stored public key against its secret key).
+            ///
+            /// # Errors
+            /// As the pickle import, except that nothing is decrypted.
+            pub fn from_libolm_raw_pickle(raw: &[u8]) -> Result<Self, PickleError> {
+                if raw.len() > MAX_PICKLE_LENGTH {
+                    return Err(PickleError::TooLong { got: raw.len(), max: MAX_PICKLE_LENGTH });
+                }
+                decode_all(raw, $decode)
+            }
+
+            #[doc = concat!("⚠️ The *unencrypted* bytes of this ", $libolm_name, "'s libolm pickle (secret keys in the clear, wiped when dropped).")]
+            ///
+            /// # Errors
+            /// As the pickle export.
+            pub fn to_libolm_raw_pickle(&self) -> Result<Zeroizing<Vec<u8>>, PickleError> {
+                $encode(self)
+            }
+        }
+    };
+}
+
+libolm_raw_api!(Account, "account", decode_account_libolm_state, encode_account);
+libolm_raw_api!(Session, "session", decode_session, encode_session);
+libolm_raw_api!(GroupSession, "outbound group session", decode_group_session, encode_group_session);
+libolm_raw_api!(
+    InboundGroupSession,
+    "inbound group session",
+    decode_inbound_group_session,
+    encode_inbound_group_session
+);
+
+/// ⚠️ libolm's pickle cipher on raw bytes (the libolm C interface's `_olm_enc_output`):
+/// `AES-256-CBC(raw) ‖ HMAC-SHA-256(ciphertext)[..8]` under keys derived from `pickle_key`,
+/// before base64. The IV is derived from the key: equal inputs give equal outputs.
+#[cfg(feature = "hazmat")]
+pub(crate) fn seal_libolm_pickle(raw: &[u8], pickle_key: &[u8]) -> Vec<u8> {
+    let keys = AesCbcKeys::derive(None, pickle_key, b"Pickle");
+    let mut out = aes256_cbc_encrypt(&keys.aes_key, &keys.iv, raw);
+    let mac = HmacKey::new(&keys.mac_key).mac(&[&out]);
+    out.extend_from_slice(&mac.expose()[..MAC_LEN]);
+    out
+}
+
+/// ⚠️ The inverse of [`seal_libolm_pickle`] (libolm's `_olm_enc_input` after base64): checks
+/// the MAC first, then decrypts.
+///
+/// # Errors
+/// [`PickleError::Truncated`] for fewer than 8 bytes, [`PickleError::Authentication`] for a
+/// wrong key or altered bytes, [`PickleError::InvalidField`] for an authentic ciphertext that
+/// does not decrypt (which only a broken writer makes).
+#[cfg(feature = "hazmat")]
+pub(crate) fn open_libolm_pickle(sealed: &[u8], pickle_key: &[u8]) -> Result<Zeroizing<Vec<u8>>, PickleError> {
+    if sealed.len() < MAC_LEN {
+        return Err(PickleError::Truncated("pickle MAC"));
+    }
+    let (ct, mac) = sealed.split_at(sealed.len() - MAC_LEN);
+    let keys = AesCbcKeys::derive(None, pickle_key, b"Pickle");
+    let expected = HmacKey::new(&keys.mac_key).mac(&[ct]);
+    if !ct_eq(&expected.expose()[..MAC_LEN], mac) {
+        return Err(PickleError::Authentication);
+    }
+    aes256_cbc_decrypt(&keys.aes_key, &keys.iv, ct).map(Zeroizing::new).ok_or(PickleError::InvalidField("padding"))
+}
 libolm_api!(Session, "session", "1 and 0x80000001", decode_session, encode_session);
 libolm_api!(GroupSession, "outbound group session", "1", decode_group_session, encode_group_session);
 libolm_api!(

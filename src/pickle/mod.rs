@@ -43,6 +43,8 @@ mod envelope;
 mod interolm;
 mod json;
 mod libolm;
+#[cfg(feature = "hazmat")]
+pub(crate) use libolm::{open_libolm_pickle, seal_libolm_pickle};
 mod own;
 mod pk;
 pub mod vodozemac;

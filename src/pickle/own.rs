@@ -194,6 +194,7 @@ pub(crate) fn clone_account(a: &Account) -> Account {
     c.fallback_key = a.fallback_key.clone();
     c.previous_fallback_key = a.previous_fallback_key.clone();
     c.next_key_id = a.next_key_id;
+    c.contract = a.contract;
     c
 }
 
