@@ -34,7 +34,7 @@ pub(crate) unsafe fn fail(account: *mut OlmAccount, code: u32) -> usize {
 pub(crate) unsafe fn load(account: *const OlmAccount) -> Result<Account, u32> {
     // SAFETY: forwarded contract.
     let raw = unsafe { object::state(account.cast(), &ACCOUNT) }.ok_or(code::UNINITIALISED)?;
-    Account::from_libolm_raw_pickle(&raw).map_err(|_| code::CORRUPTED_PICKLE)
+    Account::from_libolm_raw_pickle_trusted(&raw).map_err(|_| code::CORRUPTED_PICKLE)
 }
 
 /// Stores the account into its memory.

@@ -28,7 +28,7 @@ use crate::megolm::{GroupSession, InboundGroupSession, MegolmRatchet, SessionCon
 use crate::olm::{Account, KeyId, OLM_DIALECT, Session, SessionConfig, SessionKeys, StoredKey};
 use crate::primitives::{
     AesCbcKeys, ContributoryKey, Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretKey, HmacKey,
-    aes256_cbc_decrypt, aes256_cbc_encrypt, base64_decode, base64_encode, ct_eq,
+    SecretBytes, aes256_cbc_decrypt, aes256_cbc_encrypt, base64_decode, base64_encode, ct_eq,
 };
 use crate::ratchet::{ChainKey, DoubleRatchet, MessageSeed, ReceiverChain, RootKey, SenderChain};
 
@@ -138,19 +138,32 @@ struct LibolmKey {
     id: u32,
     published: bool,
     public: [u8; 32],
-    secret: Curve25519SecretKey,
+    secret: SecretBytes<32>,
 }
 
 fn read_key_raw(r: &mut Reader<'_>, what: &'static str) -> Result<LibolmKey, PickleError> {
     let id = r.u32(what)?;
     let published = r.bool_lenient(what)?;
     let public = r.bytes::<32>(what)?;
-    let secret = Curve25519SecretKey::from_secret_bytes(&r.secret::<32>(what)?);
+    let secret = r.secret::<32>(what)?;
     Ok(LibolmKey { id, published, public, secret })
 }
 
-fn into_stored(k: LibolmKey, what: &'static str) -> Result<(KeyId, StoredKey), PickleError> {
-    let stored = stored_key(k.secret, k.published);
+/// A stored one-time or fallback key. Its public key is derived from the secret and compared
+/// with the stored one, unless `trust_public` (bytes this library wrote into memory only the
+/// key's owner can reach, beside the secret key itself): then the stored public key is taken
+/// as it is, saving a base-point multiplication per key.
+fn into_stored_with(k: LibolmKey, what: &'static str, trust_public: bool) -> Result<(KeyId, StoredKey), PickleError> {
+    let stored = if trust_public {
+        let public = Curve25519PublicKey::from_bytes(k.public);
+        StoredKey {
+            secret: Curve25519SecretKey::from_secret_bytes_and_public(&k.secret, public),
+            public,
+            published: k.published,
+        }
+    } else {
+        stored_key(Curve25519SecretKey::from_secret_bytes(&k.secret), k.published)
+    };
     if stored.public.as_bytes() != &k.public {
         return Err(PickleError::KeyMismatch(what));
     }
@@ -158,7 +171,7 @@ fn into_stored(k: LibolmKey, what: &'static str) -> Result<(KeyId, StoredKey), P
 }
 
 fn decode_account(r: &mut Reader<'_>) -> Result<Account, PickleError> {
-    decode_account_with(r, false)
+    decode_account_with(r, false, false)
 }
 
 /// An account as libolm itself holds it (the libolm C interface's object memory): libolm's
@@ -166,10 +179,17 @@ fn decode_account(r: &mut Reader<'_>) -> Result<Account, PickleError> {
 /// key list (the first 99 keys and the last, as inserting into its 100-slot list keeps them).
 #[cfg(feature = "hazmat")]
 fn decode_account_libolm_state(r: &mut Reader<'_>) -> Result<Account, PickleError> {
-    decode_account_with(r, true)
+    decode_account_with(r, true, false)
 }
 
-fn decode_account_with(r: &mut Reader<'_>, libolm_state: bool) -> Result<Account, PickleError> {
+/// [`decode_account_libolm_state`] trusting the stored one-time and fallback public keys.
+#[cfg(feature = "hazmat")]
+fn decode_account_libolm_state_trusted(r: &mut Reader<'_>) -> Result<Account, PickleError> {
+    decode_account_with(r, true, true)
+}
+
+fn decode_account_with(r: &mut Reader<'_>, libolm_state: bool, trust_public: bool) -> Result<Account, PickleError> {
+    let into_stored = |k, what| into_stored_with(k, what, trust_public);
     let version = r.u32("version")?;
     match version {
         2..=ACCOUNT_VERSION => {}
@@ -538,6 +558,27 @@ macro_rules! libolm_raw_api {
 }
 
 libolm_raw_api!(Account, "account", decode_account_libolm_state, encode_account);
+
+#[cfg(feature = "hazmat")]
+impl Account {
+    /// ⚠️ [`Account::from_libolm_raw_pickle`] that takes the stored one-time and fallback
+    /// public keys as they are instead of deriving each from its secret key (up to 102
+    /// base-point multiplications, some 20 million instructions). Only for bytes this library
+    /// wrote itself into memory that holds the secret keys beside them (the libolm C
+    /// interface's object memory, reloaded on every call): whoever could alter a stored
+    /// public key there could read the secret keys. The identity keys are still checked. A
+    /// wrong stored key would only be published, or looked up, wrongly: sessions are always
+    /// computed from the secret key.
+    ///
+    /// # Errors
+    /// As [`Account::from_libolm_raw_pickle`].
+    pub fn from_libolm_raw_pickle_trusted(raw: &[u8]) -> Result<Self, PickleError> {
+        if raw.len() > MAX_PICKLE_LENGTH {
+            return Err(PickleError::TooLong { got: raw.len(), max: MAX_PICKLE_LENGTH });
+        }
+        decode_all(raw, decode_account_libolm_state_trusted)
+    }
+}
 libolm_raw_api!(Session, "session", decode_session, encode_session);
 libolm_raw_api!(GroupSession, "outbound group session", decode_group_session, encode_group_session);
 libolm_raw_api!(
