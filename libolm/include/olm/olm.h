@@ -17,6 +17,11 @@
 extern "C" {
 #endif
 
+/** The message type of a pre-key message (olm_encrypt_message_type, olm_decrypt). */
+static const size_t OLM_MESSAGE_TYPE_PRE_KEY = 0;
+/** The message type of a normal message. */
+static const size_t OLM_MESSAGE_TYPE_MESSAGE = 1;
+
 /** An Olm account: identity keys, one-time keys, fallback keys. */
 typedef struct OlmAccount OlmAccount;
 /** An Olm session with another account. */
