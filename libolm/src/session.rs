@@ -64,11 +64,13 @@ fn decode_code(e: &DecodeError) -> u32 {
 }
 
 /// Maps a decryption failure to libolm's code: every failure to authenticate or find the key
-/// is `BAD_MESSAGE_MAC`, as in libolm.
+/// is `BAD_MESSAGE_MAC`, as in libolm. That includes a pre-key message whose outer keys are
+/// not this session's (`SessionMismatch`): libolm reports `BAD_MESSAGE_MAC` for another
+/// session's message, and would decrypt one whose outer keys were altered, which caudata
+/// refuses (the keys are not covered by the MAC).
 fn decryption_code(e: &DecryptionError) -> u32 {
     match e {
         DecryptionError::Decode(d) => decode_code(d),
-        DecryptionError::SessionMismatch => code::BAD_MESSAGE_KEY_ID,
         _ => code::BAD_MESSAGE_MAC,
     }
 }

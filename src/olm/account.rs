@@ -461,7 +461,9 @@ impl Account {
     /// does not treat that as an error); `None` (and no change) for a key the account does not
     /// hold.
     pub fn remove_one_time_key_libolm(&mut self, public: Curve25519PublicKey) -> Option<KeyId> {
-        if let Some(id) = self.one_time_keys.iter().find(|(_, k)| k.public == public).map(|(id, _)| *id) {
+        // newest first, as libolm's list is ordered (two keys made from the same random bytes
+        // are equal: libolm removes the newer)
+        if let Some(id) = self.one_time_keys.iter().rev().find(|(_, k)| k.public == public).map(|(id, _)| *id) {
             self.one_time_keys.remove(&id);
             return Some(id);
         }

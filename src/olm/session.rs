@@ -212,7 +212,10 @@ impl Session {
         ChainIndices {
             sender: d.sender.as_ref().map_or(0, |s| s.chain.index),
             receivers: d.receivers.iter().rev().map(|rc| rc.chain.index).collect(),
-            skipped: d.receivers.iter().rev().flat_map(|rc| rc.skipped.iter().rev().map(|k| k.index)).collect(),
+            skipped: match &d.shared_skipped {
+                Some(list) => list.iter().map(|s| s.seed.index).collect(),
+                None => d.receivers.iter().rev().flat_map(|rc| rc.skipped.iter().rev().map(|k| k.index)).collect(),
+            },
         }
     }
 

@@ -30,7 +30,7 @@ use crate::primitives::{
     AesCbcKeys, ContributoryKey, Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretKey, HmacKey,
     SecretBytes, aes256_cbc_decrypt, aes256_cbc_encrypt, base64_decode, base64_encode, ct_eq,
 };
-use crate::ratchet::{ChainKey, DoubleRatchet, MessageSeed, ReceiverChain, RootKey, SenderChain};
+use crate::ratchet::{ChainKey, DoubleRatchet, MessageSeed, ReceiverChain, RootKey, SenderChain, SharedSeed};
 
 const MAC_LEN: usize = 8;
 /// libolm's limits: `MAX_ONE_TIME_KEYS`, receiving chains, skipped message keys (all sessions'
@@ -323,6 +323,17 @@ const RECEIVER_LEN: usize = 32 + 32 + 4;
 const SKIPPED_LEN: usize = 32 + 32 + 4;
 
 fn decode_session(r: &mut Reader<'_>) -> Result<Session, PickleError> {
+    decode_session_with(r, false)
+}
+
+/// A session as libolm holds it (its C interface's object memory): libolm's single list of
+/// skipped message keys, kept as it is.
+#[cfg(feature = "hazmat")]
+fn decode_session_libolm_state(r: &mut Reader<'_>) -> Result<Session, PickleError> {
+    decode_session_with(r, true)
+}
+
+fn decode_session_with(r: &mut Reader<'_>, libolm_state: bool) -> Result<Session, PickleError> {
     let with_chain_index = match r.u32("version")? {
         SESSION_VERSION => false,
         SESSION_VERSION_WITH_CHAIN_INDEX => true,
@@ -360,19 +371,24 @@ fn decode_session(r: &mut Reader<'_>) -> Result<Session, PickleError> {
         r.u32("chain index (ignored)")?;
     }
     let mut receivers: VecDeque<ReceiverChain> = chains.into_iter().rev().collect();
-    // libolm's single list (newest first) onto caudata's per-chain lists (oldest first). A key
-    // whose chain is no longer kept is dropped: libolm looks skipped keys up only through a
-    // known chain, so it could not use it either.
-    for (ratchet_key, seed) in skipped.into_iter().rev() {
-        if let Some(rc) = receivers.iter_mut().find(|rc| *rc.ratchet_key.key() == ratchet_key) {
-            rc.skipped.push_back(seed);
+    let shared_skipped = if libolm_state {
+        Some(skipped.into_iter().map(|(ratchet_key, seed)| SharedSeed { ratchet_key, seed }).collect())
+    } else {
+        // libolm's single list (newest first) onto caudata's per-chain lists (oldest first). A
+        // key whose chain is no longer kept is dropped: libolm looks skipped keys up only
+        // through a known chain, so it could not use it either.
+        for (ratchet_key, seed) in skipped.into_iter().rev() {
+            if let Some(rc) = receivers.iter_mut().find(|rc| *rc.ratchet_key.key() == ratchet_key) {
+                rc.skipped.push_back(seed);
+            }
         }
-    }
+        None
+    };
     let sender = senders.pop();
     check_ratchet_invariant(sender.as_ref(), &receivers)?;
     Ok(Session {
         session_keys,
-        ratchet: DoubleRatchet { dialect: &OLM_DIALECT, root, sender, receivers, previous_counter: 0 },
+        ratchet: DoubleRatchet { dialect: &OLM_DIALECT, root, sender, receivers, previous_counter: 0, shared_skipped },
         config: SessionConfig::version_1(),
         received_message,
     })
@@ -383,15 +399,19 @@ fn encode_session(s: &Session) -> Result<Zeroizing<Vec<u8>>, PickleError> {
         return Err(PickleError::Unrepresentable("an Olm session with configuration version 2"));
     }
     let d = &s.ratchet;
-    // libolm keeps one list of at most 40 skipped keys, newest first: the newest chains'
-    // keys first, each chain's newest first.
-    let skipped: Vec<(&Curve25519PublicKey, &MessageSeed)> = d
-        .receivers
-        .iter()
-        .rev()
-        .flat_map(|rc| rc.skipped.iter().rev().map(move |k| (rc.ratchet_key.key(), k)))
-        .take(LIBOLM_MAX_SKIPPED_KEYS)
-        .collect();
+    // libolm keeps one list of at most 40 skipped keys, newest first: libolm's own list when
+    // the session keeps it (the C interface), else the newest chains' keys first, each chain's
+    // newest first.
+    let skipped: Vec<(&Curve25519PublicKey, &MessageSeed)> = match &d.shared_skipped {
+        Some(list) => list.iter().take(LIBOLM_MAX_SKIPPED_KEYS).map(|s| (&s.ratchet_key, &s.seed)).collect(),
+        None => d
+            .receivers
+            .iter()
+            .rev()
+            .flat_map(|rc| rc.skipped.iter().rev().map(move |k| (rc.ratchet_key.key(), k)))
+            .take(LIBOLM_MAX_SKIPPED_KEYS)
+            .collect(),
+    };
     let receivers = d.receivers.len().min(LIBOLM_MAX_RECEIVER_CHAINS);
     let mut w = Writer::with_capacity(
         4 + 1 + 96 + 32 + 12 + SENDER_LEN + receivers * RECEIVER_LEN + skipped.len() * SKIPPED_LEN,
@@ -579,7 +599,7 @@ impl Account {
         decode_all(raw, decode_account_libolm_state_trusted)
     }
 }
-libolm_raw_api!(Session, "session", decode_session, encode_session);
+libolm_raw_api!(Session, "session", decode_session_libolm_state, encode_session);
 libolm_raw_api!(GroupSession, "outbound group session", decode_group_session, encode_group_session);
 libolm_raw_api!(
     InboundGroupSession,
