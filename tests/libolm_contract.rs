@@ -4,6 +4,7 @@
 //! and description queries. The numbers checked here are libolm 3.2.16's (its account.cpp,
 //! session.cpp, ratchet.cpp; the live comparisons are libolm/tests/python and the
 //! differential fuzzer).
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use caudata::Curve25519PublicKey;
 use caudata::hazmat::{
