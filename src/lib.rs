@@ -22,5 +22,6 @@ pub use primitives::{Curve25519PublicKey, Ed25519PublicKey, Ed25519Signature};
 pub mod interolm;
 pub use error::{BundleError, PreKeyKind};
 pub mod pickle;
+pub use error::DehydratedDeviceError;
 pub use error::PickleError;
 pub use session::{Dialect, Message, Session};

@@ -36,6 +36,7 @@
 //! ```
 
 mod codec;
+mod dehydrated;
 mod envelope;
 mod interolm;
 mod json;
@@ -43,6 +44,9 @@ mod libolm;
 mod own;
 mod vodozemac;
 
+pub use dehydrated::DehydratedDeviceResult;
+#[cfg(feature = "hazmat")]
+pub(crate) use dehydrated::decode_plaintext as decode_dehydrated_plaintext;
 pub use interolm::{
     AnySessionPickle, InterolmAccountPickle, InterolmSessionPickle, MAX_KYBER_PRE_KEYS, MAX_ONE_TIME_PRE_KEYS,
     MAX_SIGNED_PRE_KEYS,
