@@ -190,6 +190,11 @@ impl Curve25519SecretKey {
     /// # Errors
     /// [`KeyError::NonContributory`] when the result is all zeros (the peer's key has small
     /// order), which libolm would accept: see SPEC.md.
+    // Never inlined: the contributory verdict is the one reviewed secret-derived branch here,
+    // and benches/ctgrind's suppression names this function (inlined into a caller, the
+    // branch would be attributed to the caller). A call is nothing next to the scalar
+    // multiplication.
+    #[inline(never)]
     pub fn diffie_hellman(&self, their: &Curve25519PublicKey) -> Result<SharedSecret, KeyError> {
         let shared = self.0.secret.diffie_hellman(&PublicKey::from(their.0));
         if !shared.was_contributory() {
