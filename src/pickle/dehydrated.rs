@@ -32,10 +32,9 @@ use zeroize::Zeroizing;
 
 use super::codec::{Reader, Writer};
 use super::envelope::MAX_PICKLE_LENGTH;
-use super::own::stored_key;
 use crate::consts::MAX_ONE_TIME_KEYS;
 use crate::error::{DehydratedDeviceError, PickleError};
-use crate::olm::{Account, KeyId};
+use crate::olm::{Account, KeyId, StoredKey};
 use crate::primitives::{
     CHACHA_NONCE_LEN, ChaChaKey, Curve25519SecretKey, Ed25519SecretKey, OsRandom, RandomSource, SecretBytes,
     base64_decode, base64_encode, hkdf_sha256,
@@ -82,23 +81,38 @@ fn encode(account: &Account) -> Result<Zeroizing<Vec<u8>>, DehydratedDeviceError
 
 /// Decodes the decrypted plaintext (after its version) into an account.
 fn decode(r: &mut Reader<'_>) -> Result<Account, PickleError> {
-    let identity_key = Curve25519SecretKey::from_secret_bytes(&r.secret::<32>("Curve25519 identity key")?);
+    let identity = r.secret::<32>("Curve25519 identity key")?;
     let signing_key = Ed25519SecretKey::from_seed(r.secret::<32>("Ed25519 seed")?);
     let n = r.count(MAX_DEHYDRATED_ONE_TIME_KEYS, 32, "one-time keys")?;
     // The account keeps the newest MAX_ONE_TIME_KEYS (it would evict the others as soon as
-    // they were inserted): the older ones are skipped without computing their public keys.
+    // they were inserted): the older ones are read past without a public key.
     let skipped = n.saturating_sub(MAX_ONE_TIME_KEYS);
-    let mut account = Account::from_parts(signing_key, identity_key);
+    // Every Curve25519 key kept (identity, one-time keys, fallback key) gets its public key in
+    // one batch: one field inversion for all instead of one each.
+    let mut secrets = Vec::with_capacity(n - skipped + 2);
+    secrets.push(identity);
     for i in 0..n {
         let secret = r.secret::<32>("one-time key")?;
         if i >= skipped {
-            let key = stored_key(Curve25519SecretKey::from_secret_bytes(&secret), true);
-            account.one_time_keys.insert(KeyId(i as u64), key);
+            secrets.push(secret);
         }
     }
-    if r.bool_lenient("fallback key present")? {
-        let secret = Curve25519SecretKey::from_secret_bytes(&r.secret::<32>("fallback key")?);
-        account.fallback_key = Some((KeyId(0), stored_key(secret, true)));
+    let has_fallback = r.bool_lenient("fallback key present")?;
+    if has_fallback {
+        secrets.push(r.secret::<32>("fallback key")?);
+    }
+    let mut keys = Curve25519SecretKey::from_secret_bytes_batch(&secrets).into_iter();
+    drop(secrets);
+    let identity_key = keys.next().ok_or(PickleError::InvalidField("identity key"))?;
+    let mut account = Account::from_parts(signing_key, identity_key);
+    let fallback = if has_fallback { keys.next_back() } else { None };
+    for (i, secret) in (skipped..n).zip(keys) {
+        let public = secret.public_key();
+        account.one_time_keys.insert(KeyId(i as u64), StoredKey { secret, public, published: true });
+    }
+    if let Some(secret) = fallback {
+        let public = secret.public_key();
+        account.fallback_key = Some((KeyId(0), StoredKey { secret, public, published: true }));
     }
     // vodozemac continues one-time key ids at n. (Its separate fallback-key counter restarts
     // at 1; caudata's account has one counter for both kinds, so a new fallback key gets the
