@@ -21,7 +21,8 @@
 //! ignores them (room for fields a later writer may append under version 1).
 //!
 //! Rehydrated, the account's one-time keys get the ids 0…n−1 and are all marked published (the
-//! server holds them), the next one-time key id is n, and the fallback key (id 0) is published.
+//! server holds them), the next one-time key id is n, and the fallback key (id 0) is published,
+//! so the next fallback key is id 1, all as in vodozemac.
 //!
 //! **`org.matrix.msc3814.v1.olm`** (legacy; matrix-rust-sdk rehydrates it, nobody writes it any
 //! more): `device_pickle` is a libolm account pickle ([`Account::from_libolm_pickle`]) under the
@@ -114,9 +115,10 @@ fn decode(r: &mut Reader<'_>) -> Result<Account, PickleError> {
         let public = secret.public_key();
         account.fallback_key = Some((KeyId(0), StoredKey { secret, public, published: true }));
     }
-    // vodozemac continues one-time key ids at n. (Its separate fallback-key counter restarts
-    // at 1; caudata's account has one counter for both kinds, so a new fallback key gets the
-    // next shared id. Key ids are opaque to the server; they only have to be unique.)
+    // vodozemac's continuation: one-time key ids go on at n; the fallback key is id 0, so the
+    // next fallback key is id 1 (fallback ids follow the current one). Without a fallback key
+    // vodozemac's next fallback id is also 1, caudata's 0: fallback ids are opaque and only
+    // have to differ from the current and previous fallback key's, which they do.
     account.next_key_id = n as u64;
     Ok(account)
 }
