@@ -41,6 +41,7 @@ mod interolm;
 mod interolm_store;
 mod json;
 mod libolm;
+mod libsignal;
 mod own;
 mod vodozemac;
 
@@ -53,6 +54,7 @@ pub use interolm_store::{
     InterolmIdentityKeyPairPickle, InterolmKyberPreKeyPickle, InterolmPreKeyPickle, InterolmSessionRecordPickle,
     InterolmSignedPreKeyPickle,
 };
+pub use libsignal::MAX_LIBSIGNAL_RECORD_LENGTH;
 pub use own::{AccountPickle, GroupSessionPickle, InboundGroupSessionPickle, SessionPickle};
 
 /// The version of caudata's own pickle format this library writes (the newest it reads).
