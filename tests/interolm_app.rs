@@ -280,6 +280,9 @@ fn plaintexts_whose_message_receivers_refuse_are_refused() {
 
 const KEY: [u8; 32] = [0x5A; 32];
 
+/// In flight: from ('a'|'b', device), to, the message, its plaintext.
+type Flight = ((char, u8), (char, u8), InterolmMessage, Vec<u8>);
+
 /// A caudata device whose store is the SQLite database at `path` (opened anew each call, as an
 /// application restarting would).
 fn sqlite_device(path: &Path, name: &str, d: u8) -> Device<SqliteStore> {
@@ -324,7 +327,7 @@ fn multi_device_conversation_over_sqlite_with_libsignal_0_103_0() {
 
     let mut rng = Rng(0x5eed);
     // In flight: (from, to, message, plaintext); "from"/"to" are ('a'|'b', device).
-    let mut flight: Vec<((char, u8), (char, u8), InterolmMessage, Vec<u8>)> = Vec::new();
+    let mut flight: Vec<Flight> = Vec::new();
     let mut delivered = 0;
     for round in 0..30u32 {
         // A sender: one of Alice's devices or one of Bob's.

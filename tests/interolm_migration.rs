@@ -89,7 +89,7 @@ fn migrate_and_continue(peer: &mut Peer, lib: &str, seed: u64, before: usize, x3
         b
     };
     // who starts depends on the seed
-    if seed % 2 == 0 {
+    if seed.is_multiple_of(2) {
         let b = bundle_of(peer, "bridge", 200);
         peer.call(json!({"cmd": "process_bundle", "p": "peer", "peer_name": BRIDGE, "peer_device_id": 1, "bundle": b}));
     } else {
