@@ -224,7 +224,8 @@ pub enum SessionCreationError {
     X3dhNotAllowed,
     /// interolm: a pre-key message on a last-resort Kyber prekey whose base key (with the same
     /// signed and Kyber prekeys) already created a session: a replay, or a later pre-key
-    /// message of that session, which belongs to it ([`crate::interolm::Session::matches`]).
+    /// message of that session, which belongs to it (routed by base key:
+    /// [`crate::interolm::SessionRecord::find_pre_key_session`]).
     #[error("the pre-key message was already used to create a session (replay)")]
     ReplayedPreKeyMessage,
 }

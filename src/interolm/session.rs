@@ -157,9 +157,8 @@ pub(crate) struct InboundKeys<'a> {
 /// One end of an interolm (Signal-dialect) conversation with one device.
 ///
 /// A session holds one ratchet state. libsignal keeps up to 40 older states per address and
-/// tries each on decryption; a caller that needs that (a peer that re-initiates while old
-/// messages are in flight) keeps several `Session`s and tries them, newest first, which costs
-/// nothing since a failed decryption leaves a session unchanged.
+/// tries each on decryption: [`SessionRecord`](super::SessionRecord) does the same (and routes
+/// pre-key messages by base key), and [`Device`](super::Device) keeps one record per address.
 pub struct Session {
     pub(crate) version: SessionVersion,
     pub(crate) initiator: bool,
