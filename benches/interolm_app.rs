@@ -80,7 +80,11 @@ fn decrypt(c: &mut Criterion) {
 
     let (mut alice, mut bob) = devices(InMemoryStore::new);
     g.bench_function("device_in_memory", |bn| {
-        bn.iter_batched(|| alice.encrypt(&ba, &pt).unwrap(), |m| bob.decrypt(&aa, black_box(&m)).unwrap(), BatchSize::SmallInput)
+        bn.iter_batched(
+            || alice.encrypt(&ba, &pt).unwrap(),
+            |m| bob.decrypt(&aa, black_box(&m)).unwrap(),
+            BatchSize::SmallInput,
+        )
     });
 
     let (mut alice, mut bob) = devices(|identity, reg| {
@@ -89,7 +93,11 @@ fn decrypt(c: &mut Criterion) {
         s
     });
     g.bench_function("device_sqlite", |bn| {
-        bn.iter_batched(|| alice.encrypt(&ba, &pt).unwrap(), |m| bob.decrypt(&aa, black_box(&m)).unwrap(), BatchSize::SmallInput)
+        bn.iter_batched(
+            || alice.encrypt(&ba, &pt).unwrap(),
+            |m| bob.decrypt(&aa, black_box(&m)).unwrap(),
+            BatchSize::SmallInput,
+        )
     });
     g.finish();
 }

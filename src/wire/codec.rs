@@ -145,48 +145,6 @@ pub(crate) fn as_array<const N: usize>(v: Value<'_>, name: &'static str) -> Resu
     as_bytes(v, name)?.try_into().map_err(|_| DecodeError::MalformedField(name))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn libolm_framing_vector() {
-        // libolm's test: fields in any order decode; encoding writes them in tag order.
-        let input = hex::decode("0310010a0a726174636865746b6579220a63697068657274657874686d616373686132").unwrap();
-        let body = &input[1..input.len() - 8];
-        let mut r = Reader::new(body);
-        let mut seen = Vec::new();
-        while let Some((f, v)) = r.field().unwrap() {
-            seen.push((f, v));
-        }
-        assert!(matches!(seen[0], (2, Value::Varint(1))));
-        assert!(matches!(seen[1], (1, Value::Bytes(b"ratchetkey"))));
-        assert!(matches!(seen[2], (4, Value::Bytes(b"ciphertext"))));
-        let mut out = vec![3];
-        put_bytes_field(&mut out, 1, b"ratchetkey");
-        put_varint_field(&mut out, 2, 1);
-        put_bytes_field(&mut out, 4, b"ciphertext");
-        out.extend_from_slice(b"hmacsha2");
-        assert_eq!(hex::encode(out), "030a0a726174636865746b65791001220a63697068657274657874686d616373686132");
-        let mut g = vec![3];
-        put_varint_field(&mut g, 1, 200);
-        put_bytes_field(&mut g, 2, b"ciphertext");
-        assert_eq!(hex::encode(&g[..6]), "0308c801120a");
-    }
-
-    #[test]
-    fn varint_limits() {
-        // 10-byte varint with a 2 in the top byte overflows u64
-        let mut r = Reader::new(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02]);
-        assert!(matches!(r.varint("x"), Err(DecodeError::OversizeVarint(_))));
-        let mut r = Reader::new(&[0x80, 0x80]);
-        assert!(matches!(r.varint("x"), Err(DecodeError::Truncated(_))));
-        let mut r = Reader::new(&[0x0a, 0x05, 1, 2]);
-        assert!(matches!(r.field(), Err(DecodeError::Truncated(_))));
-        assert!(matches!(as_u32(Value::Varint(1 << 32), "i"), Err(DecodeError::OversizeVarint(_))));
-    }
-}
-
 /// The fields of one protobuf message as stored records use them (libsignal's `SessionRecord`
 /// and prekey records, SPQR's state): read all at once, then looked up by number. Proto3
 /// semantics: an absent scalar is 0, an absent message or byte string is empty.
@@ -264,5 +222,47 @@ impl<'a> Fields<'a> {
     /// Whether field `n` occurs.
     pub(crate) fn has(&self, n: u64) -> bool {
         self.0.iter().any(|(f, _)| *f == n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libolm_framing_vector() {
+        // libolm's test: fields in any order decode; encoding writes them in tag order.
+        let input = hex::decode("0310010a0a726174636865746b6579220a63697068657274657874686d616373686132").unwrap();
+        let body = &input[1..input.len() - 8];
+        let mut r = Reader::new(body);
+        let mut seen = Vec::new();
+        while let Some((f, v)) = r.field().unwrap() {
+            seen.push((f, v));
+        }
+        assert!(matches!(seen[0], (2, Value::Varint(1))));
+        assert!(matches!(seen[1], (1, Value::Bytes(b"ratchetkey"))));
+        assert!(matches!(seen[2], (4, Value::Bytes(b"ciphertext"))));
+        let mut out = vec![3];
+        put_bytes_field(&mut out, 1, b"ratchetkey");
+        put_varint_field(&mut out, 2, 1);
+        put_bytes_field(&mut out, 4, b"ciphertext");
+        out.extend_from_slice(b"hmacsha2");
+        assert_eq!(hex::encode(out), "030a0a726174636865746b65791001220a63697068657274657874686d616373686132");
+        let mut g = vec![3];
+        put_varint_field(&mut g, 1, 200);
+        put_bytes_field(&mut g, 2, b"ciphertext");
+        assert_eq!(hex::encode(&g[..6]), "0308c801120a");
+    }
+
+    #[test]
+    fn varint_limits() {
+        // 10-byte varint with a 2 in the top byte overflows u64
+        let mut r = Reader::new(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02]);
+        assert!(matches!(r.varint("x"), Err(DecodeError::OversizeVarint(_))));
+        let mut r = Reader::new(&[0x80, 0x80]);
+        assert!(matches!(r.varint("x"), Err(DecodeError::Truncated(_))));
+        let mut r = Reader::new(&[0x0a, 0x05, 1, 2]);
+        assert!(matches!(r.field(), Err(DecodeError::Truncated(_))));
+        assert!(matches!(as_u32(Value::Varint(1 << 32), "i"), Err(DecodeError::OversizeVarint(_))));
     }
 }
