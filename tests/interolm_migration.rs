@@ -290,3 +290,45 @@ fn altered_libsignal_records_are_refused_without_panic() {
     ikp[n - 5] ^= 1; // not a bit that clamping ignores
     assert!(matches!(IdentityKeyPair::from_libsignal(&ikp), Err(PickleError::KeyMismatch(_))));
 }
+
+/// The bridge starts and sends many messages before any reply, so its SPQR header encoder is
+/// past the systematic chunks when it is migrated (libsignal then stores the encoder as
+/// polynomials): the imported encoder's next parity chunks must rebuild the header on the peer.
+#[test]
+fn a_one_sided_burst_migrates_with_a_parity_encoder() {
+    let mut peer = Peer::start();
+    for lib in ["0.103.0", "0.92.2"] {
+        peer.call(json!({"cmd": "new_party", "p": "bridge", "lib": lib, "name": BRIDGE, "device_id": 1}));
+        let p = peer.call(json!({"cmd": "new_party", "p": "peer", "lib": lib, "name": PEER, "device_id": 2}));
+        peer.call(json!({"cmd": "process_bundle", "p": "bridge", "peer_name": PEER, "peer_device_id": 2, "bundle": p["bundle"]}));
+        // 8 messages, the first 5 lost: the peer sees only header chunks 5 … 7 (parity) before
+        // the migration, and the rest from caudata
+        let mut kept = Vec::new();
+        for i in 0..8u8 {
+            let m = peer.encrypt("bridge", (PEER, 2), &[i]);
+            if i >= 5 {
+                kept.push((m, vec![i]));
+            }
+        }
+        let records = peer.call(json!({"cmd": "export_records", "p": "bridge"}));
+        let mut bridge = import(&records, addr(BRIDGE, 1)).unwrap();
+        let summary = bridge.session_record(&addr(PEER, 2)).unwrap().unwrap().current().unwrap().spqr().summary();
+        assert_eq!((summary.state, summary.sending_next_index), (Some("KeysSampled"), Some(8)), "{lib}");
+        peer.call(json!({"cmd": "drop_party", "p": "bridge"}));
+        for i in 8..12u8 {
+            kept.push((bridge.encrypt(&addr(PEER, 2), &[i]).unwrap(), vec![i]));
+        }
+        for (m, pt) in kept.iter().rev() {
+            assert_eq!(peer.decrypt("peer", (BRIDGE, 1), m).unwrap(), *pt, "{lib}");
+        }
+        for i in 0..40u8 {
+            let m = peer.encrypt("peer", (BRIDGE, 1), &[i]);
+            assert_eq!(bridge.decrypt(&addr(PEER, 2), &m).unwrap(), [i]);
+            let m = bridge.encrypt(&addr(PEER, 2), &[i]).unwrap();
+            assert_eq!(peer.decrypt("peer", (BRIDGE, 1), &m).unwrap(), [i]);
+        }
+        let status = bridge.session_record(&addr(PEER, 2)).unwrap().unwrap().current().unwrap().spqr().version_status();
+        assert_eq!(status, VersionStatus::Complete(SpqrVersion::V1));
+        peer.call(json!({"cmd": "drop_party", "p": "peer"}));
+    }
+}
