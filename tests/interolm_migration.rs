@@ -284,6 +284,16 @@ fn altered_libsignal_records_are_refused_without_panic() {
             assert!(!got, "{k} cut at {cut}");
         }
     }
+    // another session version (the current session's field 1 is its first field)
+    let at = record.windows(2).position(|w| w == [0x08, 0x04]).unwrap();
+    for v in [2u8, 5] {
+        let mut b = record.clone();
+        b[at + 1] = v;
+        assert_eq!(
+            SessionRecord::from_libsignal(&b).unwrap_err(),
+            PickleError::InvalidField("session version (libsignal sessions are 3 or 4)")
+        );
+    }
     // a private key that is not the public key's
     let mut ikp = bytes(&r["identity_key_pair"]);
     let n = ikp.len();
