@@ -414,7 +414,7 @@ impl Account {
             spqr_policy: self.spqr_policy,
         };
         let mut session = Session::new_inbound(keys, m)?;
-        let plaintext = session.decrypt_signal(&m.message, addresses, rng)?;
+        let plaintext = session.decrypt_signal(&m.message, true, addresses, rng)?;
 
         // Only now that the message has decrypted are the one-time keys spent.
         let remove_kyber = kyber.is_some_and(|r| !r.last_resort);

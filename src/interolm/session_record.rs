@@ -222,7 +222,7 @@ impl SessionRecord {
                 SessionSlot::Archived(i) => self.archived.get_mut(i),
             };
             let Some(session) = session else { continue };
-            match session.decrypt_signal(&message.0, addresses, rng) {
+            match session.decrypt_signal(&message.0, false, addresses, rng) {
                 Ok(pt) => {
                     self.promote_slot(slot);
                     return Ok((pt, slot));
@@ -271,7 +271,7 @@ impl SessionRecord {
         if session.remote_identity != message.identity_key() {
             return Some(Err(DecryptionError::SessionMismatch));
         }
-        Some(session.decrypt_signal(&message.0.message, addresses, rng).inspect(|_| {
+        Some(session.decrypt_signal(&message.0.message, true, addresses, rng).inspect(|_| {
             self.promote_slot(slot);
         }))
     }

@@ -20,8 +20,8 @@ use crate::interolm::{
 };
 use crate::pickle::InterolmSessionPickle;
 use crate::primitives::{
-    Curve25519PublicKey, Curve25519SecretKey, Kyber1024Ciphertext, Kyber1024PublicKey, Kyber1024SecretKey, SecretBytes,
-    XEdDsaSignature, sha256,
+    ContributoryKey, Curve25519PublicKey, Curve25519SecretKey, Kyber1024Ciphertext, Kyber1024PublicKey,
+    Kyber1024SecretKey, SecretBytes, XEdDsaSignature, sha256,
 };
 use crate::ratchet::{ChainKey, DoubleRatchet, MessageSeed, ReceiverChain, RootKey, SenderChain};
 use crate::wire::codec::Fields;
@@ -178,6 +178,7 @@ fn receiver(bytes: &[u8]) -> Result<ReceiverChain, PickleError> {
     let f = read(bytes)?;
     let ratchet_key = public(f.bytes(1, "receiving ratchet key").map_err(pe)?, "receiving ratchet key")?;
     ratchet_key.validate_vartime()?;
+    let ratchet_key = ContributoryKey::new(ratchet_key)?;
     let chain = chain_key(&f)?;
     let keys = f.repeated(4, "message keys").map_err(pe)?;
     if keys.len() > SIGNAL_MAX_SKIPPED_KEYS {
