@@ -53,7 +53,14 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("interaction_interolm", interaction_interolm),
     ("spqr", spqr),
     ("import_libsignal", import_libsignal),
+    ("decode_ecies", decode_ecies),
+    ("decode_hpke", decode_hpke),
+    ("decode_dehydrated_device", decode_dehydrated_device),
 ];
+
+// The QR-login channels and dehydrated devices (src/fuzzing/channels.rs).
+mod channels;
+pub use channels::{decode_dehydrated_device, decode_ecies, decode_hpke};
 
 /// The pickle key every fuzzing pickle uses.
 pub const PICKLE_KEY: [u8; 32] = [0x42; 32];
@@ -1254,6 +1261,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             vec![0, 0, 7, 3, 0, 8 | 7, 8, 3, 0, 7, 0x18, 8 | 7, 4, 0, 4, 0, 7, 0, 3, 0],
             vec![1, 0, 8 | 7, 3, 0, 7, 8, 8 | 7, 3, 0, 0x10, 7, 4, 1, 8 | 7, 3, 0],
         ],
+        "decode_ecies" | "decode_hpke" | "decode_dehydrated_device" => channels::seeds(target),
         _ => Vec::new(),
     }
 }
