@@ -14,11 +14,11 @@ mod secret;
 #[cfg(feature = "serde")]
 mod serde_shapes;
 #[cfg(feature = "serde")]
-pub(crate) use serde_shapes::{base64_decode_padding_indifferent, base64_decode_unpadded_secret, with as serde_with};
+pub(crate) use serde_shapes::{base64_decode_unpadded_secret, with as serde_with};
 
 pub use base64::{Base64DecodeError, base64_decode, base64_encode};
 #[allow(unused_imports)]
-pub(crate) use base64::{base64_decode_secret, base64_encode_secret};
+pub(crate) use base64::{base64_decode_padding_indifferent, base64_decode_secret, base64_encode_secret};
 pub(crate) use cipher::{AesCbcKeys, aes256_cbc_decrypt, aes256_cbc_encrypt};
 pub(crate) use ct::ct_eq;
 pub(crate) use curve25519::ContributoryKey;
