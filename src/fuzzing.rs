@@ -54,6 +54,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("spqr", spqr),
     ("decode_sas_mac", decode_sas_mac),
     ("decode_pk_message", decode_pk_message),
+    ("import_libsignal", import_libsignal),
 ];
 
 // SAS MACs and key backup (PK messages and the PkDecryption pickle): fuzzing/sas_pk.rs.
@@ -1405,6 +1406,50 @@ pub fn serde_vodozemac(data: &[u8], json: &impl SerdeFormat, msgpack: &impl Serd
             13 => fixed!(olm::SessionConfig).is_some(),
             14 => fixed!(olm::SessionKeys).is_some(),
             _ => fixed!(olm::PreKeyMessage).is_some(),
+        }
+    }
+}
+
+/// libsignal record import (`SessionRecord::from_libsignal` and friends): selector byte, then
+/// the record. Never panics; an imported session record or SPQR state survives caudata's own
+/// pickle round trip unchanged; an `addresses` field re-encodes to its input.
+pub fn import_libsignal(data: &[u8]) {
+    use crate::interolm::spqr::SpqrState;
+    use crate::interolm::{
+        IdentityKeyPair, KyberPreKeyRecord, MessageAddresses, PreKeyRecord, SessionRecord, SignedPreKeyRecord,
+    };
+    use crate::pickle::InterolmSessionRecordPickle;
+    let Some((&sel, body)) = data.split_first() else { return };
+    match sel % 7 {
+        0 => {
+            if let Ok(r) = SessionRecord::from_libsignal(body) {
+                let p = r.pickle().to_unencrypted_bytes();
+                let back = SessionRecord::from_pickle(InterolmSessionRecordPickle::from_unencrypted_bytes(&p).unwrap());
+                assert_eq!(*back.pickle().to_unencrypted_bytes(), *p, "imported record is not a pickle fixed point");
+            }
+        }
+        1 => {
+            if let Ok(s) = SpqrState::from_libsignal(body) {
+                let b = s.to_bytes();
+                assert_eq!(*SpqrState::from_bytes(&b).unwrap().to_bytes(), *b);
+            }
+        }
+        2 => {
+            let _ = PreKeyRecord::from_libsignal(body).map(|r| (r.id(), r.public_key()));
+        }
+        3 => {
+            let _ = SignedPreKeyRecord::from_libsignal(body).map(|r| (r.id(), r.timestamp(), r.public_key()));
+        }
+        4 => {
+            let _ = KyberPreKeyRecord::from_libsignal(body, sel & 0x80 != 0).map(|r| (r.id(), r.timestamp()));
+        }
+        5 => {
+            let _ = IdentityKeyPair::from_libsignal(body).map(|k| k.public_key());
+        }
+        _ => {
+            if let Ok(a) = MessageAddresses::from_bytes(body) {
+                assert_eq!(&a.to_bytes()[..], body);
+            }
         }
     }
 }

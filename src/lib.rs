@@ -20,6 +20,7 @@ pub mod wire;
 pub use error::{DecodeError, DecryptionError, KeyError, SessionCreationError, SignatureError};
 pub use primitives::{Curve25519PublicKey, Ed25519PublicKey, Ed25519Signature};
 pub mod interolm;
+pub use error::{AddressError, EncryptionError, ProtocolError, StoreError};
 pub use error::{BundleError, PreKeyKind};
 pub mod pickle;
 pub use error::PickleError;
