@@ -368,3 +368,70 @@ pub enum PickleError {
     #[error("the pickle holds object type {0}, which is not a session")]
     NotASession(u8),
 }
+
+/// interolm sender keys (libsignal groups): a group operation failed. The record is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SenderKeyError {
+    /// The message or distribution message could not be decoded.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The record has no sender-key state at all (nothing distributed or received yet).
+    #[error("no sender key state")]
+    NoSenderKeyState,
+    /// The message names a chain this record does not hold (libsignal `NoSenderKeyState`).
+    #[error("no sender key state for chain id {chain_id}")]
+    UnknownChain {
+        /// The chain id in the message.
+        chain_id: u32,
+    },
+    /// The message or distribution message belongs to another distribution (group) than the
+    /// record.
+    #[error("distribution id {got} given to the record of distribution {expected}")]
+    WrongDistributionId {
+        /// The record's distribution id.
+        expected: crate::interolm::DistributionId,
+        /// The message's distribution id.
+        got: crate::interolm::DistributionId,
+    },
+    /// The message's signature does not verify with the chain's signing key.
+    #[error("the sender key message signature is invalid")]
+    InvalidSignature,
+    /// The message's key was already used, or is older than every key kept (libsignal
+    /// `DuplicatedMessage`).
+    #[error("duplicated message: iteration {iteration}, the chain is at {current}")]
+    DuplicatedMessage {
+        /// The message's iteration.
+        iteration: u32,
+        /// The chain's current iteration.
+        current: u32,
+    },
+    /// The message is further ahead in the chain than the limit allows.
+    #[error("sender key message {got} iterations ahead exceeds the limit of {max}")]
+    TooFarInFuture {
+        /// How far ahead the message is.
+        got: u64,
+        /// The limit (libsignal's `MAX_FORWARD_JUMPS`).
+        max: u32,
+    },
+    /// The ciphertext did not decrypt (a length or padding error).
+    #[error("sender key message decryption failed")]
+    DecryptionFailed,
+    /// The chain is at iteration 2^32 − 1: it cannot advance, so the message cannot be used.
+    #[error("the sender key chain is exhausted")]
+    ChainExhausted,
+    /// The record's current state can only receive (it holds no private signing key).
+    #[error("the sender key state has no private signing key: it only receives")]
+    NotSender,
+    /// A distribution message's signing key is not canonical or has small order.
+    #[error("invalid signing key in the distribution message: {0}")]
+    InvalidSigningKey(KeyError),
+    /// The message's version does not match the state's.
+    #[error("sender key message version {got}, the state has version {expected}")]
+    VersionMismatch {
+        /// The state's version.
+        expected: u8,
+        /// The message's version.
+        got: u8,
+    },
+}

@@ -21,4 +21,5 @@ pub mod interolm;
 pub use error::{BundleError, PreKeyKind};
 pub mod pickle;
 pub use error::PickleError;
+pub use error::SenderKeyError;
 pub use session::{Dialect, Message, Session};

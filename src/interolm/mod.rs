@@ -40,12 +40,14 @@
 
 mod account;
 mod bundle;
+pub(crate) mod group;
 mod message;
 mod session;
 pub mod spqr;
 mod store;
 
 pub use account::{Account, InboundCreationResult};
+pub use group::{DistributionId, SenderKeyDistributionMessage, SenderKeyMessage, SenderKeyRecord};
 pub use message::{InterolmMessage, MessageType, PreKeySignalMessage, SignalMessage};
 #[cfg(feature = "hazmat")]
 pub use session::{RatchetSnapshot, ReceiverChainSnapshot};

@@ -35,12 +35,13 @@
 //! assert_eq!(restored.one_time_keys(), account.one_time_keys());
 //! ```
 
-mod codec;
+pub(crate) mod codec;
 mod envelope;
 mod interolm;
 mod json;
 mod libolm;
 mod own;
+mod sender_key;
 mod vodozemac;
 
 pub use interolm::{
@@ -48,6 +49,7 @@ pub use interolm::{
     MAX_SIGNED_PRE_KEYS,
 };
 pub use own::{AccountPickle, GroupSessionPickle, InboundGroupSessionPickle, SessionPickle};
+pub use sender_key::SenderKeyRecordPickle;
 
 /// The version of caudata's own pickle format this library writes (the newest it reads).
 pub const FORMAT_VERSION: u8 = envelope::FORMAT_VERSION;
