@@ -182,6 +182,11 @@ pub enum DecryptionError {
     /// [`SpqrError::VersionMismatch`]: crate::interolm::spqr::SpqrError::VersionMismatch
     #[error("post-quantum ratchet error: {0}")]
     Spqr(#[from] crate::interolm::spqr::SpqrError),
+    /// interolm: the message's `addresses` field (SignalMessage field 6, libsignal ≥ 0.91)
+    /// names another sender or recipient than the ones the message was decrypted for, or is
+    /// malformed (checked after the MAC; libsignal reports "decryption failed").
+    #[error("the message was addressed to or from another device")]
+    AddressMismatch,
 }
 
 /// Creating a session failed. The account is unchanged.
@@ -369,6 +374,104 @@ pub enum PickleError {
     NotASession(u8),
 }
 
+/// interolm: an address, service id or `addresses` field could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AddressError {
+    /// A device id outside 1 … 127.
+    #[error("device id {0} is outside 1 to 127")]
+    InvalidDeviceId(u32),
+    /// Not a hyphenated UUID (with `PNI:` before it for a PNI).
+    #[error("not a service id (a hyphenated UUID, or PNI: and one)")]
+    InvalidUuid,
+    /// A fixed-width service id whose kind byte is neither 0 (ACI) nor 1 (PNI).
+    #[error("unknown service id kind")]
+    InvalidServiceId,
+    /// An `addresses` field (SignalMessage field 6) that is not 36 bytes of two service ids and
+    /// two device ids.
+    #[error("malformed addresses field")]
+    InvalidAddresses,
+}
+
+/// interolm: an application's store failed. The operation that called it changed nothing it
+/// had not already stored (see [`crate::interolm::ProtocolStore`] for transactions).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The storage backend failed (I/O, database, lock).
+    #[error("storage backend failed: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A stored value could not be read back.
+    #[error("a stored value does not decode: {0}")]
+    Pickle(#[from] PickleError),
+    /// The store has no local identity (no identity key pair or registration id yet).
+    #[error("the store has no local identity")]
+    NoLocalIdentity,
+}
+
+impl StoreError {
+    /// Wraps a backend's error.
+    pub fn backend(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Backend(Box::new(error))
+    }
+}
+
+/// interolm: [`Session::try_encrypt`](crate::interolm::Session::try_encrypt) refused to
+/// encrypt. The session is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncryptionError {
+    /// The message would be longer than any receiver decodes
+    /// ([`MAX_MESSAGE_LENGTH`](crate::consts::MAX_MESSAGE_LENGTH)): the plaintext is too long.
+    #[error("a plaintext of {got} bytes makes a message over the limit; at most {max} bytes fit")]
+    PlaintextTooLong {
+        /// The plaintext's length.
+        got: usize,
+        /// The longest plaintext this session can send in one message now.
+        max: usize,
+    },
+}
+
+/// interolm: an operation of the high-level API ([`crate::interolm::Device`]) failed. Nothing
+/// was stored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// There is no session with the address (libsignal's `SessionNotFound`): process its
+    /// prekey bundle, or wait for its pre-key message.
+    #[error("no session with {0}")]
+    NoSession(crate::interolm::ProtocolAddress),
+    /// The identity store does not trust this identity key for the address (libsignal's
+    /// `UntrustedIdentity`): the correspondent's identity changed, or the store refuses it.
+    #[error("untrusted identity for {0}")]
+    UntrustedIdentity(crate::interolm::ProtocolAddress),
+    /// A pre-key message whose identity key differs from the session it belongs to (libsignal
+    /// 0.103.0: "remote identity key not consistent with previously-established session").
+    #[error("the pre-key message's identity key is not the one of its session")]
+    InconsistentIdentity,
+    /// Encryption refused.
+    #[error(transparent)]
+    Encryption(#[from] EncryptionError),
+    /// Decryption failed.
+    #[error(transparent)]
+    Decryption(#[from] DecryptionError),
+    /// A session could not be created (bad bundle, unknown prekey, replay, …).
+    #[error(transparent)]
+    SessionCreation(#[from] SessionCreationError),
+    /// The message could not be decoded.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// A store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<BundleError> for ProtocolError {
+    fn from(e: BundleError) -> Self {
+        Self::SessionCreation(e.into())
+    }
+}
+
 /// interolm sender keys (libsignal groups): a group operation failed. The record is unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -434,4 +537,95 @@ pub enum SenderKeyError {
         /// The message's version.
         got: u8,
     },
+}
+
+/// interolm sender keys through a [`SenderKeyStore`](crate::interolm::SenderKeyStore): the
+/// group operation or the store failed. On error nothing was stored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GroupError {
+    /// The sender-key operation was refused.
+    #[error(transparent)]
+    SenderKey(#[from] SenderKeyError),
+    /// The store failed, or a stored record does not decode.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<DecodeError> for GroupError {
+    fn from(e: DecodeError) -> Self {
+        Self::SenderKey(SenderKeyError::Decode(e))
+    }
+}
+
+/// interolm sealed sender: a sender certificate did not validate.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertificateError {
+    /// The server certificate's id is on the revocation list.
+    #[error("server certificate {0:#x} is revoked")]
+    Revoked(u32),
+    /// No trust root signed the server certificate.
+    #[error("the server certificate is not signed by a trust root")]
+    UntrustedServer,
+    /// The server certificate's key did not sign the sender certificate.
+    #[error("the sender certificate is not signed by its server certificate")]
+    InvalidSignature,
+    /// The certificate expired before the validation time.
+    #[error("the sender certificate expired at {expiration}, validated at {now}")]
+    Expired {
+        /// The certificate's expiration.
+        expiration: u64,
+        /// The validation time.
+        now: u64,
+    },
+}
+
+/// interolm sealed sender: a sealed message could not be made or opened. Nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SealedSenderError {
+    /// The envelope, the content or a certificate could not be decoded.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// Decryption failed: a MAC, the AES-GCM-SIV tag, or v2's re-derived ephemeral key did not
+    /// match (one opaque error for all).
+    #[error("the sealed sender message does not decrypt")]
+    DecryptionFailed,
+    /// The sender certificate's identity key is not the key that sealed the message.
+    #[error("the sender certificate's key does not match the message")]
+    SenderKeyMismatch,
+    /// A key in the message (or a recipient's identity key) is unusable.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The sender certificate did not validate.
+    #[error("invalid sender certificate: {0}")]
+    Certificate(#[from] CertificateError),
+    /// The sender is this very device (libsignal `SealedSenderSelfSend`).
+    #[error("a sealed sender message from this device")]
+    SelfSend,
+    /// Multi-recipient: a registration id above 14 bits, a recipient without devices, or a
+    /// recipient listed twice.
+    #[error("invalid multi-recipient argument: {0}")]
+    InvalidRecipient(&'static str),
+}
+
+/// interolm safety numbers: a fingerprint could not be made or compared.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FingerprintError {
+    /// The iteration count is 0, 1 or above 1 000 000 (libsignal refuses them too).
+    #[error("invalid fingerprint iteration count {0}")]
+    InvalidIterations(u32),
+    /// The scanned fingerprint has another version.
+    #[error("scanned fingerprint version {theirs}, ours is {ours}")]
+    VersionMismatch {
+        /// The scanned fingerprint's version.
+        theirs: u32,
+        /// Ours.
+        ours: u32,
+    },
+    /// The scanned fingerprint does not decode.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
 }

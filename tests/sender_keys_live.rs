@@ -35,7 +35,7 @@ struct Group {
 
 impl Group {
     fn new(peer: &mut Peer, lib: &str, kinds: &[bool], tag: &str) -> Self {
-        let dist = DistributionId::random();
+        let dist = DistributionId::random_v4();
         let mut names = Vec::new();
         let mut members = Vec::new();
         for (i, &caudata) in kinds.iter().enumerate() {
@@ -249,7 +249,7 @@ fn bad_input_is_refused_by_both() {
         cases.push(("new version", new, "UnsupportedVersion", "unrecognized"));
         // another distribution id (re-signed by the sender: an authenticated peer)
         let mut other = SenderKeyRecord::new();
-        let other_dist = DistributionId::random();
+        let other_dist = DistributionId::random_v4();
         other.create_distribution_message(other_dist).unwrap();
         let wrong_dist = other.encrypt(other_dist, b"x").unwrap().to_bytes();
         cases.push(("other distribution", wrong_dist, "WrongDistributionId", "missing sender key state"));

@@ -1,6 +1,7 @@
 //! An interolm account: a Curve25519 identity (shareable with an Olm account), a
 //! registration id, and the prekeys.
 
+use super::address::ProtocolAddress;
 use super::message::PreKeySignalMessage;
 use super::session::{InboundKeys, OutboundParams, Session, SpqrPolicy};
 use super::store::{KyberPreKeyRecord, LastResortUse, OneTimePreKeyRecord, PreKeyStore, SignedPreKeyRecord};
@@ -326,7 +327,23 @@ impl Account {
         &mut self,
         message: &PreKeySignalMessage,
     ) -> Result<InboundCreationResult, SessionCreationError> {
-        self.create_inbound_session_inner(message, &mut OsRandom)
+        self.create_inbound_session_inner(message, None, &mut OsRandom)
+    }
+
+    /// [`Account::create_inbound_session`] of a message from `sender` to `recipient` (us),
+    /// checking its `addresses` field as libsignal ≥ 0.92 does (see
+    /// [`Session::decrypt_with_addresses`]).
+    ///
+    /// # Errors
+    /// As [`Account::create_inbound_session`]; a message naming other addresses fails with
+    /// [`SessionCreationError::Decryption`] of [`DecryptionError::AddressMismatch`](crate::DecryptionError::AddressMismatch).
+    pub fn create_inbound_session_with_addresses(
+        &mut self,
+        message: &PreKeySignalMessage,
+        sender: &ProtocolAddress,
+        recipient: &ProtocolAddress,
+    ) -> Result<InboundCreationResult, SessionCreationError> {
+        self.create_inbound_session_inner(message, Some((sender, recipient)), &mut OsRandom)
     }
 
     /// [`Account::create_inbound_session`] from `rng` (32 bytes for the first sending ratchet
@@ -340,12 +357,13 @@ impl Account {
         message: &PreKeySignalMessage,
         rng: &mut impl RandomSource,
     ) -> Result<InboundCreationResult, SessionCreationError> {
-        self.create_inbound_session_inner(message, rng)
+        self.create_inbound_session_inner(message, None, rng)
     }
 
     fn create_inbound_session_inner(
         &mut self,
         message: &PreKeySignalMessage,
+        addresses: Option<(&ProtocolAddress, &ProtocolAddress)>,
         rng: &mut impl RandomSource,
     ) -> Result<InboundCreationResult, SessionCreationError> {
         let m = &message.0;
@@ -390,7 +408,7 @@ impl Account {
             spqr_policy: self.spqr_policy,
         };
         let mut session = Session::new_inbound(keys, m)?;
-        let plaintext = session.decrypt_signal(&m.message, rng)?;
+        let plaintext = session.decrypt_signal(&m.message, addresses, rng)?;
 
         // Only now that the message has decrypted are the one-time keys spent.
         let remove_kyber = kyber.is_some_and(|r| !r.last_resort);

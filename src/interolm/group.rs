@@ -45,6 +45,7 @@ use std::collections::VecDeque;
 
 use zeroize::Zeroizing;
 
+use super::address::Uuid;
 use crate::consts::{MAX_SENDER_KEY_STATES, SENDER_KEY_MAX_FORWARD_JUMPS, SENDER_KEY_MAX_SKIPPED_KEYS};
 use crate::error::{DecodeError, KeyError, SenderKeyError};
 use crate::primitives::{
@@ -55,76 +56,18 @@ use crate::wire::codec::{Reader, as_bytes, as_u32, put_bytes_field, put_varint_f
 use crate::wire::sender_key::{SENDER_KEY_VERSION, SenderKeyDistributionWire, SenderKeyMessageWire};
 use crate::wire::signal::{PUBLIC_KEY_LENGTH, decode_public_key, encode_public_key};
 
-/// A group's distribution id: a UUID, chosen by the group's creator and shared by every member
-/// (libsignal `Uuid`). `Display` writes the lowercase hyphenated form.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DistributionId([u8; 16]);
+/// A group's distribution id: a UUID chosen by the group's creator and shared by every member
+/// (libsignal's `distributionId`).
+pub type DistributionId = Uuid;
 
-impl DistributionId {
-    /// From the 16 bytes of the UUID.
-    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
-        Self(bytes)
-    }
-
-    /// The 16 bytes.
-    pub const fn as_bytes(&self) -> &[u8; 16] {
-        &self.0
-    }
-
-    /// A random (version 4) UUID.
-    pub fn random() -> Self {
+impl Uuid {
+    /// A random (version 4) UUID, e.g. a new group's distribution id.
+    pub fn random_v4() -> Self {
         let mut b = [0u8; 16];
         OsRandom.fill(&mut b);
         b[6] = (b[6] & 0x0F) | 0x40;
         b[8] = (b[8] & 0x3F) | 0x80;
-        Self(b)
-    }
-
-    /// Parses the hyphenated form (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, either case).
-    ///
-    /// # Errors
-    /// [`DecodeError::MalformedField`] for anything else.
-    pub fn parse(s: &str) -> Result<Self, DecodeError> {
-        parse_uuid(s).map(Self).ok_or(DecodeError::MalformedField("UUID"))
-    }
-}
-
-/// Parses a hyphenated UUID.
-pub(crate) fn parse_uuid(s: &str) -> Option<[u8; 16]> {
-    let b = s.as_bytes();
-    if b.len() != 36 || [8, 13, 18, 23].iter().any(|&i| b[i] != b'-') {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    let mut digits = b.iter().enumerate().filter(|(i, _)| ![8, 13, 18, 23].contains(i)).map(|(_, &c)| c);
-    for o in &mut out {
-        let hi = (digits.next()? as char).to_digit(16)?;
-        let lo = (digits.next()? as char).to_digit(16)?;
-        *o = (hi << 4 | lo) as u8;
-    }
-    Some(out)
-}
-
-/// Writes a UUID in lowercase hyphenated form.
-pub(crate) fn fmt_uuid(b: &[u8; 16], f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-    for (i, x) in b.iter().enumerate() {
-        if [4, 6, 8, 10].contains(&i) {
-            f.write_str("-")?;
-        }
-        write!(f, "{x:02x}")?;
-    }
-    Ok(())
-}
-
-impl core::fmt::Display for DistributionId {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        fmt_uuid(&self.0, f)
-    }
-}
-
-impl core::fmt::Debug for DistributionId {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "DistributionId({self})")
+        Self::from_bytes(b)
     }
 }
 
@@ -150,7 +93,7 @@ impl SenderKeyDistributionMessage {
 
     /// The group.
     pub fn distribution_id(&self) -> DistributionId {
-        DistributionId(self.0.distribution_id)
+        DistributionId::from_bytes(self.0.distribution_id)
     }
 
     /// The chain id.
@@ -189,7 +132,7 @@ impl SenderKeyMessage {
 
     /// The group.
     pub fn distribution_id(&self) -> DistributionId {
-        DistributionId(self.0.distribution_id)
+        DistributionId::from_bytes(self.0.distribution_id)
     }
 
     /// The chain id.
@@ -563,6 +506,103 @@ fn plan_message_key(state: &SenderKeyState, iteration: u32) -> Result<Plan, Send
     Ok(Plan { key, update: Update::Advance { chain, new_skipped } })
 }
 
+// ------------------------------------------------------------------ over a SenderKeyStore
+
+use super::address::ProtocolAddress;
+use super::stores::SenderKeyStore;
+use crate::error::{GroupError, StoreError};
+use crate::pickle::SenderKeyRecordPickle;
+
+fn load_record<S: SenderKeyStore + ?Sized>(
+    store: &S,
+    sender: &ProtocolAddress,
+    distribution_id: &DistributionId,
+) -> Result<Option<SenderKeyRecord>, GroupError> {
+    let Some(bytes) = store.load_sender_key(sender, distribution_id)? else { return Ok(None) };
+    let pickle = SenderKeyRecordPickle::from_unencrypted_bytes(&bytes).map_err(StoreError::Pickle)?;
+    Ok(Some(SenderKeyRecord::from_pickle(pickle)))
+}
+
+fn store_record<S: SenderKeyStore + ?Sized>(
+    store: &mut S,
+    sender: &ProtocolAddress,
+    distribution_id: &DistributionId,
+    record: &SenderKeyRecord,
+) -> Result<(), GroupError> {
+    store.store_sender_key(sender, distribution_id, &record.pickle().to_unencrypted_bytes())?;
+    Ok(())
+}
+
+/// libsignal's `SenderKeyDistributionMessage.create`: the distribution message of `sender`'s
+/// (this device's own address) chain for the group, creating the chain on first use.
+///
+/// # Errors
+/// [`GroupError::Store`] if the store fails or holds a record that does not decode.
+pub fn create_sender_key_distribution_message<S: SenderKeyStore + ?Sized>(
+    store: &mut S,
+    sender: &ProtocolAddress,
+    distribution_id: &DistributionId,
+) -> Result<SenderKeyDistributionMessage, GroupError> {
+    let existing = load_record(store, sender, distribution_id)?;
+    let created = existing.is_none();
+    let mut record = existing.unwrap_or_default();
+    let m = record.create_distribution_message(*distribution_id)?;
+    if created {
+        store_record(store, sender, distribution_id, &record)?;
+    }
+    Ok(m)
+}
+
+/// libsignal's `processSenderKeyDistributionMessage`: stores the chain `sender` announces.
+///
+/// # Errors
+/// As [`SenderKeyRecord::process_distribution_message`], or [`GroupError::Store`].
+pub fn process_sender_key_distribution_message<S: SenderKeyStore + ?Sized>(
+    store: &mut S,
+    sender: &ProtocolAddress,
+    message: &SenderKeyDistributionMessage,
+) -> Result<(), GroupError> {
+    let id = message.distribution_id();
+    let mut record = load_record(store, sender, &id)?.unwrap_or_default();
+    record.process_distribution_message(message)?;
+    store_record(store, sender, &id, &record)
+}
+
+/// libsignal's `groupEncrypt`: a group message from `sender` (this device's own address).
+///
+/// # Errors
+/// As [`SenderKeyRecord::encrypt`] ([`SenderKeyError::NoSenderKeyState`] when no chain was
+/// created), or [`GroupError::Store`].
+pub fn group_encrypt<S: SenderKeyStore + ?Sized>(
+    store: &mut S,
+    sender: &ProtocolAddress,
+    distribution_id: &DistributionId,
+    plaintext: &[u8],
+) -> Result<SenderKeyMessage, GroupError> {
+    let mut record = load_record(store, sender, distribution_id)?.ok_or(SenderKeyError::NoSenderKeyState)?;
+    let m = record.encrypt(*distribution_id, plaintext)?;
+    store_record(store, sender, distribution_id, &record)?;
+    Ok(m)
+}
+
+/// libsignal's `groupDecrypt`: a group message from `sender`, with the record stored for
+/// `sender` and the message's distribution id.
+///
+/// # Errors
+/// As [`SenderKeyRecord::decrypt`] ([`SenderKeyError::NoSenderKeyState`] when nothing is
+/// stored), or [`GroupError::Store`]. Nothing is stored on error.
+pub fn group_decrypt<S: SenderKeyStore + ?Sized>(
+    store: &mut S,
+    sender: &ProtocolAddress,
+    message: &SenderKeyMessage,
+) -> Result<Vec<u8>, GroupError> {
+    let id = message.distribution_id();
+    let mut record = load_record(store, sender, &id)?.ok_or(SenderKeyError::NoSenderKeyState)?;
+    let plaintext = record.decrypt(message)?;
+    store_record(store, sender, &id, &record)?;
+    Ok(plaintext)
+}
+
 // ------------------------------------------------------------------ libsignal's storage format
 
 /// `SenderKeyRecordStructure` (libsignal `storage.proto`, proto3):
@@ -779,8 +819,11 @@ pub(crate) fn encode_record_body(rec: &SenderKeyRecord, w: &mut PickleWriter) {
 }
 
 pub(crate) fn decode_record_body(r: &mut PickleReader<'_>) -> Result<SenderKeyRecord, PickleError> {
-    let distribution_id =
-        if r.bool("distribution id present")? { Some(DistributionId(r.bytes::<16>("distribution id")?)) } else { None };
+    let distribution_id = if r.bool("distribution id present")? {
+        Some(DistributionId::from_bytes(r.bytes::<16>("distribution id")?))
+    } else {
+        None
+    };
     let n = usize::from(r.u8("state count")?);
     if n > MAX_SENDER_KEY_STATES {
         return Err(PickleError::TooMany {
@@ -879,12 +922,10 @@ mod tests {
     }
 
     #[test]
-    fn uuid_text() {
-        let id = DistributionId::parse("d1d1d1d1-7000-11eb-b32a-33b8a8a487a6").unwrap();
-        assert_eq!(id.to_string(), "d1d1d1d1-7000-11eb-b32a-33b8a8a487a6");
-        assert!(DistributionId::parse("d1d1d1d1-7000-11eb-b32a-33b8a8a487a").is_err());
-        assert!(DistributionId::parse("d1d1d1d1x7000-11eb-b32a-33b8a8a487a6").is_err());
-        assert_eq!(DistributionId::parse("D1D1D1D1-7000-11EB-B32A-33B8A8A487A6").unwrap(), id);
+    fn random_uuids_are_version_4() {
+        let id = DistributionId::random_v4();
+        assert_eq!((id.as_bytes()[6] >> 4, id.as_bytes()[8] >> 6), (4, 2));
+        assert_ne!(id, DistributionId::random_v4());
     }
 
     #[test]

@@ -39,23 +39,58 @@
 //! ```
 
 mod account;
+mod address;
 mod bundle;
+mod device;
+mod fingerprint;
 pub(crate) mod group;
+mod key_records;
+mod memory_store;
 mod message;
+mod retry;
+mod sealed_sender;
 mod session;
+mod session_record;
 pub mod spqr;
 mod store;
+mod stores;
 
 pub use account::{Account, InboundCreationResult};
-pub use group::{DistributionId, SenderKeyDistributionMessage, SenderKeyMessage, SenderKeyRecord};
+pub use fingerprint::{DEFAULT_ITERATIONS as FINGERPRINT_ITERATIONS, Fingerprint, ScannableFingerprint};
+pub use group::{
+    DistributionId, SenderKeyDistributionMessage, SenderKeyMessage, SenderKeyRecord,
+    create_sender_key_distribution_message, group_decrypt, group_encrypt, process_sender_key_distribution_message,
+};
 pub use message::{InterolmMessage, MessageType, PreKeySignalMessage, SignalMessage};
+pub use retry::{DecryptionErrorMessage, PlaintextContent};
+pub use sealed_sender::{
+    ContentHint, SealedSenderRecipient, SenderCertificate, ServerCertificate, UnidentifiedSenderMessageContent,
+    multi_recipient_message_for_recipient, sealed_sender_decrypt, sealed_sender_decrypt_to_usmc, sealed_sender_encrypt,
+    sealed_sender_multi_recipient_encrypt,
+};
+#[cfg(feature = "hazmat")]
+pub use sealed_sender::{sealed_sender_encrypt_with_rng, sealed_sender_multi_recipient_encrypt_with_rng};
 #[cfg(feature = "hazmat")]
 pub use session::{RatchetSnapshot, ReceiverChainSnapshot};
 pub use session::{Session, SessionVersion, SpqrPolicy};
 pub(crate) use store::LastResortUse;
 pub use store::PreKeyStore;
 
-pub use crate::error::{BundleError, PreKeyKind};
+// Applications: addresses, session records, stores and the high-level API.
+pub use address::{
+    ADDRESSES_LENGTH, DeviceId, MAX_DEVICE_ID, MessageAddresses, ProtocolAddress, SERVICE_ID_LENGTH, ServiceId,
+    ServiceIdKind, Uuid,
+};
+pub use device::Device;
+pub use key_records::{IdentityKeyPair, KyberPreKeyRecord, PreKeyRecord, SignedPreKeyRecord};
+pub use memory_store::InMemoryStore;
+pub use session_record::{MAX_ARCHIVED_SESSIONS, SessionRecord, SessionSlot};
+pub use stores::{
+    IdentityChange, IdentityKeyStore, KyberPreKeyStore, OneTimePreKeyStore, PreKeyReplayStore, PreKeyUse,
+    ProtocolStore, SenderKeyStore, SessionStore, SignedPreKeyStore, TrustDirection,
+};
+
+pub use crate::error::{AddressError, BundleError, EncryptionError, PreKeyKind, ProtocolError, StoreError};
 pub use crate::primitives::{Kyber1024Ciphertext, Kyber1024PublicKey, Kyber1024SecretKey, XEdDsaSignature};
 pub use crate::wire::signal::PreKeyBundle;
 

@@ -45,7 +45,8 @@ pub(crate) enum Value<'a> {
     Bytes(&'a [u8]),
     /// Wire type 1 (only from [`Reader::with_fixed_width`]).
     Fixed64(u64),
-    /// Wire type 5 (only from [`Reader::with_fixed_width`]).
+    /// Wire type 5 (only from [`Reader::with_fixed_width`]); no decoder reads one yet.
+    #[allow(dead_code)]
     Fixed32(u32),
 }
 

@@ -105,3 +105,105 @@ pub fn shuffle<T>(v: &mut [T], seed: u64) {
         v.swap(i, (s % (i as u64 + 1)) as usize);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 1:1 sessions between a caudata account and a libsignal party (sealed sender seals their
+// messages).
+
+use caudata::interolm::{
+    Account, IdentityKeyPair, InterolmMessage, Kyber1024PublicKey, PreKeyBundle, Session, XEdDsaSignature,
+};
+use caudata::primitives::Curve25519SecretKey;
+use serde_json::json;
+
+pub fn u32_of(v: &Value) -> u32 {
+    u32::try_from(v.as_u64().unwrap()).unwrap()
+}
+
+pub fn bundle_to_json(b: &PreKeyBundle) -> Value {
+    let mut j = json!({
+        "registration_id": b.registration_id,
+        "device_id": b.device_id,
+        "identity_key": hex33(&b.identity_key),
+        "signed_pre_key_id": b.signed_pre_key_id,
+        "signed_pre_key": hex33(&b.signed_pre_key),
+        "signed_pre_key_signature": hex::encode(b.signed_pre_key_signature.as_bytes()),
+    });
+    if let Some((id, k)) = &b.pre_key {
+        j["pre_key_id"] = json!(id);
+        j["pre_key"] = json!(hex33(k));
+    }
+    if let Some((id, k, sig)) = &b.kyber_pre_key {
+        j["kyber_pre_key_id"] = json!(id);
+        j["kyber_pre_key"] = json!(hex::encode(k.to_bytes()));
+        j["kyber_pre_key_signature"] = json!(hex::encode(sig.as_bytes()));
+    }
+    j
+}
+
+pub fn bundle_from_json(b: &Value) -> PreKeyBundle {
+    let present = |k: &str| b.get(k).filter(|v| !v.is_null());
+    PreKeyBundle {
+        registration_id: u32_of(&b["registration_id"]),
+        device_id: u32_of(&b["device_id"]),
+        identity_key: key33(&b["identity_key"]),
+        pre_key: present("pre_key").map(|k| (u32_of(&b["pre_key_id"]), key33(k))),
+        signed_pre_key_id: u32_of(&b["signed_pre_key_id"]),
+        signed_pre_key: key33(&b["signed_pre_key"]),
+        signed_pre_key_signature: XEdDsaSignature::from_slice(&bytes(&b["signed_pre_key_signature"])).unwrap(),
+        kyber_pre_key: present("kyber_pre_key").map(|k| {
+            (
+                u32_of(&b["kyber_pre_key_id"]),
+                Kyber1024PublicKey::from_bytes(&bytes(k)).unwrap(),
+                XEdDsaSignature::from_slice(&bytes(&b["kyber_pre_key_signature"])).unwrap(),
+            )
+        }),
+    }
+}
+
+/// A caudata device: an account (identity and prekeys), the same identity as an
+/// `IdentityKeyPair` (what sealed sender uses), a service-id name, and its sessions.
+pub struct CaudataDevice {
+    pub name: String,
+    pub account: Account,
+    pub identity: IdentityKeyPair,
+    pub sessions: std::collections::BTreeMap<String, Session>,
+}
+
+impl CaudataDevice {
+    pub fn new(name: &str, registration_id: u32) -> Self {
+        let secret = Curve25519SecretKey::new();
+        let identity = IdentityKeyPair::from_secret_key(secret.clone());
+        let mut account = Account::from_identity_key(secret, registration_id);
+        account.generate_signed_pre_key();
+        account.generate_kyber_pre_key(true);
+        Self { name: name.to_owned(), account, identity, sessions: Default::default() }
+    }
+
+    /// Starts a session with libsignal party `p` (named `peer_name`, device 1) from its bundle;
+    /// the first message (a pre-key message) carries `first` and is returned as (type, body).
+    pub fn start_with(&mut self, peer: &mut Peer, p: &str, peer_name: &str, first: &[u8]) -> (usize, Vec<u8>) {
+        let r = peer.call(json!({"cmd": "export_party", "p": p}));
+        let bundle = bundle_from_json(&r["bundle"]);
+        let mut s = self.account.create_outbound_session(&bundle).unwrap();
+        let m = s.encrypt(first).to_parts();
+        self.sessions.insert(peer_name.to_owned(), s);
+        m
+    }
+
+    /// Lets libsignal party `p` start a session with this device (from its bundle) and send
+    /// `first`; this device decrypts it.
+    pub fn accept_from(&mut self, peer: &mut Peer, p: &str, peer_name: &str, first: &[u8]) {
+        self.account.generate_one_time_pre_keys(1);
+        let bundle = self.account.pre_key_bundle(1).unwrap();
+        peer.call(json!({"cmd": "process_bundle", "p": p, "peer_name": self.name, "peer_device_id": 1, "bundle": bundle_to_json(&bundle)}));
+        let r = peer.call(
+            json!({"cmd": "encrypt", "p": p, "peer_name": self.name, "peer_device_id": 1, "pt": hex::encode(first)}),
+        );
+        let m = InterolmMessage::from_parts(r["type"].as_u64().unwrap() as usize, &bytes(&r["body"])).unwrap();
+        let InterolmMessage::PreKey(pk) = m else { panic!("first message is not a pre-key message") };
+        let res = self.account.create_inbound_session(&pk).unwrap();
+        assert_eq!(res.plaintext, first);
+        self.sessions.insert(peer_name.to_owned(), res.session);
+    }
+}
