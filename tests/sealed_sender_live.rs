@@ -258,16 +258,19 @@ fn sealed_1to1_group_and_retry_with_every_version() {
         let split = peer.call(json!({"cmd": "ss_split", "lib": lib, "sent": hex::encode(&sent)}));
         let ours = multi_recipient_message_for_recipient(&sent).unwrap();
         assert_eq!(ours.len(), 3);
-        assert_eq!(ours[2], (service(DAVE), vec![], None));
+        assert_eq!(
+            (ours[2].service_id, ours[2].devices.is_empty(), ours[2].message.is_none()),
+            (service(DAVE), true, true)
+        );
         assert_eq!(split["excluded"], json!([DAVE]));
-        for (id, devices, msg) in &ours[..2] {
-            let theirs = &split["recipients"][id.to_string()];
-            assert_eq!(bytes(&theirs["message"]), *msg.as_ref().unwrap(), "{lib}: the fan-out agrees");
-            assert_eq!(theirs["device_ids"], json!(devices.iter().map(|d| d.0).collect::<Vec<_>>()));
-            assert_eq!(theirs["registration_ids"], json!(devices.iter().map(|d| d.1).collect::<Vec<_>>()));
+        for d in &ours[..2] {
+            let theirs = &split["recipients"][d.service_id.to_string()];
+            assert_eq!(bytes(&theirs["message"]), *d.message.as_ref().unwrap(), "{lib}: the fan-out agrees");
+            assert_eq!(theirs["device_ids"], json!(d.devices.iter().map(|d| d.0).collect::<Vec<_>>()));
+            assert_eq!(theirs["registration_ids"], json!(d.devices.iter().map(|d| d.1).collect::<Vec<_>>()));
         }
-        assert_eq!(ours[0].1, vec![(1, 1234)]);
-        let to_alice = ours[0].2.clone().unwrap();
+        assert_eq!(ours[0].devices, vec![(1, 1234)]);
+        let to_alice = ours[0].message.clone().unwrap();
         assert_eq!(to_alice[0], 0x22);
         let got =
             sealed_sender_decrypt(&to_alice, &alice.identity, &[pki.root.public_key()], NOW, Some(&alice_address))
@@ -351,7 +354,7 @@ fn sealed_1to1_group_and_retry_with_every_version() {
             let u = peer.call(json!({"cmd": "ss_usmc", "p": pb, "distribution_id": bob_group.to_string(), "pt": hex::encode(format!("from bob {k}")),
                 "sender_cert": hex::encode(&bob_cert), "content_hint": 1, "group_id": hex::encode(bob_group.as_bytes())}));
             let sent = bytes(&peer.call(json!({"cmd": "ss_multi", "p": pb, "recipients": [{"name": ALICE, "device": 1}, {"name": CAROL, "device": 1}], "usmc": u["usmc"]}))["sent"]);
-            envelopes.push(multi_recipient_message_for_recipient(&sent).unwrap()[0].2.clone().unwrap());
+            envelopes.push(multi_recipient_message_for_recipient(&sent).unwrap()[0].message.clone().unwrap());
         }
         for k in [2usize, 0, 1] {
             let got = sealed_sender_decrypt(
@@ -517,7 +520,7 @@ fn bad_sealed_input_is_refused_by_both() {
             devices: vec![(DeviceId::PRIMARY, 5)],
         }];
         let sent = sealed_sender_multi_recipient_encrypt(&usmc, &alice.identity, &recipients, &[]).unwrap();
-        let v2 = multi_recipient_message_for_recipient(&sent).unwrap()[0].2.clone().unwrap();
+        let v2 = multi_recipient_message_for_recipient(&sent).unwrap()[0].message.clone().unwrap();
 
         let mut cases: Vec<(String, Vec<u8>)> = Vec::new();
         for (name, env) in [("v1", &v1), ("v2", &v2)] {
@@ -564,7 +567,7 @@ fn bad_sealed_input_is_refused_by_both() {
         let sent = sealed_sender_multi_recipient_encrypt(&forged, &alice.identity, &recipients, &[]).unwrap();
         cases.push((
             "v2 certificate for another key".into(),
-            multi_recipient_message_for_recipient(&sent).unwrap()[0].2.clone().unwrap(),
+            multi_recipient_message_for_recipient(&sent).unwrap()[0].message.clone().unwrap(),
         ));
         // A certificate by an untrusted server, and an expired one.
         let other = Pki::libsignal(&mut peer, lib, 9);

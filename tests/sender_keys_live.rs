@@ -215,6 +215,68 @@ fn records_move_between_implementations_byte_for_byte() {
     }
 }
 
+/// A sender-key chain built here, independently of caudata: chain keys by the `hmac` crate
+/// (`CK' = HMAC(CK, 0x02)`), and a sender's record at any iteration in libsignal's storage
+/// format (`SenderKeyRecordStructure`).
+struct TestChain {
+    dist: DistributionId,
+    chain_id: u32,
+    ck0: [u8; 32],
+    signing: caudata::primitives::Curve25519SecretKey,
+}
+
+impl TestChain {
+    fn new(dist: DistributionId) -> Self {
+        let signing = caudata::primitives::Curve25519SecretKey::new();
+        // Any 32 bytes make a chain key; the signing key's public half is handy.
+        Self { dist, chain_id: 0x1234_5678, ck0: *signing.public_key().as_bytes(), signing }
+    }
+
+    fn chain_key(&self, n: u32) -> [u8; 32] {
+        use hmac::{KeyInit, Mac};
+        (0..n).fold(self.ck0, |ck, _| {
+            let mut m = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&ck).unwrap();
+            m.update(&[2]);
+            m.finalize().into_bytes().into()
+        })
+    }
+
+    fn record_at(&self, n: u32) -> SenderKeyRecord {
+        fn field(out: &mut Vec<u8>, tag: u8, body: &[u8]) {
+            out.push(tag << 3 | 2);
+            let mut len = body.len();
+            while len >= 0x80 {
+                out.push((len as u8) | 0x80);
+                len >>= 7;
+            }
+            out.push(len as u8);
+            out.extend_from_slice(body);
+        }
+        fn varint(out: &mut Vec<u8>, tag: u8, mut v: u64) {
+            out.push(tag << 3);
+            while v >= 0x80 {
+                out.push((v as u8) | 0x80);
+                v >>= 7;
+            }
+            out.push(v as u8);
+        }
+        let mut ck = Vec::new();
+        varint(&mut ck, 1, u64::from(n));
+        field(&mut ck, 2, &self.chain_key(n));
+        let mut sk = Vec::new();
+        field(&mut sk, 1, &[&[5u8][..], self.signing.public_key().as_bytes()].concat());
+        field(&mut sk, 2, self.signing.to_secret_bytes().expose());
+        let mut state = Vec::new();
+        varint(&mut state, 1, u64::from(self.chain_id));
+        field(&mut state, 2, &ck);
+        field(&mut state, 3, &sk);
+        varint(&mut state, 5, 3);
+        let mut record = Vec::new();
+        field(&mut record, 1, &state);
+        SenderKeyRecord::from_libsignal_bytes(&record, self.dist).unwrap()
+    }
+}
+
 /// The same bad input given to a caudata record and to libsignal holding the same state: both
 /// refuse it, with matching errors, and neither changes.
 #[test]
@@ -277,43 +339,41 @@ fn bad_input_is_refused_by_both() {
         );
         assert_eq!(bytes(&r["pt"]), b"good");
 
-        // A jump past the limit, made by an authenticated sender: libsignal's own chain moved
-        // 25 001 steps on (by sending), then one message; both receivers refuse it, and accept
-        // one at exactly 25 000 from a fresh view.
-        let dist_s = dist.to_string();
-        let skdm = bytes(&peer.call(json!({"cmd": "sk_create", "p": p1, "distribution_id": dist_s}))["skdm"]);
-        let skdm = SenderKeyDistributionMessage::from_bytes(&skdm).unwrap();
+        // A jump past the limit, made by an authenticated sender (one holding the signing
+        // key): the sender's chain is put at iterations 25 000 and 25 001 directly (chain keys
+        // computed here with the `hmac` crate, records written in libsignal's format), the
+        // receivers start from the same chain at iteration 0.
+        let chain = TestChain::new(dist);
+        let skdm = chain.record_at(0).create_distribution_message(dist).unwrap();
         let mut view = SenderKeyRecord::new();
         view.process_distribution_message(&skdm).unwrap();
-        let fresh = view.clone();
-        let last = bytes(
-            &peer.call(json!({"cmd": "sk_encrypt", "p": p1, "distribution_id": dist_s, "pt": "00", "count": 25_001}))["body"],
-        );
-        let m = SenderKeyMessage::from_bytes(&last).unwrap();
-        assert_eq!(m.iteration() - skdm.iteration(), 25_000);
-        let mut at_limit = fresh.clone();
-        assert_eq!(at_limit.decrypt(&m).unwrap(), [0]);
-        let next =
-            bytes(&peer.call(json!({"cmd": "sk_encrypt", "p": p1, "distribution_id": dist_s, "pt": "01"}))["body"]);
-        let next = SenderKeyMessage::from_bytes(&next).unwrap();
-        let mut past = fresh.clone();
-        assert_eq!(past.decrypt(&next), Err(SenderKeyError::TooFarInFuture { got: 25_001, max: 25_000 }));
-        // libsignal refuses the same jump: a second libsignal receiver, fresh from the SKDM.
         let q = format!("{l1}-other@{lib}");
         peer.call(json!({"cmd": "new_party", "p": q, "lib": lib, "name": "q"}));
-        peer.call(json!({"cmd": "sk_process", "p": q, "sender_name": l1, "sender_device": 1, "skdm": hex::encode(&*skdm.to_bytes())}));
-        let code = peer.fail(json!({"cmd": "sk_decrypt", "p": q, "sender_name": l1, "sender_device": 1, "body": hex::encode(next.to_bytes())}));
+        let sender = "authenticated-adversary";
+        peer.call(json!({"cmd": "sk_process", "p": q, "sender_name": sender, "sender_device": 1, "skdm": hex::encode(&*skdm.to_bytes())}));
+        let at_limit = chain.record_at(25_000).encrypt(dist, b"at the limit").unwrap();
+        let past = chain.record_at(25_001).encrypt(dist, b"past the limit").unwrap();
+        assert_eq!(view.clone().decrypt(&past), Err(SenderKeyError::TooFarInFuture { got: 25_001, max: 25_000 }));
+        let code = peer.fail(json!({"cmd": "sk_decrypt", "p": q, "sender_name": sender, "sender_device": 1, "body": hex::encode(past.to_bytes())}));
         assert!(code.contains("too far into the future"), "{lib}: {code}");
-        let r = peer.call(
-            json!({"cmd": "sk_decrypt", "p": q, "sender_name": l1, "sender_device": 1, "body": hex::encode(&last)}),
-        );
-        assert_eq!(bytes(&r["pt"]), [0]);
+        assert_eq!(view.decrypt(&at_limit).unwrap(), b"at the limit");
+        let r = peer.call(json!({"cmd": "sk_decrypt", "p": q, "sender_name": sender, "sender_device": 1, "body": hex::encode(at_limit.to_bytes())}));
+        assert_eq!(bytes(&r["pt"]), b"at the limit");
+        // Both kept the last 2 000 skipped keys: iteration 23 000 decrypts, 22 999 does not.
+        for (n, ok) in [(23_000u32, true), (22_999, false)] {
+            let m = chain.record_at(n).encrypt(dist, b"old").unwrap();
+            assert_eq!(view.clone().decrypt(&m).is_ok(), ok, "{lib}: caudata, iteration {n}");
+            let r = peer.request(json!({"cmd": "sk_decrypt", "p": q, "sender_name": sender, "sender_device": 1, "body": hex::encode(m.to_bytes())}));
+            assert_eq!(r["ok"] == true, ok, "{lib}: libsignal, iteration {n}: {r}");
+        }
+        let fresh = view;
 
         // An unknown chain: a message from a chain the receiver never got.
         let mut stranger = SenderKeyRecord::new();
         stranger.create_distribution_message(dist).unwrap();
         let m = stranger.encrypt(dist, b"?").unwrap();
         assert!(matches!(fresh.clone().decrypt(&m), Err(SenderKeyError::UnknownChain { .. })));
+        let _ = p1;
         let code = peer.fail(json!({"cmd": "sk_decrypt", "p": p1, "sender_name": c0, "sender_device": 1, "body": hex::encode(m.to_bytes())}));
         assert!(code.contains("missing sender key state"), "{lib}: {code}");
     }

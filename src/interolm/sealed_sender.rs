@@ -619,21 +619,34 @@ fn multi_recipient_encrypt_inner(
         .map_err(|_| SealedSenderError::InvalidRecipient("unencodable recipient"))
 }
 
-/// The server's part of sealed sender v2: the recipients of a multi-recipient message (with
-/// their devices and registration ids; excluded ones have no devices) and, for each, the v2
-/// envelope its devices receive (`None` for an excluded recipient).
+/// One recipient of a multi-recipient message, as a server sees it
+/// ([`multi_recipient_message_for_recipient`]).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct MultiRecipientDelivery {
+    /// The recipient.
+    pub service_id: ServiceId,
+    /// `(device id, registration id)` of each of its devices; empty for an excluded recipient.
+    pub devices: Vec<(u32, u16)>,
+    /// The v2 envelope each of its devices receives; `None` for an excluded recipient.
+    pub message: Option<Vec<u8>>,
+}
+
+/// The server's part of sealed sender v2: the recipients of a multi-recipient message, in
+/// message order, each with its devices and the envelope its devices receive.
 ///
 /// # Errors
 /// A [`DecodeError`] for a malformed message.
-pub fn multi_recipient_message_for_recipient(
-    sent: &[u8],
-) -> Result<Vec<(ServiceId, Vec<(u32, u16)>, Option<Vec<u8>>)>, DecodeError> {
+pub fn multi_recipient_message_for_recipient(sent: &[u8]) -> Result<Vec<MultiRecipientDelivery>, DecodeError> {
     let m = MultiRecipientWire::decode(sent)?;
     let mut out = Vec::with_capacity(m.recipients.len());
     for (i, r) in m.recipients.iter().enumerate() {
-        let id =
+        let service_id =
             ServiceId::from_fixed_width_bytes(&r.service_id).map_err(|_| DecodeError::MalformedField("service id"))?;
-        out.push((id, r.devices.clone(), m.message_for_recipient(i)));
+        out.push(MultiRecipientDelivery {
+            service_id,
+            devices: r.devices.clone(),
+            message: m.message_for_recipient(i),
+        });
     }
     Ok(out)
 }
@@ -717,10 +730,11 @@ pub fn sealed_sender_decrypt(
     let usmc = sealed_sender_decrypt_to_usmc(sealed, recipient)?;
     let cert = SenderCertificate(usmc.0.sender.clone());
     cert.validate(trust_roots, now)?;
-    if let Some(local) = local {
-        if local.name() == cert.sender_uuid() && u32::from(local.device_id().get()) == cert.device_id() {
-            return Err(SealedSenderError::SelfSend);
-        }
+    if let Some(local) = local
+        && local.name() == cert.sender_uuid()
+        && u32::from(local.device_id().get()) == cert.device_id()
+    {
+        return Err(SealedSenderError::SelfSend);
     }
     Ok(usmc)
 }
@@ -764,7 +778,7 @@ mod tests {
         )
         .unwrap();
         let parts = multi_recipient_message_for_recipient(&sent).unwrap();
-        let v2 = parts[0].2.clone().unwrap();
+        let v2 = parts[0].message.clone().unwrap();
         for sealed in [v1, v2] {
             let got = sealed_sender_decrypt(&sealed, &bob, &[root.public_key()], 100, None).unwrap();
             assert_eq!(got, usmc);

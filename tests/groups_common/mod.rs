@@ -3,7 +3,7 @@
 //! over JSON lines. Needs Node 20+ and `bash interop/libsignal/setup.sh`; without them the tests
 //! fail, never skip.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
