@@ -629,3 +629,21 @@ pub enum FingerprintError {
     #[error(transparent)]
     Decode(#[from] DecodeError),
 }
+
+/// interolm sealed sender on the high-level API ([`Device`](crate::interolm::Device)): the
+/// envelope, the session or a store failed. Nothing was stored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SealedMessageError {
+    /// The envelope could not be made or opened, or its certificate did not validate.
+    #[error(transparent)]
+    Sealed(#[from] SealedSenderError),
+    /// The enclosed 1:1 message failed (as [`Device::decrypt`](crate::interolm::Device::decrypt)
+    /// or [`Device::encrypt`](crate::interolm::Device::encrypt)).
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    /// The envelope holds a group message or a retry request: open it with
+    /// [`sealed_sender_decrypt`](crate::interolm::sealed_sender_decrypt) instead.
+    #[error("the sealed content is a {0:?} message, not a 1:1 message")]
+    UnexpectedContent(crate::interolm::MessageType),
+}

@@ -22,5 +22,7 @@ pub use error::{AddressError, EncryptionError, ProtocolError, StoreError};
 pub use error::{BundleError, PreKeyKind};
 pub mod pickle;
 pub use error::PickleError;
-pub use error::{CertificateError, FingerprintError, GroupError, SealedSenderError, SenderKeyError};
+pub use error::{
+    CertificateError, FingerprintError, GroupError, SealedMessageError, SealedSenderError, SenderKeyError,
+};
 pub use session::{Dialect, Message, Session};

@@ -658,3 +658,90 @@ fn bad_sealed_input_is_refused_by_both() {
         assert_eq!(open(&good, NOW).unwrap(), usmc, "still opens");
     }
 }
+
+/// The high-level API: a caudata `Device` (in-memory stores) seals 1:1 messages to libsignal
+/// (`sealedSenderDecryptMessage` opens them), opens libsignal's, and runs a group with it over
+/// its sender-key store; a refused envelope leaves the session record as it was.
+#[test]
+fn device_api_sealed_sender_and_groups_with_every_version() {
+    use caudata::SealedMessageError;
+    use caudata::interolm::{Device, InMemoryStore};
+    let mut peer = Peer::start();
+    for lib in LIBS {
+        let pki = Pki::libsignal(&mut peer, lib, 3);
+        let pb = format!("bob-device@{lib}");
+        peer.call(json!({"cmd": "new_party", "p": pb, "lib": lib, "name": BOB}));
+        let (alice_address, bob_address) =
+            (ProtocolAddress::new(ALICE, DeviceId::PRIMARY), ProtocolAddress::new(BOB, DeviceId::PRIMARY));
+        let identity = IdentityKeyPair::generate();
+        let alice_key = identity.public_key();
+        let mut alice = Device::new(InMemoryStore::new(identity, 4321), alice_address.clone());
+        let bundle = groups_common::bundle_from_json(&peer.call(json!({"cmd": "export_party", "p": pb}))["bundle"]);
+        alice.process_pre_key_bundle(&bob_address, &bundle).unwrap();
+        let cert = pki.caudata_cert(ALICE, 1, &alice_key, EXPIRES);
+
+        for k in 0..3 {
+            let pt = format!("sealed by the device {k}");
+            let sealed =
+                alice.sealed_sender_encrypt(&bob_address, pt.as_bytes(), &cert, ContentHint::Resendable, None).unwrap();
+            let r = peer.call(json!({"cmd": "ss_decrypt", "p": pb, "body": hex::encode(&sealed), "trust_root": pki.root_hex(), "time": NOW}));
+            assert_eq!(bytes(&r["pt"]), pt.as_bytes(), "{lib}");
+        }
+        let bob_key = identity_of(&mut peer, &pb);
+        let bob_cert = pki.libsignal_cert(&mut peer, lib, BOB, 1, &bob_key, EXPIRES);
+        let u = peer.call(json!({"cmd": "ss_usmc", "p": pb, "peer_name": ALICE, "peer_device": 1, "pt": hex::encode(b"reply"), "sender_cert": hex::encode(&bob_cert), "content_hint": 1, "group_id": "ab"}));
+        let sealed = bytes(
+            &peer.call(json!({"cmd": "ss_seal_v1", "p": pb, "peer_name": ALICE, "peer_device": 1, "usmc": u["usmc"]}))
+                ["sealed"],
+        );
+        // Refused first (expired at that time, then tampered): the session record stays.
+        let before = alice.session_record(&bob_address).unwrap().unwrap().pickle().to_unencrypted_bytes();
+        assert!(matches!(
+            alice.sealed_sender_decrypt(&sealed, &[pki.root.public_key()], EXPIRES + 1),
+            Err(SealedMessageError::Sealed(SealedSenderError::Certificate(CertificateError::Expired { .. })))
+        ));
+        let mut tampered = sealed.clone();
+        let n = tampered.len();
+        tampered[n - 3] ^= 1;
+        assert!(alice.sealed_sender_decrypt(&tampered, &[pki.root.public_key()], NOW).is_err());
+        assert_eq!(*alice.session_record(&bob_address).unwrap().unwrap().pickle().to_unencrypted_bytes(), *before);
+        let got = alice.sealed_sender_decrypt(&sealed, &[pki.root.public_key()], NOW).unwrap();
+        assert_eq!(
+            (got.sender, got.plaintext, got.content_hint, got.group_id),
+            (bob_address.clone(), b"reply".to_vec(), ContentHint::Resendable, Some(vec![0xab]))
+        );
+
+        // A group through the stores: alice's distribution message in a sealed 1:1 message.
+        let group = DistributionId::random_v4();
+        let skdm = alice.create_sender_key_distribution_message(&group).unwrap();
+        let sealed =
+            alice.sealed_sender_encrypt(&bob_address, &skdm.to_bytes(), &cert, ContentHint::Implicit, None).unwrap();
+        let r = peer.call(json!({"cmd": "ss_decrypt", "p": pb, "body": hex::encode(&sealed), "trust_root": pki.root_hex(), "time": NOW}));
+        peer.call(json!({"cmd": "sk_process", "p": pb, "sender_name": ALICE, "sender_device": 1, "skdm": r["pt"]}));
+        let m = alice.group_encrypt(&group, b"group, high level").unwrap();
+        let r = peer.call(json!({"cmd": "sk_decrypt", "p": pb, "sender_name": ALICE, "sender_device": 1, "body": hex::encode(m.to_bytes())}));
+        assert_eq!(bytes(&r["pt"]), b"group, high level");
+        let bob_group = DistributionId::random_v4();
+        let skdm = peer.call(json!({"cmd": "sk_create", "p": pb, "distribution_id": bob_group.to_string()}));
+        alice
+            .process_sender_key_distribution_message(
+                &bob_address,
+                &SenderKeyDistributionMessage::from_bytes(&bytes(&skdm["skdm"])).unwrap(),
+            )
+            .unwrap();
+        let m = peer.call(json!({"cmd": "sk_encrypt", "p": pb, "distribution_id": bob_group.to_string(), "pt": hex::encode(b"from bob")}));
+        let m = SenderKeyMessage::from_bytes(&bytes(&m["body"])).unwrap();
+        assert_eq!(alice.group_decrypt(&bob_address, &m).unwrap(), b"from bob");
+        assert!(alice.group_decrypt(&bob_address, &m).is_err(), "replay");
+        // Group content in a sealed envelope is not for `sealed_sender_decrypt` of the device.
+        let u = peer.call(json!({"cmd": "ss_usmc", "p": pb, "distribution_id": bob_group.to_string(), "pt": "00", "sender_cert": hex::encode(&bob_cert)}));
+        let sealed = bytes(
+            &peer.call(json!({"cmd": "ss_seal_v1", "p": pb, "peer_name": ALICE, "peer_device": 1, "usmc": u["usmc"]}))
+                ["sealed"],
+        );
+        assert!(matches!(
+            alice.sealed_sender_decrypt(&sealed, &[pki.root.public_key()], NOW),
+            Err(SealedMessageError::UnexpectedContent(MessageType::SenderKey))
+        ));
+    }
+}

@@ -42,6 +42,7 @@ mod account;
 mod address;
 mod bundle;
 mod device;
+mod device_groups;
 mod fingerprint;
 pub(crate) mod group;
 mod key_records;
@@ -82,6 +83,7 @@ pub use address::{
     ServiceIdKind, Uuid,
 };
 pub use device::Device;
+pub use device_groups::SealedSenderDecryptionResult;
 pub use key_records::{IdentityKeyPair, KyberPreKeyRecord, PreKeyRecord, SignedPreKeyRecord};
 pub use memory_store::InMemoryStore;
 pub use session_record::{MAX_ARCHIVED_SESSIONS, SessionRecord, SessionSlot};
