@@ -36,6 +36,13 @@ use crate::wire::signal::PreKeyBundle;
 /// A fuzz target's entry point.
 pub type Target = fn(&[u8]);
 
+// Sender keys, sealed sender, retry receipts, safety numbers.
+mod groups;
+pub use groups::{
+    FUZZ_DISTRIBUTION_ID, SealedFixture, SenderKeyFixture, decode_sealed_sender, decode_sender_key,
+    decrypt_sealed_sender, decrypt_sender_key, sealed_fixture, sender_key_fixture,
+};
+
 /// The fuzz targets: name (the file `fuzz/fuzz_targets/<name>.rs` and the corpus directory
 /// `fuzz/corpus/<name>/`) and entry point.
 pub const TARGETS: &[(&str, Target)] = &[
@@ -52,6 +59,10 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("interaction_olm", interaction_olm),
     ("interaction_interolm", interaction_interolm),
     ("spqr", spqr),
+    ("decode_sender_key", decode_sender_key),
+    ("decrypt_sender_key", decrypt_sender_key),
+    ("decode_sealed_sender", decode_sealed_sender),
+    ("decrypt_sealed_sender", decrypt_sealed_sender),
 ];
 
 /// The pickle key every fuzzing pickle uses.
@@ -1253,7 +1264,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             vec![0, 0, 7, 3, 0, 8 | 7, 8, 3, 0, 7, 0x18, 8 | 7, 4, 0, 4, 0, 7, 0, 3, 0],
             vec![1, 0, 8 | 7, 3, 0, 7, 8, 8 | 7, 3, 0, 0x10, 7, 4, 1, 8 | 7, 3, 0],
         ],
-        _ => Vec::new(),
+        other => groups::seeds(other),
     }
 }
 

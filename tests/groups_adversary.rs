@@ -716,3 +716,35 @@ proptest! {
         }
     }
 }
+
+/// Writes the seed corpora of the sender-key and sealed-sender fuzz targets
+/// (`fuzz/corpus/<target>/seed-NN`); the other targets' seeds are `fuzz_corpus`'s.
+#[test]
+#[ignore = "rewrites the checked-in seed corpora of four fuzz targets"]
+fn generate_groups_seed_corpus() {
+    for name in ["decode_sender_key", "decrypt_sender_key", "decode_sealed_sender", "decrypt_sealed_sender"] {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus").join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (i, s) in caudata::fuzzing::seeds(name).iter().enumerate() {
+            std::fs::write(dir.join(format!("seed-{i:02}")), s).unwrap();
+        }
+    }
+}
+
+/// The fuzz fixtures work (so that the fuzz targets start from states that decrypt).
+#[test]
+fn fuzz_fixtures_decrypt() {
+    let f = caudata::fuzzing::sender_key_fixture();
+    let mut r = f.receiver.clone();
+    for m in f.messages.iter().rev() {
+        r.decrypt(&SenderKeyMessage::from_bytes(m).unwrap()).unwrap();
+    }
+    let s = caudata::fuzzing::sealed_fixture();
+    for e in &s.envelopes {
+        assert_eq!(sealed_sender_decrypt(e, &s.recipient, &[s.trust_root], NOW, None).unwrap(), s.content);
+    }
+    let d = caudata::interolm::multi_recipient_message_for_recipient(&s.multi).unwrap();
+    assert_eq!((d.len(), d[0].devices.len(), d[1].message.is_none()), (2, 2, true));
+    let one = d[0].message.clone().unwrap();
+    assert_eq!(sealed_sender_decrypt(&one, &s.recipient, &[s.trust_root], NOW, None).unwrap(), s.content);
+}

@@ -417,6 +417,13 @@ impl SenderKeyRecord {
         Ok(SenderKeyMessage(wire))
     }
 
+    /// The current state's signature over `bytes` (the fuzzers re-sign what they forge).
+    #[cfg(feature = "hazmat")]
+    pub(crate) fn sign_for_fuzzing(&self, bytes: &[u8], rng: &mut impl RandomSource) -> Option<[u8; 64]> {
+        let key = self.states.front()?.signing_private.as_ref()?;
+        Some(key.sign_xeddsa_inner(bytes, rng).to_bytes())
+    }
+
     /// Decrypts a group message, as libsignal's `groupDecrypt`: finds the state of the
     /// message's chain id, checks the signature, takes a skipped key or advances the chain
     /// (at most 25 000 iterations ahead, keeping at most 2 000 skipped keys), then decrypts.
@@ -610,12 +617,19 @@ pub fn group_decrypt<S: SenderKeyStore + ?Sized>(
 /// `{1 chain_id, 2 {1 iteration, 2 seed} chain key, 3 {1 public(33), 2 private(32)} signing key,
 /// 4 repeated {1 iteration, 2 seed} message keys, 5 message_version}`; zero values are left out,
 /// as proto3 writes them.
+/// An upper bound on a state's encoded size, so that no buffer holding keys ever reallocates
+/// (a reallocation would free the old buffer without wiping it): chain id 6, chain key 42,
+/// signing key 71, version 6, each skipped key 42, the state's own tag and length 6.
+fn state_capacity(s: &SenderKeyState) -> usize {
+    140 + s.skipped.len() * 48
+}
+
 fn encode_state(s: &SenderKeyState, out: &mut Zeroizing<Vec<u8>>) {
-    let mut body = Zeroizing::new(Vec::with_capacity(120 + s.skipped.len() * 40));
+    let mut body = Zeroizing::new(Vec::with_capacity(state_capacity(s)));
     if s.chain_id != 0 {
         put_varint_field(&mut body, 1, u64::from(s.chain_id));
     }
-    let mut ck = Zeroizing::new(Vec::with_capacity(40));
+    let mut ck = Zeroizing::new(Vec::with_capacity(48));
     put_chain(&mut ck, s.chain.iteration, &s.chain.key);
     put_bytes_field(&mut body, 2, &ck);
     let mut sk = Zeroizing::new(Vec::with_capacity(70));
@@ -625,15 +639,14 @@ fn encode_state(s: &SenderKeyState, out: &mut Zeroizing<Vec<u8>>) {
     }
     put_bytes_field(&mut body, 3, &sk);
     for k in &s.skipped {
-        let mut mk = Zeroizing::new(Vec::with_capacity(40));
+        let mut mk = Zeroizing::new(Vec::with_capacity(48));
         put_chain(&mut mk, k.iteration, &k.seed);
         put_bytes_field(&mut body, 4, &mk);
     }
     if s.message_version != 0 {
         put_varint_field(&mut body, 5, u64::from(s.message_version));
     }
-    // Room for the tag and length, so the push below does not reallocate (and leave a copy).
-    out.reserve(body.len() + 8);
+    // `out` was sized by `state_capacity` for every state: this does not reallocate.
     put_bytes_field(out, 1, &body);
 }
 
@@ -745,7 +758,7 @@ impl SenderKeyRecord {
     /// The bytes hold chain keys (and, in a sender's own record, the private signing key) and
     /// are wiped on drop.
     pub fn to_libsignal_bytes(&self) -> Zeroizing<Vec<u8>> {
-        let mut out = Zeroizing::new(Vec::with_capacity(self.states.iter().map(|s| 140 + s.skipped.len() * 40).sum()));
+        let mut out = Zeroizing::new(Vec::with_capacity(self.states.iter().map(state_capacity).sum()));
         for s in &self.states {
             encode_state(s, &mut out);
         }

@@ -49,7 +49,7 @@ mod key_records;
 mod memory_store;
 mod message;
 mod retry;
-mod sealed_sender;
+pub(crate) mod sealed_sender;
 mod session;
 mod session_record;
 pub mod spqr;

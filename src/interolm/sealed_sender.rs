@@ -418,6 +418,14 @@ fn three_keys(salt: &[u8], ikm: &[u8]) -> (SecretBytes<32>, SecretBytes<32>, Sec
     (split(0), split(1), split(2))
 }
 
+/// `chain ‖ sealed S`: holds the chain key, so it is wiped on drop.
+fn v1_static_salt(chain: &SecretBytes<32>, encrypted_static: &[u8]) -> zeroize::Zeroizing<Vec<u8>> {
+    let mut salt = zeroize::Zeroizing::new(Vec::with_capacity(32 + encrypted_static.len()));
+    salt.extend_from_slice(chain.expose());
+    salt.extend_from_slice(encrypted_static);
+    salt
+}
+
 fn v1_ephemeral_salt(recipient: &Curve25519PublicKey, ephemeral: &Curve25519PublicKey) -> Vec<u8> {
     [SALT_PREFIX, &encode_public_key(recipient), &encode_public_key(ephemeral)].concat()
 }
@@ -507,14 +515,24 @@ fn sealed_sender_encrypt_inner(
     recipient: &Curve25519PublicKey,
     rng: &mut impl RandomSource,
 ) -> Result<Vec<u8>, SealedSenderError> {
+    seal_v1_bytes(content.0.as_bytes(), sender, recipient, rng)
+}
+
+/// v1 around any content bytes (the fuzzers seal arbitrary contents with it).
+pub(crate) fn seal_v1_bytes(
+    content: &[u8],
+    sender: &IdentityKeyPair,
+    recipient: &Curve25519PublicKey,
+    rng: &mut impl RandomSource,
+) -> Result<Vec<u8>, SealedSenderError> {
     recipient.validate_vartime()?;
     let e = Curve25519SecretKey::random(rng);
     let e_pub = e.public_key();
     let (chain, k1, m1) = three_keys(&v1_ephemeral_salt(recipient, &e_pub), dh(&e, recipient)?.expose());
     let encrypted_static = aes256_ctr_hmac_encrypt(k1.expose(), m1.expose(), &encode_public_key(&sender.public_key()));
-    let salt = [chain.expose().as_slice(), &encrypted_static].concat();
+    let salt = v1_static_salt(&chain, &encrypted_static);
     let (_, k2, m2) = three_keys(&salt, dh(sender.secret_key(), recipient)?.expose());
-    let encrypted_message = aes256_ctr_hmac_encrypt(k2.expose(), m2.expose(), content.0.as_bytes());
+    let encrypted_message = aes256_ctr_hmac_encrypt(k2.expose(), m2.expose(), content);
     Ok(SealedSenderWire::V1 { ephemeral: e_pub, encrypted_static, encrypted_message }.encode())
 }
 
@@ -631,6 +649,26 @@ pub struct MultiRecipientDelivery {
     pub message: Option<Vec<u8>>,
 }
 
+/// One recipient's v2 envelope around any content bytes (what a server would hand it; the
+/// fuzzers seal arbitrary contents with it).
+#[cfg(feature = "hazmat")]
+pub(crate) fn seal_v2_bytes(
+    content: &[u8],
+    sender: &IdentityKeyPair,
+    recipient: &Curve25519PublicKey,
+    rng: &mut impl RandomSource,
+) -> Result<Vec<u8>, SealedSenderError> {
+    let m = SecretBytes::<32>::random(rng);
+    let (e, k) = v2_derive(&m);
+    let e_pub = e.public_key();
+    recipient.validate_vartime()?;
+    let c = xor32(&v2_pad(dh(&e, recipient)?.expose(), &e_pub, recipient), m.expose());
+    let c: [u8; 32] = *c.expose();
+    let at = v2_auth_tag(dh(sender.secret_key(), recipient)?.expose(), &e_pub, &c, &sender.public_key(), recipient);
+    let encrypted_message = aes256_gcm_siv_encrypt(k.expose(), content);
+    Ok(SealedSenderWire::V2 { encrypted_message_key: c, auth_tag: at, ephemeral: e_pub, encrypted_message }.encode())
+}
+
 /// The server's part of sealed sender v2: the recipients of a multi-recipient message, in
 /// message order, each with its devices and the envelope its devices receive.
 ///
@@ -672,7 +710,7 @@ pub fn sealed_sender_decrypt_to_usmc(
             let static_bytes = aes256_ctr_hmac_decrypt(k1.expose(), m1.expose(), &encrypted_static)
                 .ok_or(SealedSenderError::DecryptionFailed)?;
             let sender = crate::wire::signal::decode_public_key(&static_bytes).map_err(SealedSenderError::Key)?;
-            let salt = [chain.expose().as_slice(), &encrypted_static].concat();
+            let salt = v1_static_salt(&chain, &encrypted_static);
             let (_, k2, m2) = three_keys(&salt, dh(recipient.secret_key(), &sender)?.expose());
             let bytes = aes256_ctr_hmac_decrypt(k2.expose(), m2.expose(), &encrypted_message)
                 .ok_or(SealedSenderError::DecryptionFailed)?;
