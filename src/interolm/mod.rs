@@ -65,9 +65,10 @@ pub use group::{
 pub use message::{InterolmMessage, MessageType, PreKeySignalMessage, SignalMessage};
 pub use retry::{DecryptionErrorMessage, PlaintextContent};
 pub use sealed_sender::{
-    ContentHint, MultiRecipientDelivery, SealedSenderRecipient, SenderCertificate, ServerCertificate,
-    UnidentifiedSenderMessageContent, multi_recipient_message_for_recipient, sealed_sender_decrypt,
-    sealed_sender_decrypt_to_usmc, sealed_sender_encrypt, sealed_sender_multi_recipient_encrypt,
+    ContentHint, MAX_KNOWN_SENDERS, MAX_KNOWN_SERVER_CERTIFICATES, MultiRecipientDelivery, SealedSenderReceiver,
+    SealedSenderRecipient, SenderCertificate, ServerCertificate, UnidentifiedSenderMessageContent,
+    multi_recipient_message_for_recipient, sealed_sender_decrypt, sealed_sender_decrypt_to_usmc, sealed_sender_encrypt,
+    sealed_sender_multi_recipient_encrypt,
 };
 #[cfg(feature = "hazmat")]
 pub use sealed_sender::{sealed_sender_encrypt_with_rng, sealed_sender_multi_recipient_encrypt_with_rng};

@@ -61,7 +61,7 @@ use super::key_records::IdentityKeyPair;
 use super::message::MessageType;
 use crate::error::{CertificateError, DecodeError, KeyError, SealedSenderError};
 use crate::primitives::{
-    Curve25519PublicKey, Curve25519SecretKey, OsRandom, RandomSource, SecretBytes, XEdDsaSignature,
+    Curve25519PublicKey, Curve25519SecretKey, OsRandom, RandomSource, SecretBytes, SharedSecret, XEdDsaSignature,
     aes256_ctr_hmac_decrypt, aes256_ctr_hmac_encrypt, aes256_gcm_siv_decrypt, aes256_gcm_siv_encrypt, hkdf_sha256,
 };
 use crate::wire::sealed_sender::{
@@ -273,16 +273,29 @@ impl SenderCertificate {
     /// # Errors
     /// The first [`CertificateError`] in that order.
     pub fn validate(&self, trust_roots: &[Curve25519PublicKey], now: u64) -> Result<(), CertificateError> {
+        self.validate_with(trust_roots, now, false)
+    }
+
+    /// [`SenderCertificate::validate`]; `server_known` skips the trust roots' signature check
+    /// (the caller has validated this exact server certificate under the same roots before).
+    fn validate_with(
+        &self,
+        trust_roots: &[Curve25519PublicKey],
+        now: u64,
+        server_known: bool,
+    ) -> Result<(), CertificateError> {
         let signer = &self.0.signer;
         if REVOKED_SERVER_CERTIFICATE_KEY_IDS.contains(&signer.key_id) {
             return Err(CertificateError::Revoked(signer.key_id));
         }
-        let mut trusted = subtle::Choice::from(0);
-        for root in trust_roots {
-            trusted |= subtle::Choice::from(u8::from(verify(root, signer.certificate(), signer.signature())));
-        }
-        if !bool::from(trusted) {
-            return Err(CertificateError::UntrustedServer);
+        if !server_known {
+            let mut trusted = subtle::Choice::from(0);
+            for root in trust_roots {
+                trusted |= subtle::Choice::from(u8::from(verify(root, signer.certificate(), signer.signature())));
+            }
+            if !bool::from(trusted) {
+                return Err(CertificateError::UntrustedServer);
+            }
         }
         if !verify(&signer.key, self.0.certificate(), self.0.signature()) {
             return Err(CertificateError::InvalidSignature);
@@ -405,7 +418,7 @@ impl UnidentifiedSenderMessageContent {
 
 // ------------------------------------------------------------------ the key schedules
 
-fn dh(ours: &Curve25519SecretKey, theirs: &Curve25519PublicKey) -> Result<crate::primitives::SharedSecret, KeyError> {
+fn dh(ours: &Curve25519SecretKey, theirs: &Curve25519PublicKey) -> Result<SharedSecret, KeyError> {
     ours.diffie_hellman(theirs)
 }
 
@@ -702,6 +715,15 @@ pub fn sealed_sender_decrypt_to_usmc(
     sealed: &[u8],
     recipient: &IdentityKeyPair,
 ) -> Result<UnidentifiedSenderMessageContent, SealedSenderError> {
+    open(sealed, recipient, |s| dh(recipient.secret_key(), s))
+}
+
+/// Opens an envelope; `static_dh(S)` is `DH(recipient, S)` (computed, or remembered).
+fn open(
+    sealed: &[u8],
+    recipient: &IdentityKeyPair,
+    mut static_dh: impl FnMut(&Curve25519PublicKey) -> Result<SharedSecret, KeyError>,
+) -> Result<UnidentifiedSenderMessageContent, SealedSenderError> {
     let r_pub = recipient.public_key();
     match SealedSenderWire::decode(sealed)? {
         SealedSenderWire::V1 { ephemeral, encrypted_static, encrypted_message } => {
@@ -711,7 +733,7 @@ pub fn sealed_sender_decrypt_to_usmc(
                 .ok_or(SealedSenderError::DecryptionFailed)?;
             let sender = crate::wire::signal::decode_public_key(&static_bytes).map_err(SealedSenderError::Key)?;
             let salt = v1_static_salt(&chain, &encrypted_static);
-            let (_, k2, m2) = three_keys(&salt, dh(recipient.secret_key(), &sender)?.expose());
+            let (_, k2, m2) = three_keys(&salt, static_dh(&sender)?.expose());
             let bytes = aes256_ctr_hmac_decrypt(k2.expose(), m2.expose(), &encrypted_message)
                 .ok_or(SealedSenderError::DecryptionFailed)?;
             let usmc = UsmcWire::decode(&bytes)?;
@@ -731,13 +753,7 @@ pub fn sealed_sender_decrypt_to_usmc(
                 aes256_gcm_siv_decrypt(k.expose(), &encrypted_message).ok_or(SealedSenderError::DecryptionFailed)?;
             let usmc = UsmcWire::decode(&bytes)?;
             let sender = usmc.sender.fields.identity_key;
-            let at = v2_auth_tag(
-                dh(recipient.secret_key(), &sender)?.expose(),
-                &ephemeral,
-                &encrypted_message_key,
-                &sender,
-                &r_pub,
-            );
+            let at = v2_auth_tag(static_dh(&sender)?.expose(), &ephemeral, &encrypted_message_key, &sender, &r_pub);
             if !bool::from(at.ct_eq(&auth_tag)) {
                 return Err(SealedSenderError::SenderKeyMismatch);
             }
@@ -768,13 +784,101 @@ pub fn sealed_sender_decrypt(
     let usmc = sealed_sender_decrypt_to_usmc(sealed, recipient)?;
     let cert = SenderCertificate(usmc.0.sender.clone());
     cert.validate(trust_roots, now)?;
+    check_not_self(&cert, local)?;
+    Ok(usmc)
+}
+
+/// Server certificates a [`SealedSenderReceiver`] remembers as validated.
+pub const MAX_KNOWN_SERVER_CERTIFICATES: usize = 16;
+/// Senders whose static Diffie-Hellman a [`SealedSenderReceiver`] remembers.
+pub const MAX_KNOWN_SENDERS: usize = 256;
+
+/// A recipient of sealed-sender messages that remembers work between messages, for speed:
+/// server certificates it has validated under its trust roots (a service has a handful; each
+/// saves one XEdDSA verification per message), and the static Diffie-Hellman of its identity
+/// with recent senders' identities (each saves one X25519 per message). Both are bounded
+/// ([`MAX_KNOWN_SERVER_CERTIFICATES`], [`MAX_KNOWN_SENDERS`], the oldest forgotten first); the
+/// Diffie-Hellman results are secrets, wiped when forgotten or dropped. Results are exactly
+/// those of [`sealed_sender_decrypt`] and [`sealed_sender_decrypt_to_usmc`].
+pub struct SealedSenderReceiver {
+    identity: IdentityKeyPair,
+    trust_roots: Vec<Curve25519PublicKey>,
+    servers: std::collections::VecDeque<[u8; 32]>,
+    statics: std::collections::VecDeque<(Curve25519PublicKey, SharedSecret)>,
+}
+
+impl core::fmt::Debug for SealedSenderReceiver {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self { identity, trust_roots, servers, statics } = self;
+        f.debug_struct("SealedSenderReceiver")
+            .field("identity", &identity.public_key())
+            .field("trust_roots", trust_roots)
+            .field("known_servers", &servers.len())
+            .field("known_senders", &statics.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SealedSenderReceiver {
+    /// A receiver with this identity and these trust roots.
+    pub fn new(identity: IdentityKeyPair, trust_roots: Vec<Curve25519PublicKey>) -> Self {
+        Self { identity, trust_roots, servers: Default::default(), statics: Default::default() }
+    }
+
+    /// [`sealed_sender_decrypt_to_usmc`] with the remembered Diffie-Hellman results.
+    ///
+    /// # Errors
+    /// As [`sealed_sender_decrypt_to_usmc`].
+    pub fn decrypt_to_usmc(&mut self, sealed: &[u8]) -> Result<UnidentifiedSenderMessageContent, SealedSenderError> {
+        let Self { identity, statics, .. } = self;
+        open(sealed, identity, |sender| {
+            if let Some((_, s)) = statics.iter().find(|(k, _)| k == sender) {
+                return Ok(s.clone());
+            }
+            let s = dh(identity.secret_key(), sender)?;
+            if statics.len() >= MAX_KNOWN_SENDERS {
+                statics.pop_front();
+            }
+            statics.push_back((*sender, s.clone()));
+            Ok(s)
+        })
+    }
+
+    /// [`sealed_sender_decrypt`] with the remembered server certificates and Diffie-Hellman
+    /// results.
+    ///
+    /// # Errors
+    /// As [`sealed_sender_decrypt`].
+    pub fn decrypt(
+        &mut self,
+        sealed: &[u8],
+        now: u64,
+        local: Option<&ProtocolAddress>,
+    ) -> Result<UnidentifiedSenderMessageContent, SealedSenderError> {
+        let usmc = self.decrypt_to_usmc(sealed)?;
+        let cert = SenderCertificate(usmc.0.sender.clone());
+        let server_id = crate::primitives::sha256(&[cert.0.signer.as_bytes()]);
+        let known = self.servers.contains(&server_id);
+        cert.validate_with(&self.trust_roots, now, known)?;
+        if !known {
+            if self.servers.len() >= MAX_KNOWN_SERVER_CERTIFICATES {
+                self.servers.pop_front();
+            }
+            self.servers.push_back(server_id);
+        }
+        check_not_self(&cert, local)?;
+        Ok(usmc)
+    }
+}
+
+fn check_not_self(cert: &SenderCertificate, local: Option<&ProtocolAddress>) -> Result<(), SealedSenderError> {
     if let Some(local) = local
         && local.name() == cert.sender_uuid()
         && u32::from(local.device_id().get()) == cert.device_id()
     {
         return Err(SealedSenderError::SelfSend);
     }
-    Ok(usmc)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -790,6 +894,54 @@ mod tests {
         let cert =
             SenderCertificate::new("a", Some("+1"), DeviceId::PRIMARY, &alice.public_key(), 100, server, &server_key);
         (root, cert, alice, bob)
+    }
+
+    #[test]
+    fn the_receiver_agrees_with_the_free_functions() {
+        let (root, cert, alice, bob) = setup();
+        let mut r = SealedSenderReceiver::new(bob.clone(), vec![root.public_key()]);
+        let usmc = UnidentifiedSenderMessageContent::new(
+            MessageType::Whisper,
+            cert.clone(),
+            vec![1; 9],
+            ContentHint::Default,
+            None,
+        );
+        let good = sealed_sender_encrypt(&usmc, &alice, &bob.public_key()).unwrap();
+        // a certificate by another server, and one for another key
+        let other_root = Curve25519SecretKey::new();
+        let other_server = Curve25519SecretKey::new();
+        let untrusted = SenderCertificate::new(
+            "a",
+            None,
+            DeviceId::PRIMARY,
+            &alice.public_key(),
+            100,
+            ServerCertificate::new(9, &other_server.public_key(), &other_root),
+            &other_server,
+        );
+        let bad_server = sealed_sender_encrypt(
+            &UnidentifiedSenderMessageContent::new(MessageType::Whisper, untrusted, vec![], ContentHint::Default, None),
+            &alice,
+            &bob.public_key(),
+        )
+        .unwrap();
+        let mallory = IdentityKeyPair::generate();
+        let wrong_key = sealed_sender_encrypt(&usmc, &mallory, &bob.public_key()).unwrap();
+        let me = ProtocolAddress::new("a", DeviceId::PRIMARY);
+        for _ in 0..2 {
+            for (e, now, local) in [
+                (&good, 100, None),
+                (&good, 101, None),
+                (&bad_server, 50, None),
+                (&wrong_key, 50, None),
+                (&good, 50, Some(&me)),
+            ] {
+                assert_eq!(r.decrypt(e, now, local), sealed_sender_decrypt(e, &bob, &[root.public_key()], now, local));
+                assert_eq!(r.decrypt_to_usmc(e), sealed_sender_decrypt_to_usmc(e, &bob));
+            }
+        }
+        assert_eq!((r.servers.len(), r.statics.len()), (1, 2));
     }
 
     #[test]
