@@ -278,6 +278,17 @@ impl SenderCertificate {
 
     /// [`SenderCertificate::validate`]; `server_known` skips the trust roots' signature check
     /// (the caller has validated this exact server certificate under the same roots before).
+    /// The checks that do not depend on signatures: revocation and expiry.
+    fn validate_time(&self, now: u64) -> Result<(), CertificateError> {
+        if REVOKED_SERVER_CERTIFICATE_KEY_IDS.contains(&self.0.signer.key_id) {
+            return Err(CertificateError::Revoked(self.0.signer.key_id));
+        }
+        if now > self.0.fields.expiration {
+            return Err(CertificateError::Expired { expiration: self.0.fields.expiration, now });
+        }
+        Ok(())
+    }
+
     fn validate_with(
         &self,
         trust_roots: &[Curve25519PublicKey],
@@ -790,13 +801,17 @@ pub fn sealed_sender_decrypt(
 
 /// Server certificates a [`SealedSenderReceiver`] remembers as validated.
 pub const MAX_KNOWN_SERVER_CERTIFICATES: usize = 16;
-/// Senders whose static Diffie-Hellman a [`SealedSenderReceiver`] remembers.
+/// Sender certificates, and senders' static Diffie-Hellman values, a [`SealedSenderReceiver`]
+/// remembers.
 pub const MAX_KNOWN_SENDERS: usize = 256;
 
 /// A recipient of sealed-sender messages that remembers work between messages, for speed:
-/// server certificates it has validated under its trust roots (a service has a handful; each
-/// saves one XEdDSA verification per message), and the static Diffie-Hellman of its identity
-/// with recent senders' identities (each saves one X25519 per message). Both are bounded
+/// certificates whose signatures it has checked under its trust roots — sender certificates
+/// (a sender uses one for a day or so: each saves two XEdDSA verifications per message) and
+/// server certificates (a service has a handful: one verification for a new sender
+/// certificate) — keyed by the SHA-256 of their exact bytes; and the static Diffie-Hellman of
+/// its identity with recent senders' identities (each saves one X25519 per message).
+/// Revocation and expiry are checked on every message. All three are bounded
 /// ([`MAX_KNOWN_SERVER_CERTIFICATES`], [`MAX_KNOWN_SENDERS`], the oldest forgotten first); the
 /// Diffie-Hellman results are secrets, wiped when forgotten or dropped. Results are exactly
 /// those of [`sealed_sender_decrypt`] and [`sealed_sender_decrypt_to_usmc`].
@@ -804,16 +819,18 @@ pub struct SealedSenderReceiver {
     identity: IdentityKeyPair,
     trust_roots: Vec<Curve25519PublicKey>,
     servers: std::collections::VecDeque<[u8; 32]>,
+    senders: std::collections::VecDeque<[u8; 32]>,
     statics: std::collections::VecDeque<(Curve25519PublicKey, SharedSecret)>,
 }
 
 impl core::fmt::Debug for SealedSenderReceiver {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let Self { identity, trust_roots, servers, statics } = self;
+        let Self { identity, trust_roots, servers, senders, statics } = self;
         f.debug_struct("SealedSenderReceiver")
             .field("identity", &identity.public_key())
             .field("trust_roots", trust_roots)
             .field("known_servers", &servers.len())
+            .field("known_sender_certificates", &senders.len())
             .field("known_senders", &statics.len())
             .finish_non_exhaustive()
     }
@@ -822,7 +839,13 @@ impl core::fmt::Debug for SealedSenderReceiver {
 impl SealedSenderReceiver {
     /// A receiver with this identity and these trust roots.
     pub fn new(identity: IdentityKeyPair, trust_roots: Vec<Curve25519PublicKey>) -> Self {
-        Self { identity, trust_roots, servers: Default::default(), statics: Default::default() }
+        Self {
+            identity,
+            trust_roots,
+            servers: Default::default(),
+            senders: Default::default(),
+            statics: Default::default(),
+        }
     }
 
     /// [`sealed_sender_decrypt_to_usmc`] with the remembered Diffie-Hellman results.
@@ -857,18 +880,28 @@ impl SealedSenderReceiver {
     ) -> Result<UnidentifiedSenderMessageContent, SealedSenderError> {
         let usmc = self.decrypt_to_usmc(sealed)?;
         let cert = SenderCertificate(usmc.0.sender.clone());
-        let server_id = crate::primitives::sha256(&[cert.0.signer.as_bytes()]);
-        let known = self.servers.contains(&server_id);
-        cert.validate_with(&self.trust_roots, now, known)?;
-        if !known {
-            if self.servers.len() >= MAX_KNOWN_SERVER_CERTIFICATES {
-                self.servers.pop_front();
+        let cert_id = crate::primitives::sha256(&[cert.0.as_bytes()]);
+        if self.senders.contains(&cert_id) {
+            cert.validate_time(now)?;
+        } else {
+            let server_id = crate::primitives::sha256(&[cert.0.signer.as_bytes()]);
+            let server_known = self.servers.contains(&server_id);
+            cert.validate_with(&self.trust_roots, now, server_known)?;
+            remember(&mut self.senders, cert_id, MAX_KNOWN_SENDERS);
+            if !server_known {
+                remember(&mut self.servers, server_id, MAX_KNOWN_SERVER_CERTIFICATES);
             }
-            self.servers.push_back(server_id);
         }
         check_not_self(&cert, local)?;
         Ok(usmc)
     }
+}
+
+fn remember(list: &mut std::collections::VecDeque<[u8; 32]>, id: [u8; 32], max: usize) {
+    if list.len() >= max {
+        list.pop_front();
+    }
+    list.push_back(id);
 }
 
 fn check_not_self(cert: &SenderCertificate, local: Option<&ProtocolAddress>) -> Result<(), SealedSenderError> {
@@ -941,7 +974,7 @@ mod tests {
                 assert_eq!(r.decrypt_to_usmc(e), sealed_sender_decrypt_to_usmc(e, &bob));
             }
         }
-        assert_eq!((r.servers.len(), r.statics.len()), (1, 2));
+        assert_eq!((r.servers.len(), r.senders.len(), r.statics.len()), (1, 1, 2));
     }
 
     #[test]
