@@ -9,6 +9,7 @@
 //!   1.1 × (plain + certificate); `_cached` the same through a [`SealedSenderReceiver`], which
 //!   remembers validated server certificates and the static Diffie-Hellman per sender.
 //! * `sealed_encrypt_v1`, `sealed_multi_recipient_encrypt_10`: the sender's side.
+//!
 //! caudata only: vodozemac has no equivalent.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -10,6 +10,12 @@
 //! messages skipped at once, 2 000 stored skipped keys per chain, 5 receiving chains, and a
 //! new sending chain made as soon as a new ratchet key arrives.
 //!
+//! Beyond one session, what applications talking to libsignal peers use: [`group`] (sender
+//! keys: Signal groups), [`sealed_sender`] (v1, v2 and multi-recipient envelopes with server
+//! and sender certificates), [`retry`] (retry receipts: `DecryptionErrorMessage`,
+//! `PlaintextContent`) and [`fingerprint`] (safety numbers); the same over the stores and on
+//! [`Device`] for applications using the high-level API.
+//!
 //! ```
 //! use caudata::interolm::{Account, InterolmMessage};
 //!
@@ -43,13 +49,13 @@ mod address;
 mod bundle;
 mod device;
 mod device_groups;
-mod fingerprint;
-pub(crate) mod group;
+pub mod fingerprint;
+pub mod group;
 mod key_records;
 mod memory_store;
 mod message;
-mod retry;
-pub(crate) mod sealed_sender;
+pub mod retry;
+pub mod sealed_sender;
 mod session;
 mod session_record;
 pub mod spqr;
