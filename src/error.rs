@@ -194,12 +194,22 @@ pub enum DecryptionError {
 #[non_exhaustive]
 pub enum SessionCreationError {
     /// The pre-key message names a one-time or fallback key this account does not have
-    /// (unknown, or already used).
+    /// (unknown, or already used): that key.
     #[error("the pre-key message uses an unknown or already used one-time key {0}")]
-    MissingOneTimeKey(String),
-    /// The identity key in the message is not the one the caller expected.
-    #[error("the sender's identity key does not match")]
-    MismatchedIdentityKey,
+    MissingOneTimeKey(crate::Curve25519PublicKey),
+    /// The identity key in the message is not the one the caller expected: the expected key,
+    /// then the message's.
+    #[error("the sender's identity key does not match: expected {0}, got {1}")]
+    MismatchedIdentityKey(crate::Curve25519PublicKey, crate::Curve25519PublicKey),
+    /// The pre-key message was made by a session of another configuration than the one
+    /// expected (its message version says which).
+    #[error("the pre-key message was made with session config version {}, expected version {}", .got.version(), .expected.version())]
+    MismatchedSessionConfig {
+        /// The configuration the caller expected.
+        expected: crate::olm::SessionConfig,
+        /// The configuration the message was made with.
+        got: crate::olm::SessionConfig,
+    },
     /// The first message did not decrypt.
     #[error(transparent)]
     Decryption(#[from] DecryptionError),
@@ -224,7 +234,8 @@ pub enum SessionCreationError {
     X3dhNotAllowed,
     /// interolm: a pre-key message on a last-resort Kyber prekey whose base key (with the same
     /// signed and Kyber prekeys) already created a session: a replay, or a later pre-key
-    /// message of that session, which belongs to it ([`crate::interolm::Session::matches`]).
+    /// message of that session, which belongs to it (routed by base key:
+    /// [`crate::interolm::SessionRecord::find_pre_key_session`]).
     #[error("the pre-key message was already used to create a session (replay)")]
     ReplayedPreKeyMessage,
 }

@@ -12,6 +12,8 @@ pub mod megolm;
 pub mod olm;
 pub mod primitives;
 pub(crate) mod ratchet;
+#[cfg(feature = "serde")]
+mod serde_shapes;
 mod session;
 pub mod wire;
 

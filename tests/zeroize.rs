@@ -292,3 +292,43 @@ fn sender_keys_and_sealed_sender_leave_no_secret_in_freed_memory() {
     });
     assert_eq!(sealed, 0, "a sealed-sender secret survived in a freed heap block");
 }
+
+/// interolm store records (identity, one-time / signed / Kyber prekeys), their pickles in both
+/// forms, the in-memory store and a session record holding a session made from them.
+#[test]
+fn interolm_store_records_and_their_pickles_are_wiped() {
+    use caudata::interolm::{
+        Account, IdentityKeyPair, InMemoryStore, KyberPreKeyRecord, OneTimePreKeyStore, PreKeyRecord, SessionRecord,
+        SignedPreKeyRecord, SignedPreKeyStore,
+    };
+    use caudata::pickle::{InterolmIdentityKeyPairPickle, InterolmPreKeyPickle, InterolmSessionRecordPickle};
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let found = found_after(|| {
+        let identity = IdentityKeyPair::generate_with_rng(&mut Pattern);
+        let pre_key = PreKeyRecord::generate_with_rng(1, &mut Pattern);
+        let signed = SignedPreKeyRecord::generate_with_rng(2, 3, &identity, &mut Pattern);
+        let kyber = KyberPreKeyRecord::generate_with_rng(4, 5, &identity, true, &mut Pattern);
+        let sealed = identity.pickle().encrypt(&KEY);
+        let back = IdentityKeyPair::from_pickle(InterolmIdentityKeyPairPickle::from_encrypted(&sealed, &KEY).unwrap());
+        let plain = pre_key.pickle().to_unencrypted_bytes();
+        let pk = PreKeyRecord::from_pickle(InterolmPreKeyPickle::from_unencrypted_bytes(&plain).unwrap());
+        let _ = kyber.pickle().encrypt(&KEY);
+        let mut store = InMemoryStore::new(back, 1);
+        store.store_pre_key(&pk).unwrap();
+        store.store_signed_pre_key(&signed).unwrap();
+        let mut bob = Account::new_with_rng(&mut Pattern);
+        bob.generate_signed_pre_key_with_rng(&mut Pattern);
+        let mut alice = Account::new_with_rng(&mut Pattern);
+        alice.allow_x3dh(true);
+        let made = alice.create_outbound_session_with_rng(&bob.pre_key_bundle(1).unwrap(), &mut Pattern);
+        assert!(made.is_ok(), "the session record part must run");
+        if let Ok(s) = made {
+            let record = SessionRecord::from(s);
+            let p = record.pickle().encrypt(&KEY);
+            drop(SessionRecord::from_pickle(InterolmSessionRecordPickle::from_encrypted(&p, &KEY).unwrap()));
+            drop(record);
+        }
+        drop((identity, pre_key, signed, kyber, store, plain, bob, alice));
+    });
+    assert_eq!(found, 0, "an interolm store secret survived in a freed heap block");
+}

@@ -312,10 +312,16 @@ impl Account {
     /// every few days, to keep the window of older uses covered.
     ///
     /// The sender's identity key is in the message ([`PreKeySignalMessage::identity_key`]) and
-    /// in the session; deciding whether to trust it is the caller's business, as is trying the
-    /// sessions it already has with that peer first ([`Session::matches`]): a second pre-key
-    /// message of a session that exists must go to that session, and would fail here once its
-    /// one-time prekey is consumed.
+    /// in the session; deciding whether to trust it is the caller's business, as is routing:
+    /// a pre-key message belongs to the existing session with its base key, if there is one
+    /// ([`SessionRecord::find_pre_key_session`](super::SessionRecord::find_pre_key_session)),
+    /// and only a base key no session has may create a session here. Do not route by trying
+    /// [`Session::matches`] and creating a session when it fails: a repeated pre-key message
+    /// with an altered unauthenticated field (its registration id) fails `matches`, and where no
+    /// one-time key is consumed (X3DH or a last-resort Kyber prekey without a one-time prekey)
+    /// it would create a second session, deliver its message again and break the reply path.
+    /// [`SessionRecord`](super::SessionRecord) and [`Device`](super::Device) route as libsignal
+    /// does.
     ///
     /// # Errors
     /// [`SessionCreationError::UnknownPreKey`] for a signed, one-time or Kyber prekey id the
@@ -408,7 +414,7 @@ impl Account {
             spqr_policy: self.spqr_policy,
         };
         let mut session = Session::new_inbound(keys, m)?;
-        let plaintext = session.decrypt_signal(&m.message, addresses, rng)?;
+        let plaintext = session.decrypt_signal(&m.message, true, addresses, rng)?;
 
         // Only now that the message has decrypted are the one-time keys spent.
         let remove_kyber = kyber.is_some_and(|r| !r.last_resort);

@@ -441,7 +441,8 @@ impl<S: ProtocolStore> Device<S> {
             spqr_policy: self.spqr_policy,
         };
         let mut session = Session::new_inbound(keys, &m.0).map_err(SessionCreationError::from)?;
-        let plaintext = session.decrypt_signal(&m.0.message, addresses, rng).map_err(SessionCreationError::from)?;
+        let plaintext =
+            session.decrypt_signal(&m.0.message, true, addresses, rng).map_err(SessionCreationError::from)?;
         record.promote(session);
         let remove_kyber = kyber.as_ref().filter(|k| !k.last_resort).map(|k| k.id);
         self.transaction(|s| {

@@ -9,9 +9,9 @@ use super::spqr::{Direction, SpqrConfig, SpqrState, SpqrVersion};
 use crate::consts::MAX_MESSAGE_LENGTH;
 use crate::error::{DecryptionError, EncryptionError, KeyError};
 use crate::primitives::{
-    AesCbcKeys, Curve25519PublicKey, Curve25519SecretKey, HmacKey, Kyber1024Ciphertext, Kyber1024PublicKey,
-    Kyber1024SecretKey, OsRandom, RandomSource, SecretBytes, aes256_cbc_decrypt, aes256_cbc_encrypt, base64_encode,
-    ct_eq, hkdf_sha256, sha256,
+    AesCbcKeys, ContributoryKey, Curve25519PublicKey, Curve25519SecretKey, HmacKey, Kyber1024Ciphertext,
+    Kyber1024PublicKey, Kyber1024SecretKey, OsRandom, RandomSource, SecretBytes, aes256_cbc_decrypt,
+    aes256_cbc_encrypt, base64_encode, ct_eq, hkdf_sha256, sha256,
 };
 use crate::ratchet::{ChainKey, DoubleRatchet, MessageSeed, RootKey, SenderChain, split_root_and_chain};
 use crate::wire::signal::{
@@ -73,7 +73,10 @@ impl SessionVersion {
 /// and unsalted keys until the peer's first message (as libsignal 0.90). Once SPQR V1 has been
 /// negotiated (the peer's first message carried it), a later message without it is refused
 /// ([`SpqrError::VersionMismatch`](super::spqr::SpqrError::VersionMismatch)) under either
-/// policy. Field 5 is covered by the double-ratchet MAC, so a man in the middle cannot strip it
+/// policy, and so is one whose SPQR part carries no key
+/// ([`SpqrError::KeylessAfterNegotiation`](super::spqr::SpqrError::KeylessAfterNegotiation)),
+/// except the initiator's pre-key messages on its first chain (a negotiating initiator sends
+/// those without a key before it hears back; SPEC.md §6). Field 5 is covered by the double-ratchet MAC, so a man in the middle cannot strip it
 /// to force the downgrade `Optional` allows; the downgrade needs a peer that really sends no
 /// SPQR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -157,9 +160,8 @@ pub(crate) struct InboundKeys<'a> {
 /// One end of an interolm (Signal-dialect) conversation with one device.
 ///
 /// A session holds one ratchet state. libsignal keeps up to 40 older states per address and
-/// tries each on decryption; a caller that needs that (a peer that re-initiates while old
-/// messages are in flight) keeps several `Session`s and tries them, newest first, which costs
-/// nothing since a failed decryption leaves a session unchanged.
+/// tries each on decryption: [`SessionRecord`](super::SessionRecord) does the same (and routes
+/// pre-key messages by base key), and [`Device`](super::Device) keeps one record per address.
 pub struct Session {
     pub(crate) version: SessionVersion,
     pub(crate) initiator: bool,
@@ -265,8 +267,10 @@ impl Session {
 
         // Signal's bootstrap: Bob's signed prekey is his first ratchet key. Alice keeps a
         // receiving chain on it, and at once makes her sending chain by a root step against it.
+        // (The bundle check refused a small-order key already; this is the type that says so.)
+        let spk = ContributoryKey::new(spk)?;
         let mut ratchet = DoubleRatchet::with_receiver(&SIGNAL_DIALECT, root0, spk, chain0);
-        let (root1, sender) = ratchet.step_new_sender(&ratchet.root, &spk, rng)?;
+        let (root1, sender) = ratchet.step_new_sender(&ratchet.root, &spk, rng);
         ratchet.root = root1;
         ratchet.sender = Some(sender);
 
@@ -624,21 +628,38 @@ impl Session {
         rng: &mut impl RandomSource,
     ) -> Result<Vec<u8>, DecryptionError> {
         match message {
-            InterolmMessage::Whisper(m) => self.decrypt_signal(&m.0, addresses, rng),
+            InterolmMessage::Whisper(m) => self.decrypt_signal(&m.0, false, addresses, rng),
             InterolmMessage::PreKey(m) => {
                 if !self.matches(m) {
                     return Err(DecryptionError::SessionMismatch);
                 }
-                self.decrypt_signal(&m.0.message, addresses, rng)
+                self.decrypt_signal(&m.0.message, true, addresses, rng)
             }
         }
     }
 
-    /// Decrypts a `SignalMessage` of this session; with `addresses` (sender, recipient), the
-    /// `addresses` field is checked once the MAC has verified. Nothing changes on error.
+    /// Whether `m` may be one of the messages an initiator sends before it has heard from us,
+    /// which carry no SPQR key if the initiator negotiates SPQR (its minimum is V0): such
+    /// messages are pre-key messages of this session (`pre_key`: the outer fields matched) on
+    /// the initiator's first double-ratchet chain. That chain is our oldest receiving chain for
+    /// as long as none has been dropped, which is certain while fewer chains than the limit are
+    /// held (at the limit the oldest may be a later chain, and the answer is no: a pre-reply
+    /// message delayed that long is refused rather than risk a downgrade).
+    fn may_be_pre_reply(&self, m: &SignalMessageWire, pre_key: bool) -> bool {
+        let r = &self.ratchet;
+        pre_key
+            && !self.initiator
+            && r.receivers.len() < r.dialect.max_receiver_chains
+            && r.receivers.front().is_none_or(|c| *c.ratchet_key.key() == m.ratchet_key)
+    }
+
+    /// Decrypts a `SignalMessage` of this session (`pre_key`: inside a pre-key message of this
+    /// session); with `addresses` (sender, recipient), the `addresses` field is checked once the
+    /// MAC has verified. Nothing changes on error.
     pub(crate) fn decrypt_signal(
         &mut self,
         m: &SignalMessageWire,
+        pre_key: bool,
         addresses: Option<(&ProtocolAddress, &ProtocolAddress)>,
         rng: &mut impl RandomSource,
     ) -> Result<Vec<u8>, DecryptionError> {
@@ -649,7 +670,11 @@ impl Session {
         let sender_ik = encode_public_key(&self.remote_identity);
         let receiver_ik = encode_public_key(&self.local_identity);
         // SPQR first, on a copy: nothing is committed before the MAC and the padding check.
-        let pending = self.spqr.recv(m.pq_ratchet.as_deref().unwrap_or_default())?;
+        // Once SPQR V1 is negotiated a message must carry an SPQR key, except the initiator's
+        // messages from before it heard from us (SPEC.md §6, "Policy and version negotiation").
+        let field5 = m.pq_ratchet.as_deref().unwrap_or_default();
+        let pending =
+            if self.may_be_pre_reply(m, pre_key) { self.spqr.recv_pre_reply(field5) } else { self.spqr.recv(field5) }?;
         let salt = pending.key().map(|k| &k.as_bytes()[..]);
         let pt = self.ratchet.decrypt(&m.ratchet_key, m.counter, rng, |seed| {
             let pt = decrypt_with_seed(seed, salt, m, &sender_ik, &receiver_ik)?;
@@ -791,7 +816,7 @@ mod hazmat {
                     .receivers
                     .iter()
                     .map(|c| ReceiverChainSnapshot {
-                        ratchet_key: c.ratchet_key,
+                        ratchet_key: *c.ratchet_key.key(),
                         chain_key: *c.chain.key.expose(),
                         index: c.chain.index,
                         skipped: c.skipped.iter().map(|s| (s.index, *s.seed.expose())).collect(),

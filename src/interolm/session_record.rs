@@ -222,7 +222,7 @@ impl SessionRecord {
                 SessionSlot::Archived(i) => self.archived.get_mut(i),
             };
             let Some(session) = session else { continue };
-            match session.decrypt_signal(&message.0, addresses, rng) {
+            match session.decrypt_signal(&message.0, false, addresses, rng) {
                 Ok(pt) => {
                     self.promote_slot(slot);
                     return Ok((pt, slot));
@@ -271,8 +271,73 @@ impl SessionRecord {
         if session.remote_identity != message.identity_key() {
             return Some(Err(DecryptionError::SessionMismatch));
         }
-        Some(session.decrypt_signal(&message.0.message, addresses, rng).inspect(|_| {
+        Some(session.decrypt_signal(&message.0.message, true, addresses, rng).inspect(|_| {
             self.promote_slot(slot);
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interolm::{Account, InterolmMessage};
+
+    fn bytes(r: &SessionRecord) -> Vec<u8> {
+        r.pickle().to_unencrypted_bytes().to_vec()
+    }
+
+    #[test]
+    fn archive_limit_promotion_routing_and_failures_change_nothing() {
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let bundle = bob.pre_key_bundle(1).unwrap();
+        // Bob's record: sessions from 42 pre-key messages of Alice; the first is dropped.
+        let mut alices = Vec::new();
+        let mut firsts = Vec::new();
+        let mut record = SessionRecord::new();
+        for _ in 0..42 {
+            let mut a = alice.create_outbound_session(&bundle).unwrap();
+            let InterolmMessage::PreKey(m) = a.encrypt(b"first") else { panic!() };
+            assert!(record.decrypt_pre_key_message(&m, None).is_none(), "a new base key has no session");
+            record.promote(bob.create_inbound_session(&m).unwrap().session);
+            alices.push(a);
+            firsts.push(m);
+        }
+        assert_eq!(record.archived_len(), MAX_ARCHIVED_SESSIONS);
+        assert!(record.find_pre_key_session(&firsts[0]).is_none());
+        assert_eq!(record.find_pre_key_session(&firsts[1]), Some(SessionSlot::Archived(39)));
+        assert_eq!(record.find_pre_key_session(&firsts[41]), Some(SessionSlot::Current));
+        // a repeated pre-key message meets its session: a duplicate, the record unchanged
+        let before = bytes(&record);
+        let e = record.decrypt_pre_key_message(&firsts[5], None).unwrap().unwrap_err();
+        assert!(matches!(e, DecryptionError::Spqr(_) | DecryptionError::MissingMessageKey { .. }), "{e:?}");
+        assert_eq!(bytes(&record), before);
+        // the second pre-key message of an archived session decrypts there and promotes it
+        let InterolmMessage::PreKey(m) = alices[5].encrypt(b"second") else { panic!() };
+        assert_eq!(record.decrypt_pre_key_message(&m, None).unwrap().unwrap(), b"second");
+        assert_eq!(record.current().unwrap().base_key(), firsts[5].base_key());
+        assert_eq!(record.archived_len(), MAX_ARCHIVED_SESSIONS);
+        // Bob answers on an archived session; Alice reads it and answers with a whisper message,
+        // which arrives when another session is current on Bob's side: tried in order, promoted.
+        let mut alice_record = SessionRecord::from(alices.remove(20));
+        let alice_base = alice_record.current().unwrap().base_key();
+        let s = record.archived().position(|s| s.base_key() == alice_base).unwrap();
+        assert!(record.promote_slot(SessionSlot::Archived(s)));
+        let InterolmMessage::Whisper(reply) = record.current_mut().unwrap().encrypt(b"from bob") else { panic!() };
+        assert_eq!(alice_record.decrypt_signal_message(&reply, None).unwrap(), b"from bob");
+        let InterolmMessage::Whisper(w) = alice_record.current_mut().unwrap().encrypt(b"from alice") else { panic!() };
+        assert!(record.promote_slot(SessionSlot::Archived(3)));
+        assert_ne!(record.current().unwrap().base_key(), alice_base);
+        let before = bytes(&record);
+        let mut forged = w.to_bytes();
+        let n = forged.len();
+        forged[n - 1] ^= 1;
+        let forged = SignalMessage::from_bytes(&forged).unwrap();
+        assert_eq!(record.decrypt_signal_message(&forged, None), Err(DecryptionError::InvalidMac));
+        assert_eq!(bytes(&record), before, "every session tried, none changed");
+        assert_eq!(record.decrypt_signal_message(&w, None).unwrap(), b"from alice");
+        assert_eq!(record.current().unwrap().base_key(), alice_base);
     }
 }

@@ -17,7 +17,10 @@
 //! * **libolm** (import of every version libolm wrote, export of the current one):
 //!   `from_libolm_pickle(&str, &[u8])` and `to_libolm_pickle(&self, &[u8])` on the same four
 //!   types, so that a user can move to caudata and back.
-//! * **vodozemac** (import): `from_vodozemac_pickle(&str, &[u8; 32])` on the same four types.
+//! * **vodozemac** (both ways): the encrypted strings of vodozemac's `encrypt()`
+//!   (`from_vodozemac_pickle(&str, &[u8; 32])`, `to_vodozemac_pickle(&self, &[u8; 32])`) and its
+//!   plain pickle structs ([`vodozemac::AccountPickle`] and the others, from
+//!   `vodozemac_pickle()`, serde with the `serde` feature) on the same four types.
 //!
 //! Every reader refuses bad input with a [`PickleError`](crate::PickleError) and never panics
 //! or returns a partially built object; list counts are bounded by protocol limits and by the
@@ -41,9 +44,10 @@ mod interolm;
 mod interolm_store;
 mod json;
 mod libolm;
+mod libsignal;
 mod own;
 mod sender_key;
-mod vodozemac;
+pub mod vodozemac;
 
 pub(crate) use interolm::clone_interolm_session;
 pub use interolm::{
@@ -54,6 +58,7 @@ pub use interolm_store::{
     InterolmIdentityKeyPairPickle, InterolmKyberPreKeyPickle, InterolmPreKeyPickle, InterolmSessionRecordPickle,
     InterolmSignedPreKeyPickle,
 };
+pub use libsignal::MAX_LIBSIGNAL_RECORD_LENGTH;
 pub use own::{AccountPickle, GroupSessionPickle, InboundGroupSessionPickle, SessionPickle};
 pub use sender_key::SenderKeyRecordPickle;
 
