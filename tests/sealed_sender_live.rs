@@ -745,3 +745,66 @@ fn device_api_sealed_sender_and_groups_with_every_version() {
         ));
     }
 }
+
+/// A caudata application on the SQLite store (`caudata-sqlite`, the database reopened for every
+/// step, as after a restart) in a group with a libsignal member: its own sender key and the
+/// member's are stored as sealed pickles, the distribution messages travel in sealed sender
+/// envelopes, and group messages go both ways, out of order.
+#[test]
+fn groups_over_the_sqlite_store_with_every_version() {
+    use caudata::interolm::Device;
+    use caudata_sqlite::SqliteStore;
+    const KEY: [u8; 32] = [0x3C; 32];
+    let mut peer = Peer::start();
+    let dir = std::env::temp_dir().join(format!("caudata-groups-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for lib in LIBS {
+        let db = dir.join(format!("alice-{lib}.db"));
+        let _ = std::fs::remove_file(&db);
+        let alice_address = ProtocolAddress::new(ALICE, DeviceId::PRIMARY);
+        let bob_address = ProtocolAddress::new(BOB, DeviceId::PRIMARY);
+        let open = || Device::new(SqliteStore::open(&db, &KEY).unwrap(), alice_address.clone());
+        let identity = IdentityKeyPair::generate();
+        SqliteStore::open(&db, &KEY).unwrap().set_local_identity(&identity, 7).unwrap();
+        let pki = Pki::libsignal(&mut peer, lib, 11);
+        let cert = pki.caudata_cert(ALICE, 1, &identity.public_key(), EXPIRES);
+        let pb = format!("bob-sqlite@{lib}");
+        peer.call(json!({"cmd": "new_party", "p": pb, "lib": lib, "name": BOB}));
+        let bundle = groups_common::bundle_from_json(&peer.call(json!({"cmd": "export_party", "p": pb}))["bundle"]);
+        open().process_pre_key_bundle(&bob_address, &bundle).unwrap();
+        let group = DistributionId::random_v4();
+        let skdm = open().create_sender_key_distribution_message(&group).unwrap();
+        let sealed =
+            open().sealed_sender_encrypt(&bob_address, &skdm.to_bytes(), &cert, ContentHint::Implicit, None).unwrap();
+        let r = peer.call(json!({"cmd": "ss_decrypt", "p": pb, "body": hex::encode(&sealed), "trust_root": pki.root_hex(), "time": NOW}));
+        peer.call(json!({"cmd": "sk_process", "p": pb, "sender_name": ALICE, "sender_device": 1, "skdm": r["pt"]}));
+        // Bob's distribution message, in a sealed envelope to alice.
+        let bob_key = identity_of(&mut peer, &pb);
+        let bob_cert = pki.libsignal_cert(&mut peer, lib, BOB, 1, &bob_key, EXPIRES);
+        let skdm = peer.call(json!({"cmd": "sk_create", "p": pb, "distribution_id": group.to_string()}));
+        let u = peer.call(json!({"cmd": "ss_usmc", "p": pb, "peer_name": ALICE, "peer_device": 1, "pt": skdm["skdm"], "sender_cert": hex::encode(&bob_cert)}));
+        let s =
+            peer.call(json!({"cmd": "ss_seal_v1", "p": pb, "peer_name": ALICE, "peer_device": 1, "usmc": u["usmc"]}));
+        let got = open().sealed_sender_decrypt(&bytes(&s["sealed"]), &[pki.root.public_key()], NOW).unwrap();
+        let skdm = SenderKeyDistributionMessage::from_bytes(&got.plaintext).unwrap();
+        open().process_sender_key_distribution_message(&got.sender, &skdm).unwrap();
+        // Both ways, out of order; every step on a freshly opened database.
+        let ours: Vec<_> =
+            (0..4).map(|k| open().group_encrypt(&group, format!("alice {k}").as_bytes()).unwrap()).collect();
+        for k in [3usize, 1, 0, 2] {
+            let r = peer.call(json!({"cmd": "sk_decrypt", "p": pb, "sender_name": ALICE, "sender_device": 1, "body": hex::encode(ours[k].to_bytes())}));
+            assert_eq!(bytes(&r["pt"]), format!("alice {k}").as_bytes(), "{lib}");
+        }
+        let theirs: Vec<_> = (0..4)
+            .map(|k| {
+                let m = peer.call(json!({"cmd": "sk_encrypt", "p": pb, "distribution_id": group.to_string(), "pt": hex::encode(format!("bob {k}"))}));
+                SenderKeyMessage::from_bytes(&bytes(&m["body"])).unwrap()
+            })
+            .collect();
+        for k in [2usize, 0, 3, 1] {
+            assert_eq!(open().group_decrypt(&bob_address, &theirs[k]).unwrap(), format!("bob {k}").as_bytes(), "{lib}");
+        }
+        assert!(open().group_decrypt(&bob_address, &theirs[0]).is_err(), "{lib}: a replay after a restart");
+        let _ = std::fs::remove_file(&db);
+    }
+}
