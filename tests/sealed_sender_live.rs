@@ -808,3 +808,21 @@ fn groups_over_the_sqlite_store_with_every_version() {
         let _ = std::fs::remove_file(&db);
     }
 }
+
+/// Sender certificates with a device id outside 1 … 127 (made by libsignal 0.72.1, which allows
+/// them): refused by libsignal 0.90.0 and 0.103.0 when decoding, and by caudata.
+#[test]
+fn sender_device_ids_outside_1_to_127_are_refused() {
+    let mut peer = Peer::start();
+    let pki = Pki::libsignal(&mut peer, "0.72.1", 4);
+    let key = Curve25519SecretKey::new().public_key();
+    for device in [0u32, 128, 70_000] {
+        let cert = pki.libsignal_cert(&mut peer, "0.72.1", ALICE, device, &key, EXPIRES);
+        assert!(SenderCertificate::from_bytes(&cert).is_err(), "device {device}");
+        for lib in ["0.90.0", "0.103.0"] {
+            peer.fail(json!({"cmd": "ss_validate", "lib": lib, "cert": hex::encode(&cert), "trust_roots": [pki.root_hex()], "time": NOW}));
+        }
+    }
+    let cert = pki.libsignal_cert(&mut peer, "0.72.1", ALICE, 127, &key, EXPIRES);
+    assert_eq!(SenderCertificate::from_bytes(&cert).unwrap().device_id(), 127);
+}

@@ -238,7 +238,8 @@ impl SenderCertificate {
         self.0.fields.sender_e164.as_deref()
     }
 
-    /// The sender's device id, as certified (any `u32`; a valid [`DeviceId`] is 1 … 127).
+    /// The sender's device id, as certified (1 … 127: decoding refuses others, as libsignal ≥
+    /// 0.90 does).
     pub fn device_id(&self) -> u32 {
         self.0.fields.device_id
     }
@@ -258,7 +259,7 @@ impl SenderCertificate {
         ServerCertificate(self.0.signer.clone())
     }
 
-    /// The sender's address (UUID string and device), if the device id is valid.
+    /// The sender's address (UUID string and device); `Some` for every decoded certificate.
     pub fn sender_address(&self) -> Option<ProtocolAddress> {
         let device = DeviceId::new(self.0.fields.device_id).ok()?;
         Some(ProtocolAddress::new(self.0.fields.sender_uuid.clone(), device))

@@ -9,7 +9,7 @@
 //! | `ServerCertificate` | 1 `certificate` bytes, 2 `signature` bytes(64) |
 //! | `ServerCertificate.Certificate` | 1 `id` uint32, 2 `key` bytes(33) |
 //! | `SenderCertificate` | 1 `certificate` bytes, 2 `signature` bytes(64) |
-//! | `SenderCertificate.Certificate` | 1 `senderE164` string (optional), 2 `senderDevice` uint32, 3 `expires` fixed64, 4 `identityKey` bytes(33), 5 `signer` `ServerCertificate`, 6 `senderUuid` string |
+//! | `SenderCertificate.Certificate` | 1 `senderE164` string (optional), 2 `senderDevice` uint32 (1 … 127), 3 `expires` fixed64, 4 `identityKey` bytes(33), 5 `signer` `ServerCertificate`, 6 `senderUuid` string |
 //!
 //! **Content** (`UnidentifiedSenderMessage.Message`, "USMC"): 1 `type` (1 PreKey, 2 Whisper,
 //! 7 SenderKey, 8 Plaintext), 2 `senderCertificate` bytes, 3 `content` bytes, 4 `contentHint`
@@ -250,11 +250,17 @@ impl SenderCertificateWire {
                 _ => {}
             }
         }
+        // libsignal ≥ 0.90 refuses a certificate whose device id is outside 1 … 127 (0.72.1
+        // reads any); so does caudata.
+        let device_id = device.ok_or(DecodeError::MissingField("sender device"))?;
+        if !(1..=127).contains(&device_id) {
+            return Err(DecodeError::MalformedField("sender device id outside 1 to 127"));
+        }
         Ok(Self {
             fields: SenderCertificateFields {
                 sender_uuid: uuid.ok_or(DecodeError::MissingField("sender uuid"))?,
                 sender_e164: e164,
-                device_id: device.ok_or(DecodeError::MissingField("sender device"))?,
+                device_id,
                 expiration: expires.ok_or(DecodeError::MissingField("expires"))?,
                 identity_key: key.ok_or(DecodeError::MissingField("sender identity key"))?,
             },
