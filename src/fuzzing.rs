@@ -36,6 +36,13 @@ use crate::wire::signal::PreKeyBundle;
 /// A fuzz target's entry point.
 pub type Target = fn(&[u8]);
 
+// Sender keys, sealed sender, retry receipts, safety numbers.
+mod groups;
+pub use groups::{
+    FUZZ_DISTRIBUTION_ID, SealedFixture, SenderKeyFixture, decode_sealed_sender, decode_sender_key,
+    decrypt_sealed_sender, decrypt_sender_key, sealed_fixture, sender_key_fixture,
+};
+
 /// The fuzz targets: name (the file `fuzz/fuzz_targets/<name>.rs` and the corpus directory
 /// `fuzz/corpus/<name>/`) and entry point.
 pub const TARGETS: &[(&str, Target)] = &[
@@ -54,6 +61,10 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("spqr", spqr),
     ("decode_sas_mac", decode_sas_mac),
     ("decode_pk_message", decode_pk_message),
+    ("decode_sender_key", decode_sender_key),
+    ("decrypt_sender_key", decrypt_sender_key),
+    ("decode_sealed_sender", decode_sealed_sender),
+    ("decrypt_sealed_sender", decrypt_sealed_sender),
     ("import_libsignal", import_libsignal),
     ("decode_ecies", decode_ecies),
     ("decode_hpke", decode_hpke),
@@ -1268,7 +1279,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
         ],
         "decode_ecies" | "decode_hpke" | "decode_dehydrated_device" => channels::seeds(target),
         "decode_sas_mac" | "decode_pk_message" => sas_pk::seeds(target),
-        _ => Vec::new(),
+        other => groups::seeds(other),
     }
 }
 

@@ -215,6 +215,84 @@ fn pickling_leaves_no_secret_in_freed_memory() {
     drop((bob, alice, session, group, inbound));
 }
 
+/// Sender keys and sealed sender (libsignal groups): a sender-key chain key and signing key,
+/// sealed sender's ephemeral keys (v1) and message keys (v2) and an identity key all come from
+/// the pattern; every form they pass through (distribution messages, libsignal's record
+/// format, pickles, skipped keys, the envelopes' key schedules) must be wiped.
+#[test]
+fn sender_keys_and_sealed_sender_leave_no_secret_in_freed_memory() {
+    use caudata::interolm::{
+        ContentHint, DeviceId, DistributionId, IdentityKeyPair, MessageType, SealedSenderRecipient, SenderCertificate,
+        SenderKeyDistributionMessage, SenderKeyRecord, ServerCertificate, ServiceId, UnidentifiedSenderMessageContent,
+        Uuid, sealed_sender_decrypt_to_usmc, sealed_sender_encrypt_with_rng,
+        sealed_sender_multi_recipient_encrypt_with_rng,
+    };
+    use caudata::pickle::SenderKeyRecordPickle;
+    use caudata::primitives::Curve25519SecretKey;
+
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let groups = found_after(|| {
+        let dist = DistributionId::from_bytes([1; 16]);
+        let mut sender = SenderKeyRecord::new();
+        let skdm = sender.create_distribution_message_with_rng(dist, &mut Pattern).unwrap();
+        let wire = skdm.to_bytes();
+        let skdm = SenderKeyDistributionMessage::from_bytes(&wire).unwrap();
+        let mut receiver = SenderKeyRecord::new();
+        receiver.process_distribution_message(&skdm).unwrap();
+        let messages: Vec<_> =
+            (0..5u8).map(|i| sender.encrypt_with_rng(dist, &[i; 40], &mut Pattern).unwrap()).collect();
+        // out of order: skipped keys are stored, then taken
+        for i in [4usize, 0, 2] {
+            receiver.decrypt(&messages[i]).unwrap();
+        }
+        for r in [&sender, &receiver] {
+            let libsignal = r.to_libsignal_bytes();
+            let back = SenderKeyRecord::from_libsignal_bytes(&libsignal, dist).unwrap();
+            let plain = back.pickle().to_unencrypted_bytes();
+            let again = SenderKeyRecord::from_pickle(SenderKeyRecordPickle::from_unencrypted_bytes(&plain).unwrap());
+            let sealed = again.pickle().encrypt(&KEY);
+            let opened = SenderKeyRecord::from_pickle(SenderKeyRecordPickle::from_encrypted(&sealed, &KEY).unwrap());
+            drop((libsignal, back, plain, again, sealed, opened));
+        }
+        drop((sender, receiver, skdm, wire, messages));
+    });
+    assert_eq!(groups, 0, "a sender-key secret survived in a freed heap block");
+    // Control: the pattern does reach those forms (an unwiped copy of the sender's record, whose
+    // signing key is the pattern, is seen).
+    let control = found_after(|| {
+        let mut sender = SenderKeyRecord::new();
+        sender.create_distribution_message_with_rng(DistributionId::from_bytes([1; 16]), &mut Pattern).unwrap();
+        let copy = std::hint::black_box(sender.to_libsignal_bytes().to_vec());
+        drop(copy);
+        drop(sender);
+    });
+    assert_eq!(control, 1, "the scan must see an unwiped copy of a record");
+
+    let sealed = found_after(|| {
+        let root = Curve25519SecretKey::new();
+        let server_key = Curve25519SecretKey::new();
+        let server = ServerCertificate::new(1, &server_key.public_key(), &root);
+        let alice = IdentityKeyPair::from_secret_key(Curve25519SecretKey::random(&mut Pattern));
+        let bob = IdentityKeyPair::generate();
+        let cert = SenderCertificate::new("a", None, DeviceId::PRIMARY, &alice.public_key(), 1, server, &server_key);
+        let usmc =
+            UnidentifiedSenderMessageContent::new(MessageType::Whisper, cert, vec![1; 50], ContentHint::Default, None);
+        let v1 = sealed_sender_encrypt_with_rng(&usmc, &alice, &bob.public_key(), &mut Pattern).unwrap();
+        let to = SealedSenderRecipient {
+            service_id: ServiceId::aci(Uuid::from_bytes([2; 16])),
+            identity_key: bob.public_key(),
+            devices: vec![(DeviceId::PRIMARY, 1)],
+        };
+        let sent = sealed_sender_multi_recipient_encrypt_with_rng(&usmc, &alice, &[to], &[], &mut Pattern).unwrap();
+        let v2 = caudata::interolm::multi_recipient_message_for_recipient(&sent).unwrap()[0].message.clone().unwrap();
+        for e in [&v1, &v2] {
+            assert_eq!(sealed_sender_decrypt_to_usmc(e, &bob).unwrap(), usmc);
+        }
+        drop((alice, bob, usmc, v1, v2, sent, root, server_key));
+    });
+    assert_eq!(sealed, 0, "a sealed-sender secret survived in a freed heap block");
+}
+
 /// SAS, key backup (PK encryption, the libolm `PkDecryption` pickle) and secret-key import and
 /// export: every secret key below comes from the pattern, and none of it may survive in a freed
 /// heap block, including the decode buffers of base64 seeds and pickles.

@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | 0 | 4 | magic `"cdpk"` (`63 64 70 6b`) |
 //! | 4 | 1 | format version (2; 1 is still read) |
-//! | 5 | 1 | object type (1 account, 2 Olm session, 3 group session, 4 inbound group session, 5 interolm session, 6 interolm account, 7 interolm session record, 8 interolm identity key pair, 9 / 10 / 11 interolm one-time / signed / Kyber prekey record) |
+//! | 5 | 1 | object type (1 account, 2 Olm session, 3 group session, 4 inbound group session, 5 interolm session, 6 interolm account, 7 interolm session record, 8 interolm identity key pair, 9 / 10 / 11 interolm one-time / signed / Kyber prekey record, 12 interolm sender-key record) |
 //! | 6 | 1 | protection: 0 none, 1 ChaCha20-Poly1305 |
 //! | 7 | 12 | nonce (protection 1 only) |
 //! | 19 | n | ciphertext of the body (protection 1) — or the body itself at offset 7 (protection 0) |
@@ -67,6 +67,8 @@ pub(crate) enum ObjectType {
     InterolmSignedPreKey = 10,
     /// An interolm Kyber prekey record.
     InterolmKyberPreKey = 11,
+    /// An interolm sender-key record (libsignal groups).
+    SenderKeyRecord = 12,
 }
 
 fn header(ty: ObjectType, protection: u8) -> [u8; HEADER_LEN] {

@@ -44,6 +44,13 @@ mod xeddsa;
 pub use kyber::{KYBER1024_KEY_TYPE, Kyber1024Ciphertext, Kyber1024PublicKey, Kyber1024SecretKey};
 pub use xeddsa::XEdDsaSignature;
 
+// interolm sealed sender (AES-CTR + HMAC, AES-GCM-SIV) and safety numbers (iterated SHA-512).
+mod sealed;
+pub(crate) use sealed::{
+    GCM_SIV_TAG_LEN, aes256_ctr_hmac_decrypt, aes256_ctr_hmac_encrypt, aes256_gcm_siv_decrypt, aes256_gcm_siv_encrypt,
+    fingerprint_hash,
+};
+
 // interolm SPQR: ML-KEM-768 with libcrux's incremental (split) encapsulation.
 mod mlkem768;
 pub(crate) use mlkem768::{

@@ -187,6 +187,46 @@ fn check() {
     }
 
     sas_and_pk();
+
+    // 13. Sealed sender v1's cipher: AES-256-CTR and the truncated HMAC checked in constant time,
+    //    with secret keys; the ciphertext (good and with a bad tag) is public; whether the tag
+    //    verified is public.
+    let (ck, mk) = (std::hint::black_box([0x11u8; 32]), std::hint::black_box([0x22u8; 32]));
+    let sealed = hazmat::aes256_ctr_hmac_encrypt(&ck, &mk, b"sealed sender content");
+    let mut tampered = sealed.clone();
+    tampered[3] ^= 1;
+    secret(&ck);
+    secret(&mk);
+    for data in [&sealed, &tampered] {
+        let out = hazmat::aes256_ctr_hmac_decrypt(&ck, &mk, data);
+        public(&out.is_some());
+        std::hint::black_box(&out);
+    }
+
+    // 14. Sealed sender v2's cipher: AES-256-GCM-SIV decryption with a secret key (tag checked
+    //    by the crate in constant time; POLYVAL with CLMUL or its constant-time software form).
+    let k = std::hint::black_box([0x33u8; 32]);
+    let sealed = hazmat::aes256_gcm_siv_encrypt(&k, b"sealed sender v2 content");
+    let mut tampered = sealed.clone();
+    tampered[0] ^= 1;
+    secret(&k);
+    for data in [&sealed, &tampered] {
+        let out = hazmat::aes256_gcm_siv_decrypt(&k, data);
+        public(&out.is_some());
+        std::hint::black_box(&out);
+    }
+
+    // 15. Sealed sender v2's ephemeral key from a secret seed (HKDF, then an X25519 base-point
+    //     multiplication), compared in constant time with the received key.
+    let m = std::hint::black_box([0x44u8; 32]);
+    secret(&m);
+    let mut r = [0u8; 32];
+    hazmat::hkdf_sha256(None, &m, b"Sealed Sender v2: r (2023-08)", &mut r);
+    let e = Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_array(&mut r)).public_key();
+    let received = Curve25519PublicKey::from_bytes([0x55u8; 32]);
+    let same = hazmat::ct_eq(e.as_bytes(), received.as_bytes());
+    public(&same);
+    std::hint::black_box(same);
 }
 
 /// Randomness marked secret (undefined) as soon as it is drawn: key material.
