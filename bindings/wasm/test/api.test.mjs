@@ -61,14 +61,22 @@ test('account keys: identity keys, one-time key generation and eviction, fallbac
   const a = new caudata.Account();
   assert.deepEqual(a.identityKeys, { ed25519: a.ed25519Key, curve25519: a.curve25519Key });
   assert.match(a.curve25519Key, /^[A-Za-z0-9+/]{43}$/);
+  // vodozemac's contract: 50 advertised for upload, up to 5 000 kept (claimed keys whose
+  // pre-key message is still in flight survive top-ups), the oldest evicted beyond that.
   const max = a.maxNumberOfOneTimeKeys;
-  const g = a.generateOneTimeKeys(max + 3);
-  assert.equal(g.created.length, max);
-  assert.equal(g.removed.length, 3);
-  assert.equal(a.storedOneTimeKeyCount, max);
-  assert.equal(Object.keys(a.oneTimeKeys).length, max);
+  assert.equal(max, 50);
+  let g = a.generateOneTimeKeys(max + 3);
+  assert.equal(g.created.length, max + 3);
+  assert.equal(g.removed.length, 0);
+  assert.equal(a.storedOneTimeKeyCount, max + 3);
+  assert.equal(Object.keys(a.oneTimeKeys).length, max + 3);
   a.markKeysAsPublished();
   assert.deepEqual(a.oneTimeKeys, {});
+  const oldest = g.created[0];
+  g = a.generateOneTimeKeys(5000 - (max + 3) + 2);
+  assert.equal(g.removed.length, 2);
+  assert.equal(g.removed[0], oldest, 'the oldest key is evicted first');
+  assert.equal(a.storedOneTimeKeyCount, 5000);
   a.generateFallbackKey();
   const first = Object.values(a.fallbackKey)[0];
   assert.equal(a.generateFallbackKey(), undefined);
