@@ -36,6 +36,13 @@ use crate::wire::signal::PreKeyBundle;
 /// A fuzz target's entry point.
 pub type Target = fn(&[u8]);
 
+// Sender keys, sealed sender, retry receipts, safety numbers.
+mod groups;
+pub use groups::{
+    FUZZ_DISTRIBUTION_ID, SealedFixture, SenderKeyFixture, decode_sealed_sender, decode_sender_key,
+    decrypt_sealed_sender, decrypt_sender_key, sealed_fixture, sender_key_fixture,
+};
+
 /// The fuzz targets: name (the file `fuzz/fuzz_targets/<name>.rs` and the corpus directory
 /// `fuzz/corpus/<name>/`) and entry point.
 pub const TARGETS: &[(&str, Target)] = &[
@@ -54,8 +61,19 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("spqr", spqr),
     ("decode_sas_mac", decode_sas_mac),
     ("decode_pk_message", decode_pk_message),
+    ("decode_sender_key", decode_sender_key),
+    ("decrypt_sender_key", decrypt_sender_key),
+    ("decode_sealed_sender", decode_sealed_sender),
+    ("decrypt_sealed_sender", decrypt_sealed_sender),
+    ("import_libsignal", import_libsignal),
+    ("decode_ecies", decode_ecies),
+    ("decode_hpke", decode_hpke),
+    ("decode_dehydrated_device", decode_dehydrated_device),
 ];
 
+// The QR-login channels and dehydrated devices (src/fuzzing/channels.rs).
+mod channels;
+pub use channels::{decode_dehydrated_device, decode_ecies, decode_hpke};
 // SAS MACs and key backup (PK messages and the PkDecryption pickle): fuzzing/sas_pk.rs.
 mod sas_pk;
 pub use sas_pk::{decode_pk_message, decode_sas_mac};
@@ -1259,8 +1277,9 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             vec![0, 0, 7, 3, 0, 8 | 7, 8, 3, 0, 7, 0x18, 8 | 7, 4, 0, 4, 0, 7, 0, 3, 0],
             vec![1, 0, 8 | 7, 3, 0, 7, 8, 8 | 7, 3, 0, 0x10, 7, 4, 1, 8 | 7, 3, 0],
         ],
+        "decode_ecies" | "decode_hpke" | "decode_dehydrated_device" => channels::seeds(target),
         "decode_sas_mac" | "decode_pk_message" => sas_pk::seeds(target),
-        _ => Vec::new(),
+        other => groups::seeds(other),
     }
 }
 
@@ -1405,6 +1424,50 @@ pub fn serde_vodozemac(data: &[u8], json: &impl SerdeFormat, msgpack: &impl Serd
             13 => fixed!(olm::SessionConfig).is_some(),
             14 => fixed!(olm::SessionKeys).is_some(),
             _ => fixed!(olm::PreKeyMessage).is_some(),
+        }
+    }
+}
+
+/// libsignal record import (`SessionRecord::from_libsignal` and friends): selector byte, then
+/// the record. Never panics; an imported session record or SPQR state survives caudata's own
+/// pickle round trip unchanged; an `addresses` field re-encodes to its input.
+pub fn import_libsignal(data: &[u8]) {
+    use crate::interolm::spqr::SpqrState;
+    use crate::interolm::{
+        IdentityKeyPair, KyberPreKeyRecord, MessageAddresses, PreKeyRecord, SessionRecord, SignedPreKeyRecord,
+    };
+    use crate::pickle::InterolmSessionRecordPickle;
+    let Some((&sel, body)) = data.split_first() else { return };
+    match sel % 7 {
+        0 => {
+            if let Ok(r) = SessionRecord::from_libsignal(body) {
+                let p = r.pickle().to_unencrypted_bytes();
+                let back = SessionRecord::from_pickle(InterolmSessionRecordPickle::from_unencrypted_bytes(&p).unwrap());
+                assert_eq!(*back.pickle().to_unencrypted_bytes(), *p, "imported record is not a pickle fixed point");
+            }
+        }
+        1 => {
+            if let Ok(s) = SpqrState::from_libsignal(body) {
+                let b = s.to_bytes();
+                assert_eq!(*SpqrState::from_bytes(&b).unwrap().to_bytes(), *b);
+            }
+        }
+        2 => {
+            let _ = PreKeyRecord::from_libsignal(body).map(|r| (r.id(), r.public_key()));
+        }
+        3 => {
+            let _ = SignedPreKeyRecord::from_libsignal(body).map(|r| (r.id(), r.timestamp(), r.public_key()));
+        }
+        4 => {
+            let _ = KyberPreKeyRecord::from_libsignal(body, sel & 0x80 != 0).map(|r| (r.id(), r.timestamp()));
+        }
+        5 => {
+            let _ = IdentityKeyPair::from_libsignal(body).map(|k| k.public_key());
+        }
+        _ => {
+            if let Ok(a) = MessageAddresses::from_bytes(body) {
+                assert_eq!(&a.to_bytes()[..], body);
+            }
         }
     }
 }

@@ -131,3 +131,25 @@ pub fn libolm_base64_decode(input: &[u8]) -> Option<Vec<u8>> {
     buf.truncate(n);
     Some(buf)
 }
+
+/// Sealed sender v1's cipher, opened: AES-256-CTR (zero IV) after a constant-time check of the
+/// 10-byte truncated HMAC-SHA-256; `None` when the tag does not verify.
+pub fn aes256_ctr_hmac_decrypt(cipher_key: &[u8; 32], mac_key: &[u8; 32], data: &[u8]) -> Option<Vec<u8>> {
+    primitives::aes256_ctr_hmac_decrypt(cipher_key, mac_key, data)
+}
+
+/// Sealed sender v2's cipher, opened: AES-256-GCM-SIV with the zero nonce and no associated
+/// data; `None` when the tag does not verify.
+pub fn aes256_gcm_siv_decrypt(key: &[u8; 32], data: &[u8]) -> Option<Vec<u8>> {
+    primitives::aes256_gcm_siv_decrypt(key, data)
+}
+
+/// Sealed sender v1's cipher (see [`aes256_ctr_hmac_decrypt`]).
+pub fn aes256_ctr_hmac_encrypt(cipher_key: &[u8; 32], mac_key: &[u8; 32], plaintext: &[u8]) -> Vec<u8> {
+    primitives::aes256_ctr_hmac_encrypt(cipher_key, mac_key, plaintext)
+}
+
+/// Sealed sender v2's cipher (see [`aes256_gcm_siv_decrypt`]).
+pub fn aes256_gcm_siv_encrypt(key: &[u8; 32], plaintext: &[u8]) -> Vec<u8> {
+    primitives::aes256_gcm_siv_encrypt(key, plaintext)
+}

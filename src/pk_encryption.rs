@@ -31,8 +31,8 @@
 
 use crate::error::{DecodeError, DecryptionError, KeyError};
 use crate::primitives::{
-    Curve25519PublicKey, Curve25519SecretKey, OsRandom, PK_MAC_LENGTH, PkFailure, RandomSource, base64_decode,
-    base64_encode, pk_decrypt, pk_encrypt,
+    Curve25519PublicKey, Curve25519SecretKey, OsRandom, PK_MAC_LENGTH, PkFailure, RandomSource,
+    base64_decode_padding_indifferent, base64_encode, pk_decrypt, pk_encrypt,
 };
 
 /// The MAC length that caudata, libolm and vodozemac write.
@@ -53,16 +53,16 @@ pub struct Message {
 
 impl Message {
     /// From the base64 fields, in vodozemac's argument order: `ciphertext`, `mac`, `ephemeral`.
-    /// Padded and unpadded base64 are both accepted; lengths are checked by
-    /// [`PkDecryption::decrypt`].
+    /// Base64 is read as vodozemac reads it: canonical, with the padding optional (also a
+    /// single `=` where two are due); lengths are checked by [`PkDecryption::decrypt`].
     ///
     /// # Errors
     /// [`DecodeError::Base64`] when a field is not valid base64, [`DecodeError::Key`] when the
     /// ephemeral key is not 32 bytes.
     pub fn from_base64(ciphertext: &str, mac: &str, ephemeral_key: &str) -> Result<Self, DecodeError> {
         Ok(Self {
-            ciphertext: base64_decode(ciphertext).map_err(|_| DecodeError::Base64)?,
-            mac: base64_decode(mac).map_err(|_| DecodeError::Base64)?,
+            ciphertext: base64_decode_padding_indifferent(ciphertext).map_err(|_| DecodeError::Base64)?,
+            mac: base64_decode_padding_indifferent(mac).map_err(|_| DecodeError::Base64)?,
             ephemeral_key: Curve25519PublicKey::from_base64(ephemeral_key)?,
         })
     }

@@ -37,7 +37,7 @@
 use crate::error::KeyError;
 use crate::primitives::{
     Curve25519PublicKey, Curve25519SecretKey, ENCODED_MAC_LENGTH, OsRandom, RandomSource, SAS_MAX_BYTES, SasMacKind,
-    SasSecret, base64_decode, base64_encode, ct_eq,
+    SasSecret, base64_decode_padding_indifferent, base64_encode, ct_eq,
 };
 
 /// A SAS operation failed. Nothing was changed.
@@ -336,7 +336,7 @@ impl Mac {
     /// # Errors
     /// [`SasError::Base64`] or [`SasError::InvalidMacLength`].
     pub fn from_base64(mac: &str) -> Result<Self, SasError> {
-        let bytes = base64_decode(mac).map_err(|_| SasError::Base64)?;
+        let bytes = base64_decode_padding_indifferent(mac).map_err(|_| SasError::Base64)?;
         Self::from_slice(&bytes)
     }
 

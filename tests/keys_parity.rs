@@ -234,3 +234,29 @@ fn root_level_names_and_debug_without_secrets() {
     let _: caudata::SharedSecret =
         Curve25519SecretKey::from_bytes(&seed).diffie_hellman(&Curve25519SecretKey::new().public_key()).unwrap();
 }
+
+/// `Ed25519Keypair` through serde (vodozemac's `Ed25519KeypairPickle` shape), both ways, in JSON
+/// and MessagePack, for a seeded key and an expanded-only one: the same bytes, and the key read
+/// back signs as the original.
+#[test]
+fn keypair_serde_is_vodozemacs_both_ways() {
+    let seeded = Ed25519Keypair::from(Ed25519SecretKey::from_bytes(&random_seed()));
+    let expanded = Ed25519Keypair::from_expanded(Ed25519SecretKey::from_bytes(&random_seed()).expanded_bytes());
+    for ours in [seeded, expanded] {
+        let json = serde_json::to_string(&ours).unwrap();
+        assert!(json.starts_with(if ours.is_expanded() { "{\"Expanded\":[" } else { "{\"Normal\":[" }), "{json}");
+        let theirs: vodozemac::Ed25519Keypair = serde_json::from_str(&json).unwrap();
+        assert_eq!(theirs.public_key().as_bytes(), ours.public_key().as_bytes());
+        assert_eq!(theirs.sign(b"m").to_bytes(), ours.sign(b"m").to_bytes());
+        assert_eq!(serde_json::to_string(&theirs).unwrap(), json, "vodozemac writes the same JSON");
+        let mp = rmp_serde::to_vec_named(&theirs).unwrap();
+        assert_eq!(rmp_serde::to_vec_named(&ours).unwrap(), mp, "and the same MessagePack");
+        let back: Ed25519Keypair = rmp_serde::from_slice(&mp).unwrap();
+        assert_eq!((back.public_key(), back.is_expanded()), (ours.public_key(), ours.is_expanded()));
+        let back: Ed25519Keypair = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.sign(b"x"), ours.sign(b"x"));
+    }
+    // a wrong length or an unknown form is an error
+    assert!(serde_json::from_str::<Ed25519Keypair>("{\"Normal\":[1,2,3]}").is_err());
+    assert!(serde_json::from_str::<Ed25519Keypair>("{\"Other\":[]}").is_err());
+}

@@ -28,7 +28,7 @@ use crate::megolm::{GroupSession, InboundGroupSession, MegolmRatchet, SessionCon
 use crate::olm::{Account, KeyId, OLM_DIALECT, Session, SessionConfig, SessionKeys, StoredKey};
 use crate::primitives::{
     AesCbcKeys, ContributoryKey, Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretKey, HmacKey,
-    SecretBytes, aes256_cbc_decrypt, aes256_cbc_encrypt, base64_decode, base64_encode, ct_eq,
+    aes256_cbc_decrypt, aes256_cbc_encrypt, base64_decode, base64_encode, ct_eq,
 };
 use crate::ratchet::{ChainKey, DoubleRatchet, MessageSeed, ReceiverChain, RootKey, SenderChain, SharedSeed};
 
@@ -138,32 +138,28 @@ struct LibolmKey {
     id: u32,
     published: bool,
     public: [u8; 32],
-    secret: SecretBytes<32>,
+    secret: Curve25519SecretKey,
 }
 
-fn read_key_raw(r: &mut Reader<'_>, what: &'static str) -> Result<LibolmKey, PickleError> {
+/// One stored key. Its public key is derived from the secret (later, and compared with the
+/// stored one), unless `trust_public` (bytes this library wrote into memory only the key's owner
+/// can reach, beside the secret key itself): then the stored public key is taken as it is,
+/// saving a base-point multiplication per key.
+fn read_key_raw(r: &mut Reader<'_>, what: &'static str, trust_public: bool) -> Result<LibolmKey, PickleError> {
     let id = r.u32(what)?;
     let published = r.bool_lenient(what)?;
     let public = r.bytes::<32>(what)?;
-    let secret = r.secret::<32>(what)?;
+    let bytes = r.secret::<32>(what)?;
+    let secret = if trust_public {
+        Curve25519SecretKey::from_secret_bytes_and_public(&bytes, Curve25519PublicKey::from_bytes(public))
+    } else {
+        Curve25519SecretKey::from_secret_bytes(&bytes)
+    };
     Ok(LibolmKey { id, published, public, secret })
 }
 
-/// A stored one-time or fallback key. Its public key is derived from the secret and compared
-/// with the stored one, unless `trust_public` (bytes this library wrote into memory only the
-/// key's owner can reach, beside the secret key itself): then the stored public key is taken
-/// as it is, saving a base-point multiplication per key.
-fn into_stored_with(k: LibolmKey, what: &'static str, trust_public: bool) -> Result<(KeyId, StoredKey), PickleError> {
-    let stored = if trust_public {
-        let public = Curve25519PublicKey::from_bytes(k.public);
-        StoredKey {
-            secret: Curve25519SecretKey::from_secret_bytes_and_public(&k.secret, public),
-            public,
-            published: k.published,
-        }
-    } else {
-        stored_key(Curve25519SecretKey::from_secret_bytes(&k.secret), k.published)
-    };
+fn into_stored(k: LibolmKey, what: &'static str) -> Result<(KeyId, StoredKey), PickleError> {
+    let stored = stored_key(k.secret, k.published);
     if stored.public.as_bytes() != &k.public {
         return Err(PickleError::KeyMismatch(what));
     }
@@ -189,7 +185,7 @@ fn decode_account_libolm_state_trusted(r: &mut Reader<'_>) -> Result<Account, Pi
 }
 
 fn decode_account_with(r: &mut Reader<'_>, libolm_state: bool, trust_public: bool) -> Result<Account, PickleError> {
-    let into_stored = |k, what| into_stored_with(k, what, trust_public);
+    let read_key_raw = |r: &mut Reader<'_>, what| read_key_raw(r, what, trust_public);
     let version = r.u32("version")?;
     match version {
         2..=ACCOUNT_VERSION => {}
@@ -231,6 +227,8 @@ fn decode_account_with(r: &mut Reader<'_>, libolm_state: bool, trust_public: boo
         }
     };
     let last_key_id = r.u32("next one-time key id")?;
+    // the one-time keys' public keys together: one field inversion instead of one each
+    Curve25519SecretKey::precompute_public_keys(otks.iter().map(|k| &k.secret));
 
     let mut otks = otks;
     if libolm_state && otks.len() > LIBOLM_MAX_ONE_TIME_KEYS {

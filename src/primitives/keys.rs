@@ -156,6 +156,23 @@ impl core::fmt::Debug for Ed25519Keypair {
     }
 }
 
+/// vodozemac's serde shape for `Ed25519Keypair` (its `Ed25519KeypairPickle`): the externally
+/// tagged `{"Normal": <32-byte seed>}` or `{"Expanded": <64 bytes>}`, as inside account and
+/// group-session pickles.
+#[cfg(feature = "serde")]
+impl serde::Serialize for Ed25519Keypair {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        super::serde_with::keypair::serialize(&self.0, s)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Ed25519Keypair {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        super::serde_with::keypair::deserialize(d).map(Self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,11 +14,20 @@ mod secret;
 #[cfg(feature = "serde")]
 mod serde_shapes;
 #[cfg(feature = "serde")]
-pub(crate) use serde_shapes::{base64_decode_padding_indifferent, base64_decode_unpadded_secret, with as serde_with};
+pub(crate) use serde_shapes::{base64_decode_unpadded_secret, with as serde_with};
+
+// The QR-login channels (MSC4108 ECIES, MSC4388 HPKE) and dehydrated devices: ChaCha20-Poly1305
+// under raw keys, HKDF-SHA-512, and RFC 9180 HPKE for one suite.
+mod aead;
+mod hpke;
+mod sha512;
+pub(crate) use aead::{ChaChaKey, NONCE_LEN as CHACHA_NONCE_LEN};
+pub(crate) use hpke::HpkeContext;
+pub(crate) use sha512::HkdfSha512;
 
 pub use base64::{Base64DecodeError, base64_decode, base64_encode};
 #[allow(unused_imports)]
-pub(crate) use base64::{base64_decode_secret, base64_encode_secret};
+pub(crate) use base64::{base64_decode_padding_indifferent, base64_decode_secret, base64_encode_secret};
 pub(crate) use cipher::{AesCbcKeys, aes256_cbc_decrypt, aes256_cbc_encrypt};
 pub(crate) use ct::ct_eq;
 pub(crate) use curve25519::ContributoryKey;
@@ -34,6 +43,13 @@ mod kyber;
 mod xeddsa;
 pub use kyber::{KYBER1024_KEY_TYPE, Kyber1024Ciphertext, Kyber1024PublicKey, Kyber1024SecretKey};
 pub use xeddsa::XEdDsaSignature;
+
+// interolm sealed sender (AES-CTR + HMAC, AES-GCM-SIV) and safety numbers (iterated SHA-512).
+mod sealed;
+pub(crate) use sealed::{
+    GCM_SIV_TAG_LEN, aes256_ctr_hmac_decrypt, aes256_ctr_hmac_encrypt, aes256_gcm_siv_decrypt, aes256_gcm_siv_encrypt,
+    fingerprint_hash,
+};
 
 // interolm SPQR: ML-KEM-768 with libcrux's incremental (split) encapsulation.
 mod mlkem768;

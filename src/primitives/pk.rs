@@ -15,7 +15,7 @@
 //! any 1 to 32-byte prefix as vodozemac does, in constant time.
 
 use super::cipher::{AesCbcKeys, aes256_cbc_decrypt, aes256_cbc_encrypt};
-use super::ct::ct_eq;
+use super::ct::{ct_eq, reveal};
 use super::curve25519::{Curve25519PublicKey, Curve25519SecretKey};
 use super::kdf::HmacKey;
 use crate::error::KeyError;
@@ -78,7 +78,7 @@ pub(crate) fn pk_decrypt(
     }
     let k = keys(secret, ephemeral).map_err(PkFailure::Key)?;
     let full = HmacKey::new(&k.mac_key).mac(&[]);
-    if !ct_eq(&full.expose()[..mac.len()], mac) {
+    if !reveal(ct_eq(&full.expose()[..mac.len()], mac)) {
         return Err(PkFailure::Mac);
     }
     if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(16) {
