@@ -1,8 +1,8 @@
 //! Ed25519: signing from a seed or from libolm's expanded key, and strict verification.
 
 use curve25519_dalek::{EdwardsPoint, Scalar};
-use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign};
 use ed25519_dalek::VerifyingKey;
+use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign};
 use sha2::{Digest, Sha512};
 
 use super::base64::{base64_decode, base64_encode};
