@@ -260,11 +260,11 @@ fn defect1_small_order_receiving_chain_key_in_interolm_pickle_is_refused() {
     bob.generate_signed_pre_key();
     bob.generate_kyber_pre_key(true);
     let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
-    let InterolmMessage::PreKey(pk) = a.encrypt(b"1") else { unreachable!() };
+    let InterolmMessage::PreKey(pk) = a.encrypt(b"1").unwrap() else { unreachable!() };
     let first_ratchet_key = pk.message().ratchet_key().to_bytes();
     let mut b = bob.create_inbound_session(&pk).unwrap().session;
-    a.decrypt(&b.encrypt(b"2")).unwrap();
-    b.decrypt(&a.encrypt(b"3")).unwrap(); // Bob: two receiving chains, and a sending chain
+    a.decrypt(&b.encrypt(b"2").unwrap()).unwrap();
+    b.decrypt(&a.encrypt(b"3").unwrap()).unwrap(); // Bob: two receiving chains, and a sending chain
     let before = b.pickle().to_unencrypted_bytes();
     InterolmSessionPickle::from_unencrypted_bytes(&before).unwrap();
     for bad in small_order_keys() {
@@ -279,8 +279,8 @@ fn defect1_small_order_receiving_chain_key_in_interolm_pickle_is_refused() {
     }
     // a small-order ratchet key in a live message (a new chain) is refused before anything else
     let mut b = interolm::Session::from_pickle(InterolmSessionPickle::from_unencrypted_bytes(&before).unwrap());
-    a.decrypt(&b.encrypt(b"4")).unwrap();
-    let m = a.encrypt(b"5"); // on Alice's third chain
+    a.decrypt(&b.encrypt(b"4").unwrap()).unwrap();
+    let m = a.encrypt(b"5").unwrap(); // on Alice's third chain
     let (t, body) = m.to_parts();
     let InterolmMessage::Whisper(w) = &m else { unreachable!() };
     let key = w.ratchet_key().to_bytes();
@@ -323,7 +323,7 @@ fn defect1_small_order_session_keys_in_pickles_are_refused() {
     bob.generate_signed_pre_key();
     bob.generate_kyber_pre_key(true);
     let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
-    let InterolmMessage::PreKey(pk) = a.encrypt(b"1") else { unreachable!() };
+    let InterolmMessage::PreKey(pk) = a.encrypt(b"1").unwrap() else { unreachable!() };
     let b = bob.create_inbound_session(&pk).unwrap().session;
     let plain = b.pickle().to_unencrypted_bytes();
     for key in [b.remote_identity_key(), b.base_key()] {
@@ -363,13 +363,13 @@ mod spqr_downgrade {
         bob.generate_signed_pre_key();
         bob.generate_kyber_pre_key(true);
         let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
-        let mut b = bob.create_inbound_session(prekey(&a.encrypt(b"hello"))).unwrap().session;
+        let mut b = bob.create_inbound_session(prekey(&a.encrypt(b"hello").unwrap())).unwrap().session;
         for i in 0..rounds {
             for _ in 0..3 {
-                assert_eq!(a.decrypt(&b.encrypt(format!("b{i}"))).unwrap(), format!("b{i}").as_bytes());
+                assert_eq!(a.decrypt(&b.encrypt(format!("b{i}")).unwrap()).unwrap(), format!("b{i}").as_bytes());
             }
             for _ in 0..3 {
-                assert_eq!(b.decrypt(&a.encrypt(format!("a{i}"))).unwrap(), format!("a{i}").as_bytes());
+                assert_eq!(b.decrypt(&a.encrypt(format!("a{i}")).unwrap()).unwrap(), format!("a{i}").as_bytes());
             }
         }
         for s in [&a, &b] {
@@ -441,8 +441,8 @@ mod spqr_downgrade {
                     }
                 }
                 // and the real conversation goes on both ways
-                assert_eq!(b.decrypt(&a.encrypt(b"after")).unwrap(), b"after");
-                assert_eq!(a.decrypt(&b.encrypt(b"after")).unwrap(), b"after");
+                assert_eq!(b.decrypt(&a.encrypt(b"after").unwrap()).unwrap(), b"after");
+                assert_eq!(a.decrypt(&b.encrypt(b"after").unwrap()).unwrap(), b"after");
             }
         }
     }
@@ -489,12 +489,12 @@ mod spqr_downgrade {
         bob.generate_signed_pre_key();
         bob.generate_kyber_pre_key(true);
         let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
-        let first = a.encrypt(b"first");
+        let first = a.encrypt(b"first").unwrap();
         let fields = PreKeySignalMessageWire::decode(&first.to_bytes()).unwrap().fields;
         let mut b = bob.create_inbound_session(prekey(&first)).unwrap().session;
         for i in 0..3 {
-            a.decrypt(&b.encrypt(format!("{i}"))).unwrap();
-            b.decrypt(&a.encrypt(format!("{i}"))).unwrap();
+            a.decrypt(&b.encrypt(format!("{i}")).unwrap()).unwrap();
+            b.decrypt(&a.encrypt(format!("{i}")).unwrap()).unwrap();
         }
         let forged = forge_keyless(&a, &b, KEYLESS[1], b"forged");
         let wrapped = PreKeySignalMessageWire::encode(fields, forged);
@@ -521,7 +521,7 @@ mod spqr_downgrade {
                 bob.generate_signed_pre_key();
                 bob.generate_kyber_pre_key(true);
                 let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
-                let early: Vec<InterolmMessage> = (0..6).map(|i| a.encrypt(format!("early {i}"))).collect();
+                let early: Vec<InterolmMessage> = (0..6).map(|i| a.encrypt(format!("early {i}")).unwrap()).collect();
                 let mut b = bob.create_inbound_session(prekey(&early[5])).unwrap().session;
                 // Bob gets three of them at once (SPQR's header, 3 chunks, is then complete)
                 b.decrypt(&early[2]).unwrap();
@@ -529,11 +529,11 @@ mod spqr_downgrade {
                 // the conversation moves on: Alice's later chains carry SPQR keys
                 for i in 0..rounds {
                     for _ in 0..burst {
-                        let m = b.encrypt(format!("b{i}"));
+                        let m = b.encrypt(format!("b{i}")).unwrap();
                         a.decrypt(&m).unwrap();
                     }
                     for _ in 0..burst {
-                        let m = a.encrypt(format!("a{i}"));
+                        let m = a.encrypt(format!("a{i}")).unwrap();
                         b.decrypt(&m).unwrap();
                     }
                 }
@@ -547,4 +547,48 @@ mod spqr_downgrade {
             }
         }
     }
+}
+
+// ---------------------------------------------------------------- defect 3
+
+/// Defect 3 (SPQR send failure): when SPQR's `send` failed, the message went out without its
+/// SPQR key and without an error, a downgrade that a peer which negotiated SPQR refuses. Now
+/// `encrypt` returns `EncryptionError::Spqr` and the session is unchanged. The failure is made
+/// real: a session whose SPQR send counter for the epoch is exhausted (2^32 − 1 messages sent
+/// without hearing back), restored from its pickle with the counter set there.
+#[test]
+fn defect3_spqr_send_failure_is_an_error() {
+    use caudata::interolm::spqr::SpqrError;
+    use caudata::interolm::{Account, InterolmMessage, Session, SpqrPolicy};
+    use caudata::pickle::InterolmSessionPickle;
+    let mut alice = Account::new();
+    alice.set_spqr_policy(SpqrPolicy::Required);
+    let mut bob = Account::new();
+    bob.generate_signed_pre_key();
+    bob.generate_kyber_pre_key(true);
+    let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+    for _ in 0..0x123 {
+        a.encrypt(b"unanswered").unwrap();
+    }
+    assert_eq!(a.spqr().summary().chain_counters[0].0, 0x123);
+    // The SPQR state is the pickle's last field; its current send half is `ctr u32 ‖ has_next 1`.
+    let mut plain = a.pickle().to_unencrypted_bytes().to_vec();
+    let spqr = a.spqr().to_bytes();
+    let start = plain.len() - spqr.len();
+    assert_eq!(&plain[start..], &spqr[..]);
+    let at: Vec<usize> = (start..plain.len() - 5).filter(|&i| plain[i..i + 5] == [0, 0, 1, 0x23, 1]).collect();
+    assert_eq!(at.len(), 1);
+    plain[at[0]..at[0] + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+    let mut exhausted = Session::from_pickle(InterolmSessionPickle::from_unencrypted_bytes(&plain).unwrap());
+    let before = exhausted.snapshot_for_testing_only();
+    let r = exhausted.encrypt(b"would go without SPQR");
+    if let Ok(m) = &r {
+        let (InterolmMessage::PreKey(_) | InterolmMessage::Whisper(_)) = m;
+        panic!("a message was made although SPQR could not make its part: {m:?}");
+    }
+    assert_eq!(r.unwrap_err(), caudata::EncryptionError::Spqr(SpqrError::Internal("sub-chain counter overflow")));
+    assert_eq!(exhausted.snapshot_for_testing_only(), before, "nothing changed");
+    // the same through the dialect-independent session API
+    let mut any = caudata::Session::from(exhausted);
+    assert!(matches!(any.encrypt(b"x"), Err(caudata::EncryptionError::Spqr(_))));
 }

@@ -5,7 +5,7 @@ use zeroize::Zeroizing;
 use super::SIGNAL_DIALECT;
 use super::message::{InterolmMessage, PreKeySignalMessage, SignalMessage};
 use super::spqr::{Direction, SpqrConfig, SpqrState};
-use crate::error::{DecryptionError, KeyError};
+use crate::error::{DecryptionError, EncryptionError, KeyError};
 use crate::primitives::{
     AesCbcKeys, ContributoryKey, Curve25519PublicKey, Curve25519SecretKey, HmacKey, Kyber1024PublicKey,
     Kyber1024SecretKey, OsRandom, RandomSource, SecretBytes, aes256_cbc_decrypt, aes256_cbc_encrypt, base64_encode,
@@ -409,26 +409,42 @@ impl Session {
 
     /// Encrypts `plaintext`. Until the other side has answered, the result is a
     /// `PreKeySignalMessage` (as libsignal sends).
-    pub fn encrypt(&mut self, plaintext: impl AsRef<[u8]>) -> InterolmMessage {
+    ///
+    /// # Errors
+    /// [`EncryptionError::Spqr`] when SPQR cannot make its part of the message (its send chain
+    /// for the epoch is exhausted after 2^32 − 1 messages without a reply, or a restored state is
+    /// inconsistent). The session is then unchanged: a message without its SPQR key would be a
+    /// downgrade, so none is made.
+    pub fn encrypt(&mut self, plaintext: impl AsRef<[u8]>) -> Result<InterolmMessage, EncryptionError> {
         self.encrypt_inner(plaintext.as_ref(), &mut OsRandom)
     }
 
     /// [`Session::encrypt`] with an explicit random source. (The Signal ratchet makes its next
     /// sending chain on receipt; only SPQR draws here: 64 bytes when it makes an ML-KEM-768
     /// key pair, 32 when it encapsulates.)
+    ///
+    /// # Errors
+    /// As [`Session::encrypt`].
     #[cfg(feature = "hazmat")]
-    pub fn encrypt_with_rng(&mut self, plaintext: &[u8], rng: &mut impl RandomSource) -> InterolmMessage {
+    pub fn encrypt_with_rng(
+        &mut self,
+        plaintext: &[u8],
+        rng: &mut impl RandomSource,
+    ) -> Result<InterolmMessage, EncryptionError> {
         self.encrypt_inner(plaintext, rng)
     }
 
-    fn encrypt_inner(&mut self, plaintext: &[u8], rng: &mut impl RandomSource) -> InterolmMessage {
+    fn encrypt_inner(
+        &mut self,
+        plaintext: &[u8],
+        rng: &mut impl RandomSource,
+    ) -> Result<InterolmMessage, EncryptionError> {
         let version = self.version.as_u8();
         let sender_ik = encode_public_key(&self.local_identity);
         let receiver_ik = encode_public_key(&self.remote_identity);
-        // One SPQR step per message, before the double-ratchet step, as libsignal. `send` fails
-        // only on an internally inconsistent state (a library bug), and then changes nothing;
-        // the message then goes without SPQR, which a peer that negotiated SPQR refuses.
-        let (pq_ratchet, spqr_key) = self.spqr.send(rng).map(|s| s.into_parts()).unwrap_or_default();
+        // One SPQR step per message, before the double-ratchet step, as libsignal. If `send`
+        // fails (nothing changed), no message is made: never one without its SPQR key.
+        let (pq_ratchet, spqr_key) = self.spqr.send(rng)?.into_parts();
         let salt = spqr_key.as_ref().map(|k| &k.as_bytes()[..]);
         let wire = self.ratchet.encrypt(rng, |ctx| {
             let keys = AesCbcKeys::derive(salt, ctx.seed.seed.expose(), MESSAGE_KEYS_INFO);
@@ -447,12 +463,12 @@ impl Session {
                 |b| *mac.mac(&[&sender_ik, &receiver_ik, b]).expose(),
             )
         });
-        match &self.pending_pre_key {
+        Ok(match &self.pending_pre_key {
             Some(fields) => {
                 InterolmMessage::PreKey(PreKeySignalMessage(PreKeySignalMessageWire::encode(fields.clone(), wire)))
             }
             None => InterolmMessage::Whisper(SignalMessage(wire)),
-        }
+        })
     }
 
     /// Decrypts a message of this session. On any error the session is unchanged.
