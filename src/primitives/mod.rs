@@ -11,6 +11,7 @@ mod ed25519;
 mod kdf;
 mod rng;
 mod secret;
+mod stack;
 
 pub use base64::{Base64DecodeError, base64_decode, base64_encode};
 #[allow(unused_imports)]
