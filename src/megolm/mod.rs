@@ -187,13 +187,23 @@ impl GroupSession {
     }
 }
 
-/// A decrypted group message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A decrypted group message. Its `Debug` shows the plaintext's length, never its bytes.
+#[derive(Clone, PartialEq, Eq)]
 pub struct DecryptedMessage {
     /// The plaintext.
     pub plaintext: Vec<u8>,
     /// The message's index (the caller tracks `(session_id, index)` to detect replays).
     pub message_index: u32,
+}
+
+impl core::fmt::Debug for DecryptedMessage {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self { plaintext, message_index } = self;
+        f.debug_struct("DecryptedMessage")
+            .field("plaintext_len", &plaintext.len())
+            .field("message_index", message_index)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How two copies of a group session relate.

@@ -637,11 +637,11 @@ mod tests {
     fn decode_all_is_used_for_bodies() {
         // An empty body is truncated at the first field, for both new objects.
         assert_eq!(
-            decode_all(&[], envelope::FORMAT_VERSION, decode_interolm_session).unwrap_err(),
+            decode_all(&[], envelope::FORMAT_VERSION, false, decode_interolm_session).unwrap_err(),
             PickleError::Truncated("session version")
         );
         assert_eq!(
-            decode_all(&[], envelope::FORMAT_VERSION, decode_interolm_account).unwrap_err(),
+            decode_all(&[], envelope::FORMAT_VERSION, false, decode_interolm_account).unwrap_err(),
             PickleError::Truncated("identity key")
         );
     }

@@ -41,12 +41,12 @@ pub(crate) fn write_ed25519_secret(w: &mut Writer, key: &Ed25519SecretKey) {
     w.bytes(key.public_key().as_bytes());
 }
 
-/// Reads what [`write_ed25519_secret`] wrote. From version 3 on the public key is taken as
-/// stored, after the check that it decompresses to a curve point; older pickles have it
-/// recomputed, one base-point multiplication. Taking it as stored is sound only because it sits
-/// beside its secret in the same container: the pickle was authenticated, or is the caller's
-/// own unencrypted form, where anyone able to change the public key can read the secret (a
-/// mismatched public key would let two signatures of one message reveal the secret scalar).
+/// Reads what [`write_ed25519_secret`] wrote. From version 3 on the public key is stored: an
+/// authenticated (encrypted) pickle's is taken as stored, after the check that it decompresses
+/// to a curve point, which saves a base-point multiplication. An unencrypted pickle's is
+/// recomputed from the secret and must equal the stored one ([`PickleError::KeyMismatch`]): its
+/// bytes may have been altered, and a wrong public key is not harmless, since two signatures of
+/// one message under two public keys reveal the secret scalar. Older pickles have it recomputed.
 pub(crate) fn read_ed25519_secret(r: &mut Reader<'_>) -> Result<Ed25519SecretKey, PickleError> {
     let form = match r.u8("Ed25519 key form")? {
         ED25519_SEED => Ed25519SecretForm::Seed(r.secret::<32>("Ed25519 seed")?),
@@ -58,7 +58,14 @@ pub(crate) fn read_ed25519_secret(r: &mut Reader<'_>) -> Result<Ed25519SecretKey
     } else {
         None
     };
-    Ok(Ed25519SecretKey::from_form(form, stored_public))
+    if r.is_authenticated() {
+        return Ok(Ed25519SecretKey::from_form(form, stored_public));
+    }
+    let key = Ed25519SecretKey::from_form(form, None);
+    if stored_public.is_some_and(|p| p != key.public_key()) {
+        return Err(PickleError::KeyMismatch("Ed25519 public key"));
+    }
+    Ok(key)
 }
 
 fn read_olm_config(r: &mut Reader<'_>) -> Result<SessionConfig, PickleError> {
@@ -86,17 +93,26 @@ pub(crate) fn write_curve25519_pair(w: &mut Writer, key: &Curve25519SecretKey) {
     w.bytes(key.public_key().as_bytes());
 }
 
-/// Reads what [`write_curve25519_pair`] wrote. From version 2 on the public key is taken as
-/// stored (the pickle was authenticated, or is the caller's own unencrypted form); a version 1
-/// pickle has its public keys recomputed, one base-point multiplication each.
+/// Reads what [`write_curve25519_pair`] wrote. From version 2 on the public key is stored: an
+/// authenticated (encrypted) pickle's is taken as stored, which saves a base-point
+/// multiplication; an unencrypted pickle's is recomputed and must equal the stored one
+/// ([`PickleError::KeyMismatch`]), since its bytes may have been altered (a wrong public key
+/// would be published, signed and used in session ids). A version 1 pickle has its public keys
+/// recomputed.
 pub(crate) fn read_curve25519_pair(r: &mut Reader<'_>, what: &'static str) -> Result<Curve25519SecretKey, PickleError> {
     let secret = r.secret::<32>(what)?;
-    if r.version() >= V2 {
-        let public = Curve25519PublicKey::from_bytes(r.bytes::<32>(what)?);
-        Ok(Curve25519SecretKey::from_secret_bytes_and_public(&secret, public))
-    } else {
-        Ok(Curve25519SecretKey::from_secret_bytes(&secret))
+    if r.version() < V2 {
+        return Ok(Curve25519SecretKey::from_secret_bytes(&secret));
     }
+    let public = Curve25519PublicKey::from_bytes(r.bytes::<32>(what)?);
+    if r.is_authenticated() {
+        return Ok(Curve25519SecretKey::from_secret_bytes_and_public(&secret, public));
+    }
+    let key = Curve25519SecretKey::from_secret_bytes(&secret);
+    if key.public_key() != public {
+        return Err(PickleError::KeyMismatch(what));
+    }
+    Ok(key)
 }
 
 /// The encoded length of a key pair in the format being read.
@@ -372,13 +388,16 @@ pub(crate) fn clone_inbound_group_session(s: &InboundGroupSession) -> InboundGro
 
 // ---------------------------------------------------------------- the public pickle types
 
-/// Decodes a whole body of format `version`: every byte must be used.
+/// Decodes a whole body of format `version` (`authenticated`: it came out of the pickle
+/// cipher): every byte must be used.
 pub(crate) fn decode_all<T>(
     body: &[u8],
     version: u8,
+    authenticated: bool,
     f: impl FnOnce(&mut Reader<'_>) -> Result<T, PickleError>,
 ) -> Result<T, PickleError> {
-    let mut r = Reader::with_version(body, version);
+    let r = Reader::with_version(body, version);
+    let mut r = if authenticated { r.authenticated() } else { r };
     let v = f(&mut r)?;
     r.finish()?;
     Ok(v)
@@ -405,7 +424,7 @@ pub(crate) fn to_encrypted<T: PickleBody>(v: &T, key: &[u8; 32], rng: &mut impl 
 
 pub(crate) fn from_encrypted_bytes<T: PickleBody>(bytes: &[u8], key: &[u8; 32]) -> Result<T, PickleError> {
     let (body, version) = envelope::open(T::TYPE, bytes, key)?;
-    decode_all(&body, version, T::decode)
+    decode_all(&body, version, true, T::decode)
 }
 
 pub(crate) fn from_encrypted_str<T: PickleBody>(pickle: &str, key: &[u8; 32]) -> Result<T, PickleError> {
@@ -419,7 +438,7 @@ pub(crate) fn from_encrypted_str<T: PickleBody>(pickle: &str, key: &[u8; 32]) ->
 
 pub(crate) fn from_plain<T: PickleBody>(bytes: &[u8]) -> Result<T, PickleError> {
     let (body, version) = envelope::unwrap_plain(T::TYPE, bytes)?;
-    decode_all(body, version, T::decode)
+    decode_all(body, version, false, T::decode)
 }
 
 /// Defines a pickle type: the opaque struct, its [`PickleBody`] and its envelope methods
