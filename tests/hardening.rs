@@ -754,3 +754,51 @@ fn low_unencrypted_pickles_public_keys_are_checked() {
         Err(PickleError::KeyMismatch("identity key"))
     );
 }
+
+/// Issue 14, low: Megolm mixed ring arithmetic with plain ordering. A message index 2^31 + 10
+/// ahead of the first known index (refused when reached from the initial ratchet) was accepted
+/// when the cached latest ratchet was close enough; `compare` and `merge` ordered first indices
+/// plainly, so across the 2^32 wrap `merge` kept the copy that knows less and `compare` called
+/// it better. One rule now (SPEC.md §5.3): the ring, measured from the first known index.
+#[test]
+fn low_megolm_one_ordering_rule() {
+    use caudata::DecryptionError::UnknownMessageIndex;
+    use caudata::megolm::{GroupSession, InboundGroupSession, SessionConfig as MegolmConfig, SessionOrdering};
+    // 1. an index 2^31 + 10 ahead is refused, whatever the cached ratchet
+    let mut out = GroupSession::new(MegolmConfig::version_1());
+    let mut inbound = InboundGroupSession::new(&out.session_key(), MegolmConfig::version_1());
+    out.advance_to_for_testing(20);
+    inbound.decrypt(&out.encrypt(b"twenty")).unwrap();
+    let far = (1u32 << 31) + 10;
+    out.advance_to_for_testing(far);
+    let m = out.encrypt(b"far");
+    assert_eq!(inbound.decrypt(&m).map(|d| d.plaintext), Err(UnknownMessageIndex { got: far, first_known: 0 }));
+    // just under half the ring is still accepted
+    let mut out2 = GroupSession::new(MegolmConfig::version_1());
+    let mut inbound2 = InboundGroupSession::new(&out2.session_key(), MegolmConfig::version_1());
+    out2.advance_to_for_testing((1 << 31) - 1);
+    assert_eq!(inbound2.decrypt(&out2.encrypt(b"edge")).unwrap().plaintext, b"edge");
+
+    // 2. across the 2^32 wrap: a copy from 2^32 − 5 knows more than one from 3
+    let mut out = GroupSession::new(MegolmConfig::version_1());
+    out.advance_to_for_testing(u32::MAX - 4);
+    let early = InboundGroupSession::new(&out.session_key(), MegolmConfig::version_1());
+    out.advance_to_for_testing(3);
+    let late = InboundGroupSession::new(&out.session_key(), MegolmConfig::version_1());
+    assert!(early.connected(&late) && late.connected(&early));
+    assert_eq!(early.compare(&late), SessionOrdering::Better);
+    assert_eq!(late.compare(&early), SessionOrdering::Worse);
+    for merged in [early.merge(&late).unwrap(), late.merge(&early).unwrap()] {
+        assert_eq!(merged.first_known_index(), u32::MAX - 4, "the merge keeps the copy that knows more");
+    }
+    // and the merged copy decrypts a message from before the wrap
+    let mut sender = GroupSession::new(MegolmConfig::version_1());
+    sender.advance_to_for_testing(u32::MAX - 4);
+    let a = InboundGroupSession::new(&sender.session_key(), MegolmConfig::version_1());
+    sender.advance_to_for_testing(u32::MAX - 2);
+    let before_wrap = sender.encrypt(b"before the wrap");
+    sender.advance_to_for_testing(5);
+    let b = InboundGroupSession::new(&sender.session_key(), MegolmConfig::version_1());
+    let mut merged = b.merge(&a).unwrap();
+    assert_eq!(merged.decrypt(&before_wrap).unwrap().plaintext, b"before the wrap");
+}
