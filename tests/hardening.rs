@@ -71,11 +71,12 @@ fn encode_pre_key(otk: &[u8; 32], base: &[u8; 32], identity: &[u8; 32], inner: &
 }
 
 /// The sending chain key at index 0 of a fresh outbound Olm session, read from its unencrypted
-/// pickle (format 3: header 7, session keys 96, config 1, received 1, root 32, sender present 1,
+/// pickle (formats 3 and 4: header 7, session keys 96, config 1, received 1, root 32, sender present 1,
 /// ratchet key pair 64, then the chain key).
 fn first_chain_key(s: &Session) -> [u8; 32] {
     let plain = s.pickle().to_unencrypted_bytes();
-    assert_eq!(&plain[..5], b"cdpk\x03");
+    assert_eq!(&plain[..4], b"cdpk");
+    assert_eq!(plain[4], caudata::pickle::FORMAT_VERSION);
     plain[202..234].try_into().unwrap()
 }
 
@@ -801,4 +802,53 @@ fn low_megolm_one_ordering_rule() {
     let b = InboundGroupSession::new(&sender.session_key(), MegolmConfig::version_1());
     let mut merged = b.merge(&a).unwrap();
     assert_eq!(merged.decrypt(&before_wrap).unwrap().plaintext, b"before the wrap");
+}
+
+/// Issue 14, low: a fallback key outlives its uses, so replaying a pre-key message sent to one
+/// made a second session and delivered the message again. The account now remembers each use
+/// (base and identity key digest, the last 1 024, kept in its pickle from format 4 on, dropped
+/// with the key) and refuses a replay with `ReplayedPreKeyMessage`, before any key agreement.
+#[test]
+fn low_pre_key_message_replayed_to_a_fallback_key_is_refused() {
+    use caudata::consts::MAX_FALLBACK_KEY_USES;
+    use caudata::pickle::AccountPickle;
+    let mut bob = Account::new();
+    bob.generate_fallback_key();
+    let fallback = *bob.fallback_key().values().next().unwrap();
+    bob.mark_keys_as_published();
+    let first_message = |bob: &Account| {
+        let alice = Account::new();
+        let mut s = alice.create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), fallback).unwrap();
+        let OlmMessage::PreKey(pk) = s.encrypt(b"once") else { unreachable!() };
+        (alice, pk)
+    };
+    let (alice, pk) = first_message(&bob);
+    let r = bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk).unwrap();
+    assert_eq!(r.plaintext, b"once");
+    let before = bob.pickle().to_unencrypted_bytes();
+    let replay = bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk);
+    assert_eq!(replay.map(|r| r.plaintext), Err(SessionCreationError::ReplayedPreKeyMessage));
+    assert_eq!(bob.pickle().to_unencrypted_bytes(), before, "the account is unchanged");
+    // the record survives pickling, encrypted and not
+    for mut restored in [
+        Account::from_pickle(AccountPickle::from_unencrypted_bytes(&before).unwrap()),
+        Account::from_pickle(AccountPickle::from_encrypted(&bob.pickle().encrypt(&[5; 32]), &[5; 32]).unwrap()),
+    ] {
+        let r = restored.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk);
+        assert_eq!(r.map(|r| r.plaintext), Err(SessionCreationError::ReplayedPreKeyMessage));
+    }
+    // other senders still use the fallback key; the record is bounded, oldest forgotten
+    for _ in 0..MAX_FALLBACK_KEY_USES {
+        let (other, m) = first_message(&bob);
+        bob.create_inbound_session(SessionConfig::version_1(), other.curve25519_key(), &m).unwrap();
+    }
+    assert_eq!(bob.fallback_key_uses(), MAX_FALLBACK_KEY_USES);
+    // and it goes with the key: once the fallback key is forgotten, so are its uses
+    bob.generate_fallback_key();
+    assert!(bob.forget_fallback_key());
+    assert_eq!(bob.fallback_key_uses(), 0);
+    assert!(matches!(
+        bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk),
+        Err(SessionCreationError::MissingOneTimeKey(_))
+    ));
 }

@@ -1,4 +1,4 @@
-//! caudata's own pickle bodies (format version 3; versions 1 and 2 are read) and the public pickle types.
+//! caudata's own pickle bodies (format version 4; versions 1 to 3 are read) and the public pickle types.
 //!
 //! Each pickle type is an opaque snapshot of its object; the byte layout lives only in the
 //! `encode_*`/`decode_*` functions below (documented as tables in SPEC.md §9). Decoding
@@ -11,10 +11,10 @@ use zeroize::Zeroizing;
 
 use super::codec::{Reader, Writer};
 use super::envelope::{self, ObjectType};
-use crate::consts::MAX_ONE_TIME_KEYS;
+use crate::consts::{MAX_FALLBACK_KEY_USES, MAX_ONE_TIME_KEYS};
 use crate::error::PickleError;
 use crate::megolm::{GroupSession, InboundGroupSession, MegolmRatchet, SessionConfig as MegolmConfig};
-use crate::olm::{Account, KeyId, Session, SessionConfig, SessionKeys, StoredKey};
+use crate::olm::{Account, FallbackKeyUse, KeyId, Session, SessionConfig, SessionKeys, StoredKey};
 use crate::primitives::{
     ContributoryKey, Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretForm, Ed25519SecretKey,
     OsRandom, RandomSource, base64_decode, base64_encode,
@@ -80,6 +80,11 @@ fn read_megolm_config(r: &mut Reader<'_>) -> Result<MegolmConfig, PickleError> {
 const V2: u8 = 2;
 /// The first format version with Ed25519 public keys stored beside their secret keys.
 pub(crate) const V3: u8 = 3;
+/// The first format version with an Olm account's remembered fallback-key uses.
+pub(crate) const V4: u8 = 4;
+
+/// A remembered fallback-key use as written: `u64 key id ‖ digest(16)`.
+const FALLBACK_USE_LEN: usize = 8 + 16;
 
 /// A Curve25519 key pair as written: `secret(32) ‖ public(32)`.
 pub(crate) const CURVE25519_PAIR_LEN: usize = 64;
@@ -144,7 +149,8 @@ pub(crate) fn stored_key(secret: Curve25519SecretKey, published: bool) -> Stored
 
 /// The body of an account pickle:
 /// `ed25519 key | identity key pair | u64 next_key_id | list<stored key> (ascending ids, ≤ 100)
-///  | option<fallback> | option<previous fallback>`.
+///  | option<fallback> | option<previous fallback> | list≤1024<u64 key id | digest(16)>`, the
+/// last list (the remembered uses of the fallback keys, oldest first) from format version 4 on.
 fn encode_account(a: &Account, w: &mut Writer) {
     write_ed25519_secret(w, &a.signing_key);
     write_curve25519_pair(w, &a.identity_key);
@@ -161,6 +167,11 @@ fn encode_account(a: &Account, w: &mut Writer) {
             }
             None => w.bool(false),
         }
+    }
+    w.count(a.fallback_key_uses.len());
+    for u in &a.fallback_key_uses {
+        w.u64(u.key_id.0);
+        w.bytes(&u.digest);
     }
 }
 
@@ -193,12 +204,25 @@ fn decode_account(r: &mut Reader<'_>) -> Result<Account, PickleError> {
             *slot = Some((id, k));
         }
     }
+    let fallback_ids: Vec<KeyId> = fallback.iter().flatten().map(|(id, _)| *id).collect();
     let [fallback_key, previous_fallback_key] = fallback;
+    let fallback_key_uses = if r.version() >= V4 {
+        r.list(MAX_FALLBACK_KEY_USES, FALLBACK_USE_LEN, "fallback key uses", |r| {
+            let key_id = KeyId(r.u64("fallback key use")?);
+            if !fallback_ids.contains(&key_id) {
+                return Err(PickleError::InvalidField("fallback key use (of a key the account does not hold)"));
+            }
+            Ok(FallbackKeyUse { key_id, digest: r.bytes::<16>("fallback key use")? })
+        })?
+    } else {
+        Vec::new()
+    };
     let mut account = Account::from_parts(signing_key, identity_key);
     account.one_time_keys = one_time_keys;
     account.fallback_key = fallback_key;
     account.previous_fallback_key = previous_fallback_key;
     account.next_key_id = next_key_id;
+    account.fallback_key_uses = fallback_key_uses.into();
     Ok(account)
 }
 
@@ -208,6 +232,7 @@ pub(crate) fn clone_account(a: &Account) -> Account {
     c.fallback_key = a.fallback_key.clone();
     c.previous_fallback_key = a.previous_fallback_key.clone();
     c.next_key_id = a.next_key_id;
+    c.fallback_key_uses = a.fallback_key_uses.clone();
     c
 }
 
@@ -556,7 +581,10 @@ pickle_type!(
     AccountPickle,
     Account,
     ObjectType::Account,
-    |a: &Account| 192 + a.one_time_keys.len() * STORED_KEY_LEN + 2 * STORED_KEY_LEN,
+    |a: &Account| 196
+        + a.one_time_keys.len() * STORED_KEY_LEN
+        + 2 * STORED_KEY_LEN
+        + a.fallback_key_uses.len() * FALLBACK_USE_LEN,
     encode_account,
     decode_account
 );
