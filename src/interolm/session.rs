@@ -543,6 +543,9 @@ impl Session {
         }
         let sender_ik = encode_public_key(&self.remote_identity);
         let receiver_ik = encode_public_key(&self.local_identity);
+        // What the double ratchet would refuse without deriving a key is refused before any
+        // SPQR work (SPEC.md §7, work before authentication).
+        self.ratchet.precheck(&m.ratchet_key, m.counter)?;
         // SPQR first, on a copy: nothing is committed before the MAC and the padding check.
         // Once SPQR V1 is negotiated a message must carry an SPQR key, except the initiator's
         // messages from before it heard from us (SPEC.md §6, "Policy and version negotiation").
