@@ -7,8 +7,15 @@ pub const OLM_MAX_MESSAGE_GAP: u32 = 2000;
 pub const OLM_MAX_SKIPPED_KEYS: usize = 40;
 /// Olm and interolm: receiving chains kept; the oldest is dropped beyond this.
 pub const MAX_RECEIVER_CHAINS: usize = 5;
-/// Olm: one-time keys an account keeps; the oldest is evicted beyond this (libolm, vodozemac: 100).
-pub const MAX_ONE_TIME_KEYS: usize = 100;
+/// Olm: one-time private keys an account keeps; the oldest (lowest id) is evicted beyond this.
+/// vodozemac 0.11 keeps 5 000 (libolm kept 100), a hundred times what a client keeps on the
+/// server, so that keys claimed from the server whose pre-key message has not arrived yet
+/// survive many later top-ups.
+pub const MAX_ONE_TIME_KEYS: usize = 5_000;
+/// Olm: how many one-time keys a client should keep published on the server
+/// ([`Account::max_number_of_one_time_keys`](crate::olm::Account::max_number_of_one_time_keys)),
+/// vodozemac's value. libolm's function of that name returned its storage size (100).
+pub const MAX_ONE_TIME_KEYS_ON_SERVER: usize = 50;
 
 /// interolm: uses of last-resort Kyber prekeys an account remembers, so that a replayed pre-key
 /// message is refused (libsignal asks the application to remember them); the oldest is

@@ -182,20 +182,11 @@ pub enum DecryptionError {
     /// [`SpqrError::VersionMismatch`]: crate::interolm::spqr::SpqrError::VersionMismatch
     #[error("post-quantum ratchet error: {0}")]
     Spqr(#[from] crate::interolm::spqr::SpqrError),
-}
-
-/// Encryption failed. The session is unchanged and nothing may be sent.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum EncryptionError {
-    /// interolm: SPQR could not make its part of the message. Its send chain for the epoch is
-    /// exhausted (2^32 − 1 messages sent without hearing back), or a restored state is
-    /// inconsistent ([`SpqrError::Internal`]). A message without its SPQR key would be a
-    /// downgrade that a peer which negotiated SPQR refuses, so none is made.
-    ///
-    /// [`SpqrError::Internal`]: crate::interolm::spqr::SpqrError::Internal
-    #[error("post-quantum ratchet error: {0}")]
-    Spqr(#[from] crate::interolm::spqr::SpqrError),
+    /// interolm: the message's `addresses` field (SignalMessage field 6, libsignal ≥ 0.91)
+    /// names another sender or recipient than the ones the message was decrypted for, or is
+    /// malformed (checked after the MAC; libsignal reports "decryption failed").
+    #[error("the message was addressed to or from another device")]
+    AddressMismatch,
 }
 
 /// Creating a session failed. The account is unchanged.
@@ -203,12 +194,22 @@ pub enum EncryptionError {
 #[non_exhaustive]
 pub enum SessionCreationError {
     /// The pre-key message names a one-time or fallback key this account does not have
-    /// (unknown, or already used).
+    /// (unknown, or already used): that key.
     #[error("the pre-key message uses an unknown or already used one-time key {0}")]
-    MissingOneTimeKey(String),
-    /// The identity key in the message is not the one the caller expected.
-    #[error("the sender's identity key does not match")]
-    MismatchedIdentityKey,
+    MissingOneTimeKey(crate::Curve25519PublicKey),
+    /// The identity key in the message is not the one the caller expected: the expected key,
+    /// then the message's.
+    #[error("the sender's identity key does not match: expected {0}, got {1}")]
+    MismatchedIdentityKey(crate::Curve25519PublicKey, crate::Curve25519PublicKey),
+    /// The pre-key message was made by a session of another configuration than the one
+    /// expected (its message version says which).
+    #[error("the pre-key message was made with session config version {}, expected version {}", .got.version(), .expected.version())]
+    MismatchedSessionConfig {
+        /// The configuration the caller expected.
+        expected: crate::olm::SessionConfig,
+        /// The configuration the message was made with.
+        got: crate::olm::SessionConfig,
+    },
     /// The first message did not decrypt.
     #[error(transparent)]
     Decryption(#[from] DecryptionError),
@@ -234,7 +235,8 @@ pub enum SessionCreationError {
     /// A pre-key message that already created a session with a key that outlives its uses: in
     /// interolm a last-resort Kyber prekey (same base key, signed and Kyber prekeys), in Olm a
     /// fallback key (same base and identity key). A replay, or a later pre-key message of that
-    /// session, which belongs to it ([`crate::interolm::Session::matches`],
+    /// session, which belongs to it (routed by base key:
+    /// [`crate::interolm::SessionRecord::find_pre_key_session`]; in Olm
     /// [`crate::olm::Session::matches`]).
     #[error("the pre-key message was already used to create a session (replay)")]
     ReplayedPreKeyMessage,
@@ -383,4 +385,157 @@ pub enum PickleError {
     /// is not a session (its object type tag).
     #[error("the pickle holds object type {0}, which is not a session")]
     NotASession(u8),
+}
+
+/// interolm: an address, service id or `addresses` field could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AddressError {
+    /// A device id outside 1 … 127.
+    #[error("device id {0} is outside 1 to 127")]
+    InvalidDeviceId(u32),
+    /// Not a hyphenated UUID (with `PNI:` before it for a PNI).
+    #[error("not a service id (a hyphenated UUID, or PNI: and one)")]
+    InvalidUuid,
+    /// A fixed-width service id whose kind byte is neither 0 (ACI) nor 1 (PNI).
+    #[error("unknown service id kind")]
+    InvalidServiceId,
+    /// An `addresses` field (SignalMessage field 6) that is not 36 bytes of two service ids and
+    /// two device ids.
+    #[error("malformed addresses field")]
+    InvalidAddresses,
+}
+
+/// interolm: an application's store failed. The operation that called it changed nothing it
+/// had not already stored (see [`crate::interolm::ProtocolStore`] for transactions).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The storage backend failed (I/O, database, lock).
+    #[error("storage backend failed: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A stored value could not be read back.
+    #[error("a stored value does not decode: {0}")]
+    Pickle(#[from] PickleError),
+    /// The store has no local identity (no identity key pair or registration id yet).
+    #[error("the store has no local identity")]
+    NoLocalIdentity,
+}
+
+impl StoreError {
+    /// Wraps a backend's error.
+    pub fn backend(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Backend(Box::new(error))
+    }
+}
+
+/// interolm: [`Session::try_encrypt`](crate::interolm::Session::try_encrypt) refused to
+/// encrypt. The session is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncryptionError {
+    /// The message would be longer than any receiver decodes
+    /// ([`MAX_MESSAGE_LENGTH`](crate::consts::MAX_MESSAGE_LENGTH)): the plaintext is too long.
+    #[error("a plaintext of {got} bytes makes a message over the limit; at most {max} bytes fit")]
+    PlaintextTooLong {
+        /// The plaintext's length.
+        got: usize,
+        /// The longest plaintext this session can send in one message now.
+        max: usize,
+    },
+    /// interolm: SPQR could not make its part of the message. Its send chain for the epoch is
+    /// exhausted (2^32 − 1 messages sent without hearing back), or a restored state is
+    /// inconsistent ([`SpqrError::Internal`]). A message without its SPQR key would be a
+    /// downgrade that a peer which negotiated SPQR refuses, so none is made.
+    ///
+    /// [`SpqrError::Internal`]: crate::interolm::spqr::SpqrError::Internal
+    #[error("post-quantum ratchet error: {0}")]
+    Spqr(#[from] crate::interolm::spqr::SpqrError),
+}
+
+/// interolm: an operation of the high-level API ([`crate::interolm::Device`]) failed. Nothing
+/// was stored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// There is no session with the address (libsignal's `SessionNotFound`): process its
+    /// prekey bundle, or wait for its pre-key message.
+    #[error("no session with {0}")]
+    NoSession(crate::interolm::ProtocolAddress),
+    /// The identity store does not trust this identity key for the address (libsignal's
+    /// `UntrustedIdentity`): the correspondent's identity changed, or the store refuses it.
+    #[error("untrusted identity for {0}")]
+    UntrustedIdentity(crate::interolm::ProtocolAddress),
+    /// A pre-key message whose identity key differs from the session it belongs to (libsignal
+    /// 0.103.0: "remote identity key not consistent with previously-established session").
+    #[error("the pre-key message's identity key is not the one of its session")]
+    InconsistentIdentity,
+    /// Encryption refused.
+    #[error(transparent)]
+    Encryption(#[from] EncryptionError),
+    /// Decryption failed.
+    #[error(transparent)]
+    Decryption(#[from] DecryptionError),
+    /// A session could not be created (bad bundle, unknown prekey, replay, …).
+    #[error(transparent)]
+    SessionCreation(#[from] SessionCreationError),
+    /// The message could not be decoded.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// A store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<BundleError> for ProtocolError {
+    fn from(e: BundleError) -> Self {
+        Self::SessionCreation(e.into())
+    }
+}
+
+/// A dehydrated device (MSC3814) could not be written or read. Nothing is returned on error;
+/// the account being dehydrated is never changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DehydratedDeviceError {
+    /// The decrypted device is too short to hold its version.
+    #[error("the dehydrated device has no version")]
+    MissingVersion,
+    /// A version other than the one written (1, as vodozemac 0.11.1 writes and reads it;
+    /// MSC3814's text says 0x80000000, which vodozemac refuses too).
+    #[error("unsupported dehydrated device version {got}, expected {expected}")]
+    Version {
+        /// The version this library reads.
+        expected: u32,
+        /// The version in the device.
+        got: u32,
+    },
+    /// The nonce is not 12 bytes.
+    #[error("the nonce must be 12 bytes, got {got}")]
+    InvalidNonce {
+        /// Its length after base64 decoding.
+        got: usize,
+    },
+    /// The device or its nonce is not valid base64.
+    #[error("the dehydrated device is not valid base64")]
+    Base64,
+    /// The dehydration key is wrong, or the device was modified (one opaque error for both).
+    #[error("the dehydration key is wrong or the device was modified")]
+    Decryption,
+    /// The decrypted device (or, for the legacy format, the libolm account pickle) does not
+    /// decode; the error names the field.
+    #[error(transparent)]
+    Pickle(#[from] PickleError),
+    /// The account cannot be dehydrated: its Ed25519 key exists only in libolm's expanded form
+    /// (imported from a libolm pickle), and the format stores the seed.
+    #[error("the account's Ed25519 key has no seed (it came from libolm) and cannot be dehydrated")]
+    InvalidAccount,
+    /// The input is larger than any dehydrated device this library reads.
+    #[error("dehydrated device of {got} bytes exceeds the limit of {max}")]
+    TooLong {
+        /// Bytes received.
+        got: usize,
+        /// The limit.
+        max: usize,
+    },
 }

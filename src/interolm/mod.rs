@@ -39,11 +39,17 @@
 //! ```
 
 mod account;
+mod address;
 mod bundle;
+mod device;
+mod key_records;
+mod memory_store;
 mod message;
 mod session;
+mod session_record;
 pub mod spqr;
 mod store;
+mod stores;
 
 pub use account::{Account, InboundCreationResult};
 pub use message::{InterolmMessage, MessageType, PreKeySignalMessage, SignalMessage};
@@ -53,7 +59,21 @@ pub use session::{Session, SessionVersion, SpqrPolicy};
 pub(crate) use store::LastResortUse;
 pub use store::PreKeyStore;
 
-pub use crate::error::{BundleError, PreKeyKind};
+// Applications: addresses, session records, stores and the high-level API.
+pub use address::{
+    ADDRESSES_LENGTH, DeviceId, MAX_DEVICE_ID, MessageAddresses, ProtocolAddress, SERVICE_ID_LENGTH, ServiceId,
+    ServiceIdKind, Uuid,
+};
+pub use device::Device;
+pub use key_records::{IdentityKeyPair, KyberPreKeyRecord, PreKeyRecord, SignedPreKeyRecord};
+pub use memory_store::InMemoryStore;
+pub use session_record::{MAX_ARCHIVED_SESSIONS, SessionRecord, SessionSlot};
+pub use stores::{
+    IdentityChange, IdentityKeyStore, KyberPreKeyStore, OneTimePreKeyStore, PreKeyReplayStore, PreKeyUse,
+    ProtocolStore, SenderKeyStore, SessionStore, SignedPreKeyStore, TrustDirection,
+};
+
+pub use crate::error::{AddressError, BundleError, EncryptionError, PreKeyKind, ProtocolError, StoreError};
 pub use crate::primitives::{Kyber1024Ciphertext, Kyber1024PublicKey, Kyber1024SecretKey, XEdDsaSignature};
 pub use crate::wire::signal::PreKeyBundle;
 

@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | 0 | 4 | magic `"cdpk"` (`63 64 70 6b`) |
 //! | 4 | 1 | format version (2; 1 is still read) |
-//! | 5 | 1 | object type (1 account, 2 Olm session, 3 group session, 4 inbound group session, 5 interolm session, 6 interolm account) |
+//! | 5 | 1 | object type (1 account, 2 Olm session, 3 group session, 4 inbound group session, 5 interolm session, 6 interolm account, 7 interolm session record, 8 interolm identity key pair, 9 / 10 / 11 interolm one-time / signed / Kyber prekey record) |
 //! | 6 | 1 | protection: 0 none, 1 ChaCha20-Poly1305 |
 //! | 7 | 12 | nonce (protection 1 only) |
 //! | 19 | n | ciphertext of the body (protection 1) — or the body itself at offset 7 (protection 0) |
@@ -60,15 +60,88 @@ pub(crate) enum ObjectType {
     InterolmSession = 5,
     /// An interolm account (identity, registration id, prekeys).
     InterolmAccount = 6,
+    /// An interolm session record (current and archived sessions with one device).
+    InterolmSessionRecord = 7,
+    /// An interolm identity key pair.
+    InterolmIdentityKeyPair = 8,
+    /// An interolm one-time prekey record.
+    InterolmPreKey = 9,
+    /// An interolm signed prekey record.
+    InterolmSignedPreKey = 10,
+    /// An interolm Kyber prekey record.
+    InterolmKyberPreKey = 11,
 }
 
 fn header(ty: ObjectType, protection: u8) -> [u8; HEADER_LEN] {
+    header_for(ty as u8, FORMAT_VERSION, protection)
+}
+
+fn header_for(ty: u8, version: u8, protection: u8) -> [u8; HEADER_LEN] {
     let mut h = [0u8; HEADER_LEN];
     h[..4].copy_from_slice(&MAGIC);
-    h[4] = FORMAT_VERSION;
-    h[5] = ty as u8;
+    h[4] = version;
+    h[5] = ty;
     h[6] = protection;
     h
+}
+
+/// Encrypts an unencrypted pickle of any object type, keeping its type and format version:
+/// the encrypted form of the same pickle.
+pub(crate) fn seal_plain(
+    bytes: &[u8],
+    pickle_key: &[u8; 32],
+    rng: &mut impl RandomSource,
+) -> Result<Vec<u8>, PickleError> {
+    check_prefix(bytes)?;
+    if bytes[6] != PROTECTION_NONE {
+        return Err(PickleError::WrongProtection { encrypted: bytes[6] == PROTECTION_CHACHA20_POLY1305 });
+    }
+    let h = header_for(bytes[5], bytes[4], PROTECTION_CHACHA20_POLY1305);
+    let body = &bytes[HEADER_LEN..];
+    if body.len() + HEADER_LEN + NONCE_LEN + TAG_LEN > MAX_PICKLE_LENGTH {
+        return Err(PickleError::TooLong {
+            got: body.len() + HEADER_LEN + NONCE_LEN + TAG_LEN,
+            max: MAX_PICKLE_LENGTH,
+        });
+    }
+    let mut nonce = [0u8; NONCE_LEN];
+    rng.fill(&mut nonce);
+    let mut out = Vec::with_capacity(HEADER_LEN + NONCE_LEN + body.len() + TAG_LEN);
+    out.extend_from_slice(&h);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(body);
+    let start = HEADER_LEN + NONCE_LEN;
+    // ChaCha20-Poly1305 refuses only plaintexts over 256 GiB; pickles are bounded far below.
+    #[allow(clippy::expect_used)]
+    let tag = cipher(pickle_key)
+        .encrypt_inout_detached(&Nonce::from(nonce), &h, (&mut out[start..]).into())
+        .expect("pickle bodies are far below ChaCha20-Poly1305's length limit");
+    out.extend_from_slice(&tag);
+    Ok(out)
+}
+
+/// Decrypts an encrypted pickle of any object type into its unencrypted form (the reverse of
+/// [`seal_plain`]).
+pub(crate) fn open_to_plain(bytes: &[u8], pickle_key: &[u8; 32]) -> Result<Zeroizing<Vec<u8>>, PickleError> {
+    check_prefix(bytes)?;
+    if bytes[6] != PROTECTION_CHACHA20_POLY1305 {
+        return Err(PickleError::WrongProtection { encrypted: false });
+    }
+    if bytes.len() < HEADER_LEN + NONCE_LEN + TAG_LEN {
+        return Err(PickleError::Truncated("nonce and tag"));
+    }
+    let (h, rest) = bytes.split_at(HEADER_LEN);
+    let (nonce, rest) = rest.split_at(NONCE_LEN);
+    let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
+    let nonce = Nonce::try_from(nonce).map_err(|_| PickleError::Truncated("nonce"))?;
+    let tag = Tag::try_from(tag).map_err(|_| PickleError::Truncated("tag"))?;
+    let mut out = Zeroizing::new(Vec::with_capacity(HEADER_LEN + ct.len()));
+    out.extend_from_slice(&header_for(h[5], h[4], PROTECTION_NONE));
+    out.extend_from_slice(ct);
+    cipher(pickle_key)
+        .decrypt_inout_detached(&nonce, h, (&mut out[HEADER_LEN..]).into(), &tag)
+        .map_err(|_| PickleError::Authentication)?;
+    Ok(out)
 }
 
 /// The object type tag of a pickle (binary form), after the checks that come before it

@@ -11,7 +11,20 @@ mod ed25519;
 mod kdf;
 mod rng;
 mod secret;
+#[cfg(feature = "serde")]
+mod serde_shapes;
 mod stack;
+#[cfg(feature = "serde")]
+pub(crate) use serde_shapes::{base64_decode_padding_indifferent, base64_decode_unpadded_secret, with as serde_with};
+
+// The QR-login channels (MSC4108 ECIES, MSC4388 HPKE) and dehydrated devices: ChaCha20-Poly1305
+// under raw keys, HKDF-SHA-512, and RFC 9180 HPKE for one suite.
+mod aead;
+mod hpke;
+mod sha512;
+pub(crate) use aead::{ChaChaKey, NONCE_LEN as CHACHA_NONCE_LEN};
+pub(crate) use hpke::HpkeContext;
+pub(crate) use sha512::HkdfSha512;
 
 pub use base64::{Base64DecodeError, base64_decode, base64_encode};
 #[allow(unused_imports)]

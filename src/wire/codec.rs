@@ -90,6 +90,31 @@ impl<'a> Reader<'a> {
     }
 }
 
+impl<'a> Reader<'a> {
+    /// [`Reader::field`] that also reads the fixed-width wire types (1: 8 bytes, 5: 4 bytes),
+    /// given as [`Value::Bytes`] of their little-endian bytes: for libsignal's stored records
+    /// (a prekey record's timestamp is a `fixed64`), never for messages.
+    pub(crate) fn field_with_fixed(&mut self) -> Result<Option<(u64, Value<'a>)>, DecodeError> {
+        if self.is_empty() {
+            return Ok(None);
+        }
+        let start = self.pos;
+        let key = self.varint("field tag")?;
+        let width = match key & 7 {
+            1 => 8,
+            5 => 4,
+            _ => {
+                self.pos = start;
+                return self.field();
+            }
+        };
+        let end = self.pos.checked_add(width).ok_or(DecodeError::Truncated("fixed-width field"))?;
+        let bytes = self.buf.get(self.pos..end).ok_or(DecodeError::Truncated("fixed-width field"))?;
+        self.pos = end;
+        Ok(Some((key >> 3, Value::Bytes(bytes))))
+    }
+}
+
 /// Sets `slot` once; a second occurrence of a known field is an error.
 pub(crate) fn set_once<T>(slot: &mut Option<T>, v: T, name: &'static str) -> Result<(), DecodeError> {
     if slot.is_some() {
@@ -118,6 +143,86 @@ pub(crate) fn as_bytes<'a>(v: Value<'a>, name: &'static str) -> Result<&'a [u8],
 /// A length-delimited field of exactly `N` bytes.
 pub(crate) fn as_array<const N: usize>(v: Value<'_>, name: &'static str) -> Result<[u8; N], DecodeError> {
     as_bytes(v, name)?.try_into().map_err(|_| DecodeError::MalformedField(name))
+}
+
+/// The fields of one protobuf message as stored records use them (libsignal's `SessionRecord`
+/// and prekey records, SPQR's state): read all at once, then looked up by number. Proto3
+/// semantics: an absent scalar is 0, an absent message or byte string is empty.
+pub(crate) struct Fields<'a>(Vec<(u64, Value<'a>)>);
+
+/// The most fields a stored-record message may have (a session's receiving chains hold up to
+/// 2 000 skipped keys each; SPQR's decoders up to 16 point lists).
+const MAX_RECORD_FIELDS: usize = 4096;
+
+impl<'a> Fields<'a> {
+    /// Reads every field of `buf` (fixed-width ones included).
+    pub(crate) fn read(buf: &'a [u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(buf);
+        let mut v = Vec::new();
+        while let Some(f) = r.field_with_fixed()? {
+            if v.len() >= MAX_RECORD_FIELDS {
+                return Err(DecodeError::MalformedField("too many fields"));
+            }
+            v.push(f);
+        }
+        Ok(Self(v))
+    }
+
+    fn one(&self, n: u64, name: &'static str) -> Result<Option<Value<'a>>, DecodeError> {
+        let mut it = self.0.iter().filter(|(f, _)| *f == n);
+        let first = it.next().map(|(_, v)| *v);
+        if it.next().is_some() {
+            return Err(DecodeError::DuplicateField(name));
+        }
+        Ok(first)
+    }
+
+    /// A varint field that fits in `u32` (0 when absent).
+    pub(crate) fn u32(&self, n: u64, name: &'static str) -> Result<u32, DecodeError> {
+        self.one(n, name)?.map_or(Ok(0), |v| as_u32(v, name))
+    }
+
+    /// A varint field, present or not.
+    pub(crate) fn opt_u32(&self, n: u64, name: &'static str) -> Result<Option<u32>, DecodeError> {
+        self.one(n, name)?.map(|v| as_u32(v, name)).transpose()
+    }
+
+    /// A varint field as `u64` (0 when absent).
+    pub(crate) fn u64(&self, n: u64, name: &'static str) -> Result<u64, DecodeError> {
+        match self.one(n, name)? {
+            None => Ok(0),
+            Some(Value::Varint(x)) => Ok(x),
+            Some(Value::Bytes(_)) => Err(DecodeError::MalformedField(name)),
+        }
+    }
+
+    /// A `fixed64` field (0 when absent).
+    pub(crate) fn fixed64(&self, n: u64, name: &'static str) -> Result<u64, DecodeError> {
+        match self.one(n, name)? {
+            None => Ok(0),
+            Some(v) => Ok(u64::from_le_bytes(as_array::<8>(v, name)?)),
+        }
+    }
+
+    /// A length-delimited field (empty when absent).
+    pub(crate) fn bytes(&self, n: u64, name: &'static str) -> Result<&'a [u8], DecodeError> {
+        self.one(n, name)?.map_or(Ok(&[][..]), |v| as_bytes(v, name))
+    }
+
+    /// A length-delimited field, present or not.
+    pub(crate) fn opt_bytes(&self, n: u64, name: &'static str) -> Result<Option<&'a [u8]>, DecodeError> {
+        self.one(n, name)?.map(|v| as_bytes(v, name)).transpose()
+    }
+
+    /// Every occurrence of a repeated length-delimited field, in order.
+    pub(crate) fn repeated(&self, n: u64, name: &'static str) -> Result<Vec<&'a [u8]>, DecodeError> {
+        self.0.iter().filter(|(f, _)| *f == n).map(|(_, v)| as_bytes(*v, name)).collect()
+    }
+
+    /// Whether field `n` occurs.
+    pub(crate) fn has(&self, n: u64) -> bool {
+        self.0.iter().any(|(f, _)| *f == n)
+    }
 }
 
 #[cfg(test)]
