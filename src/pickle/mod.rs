@@ -47,6 +47,7 @@ mod json;
 mod libolm;
 mod libsignal;
 mod own;
+mod pk;
 pub mod vodozemac;
 
 pub use dehydrated::DehydratedDeviceResult;
