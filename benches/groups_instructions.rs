@@ -64,10 +64,10 @@ fn setup() -> Setup {
     bob_account.generate_signed_pre_key();
     bob_account.generate_kyber_pre_key(true);
     let mut alice = alice_account.create_outbound_session(&bob_account.pre_key_bundle(1).unwrap()).unwrap();
-    let InterolmMessage::PreKey(m) = alice.encrypt(b"hello") else { panic!() };
+    let InterolmMessage::PreKey(m) = alice.encrypt(b"hello").unwrap() else { panic!() };
     let mut bob = bob_account.create_inbound_session(&m).unwrap().session;
-    alice.decrypt(&bob.encrypt(b"hi")).unwrap();
-    bob.decrypt(&alice.encrypt(b"steady")).unwrap();
+    alice.decrypt(&bob.encrypt(b"hi").unwrap()).unwrap();
+    bob.decrypt(&alice.encrypt(b"steady").unwrap()).unwrap();
     let root = Curve25519SecretKey::new();
     let server_key = Curve25519SecretKey::new();
     let server = ServerCertificate::new(1, &server_key.public_key(), &root);
@@ -84,7 +84,7 @@ fn setup() -> Setup {
 }
 
 fn envelope(s: &mut Setup, v2: bool, pt: &[u8]) -> Vec<u8> {
-    let m = s.alice.encrypt(pt);
+    let m = s.alice.encrypt(pt).unwrap();
     let usmc = UnidentifiedSenderMessageContent::new(
         m.message_type(),
         s.cert.clone(),
@@ -115,7 +115,7 @@ fn main() {
     let roots = [s.root.public_key()];
     match op.as_str() {
         "plain_decrypt" => {
-            let ms: Vec<_> = (0..n).map(|_| s.alice.encrypt(&pt)).collect();
+            let ms: Vec<_> = (0..n).map(|_| s.alice.encrypt(&pt).unwrap()).collect();
             measured(|| {
                 for m in &ms {
                     black_box(s.bob.decrypt(m).unwrap());

@@ -232,10 +232,12 @@ pub enum SessionCreationError {
     /// and the account requires PQXDH.
     #[error("X3DH (session version 3) is not allowed: PQXDH is required")]
     X3dhNotAllowed,
-    /// interolm: a pre-key message on a last-resort Kyber prekey whose base key (with the same
-    /// signed and Kyber prekeys) already created a session: a replay, or a later pre-key
-    /// message of that session, which belongs to it (routed by base key:
-    /// [`crate::interolm::SessionRecord::find_pre_key_session`]).
+    /// A pre-key message that already created a session with a key that outlives its uses: in
+    /// interolm a last-resort Kyber prekey (same base key, signed and Kyber prekeys), in Olm a
+    /// fallback key (same base and identity key). A replay, or a later pre-key message of that
+    /// session, which belongs to it (routed by base key:
+    /// [`crate::interolm::SessionRecord::find_pre_key_session`]; in Olm
+    /// [`crate::olm::Session::matches`]).
     #[error("the pre-key message was already used to create a session (replay)")]
     ReplayedPreKeyMessage,
 }
@@ -441,6 +443,14 @@ pub enum EncryptionError {
         /// The longest plaintext this session can send in one message now.
         max: usize,
     },
+    /// interolm: SPQR could not make its part of the message. Its send chain for the epoch is
+    /// exhausted (2^32 − 1 messages sent without hearing back), or a restored state is
+    /// inconsistent ([`SpqrError::Internal`]). A message without its SPQR key would be a
+    /// downgrade that a peer which negotiated SPQR refuses, so none is made.
+    ///
+    /// [`SpqrError::Internal`]: crate::interolm::spqr::SpqrError::Internal
+    #[error("post-quantum ratchet error: {0}")]
+    Spqr(#[from] crate::interolm::spqr::SpqrError),
 }
 
 /// interolm: an operation of the high-level API ([`crate::interolm::Device`]) failed. Nothing

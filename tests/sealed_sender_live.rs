@@ -285,7 +285,7 @@ fn sealed_1to1_group_and_retry_with_every_version() {
         let group = DistributionId::random_v4();
         let mut own = SenderKeyRecord::new();
         let skdm = own.create_distribution_message(group).unwrap().to_bytes();
-        let (t, body) = alice.sessions.get_mut(BOB).unwrap().encrypt(&skdm[..]).to_parts();
+        let (t, body) = alice.sessions.get_mut(BOB).unwrap().encrypt(&skdm[..]).unwrap().to_parts();
         let usmc = UnidentifiedSenderMessageContent::new(
             MessageType::from_number(t as u8).unwrap(),
             alice_cert.clone(),
@@ -372,7 +372,7 @@ fn sealed_1to1_group_and_retry_with_every_version() {
 
         // 5. Retry receipts (type 8) in sealed envelopes, both ways; the sender's session
         //    recognises the ratchet key.
-        let (t, failed) = alice.sessions.get_mut(BOB).unwrap().encrypt(b"this one 'fails'").to_parts();
+        let (t, failed) = alice.sessions.get_mut(BOB).unwrap().encrypt(b"this one 'fails'").unwrap().to_parts();
         let dem = peer.call(json!({"cmd": "dem_for_original", "lib": lib, "body": hex::encode(&failed), "type": t, "timestamp": NOW, "device_id": 1}));
         let ours =
             DecryptionErrorMessage::for_original(&failed, MessageType::from_number(t as u8).unwrap(), NOW, 1).unwrap();

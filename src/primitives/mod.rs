@@ -13,6 +13,7 @@ mod rng;
 mod secret;
 #[cfg(feature = "serde")]
 mod serde_shapes;
+mod stack;
 #[cfg(feature = "serde")]
 pub(crate) use serde_shapes::{base64_decode_unpadded_secret, with as serde_with};
 

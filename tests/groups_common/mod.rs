@@ -186,7 +186,7 @@ impl CaudataDevice {
         let r = peer.call(json!({"cmd": "export_party", "p": p}));
         let bundle = bundle_from_json(&r["bundle"]);
         let mut s = self.account.create_outbound_session(&bundle).unwrap();
-        let m = s.encrypt(first).to_parts();
+        let m = s.encrypt(first).unwrap().to_parts();
         self.sessions.insert(peer_name.to_owned(), s);
         m
     }
