@@ -136,7 +136,11 @@ impl RandomSource for CallerRandom<'_> {
 
 /// libolm's base64 length of `n` raw bytes.
 pub(crate) const fn b64_len(n: usize) -> usize {
-    caudata::hazmat::libolm_base64_encoded_length(n)
+    // libolm's formula, wrapping as its `size_t` arithmetic does (equal to
+    // `caudata::hazmat::libolm_base64_encoded_length` wherever that does not overflow): the
+    // length functions take any `size_t` from C and must not panic on it.
+    let m = n.wrapping_add(2);
+    4usize.wrapping_mul(m / 3).wrapping_add(m % 3).wrapping_sub(2)
 }
 
 /// Standard unpadded base64, as libolm writes it.

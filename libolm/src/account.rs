@@ -446,9 +446,14 @@ pub unsafe extern "C" fn olm_account_generate_fallback_key(
 }
 
 fn fallback_json_length(account: *const OlmAccount, unpublished_only: bool) -> usize {
-    // SAFETY: called only from the exported functions below with the caller's pointer.
-    let n = unsafe { load(account) }.map(|a| fallback_keys(&a, unpublished_only).len()).unwrap_or(0);
-    keys_json_length(n)
+    guard(
+        || keys_json_length(0),
+        || {
+            // SAFETY: called only from the exported functions below with the caller's pointer.
+            let n = unsafe { load(account) }.map(|a| fallback_keys(&a, unpublished_only).len()).unwrap_or(0);
+            keys_json_length(n)
+        },
+    )
 }
 
 unsafe fn fallback_json(

@@ -63,7 +63,8 @@ unsafe fn put(ptr: *mut u8, data: &[u8]) {
 /// `_olm_crypto_aes_encrypt_cbc_length`: the padded length.
 #[unsafe(no_mangle)]
 pub extern "C" fn _olm_crypto_aes_encrypt_cbc_length(input_length: usize) -> usize {
-    input_length - input_length % 16 + 16
+    // wrapping, as libolm's `size_t` arithmetic (no panic for any length)
+    input_length.wrapping_add(16 - input_length % 16)
 }
 
 /// `_olm_crypto_aes_encrypt_cbc`: AES-256-CBC with PKCS#7 padding.

@@ -16,7 +16,8 @@ use crate::object::{self, Kind};
 /// libolm's pickle length for a raw state of `raw_length` bytes: base64 of the AES-CBC
 /// ciphertext (padded to whole blocks, always adding one) and the 8-byte MAC.
 pub(crate) const fn sealed_length(raw_length: usize) -> usize {
-    raw_length - raw_length % 16 + 16 + 8
+    // wrapping, as libolm's `size_t` arithmetic: any length from C gives an answer, not a panic
+    raw_length.wrapping_add(16 - raw_length % 16).wrapping_add(8)
 }
 
 /// `*_pickle_*_length`: from the state's length (0 for an object with no state, whose pickle
@@ -150,7 +151,7 @@ pub extern "C" fn _olm_enc_output_length(raw_length: usize) -> usize {
 pub unsafe extern "C" fn _olm_enc_output_pos(output: *mut u8, raw_length: usize) -> *mut u8 {
     let sealed = sealed_length(raw_length);
     // libolm's offset; `wrapping_add` keeps a wrong length from being undefined behaviour here
-    output.wrapping_add(b64_len(sealed) - sealed)
+    output.wrapping_add(b64_len(sealed).wrapping_sub(sealed))
 }
 
 /// `_olm_enc_output`: encrypts the `raw_length` bytes at `_olm_enc_output_pos(output,

@@ -119,7 +119,7 @@ pub unsafe extern "C" fn olm_pk_encryption_set_recipient_key(
 /// `olm_pk_ciphertext_length`: the base64 length of the ciphertext of `plaintext_length` bytes.
 #[unsafe(no_mangle)]
 pub extern "C" fn olm_pk_ciphertext_length(_encryption: *const OlmPkEncryption, plaintext_length: usize) -> usize {
-    b64_len(plaintext_length - plaintext_length % 16 + 16)
+    b64_len(plaintext_length.wrapping_add(16 - plaintext_length % 16))
 }
 
 /// `olm_pk_mac_length`: 11.
