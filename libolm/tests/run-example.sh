@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Builds the C example of libolm/README.md (the ```c block, extracted here so that the README
 # is what is tested) against an installed caudata-libolm with `pkg-config --cflags --libs olm`,
-# and runs it. Installs into target/libolm-prefix first (libolm/install.sh).
+# and runs it. Installs into target/libolm-prefix first (libolm/install.sh); installs
+# pkg-config (and a C compiler) with apt-get when missing.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 prefix="${OLM_PREFIX:-$root/target/libolm-prefix}"
 work="$root/target/libolm-example"
-command -v pkg-config >/dev/null || { echo "pkg-config is required"; exit 1; }
+need=()
+command -v pkg-config >/dev/null || need+=(pkg-config)
+command -v cc >/dev/null || need+=(gcc)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "installing ${need[*]} with apt-get"
+    sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
 
 "$root/libolm/install.sh" "$prefix"
 mkdir -p "$work"
