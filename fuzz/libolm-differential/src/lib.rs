@@ -26,8 +26,6 @@ pub use api::{Lib, OURS, REAL};
 const ERR: usize = usize::MAX;
 
 // error codes
-const NOT_ENOUGH_RANDOM: u32 = 1;
-const OUTPUT_BUFFER_TOO_SMALL: u32 = 2;
 const BAD_MESSAGE_VERSION: u32 = 3;
 const BAD_MESSAGE_FORMAT: u32 = 4;
 const BAD_MESSAGE_MAC: u32 = 5;
