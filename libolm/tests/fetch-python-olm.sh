@@ -4,8 +4,6 @@
 # sources and C++ tests (libolm/) and python-olm's bindings (olm/, olm_build.py, include/).
 # Prints the unpacked directory. Idempotent: an unpacked, verified copy is reused.
 #
-# pip prepares the package's metadata by running its build script, which compiles the bundled
-# libolm once (about 20 s); nothing of that build is used.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -19,8 +17,17 @@ tarball="$dest/$name.tar.gz"
 if [ ! -f "$dest/$name/.verified" ]; then
     if [ ! -f "$tarball" ] || ! echo "$sha256  $tarball" | sha256sum -c --status; then
         rm -f "$tarball"
-        "$py" -m pip download --quiet --disable-pip-version-check --no-deps --no-binary :all: \
-            -d "$dest" "python-olm==3.2.16" >&2
+        # The file named by PyPI's simple index (PEP 503), fetched as it is: `pip download`
+        # would first build the package's metadata, compiling the bundled libolm (minutes on
+        # a loaded 2-core machine). pip is the fallback if the index cannot be read this way.
+        "$py" - "$tarball" <<'PY' >&2 || "$py" -m pip download --quiet --disable-pip-version-check \
+            --no-deps --no-binary :all: -d "$dest" "python-olm==3.2.16" >&2
+import re, sys, urllib.request
+index = urllib.request.urlopen("https://pypi.org/simple/python-olm/", timeout=120).read().decode()
+url = re.findall(r'href="([^"#]*/python-olm-3\.2\.16\.tar\.gz)[#"]', index)[0]
+with urllib.request.urlopen(url, timeout=300) as r, open(sys.argv[1], "wb") as out:
+    out.write(r.read())
+PY
     fi
     echo "$sha256  $tarball" | sha256sum -c --status || {
         echo "fetch-python-olm: $tarball does not have the pinned SHA-256 $sha256" >&2
