@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fetches python-olm 3.2.16's source package from PyPI (pip, pinned version), checks its
+# Fetches python-olm 3.2.16's source package from PyPI (pinned version), checks its
 # SHA-256, and unpacks it into DEST (default target/libolm-upstream). It carries libolm 3.2.16's
 # sources and C++ tests (libolm/) and python-olm's bindings (olm/, olm_build.py, include/).
 # Prints the unpacked directory. Idempotent: an unpacked, verified copy is reused.
