@@ -1,5 +1,5 @@
 //! Live interoperability of sealed sender, retry receipts and safety numbers with libsignal
-//! 0.72.1, 0.90.0 and 0.103.0, through `interop/libsignal/groups.mjs`, in both directions:
+//! 0.72.1, 0.90.0, 0.92.2 and 0.103.0, through `interop/libsignal/groups.mjs`, in both directions:
 //!
 //! * trust roots, server and sender certificates made on either side and validated by both;
 //! * sealed sender v1 around 1:1 messages (pre-key and whisper), with content hints and group
@@ -810,7 +810,7 @@ fn groups_over_the_sqlite_store_with_every_version() {
 }
 
 /// Sender certificates with a device id outside 1 … 127 (made by libsignal 0.72.1, which allows
-/// them): refused by libsignal 0.90.0 and 0.103.0 when decoding, and by caudata.
+/// them): refused by libsignal 0.90.0, 0.92.2 and 0.103.0 when decoding, and by caudata.
 #[test]
 fn sender_device_ids_outside_1_to_127_are_refused() {
     let mut peer = Peer::start();
@@ -819,7 +819,7 @@ fn sender_device_ids_outside_1_to_127_are_refused() {
     for device in [0u32, 128, 70_000] {
         let cert = pki.libsignal_cert(&mut peer, "0.72.1", ALICE, device, &key, EXPIRES);
         assert!(SenderCertificate::from_bytes(&cert).is_err(), "device {device}");
-        for lib in ["0.90.0", "0.103.0"] {
+        for lib in ["0.90.0", "0.92.2", "0.103.0"] {
             peer.fail(json!({"cmd": "ss_validate", "lib": lib, "cert": hex::encode(&cert), "trust_roots": [pki.root_hex()], "time": NOW}));
         }
     }

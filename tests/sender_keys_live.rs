@@ -1,5 +1,5 @@
-//! Live interoperability of sender keys (libsignal groups) with libsignal 0.72.1, 0.90.0 and
-//! 0.103.0 (`groupEncrypt` / `groupDecrypt` / `SenderKeyDistributionMessage` /
+//! Live interoperability of sender keys (libsignal groups) with libsignal 0.72.1, 0.90.0, 0.92.2
+//! and 0.103.0 (`groupEncrypt` / `groupDecrypt` / `SenderKeyDistributionMessage` /
 //! `SenderKeyRecord`), through `interop/libsignal/groups.mjs`.
 //!
 //! * A four-member group, two caudata members and two libsignal members, each sending; every

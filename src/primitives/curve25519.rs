@@ -261,11 +261,13 @@ impl Curve25519SecretKey {
     // multiplication.
     #[inline(never)]
     pub fn diffie_hellman(&self, their: &Curve25519PublicKey) -> Result<SharedSecret, KeyError> {
-        let shared = self.0.secret.diffie_hellman(&PublicKey::from(their.0));
-        if !shared.was_contributory() {
+        let mut b = x25519(&self.0.secret, their.0);
+        let zero = b.iter().fold(0u8, |acc, x| acc | x);
+        // The verdict, as x25519-dalek's `was_contributory`: constant-time up to this one bit.
+        if bool::from(subtle::ConstantTimeEq::ct_eq(&zero, &0)) {
+            b.zeroize();
             return Err(KeyError::NonContributory);
         }
-        let mut b = shared.to_bytes();
         Ok(SharedSecret(SecretBytes::from_array(&mut b)))
     }
 
@@ -276,8 +278,53 @@ impl Curve25519SecretKey {
     /// ℓ' ≈ 2^253 on the twist) as well as of 8, which no such scalar is.
     /// (`has_small_order_agrees_with_x25519` checks the refused list against X25519 itself.)
     pub(crate) fn diffie_hellman_checked(&self, their: &ContributoryKey) -> SharedSecret {
-        let mut b = self.0.secret.diffie_hellman(&PublicKey::from(their.0.0)).to_bytes();
+        let mut b = x25519(&self.0.secret, their.0.0);
         SharedSecret(SecretBytes::from_array(&mut b))
+    }
+}
+
+/// Whether curve25519-dalek multiplies Edwards points with its AVX2 backend here (it picks it
+/// at run time on x86-64 CPUs that have AVX2). Only then is the Edwards path cheaper than the
+/// ladder; elsewhere (serial backends: other CPUs, wasm) the ladder is kept.
+fn vectorised_edwards() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// X25519 (RFC 7748): the u-coordinate of `clamp(secret)·P` for the point `P` with
+/// u-coordinate `u` (the top bit ignored, any value modulo p), on Curve25519 or its twist.
+///
+/// Equal to x25519-dalek's Montgomery ladder for every input (unit test
+/// `x25519_equals_the_ladder`), and cheaper: a point of Curve25519 itself (every honest key)
+/// is mapped to its Edwards form and multiplied there, with curve25519-dalek's constant-time
+/// windowed multiplication on its AVX2 backend — about two thirds of the ladder's
+/// instructions, the map and the way back (two field inversions and a square root) included;
+/// without AVX2 the ladder runs. The clamped scalar is used unreduced (`mul_clamped`), so a torsion component is
+/// multiplied exactly as the ladder does; both signs of the Edwards x-coordinate give the same
+/// u. A point on the twist (no Edwards image, `u = −1` included) takes the ladder. Which path
+/// runs depends on `u` alone, public data; the scalar's use is constant-time on both, and every
+/// intermediate holding the secret or the shared point is wiped.
+fn x25519(secret: &StaticSecret, u: [u8; 32]) -> [u8; 32] {
+    use curve25519_dalek::MontgomeryPoint;
+    let edwards = if vectorised_edwards() { MontgomeryPoint(u).to_edwards(0) } else { None };
+    match edwards {
+        Some(p) => {
+            let mut k = secret.to_bytes();
+            let mut q = p.mul_clamped(k);
+            k.zeroize();
+            let mut m = q.to_montgomery();
+            q.zeroize();
+            let out = m.to_bytes();
+            m.zeroize();
+            out
+        }
+        None => secret.diffie_hellman(&PublicKey::from(u)).to_bytes(),
     }
 }
 
@@ -307,6 +354,42 @@ impl SharedSecret {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn x25519_equals_the_ladder() {
+        // Points on the curve (public keys), arbitrary bytes (about half of them on the twist),
+        // every small-order encoding with and without the top bit, u = −1 (no Edwards image),
+        // and non-canonical values up to 2^255 − 1.
+        let mut inputs: Vec<[u8; 32]> = Vec::new();
+        let mut on_curve = 0;
+        for i in 0..64u8 {
+            inputs.push(Curve25519SecretKey::new().public_key().0);
+            let mut raw = SecretBytes::<32>::random(&mut crate::primitives::OsRandom);
+            inputs.push(*raw.expose());
+            raw.expose_mut()[31] |= 0x80;
+            inputs.push(*raw.expose());
+            inputs.push(p_with_low_byte(0xed + (i % 0x12)));
+        }
+        for bad in SMALL_ORDER {
+            inputs.push(bad);
+            let mut high = bad;
+            high[31] |= 0x80;
+            inputs.push(high);
+        }
+        inputs.push([0xff; 32]);
+        for _ in 0..4 {
+            let secret = StaticSecret::from(*SecretBytes::<32>::random(&mut crate::primitives::OsRandom).expose());
+            for u in &inputs {
+                let ladder = secret.diffie_hellman(&PublicKey::from(*u)).to_bytes();
+                assert_eq!(x25519(&secret, *u), ladder, "u = {u:02x?}");
+                on_curve += usize::from(curve25519_dalek::MontgomeryPoint(*u).to_edwards(0).is_some());
+            }
+        }
+        // u = 2 is on the twist (benches/ctgrind runs the ladder path with it).
+        assert!(curve25519_dalek::MontgomeryPoint(le_small(2)).to_edwards(0).is_none());
+        // Points of both kinds were tried (with AVX2, both paths ran; without, the ladder only).
+        assert!(on_curve > 4 * 64 && on_curve < 4 * inputs.len() - 4 * 32, "{on_curve}");
+    }
 
     #[test]
     fn small_order_list_is_the_torsion_points_and_their_other_encodings() {

@@ -1,7 +1,8 @@
 //! The protobuf subset that Olm, Megolm and Signal messages use: varints (wire type 0) and
-//! length-delimited fields (wire type 2), tags below 16. Sealed sender's certificates also use
-//! fixed64 (wire type 1): a reader made with [`Reader::with_fixed_width`] reads wire types 1 and
-//! 5 as well (the other readers refuse them, as before).
+//! length-delimited fields (wire type 2), tags below 16. Sealed sender's certificates and
+//! libsignal's stored records (prekey timestamps, via [`Fields`]) also use fixed64 (wire type 1):
+//! a reader made with [`Reader::with_fixed_width`] reads wire types 1 and 5 as well, as
+//! [`Value::Fixed64`] and [`Value::Fixed32`] (the other readers refuse them).
 
 use crate::error::DecodeError;
 
@@ -60,7 +61,8 @@ pub(crate) enum Value<'a> {
     Bytes(&'a [u8]),
     /// Wire type 1 (only from [`Reader::with_fixed_width`]).
     Fixed64(u64),
-    /// Wire type 5 (only from [`Reader::with_fixed_width`]); no decoder reads one yet.
+    /// Wire type 5 (only from [`Reader::with_fixed_width`]); no decoder reads one yet (a
+    /// stored record's unknown fixed32 field is read and left alone).
     #[allow(dead_code)]
     Fixed32(u32),
 }
@@ -148,31 +150,6 @@ impl<'a> Reader<'a> {
     }
 }
 
-impl<'a> Reader<'a> {
-    /// [`Reader::field`] that also reads the fixed-width wire types (1: 8 bytes, 5: 4 bytes),
-    /// given as [`Value::Bytes`] of their little-endian bytes: for libsignal's stored records
-    /// (a prekey record's timestamp is a `fixed64`), never for messages.
-    pub(crate) fn field_with_fixed(&mut self) -> Result<Option<(u64, Value<'a>)>, DecodeError> {
-        if self.is_empty() {
-            return Ok(None);
-        }
-        let start = self.pos;
-        let key = self.varint("field tag")?;
-        let width = match key & 7 {
-            1 => 8,
-            5 => 4,
-            _ => {
-                self.pos = start;
-                return self.field();
-            }
-        };
-        let end = self.pos.checked_add(width).ok_or(DecodeError::Truncated("fixed-width field"))?;
-        let bytes = self.buf.get(self.pos..end).ok_or(DecodeError::Truncated("fixed-width field"))?;
-        self.pos = end;
-        Ok(Some((key >> 3, Value::Bytes(bytes))))
-    }
-}
-
 /// Sets `slot` once; a second occurrence of a known field is an error.
 pub(crate) fn set_once<T>(slot: &mut Option<T>, v: T, name: &'static str) -> Result<(), DecodeError> {
     if slot.is_some() {
@@ -231,9 +208,9 @@ const MAX_RECORD_FIELDS: usize = 4096;
 impl<'a> Fields<'a> {
     /// Reads every field of `buf` (fixed-width ones included).
     pub(crate) fn read(buf: &'a [u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(buf);
+        let mut r = Reader::with_fixed_width(buf);
         let mut v = Vec::new();
-        while let Some(f) = r.field_with_fixed()? {
+        while let Some(f) = r.field()? {
             if v.len() >= MAX_RECORD_FIELDS {
                 return Err(DecodeError::MalformedField("too many fields"));
             }
@@ -272,10 +249,7 @@ impl<'a> Fields<'a> {
 
     /// A `fixed64` field (0 when absent).
     pub(crate) fn fixed64(&self, n: u64, name: &'static str) -> Result<u64, DecodeError> {
-        match self.one(n, name)? {
-            None => Ok(0),
-            Some(v) => Ok(u64::from_le_bytes(as_array::<8>(v, name)?)),
-        }
+        self.one(n, name)?.map_or(Ok(0), |v| as_fixed64(v, name))
     }
 
     /// A length-delimited field (empty when absent).
@@ -326,6 +300,34 @@ mod tests {
         put_varint_field(&mut g, 1, 200);
         put_bytes_field(&mut g, 2, b"ciphertext");
         assert_eq!(hex::encode(&g[..6]), "0308c801120a");
+    }
+
+    #[test]
+    fn one_fixed_width_reader_for_certificates_and_records() {
+        // {1: fixed64 0x0102030405060708, 2: fixed32 9, 3: bytes "ab"}
+        let mut buf = Vec::new();
+        put_fixed64_field(&mut buf, 1, 0x0102_0304_0506_0708);
+        buf.extend_from_slice(&[2 << 3 | WIRE_FIXED32, 9, 0, 0, 0]);
+        put_bytes_field(&mut buf, 3, b"ab");
+        // The message readers refuse fixed-width wire types; the fixed-width reader reads them.
+        assert!(matches!(Reader::new(&buf).field(), Err(DecodeError::MalformedField(_))));
+        let mut r = Reader::with_fixed_width(&buf);
+        assert!(matches!(r.field(), Ok(Some((1, Value::Fixed64(0x0102_0304_0506_0708))))));
+        assert!(matches!(r.field(), Ok(Some((2, Value::Fixed32(9))))));
+        assert!(matches!(r.field(), Ok(Some((3, Value::Bytes(b"ab"))))));
+        assert!(matches!(r.field(), Ok(None)));
+        // Stored records read through the same reader.
+        let f = Fields::read(&buf).unwrap();
+        assert_eq!(f.fixed64(1, "t").unwrap(), 0x0102_0304_0506_0708);
+        assert_eq!(f.fixed64(4, "absent").unwrap(), 0);
+        assert_eq!(f.bytes(3, "b").unwrap(), b"ab");
+        // A fixed64 where bytes are expected, and bytes where a fixed64 is expected: refused.
+        assert!(matches!(f.bytes(1, "b"), Err(DecodeError::MalformedField(_))));
+        assert!(matches!(f.fixed64(3, "t"), Err(DecodeError::MalformedField(_))));
+        // Truncated fixed-width fields.
+        for cut in [3, 8, 11] {
+            assert!(matches!(Fields::read(&buf[..cut]), Err(DecodeError::Truncated(_))), "cut at {cut}");
+        }
     }
 
     #[test]

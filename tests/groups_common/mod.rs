@@ -13,7 +13,7 @@ use caudata::Curve25519PublicKey;
 use serde_json::Value;
 
 /// The libsignal versions with every API these tests use.
-pub const LIBS: [&str; 3] = ["0.72.1", "0.90.0", "0.103.0"];
+pub const LIBS: [&str; 4] = ["0.72.1", "0.90.0", "0.92.2", "0.103.0"];
 
 pub fn harness_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop/libsignal")

@@ -127,6 +127,14 @@ fn check() {
     let their = Curve25519PublicKey::from_bytes([9u8; 32]);
     let shared = x.diffie_hellman(&their);
     std::hint::black_box(shared.is_ok());
+    //    Both of caudata's X25519 paths: a key on the curve (any public key: the Edwards
+    //    multiplication) and one on the twist (u = 2: the ladder).
+    let on_curve = Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_array(&mut [7u8; 32])).public_key();
+    let mut twist = [0u8; 32];
+    twist[0] = 2;
+    for their in [on_curve, Curve25519PublicKey::from_bytes(twist)] {
+        std::hint::black_box(x.diffie_hellman(&their).is_ok());
+    }
 
     // 7. Ed25519 signing with a secret seed.
     let seed = std::hint::black_box([0x24u8; 32]);
@@ -248,7 +256,6 @@ impl RandomSource for Known {
         dest.fill(self.0);
     }
 }
-
 
 /// 11–12: SAS (the ephemeral secrets secret; public keys and sent MACs public) and key-backup
 /// decryption (the recipient's secret key secret; the message public).

@@ -19,8 +19,10 @@
 //! with the 32-byte randomness `m`), where caudata keeps `m` and the header: `m` is taken from
 //! `es` and checked by re-deriving the stored ct1. One state cannot be carried over:
 //! `EkReceivedCt1Sampled` (the ct-sender has the whole encapsulation key but no acknowledgement
-//! of its ct1 yet) stores no header, and caudata's encapsulation needs it; it is refused with
-//! [`SpqrError::InvalidState`], and the record imports after the next message exchange.
+//! of its ct1 yet) stores no header: without `rho` the encapsulation state can be neither rebuilt
+//! from `m` nor checked (SPEC.md §6 "Migration from libsignal" says why in full); it is refused
+//! with [`SpqrError::InvalidState`], and the record imports once the ek-sender has acknowledged
+//! ct1.
 
 use std::collections::VecDeque;
 
@@ -259,8 +261,8 @@ fn scka(bytes: &[u8]) -> Result<Scka, SpqrError> {
         }
         9 => {
             return Err(bad(
-                "libsignal SPQR state EkReceivedCt1Sampled stores no header, which caudata's encapsulation needs; \
-                 import the record after the next message exchange",
+                "libsignal SPQR state EkReceivedCt1Sampled stores no header (rho), without which the encapsulation \
+                 state can be neither rebuilt nor checked; import the record once the peer has acknowledged ct1",
             ));
         }
         11 => Phase::Ct2Sampled { ct2_enc: encoder(sb(2)?, CT2_MSG_LEN)? },
@@ -356,5 +358,46 @@ impl SpqrState {
         let state = Self { scka, chain, negotiation };
         // caudata's own checks (epochs, link counts, key histories, decoders …).
         Self::from_bytes(&state.to_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::codec::{put_bytes_field, put_varint_field};
+
+    fn message(fields: &[(u8, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (n, b) in fields {
+            put_bytes_field(&mut out, *n, b);
+        }
+        out
+    }
+
+    /// `EkReceivedCt1Sampled` (V1 state 9) is refused by name, whatever it holds: its
+    /// `Ct1SentEkReceived` has `es`, `ek` and `ct1` but no header, so `rho` is missing (SPEC.md
+    /// §6). The same message as `Ct1Sampled` (state 8) gets past the state tag and fails on the
+    /// contents instead, so the refusal is the tag's.
+    #[test]
+    fn ek_received_ct1_sampled_is_refused_with_the_reason() {
+        let auth = message(&[(1, &[1; 32]), (2, &[2; 32])]);
+        let mut uc = Vec::new();
+        put_varint_field(&mut uc, 1, 3);
+        put_bytes_field(&mut uc, 2, &auth);
+        put_bytes_field(&mut uc, 3, &[0; 2080]); // es
+        put_bytes_field(&mut uc, 4, &[0; MLKEM768_EK_VECTOR_LEN]); // ek
+        put_bytes_field(&mut uc, 5, &[0; MLKEM768_CT1_LEN]); // ct1
+        let state = message(&[(1, &uc), (2, &[])]);
+        let record = |tag: u8| message(&[(3, &message(&[(tag, &state)]))]);
+        match SpqrState::from_libsignal(&record(9)) {
+            Err(SpqrError::InvalidState(why)) => {
+                assert!(why.contains("EkReceivedCt1Sampled") && why.contains("rho"), "{why}");
+            }
+            other => panic!("{other:?}"),
+        }
+        match SpqrState::from_libsignal(&record(8)) {
+            Err(SpqrError::InvalidState(why)) => assert!(!why.contains("EkReceivedCt1Sampled"), "{why}"),
+            other => panic!("{other:?}"),
+        }
     }
 }
