@@ -191,8 +191,16 @@ fn session(v: &Json) -> Result<Session, PickleError> {
             let root = RootKey(sending.field("root_key")?.field("key")?.secret::<32>("root key")?);
             let theirs = Curve25519PublicKey::from_bytes(sending.field("ratchet_key")?.bytes::<32>("ratchet key")?);
             // caudata answers the newest receiving chain; vodozemac names the key explicitly.
-            if receivers.back().map(|r| r.ratchet_key) != Some(theirs) {
-                return Err(PickleError::InvalidField("sending_ratchet.ratchet_key (not the newest receiving chain)"));
+            // A session vodozemac made keeps its chains oldest first, so the named chain is the
+            // last; one it imported from libolm keeps libolm's order, newest first, and names
+            // the first. The named chain becomes caudata's newest either way (the order of the
+            // others only decides which one a new chain evicts).
+            let at = receivers
+                .iter()
+                .position(|r| r.ratchet_key == theirs)
+                .ok_or(PickleError::InvalidField("sending_ratchet.ratchet_key (no such receiving chain)"))?;
+            if let Some(named) = receivers.remove(at) {
+                receivers.push_back(named);
             }
             (root, None)
         }
