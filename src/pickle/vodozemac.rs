@@ -173,6 +173,10 @@ fn session(v: &Json) -> Result<Session, PickleError> {
                 index: index_u32(k.field("index")?, "skipped key index")?,
             });
         }
+        // Oldest first is lowest index first (a chain's keys are skipped in index order). A
+        // session vodozemac made lists them so; one it imported from libolm keeps libolm's
+        // order, newest first, which would make caudata evict the newest key first.
+        skipped.make_contiguous().sort_by_key(|s| s.index);
         receivers.push_back(ReceiverChain { ratchet_key, chain, skipped });
     }
 
