@@ -48,6 +48,8 @@ mod store;
 pub use account::{Account, InboundCreationResult};
 pub use message::{InterolmMessage, MessageType, PreKeySignalMessage, SignalMessage};
 #[cfg(feature = "hazmat")]
+pub(crate) use session::InboundKeys; // the adversary's oracle (src/fuzzing/adversary.rs)
+#[cfg(feature = "hazmat")]
 pub use session::{RatchetSnapshot, ReceiverChainSnapshot};
 pub use session::{Session, SessionVersion, SpqrPolicy};
 pub(crate) use store::LastResortUse;
