@@ -14,13 +14,14 @@
 //! The AEAD key is `HKDF-SHA-256(salt = none, ikm = pickle key, info = "caudata pickle v1
 //! ChaCha20-Poly1305", 32)`, the associated data is the 7 header bytes.
 
-use chacha20poly1305::aead::AeadInOut;
-use chacha20poly1305::{ChaCha20Poly1305, KeyInit, Nonce, Tag};
 use zeroize::Zeroizing;
 
 use crate::consts::MAX_MESSAGE_LENGTH;
 use crate::error::PickleError;
-use crate::primitives::{RandomSource, SecretBytes, hkdf_sha256};
+use crate::primitives::{
+    CHACHA20POLY1305_NONCE_LEN, CHACHA20POLY1305_TAG_LEN, RandomSource, SecretBytes, chacha20poly1305_open,
+    chacha20poly1305_seal, hkdf_sha256,
+};
 
 /// The four magic bytes that start every caudata pickle.
 pub(crate) const MAGIC: [u8; 4] = *b"cdpk";
@@ -36,8 +37,8 @@ pub(crate) const FORMAT_VERSION: u8 = 3;
 /// The oldest format version this library reads.
 pub(crate) const MIN_FORMAT_VERSION: u8 = 1;
 pub(crate) const HEADER_LEN: usize = 7;
-pub(crate) const NONCE_LEN: usize = 12;
-pub(crate) const TAG_LEN: usize = 16;
+pub(crate) const NONCE_LEN: usize = CHACHA20POLY1305_NONCE_LEN;
+pub(crate) const TAG_LEN: usize = CHACHA20POLY1305_TAG_LEN;
 const PROTECTION_NONE: u8 = 0;
 const PROTECTION_CHACHA20_POLY1305: u8 = 1;
 const KDF_INFO: &[u8] = b"caudata pickle v1 ChaCha20-Poly1305";
@@ -111,10 +112,11 @@ fn check_header(bytes: &[u8], ty: ObjectType, encrypted: bool) -> Result<(), Pic
     Ok(())
 }
 
-fn cipher(pickle_key: &[u8; 32]) -> ChaCha20Poly1305 {
+/// The AEAD key of a pickle key.
+fn aead_key(pickle_key: &[u8; 32]) -> SecretBytes<32> {
     let mut key = SecretBytes::<32>::zero();
     hkdf_sha256(None, pickle_key, KDF_INFO, key.expose_mut());
-    ChaCha20Poly1305::new(key.expose().into())
+    key
 }
 
 /// The unencrypted form: header ‖ body. Wiped on drop.
@@ -145,8 +147,7 @@ pub(crate) fn seal(ty: ObjectType, body: &[u8], pickle_key: &[u8; 32], rng: &mut
     let start = HEADER_LEN + NONCE_LEN;
     // ChaCha20-Poly1305 refuses only plaintexts over 256 GiB; pickles are bounded far below.
     #[allow(clippy::expect_used)]
-    let tag = cipher(pickle_key)
-        .encrypt_inout_detached(&Nonce::from(nonce), &h, (&mut out[start..]).into())
+    let tag = chacha20poly1305_seal(&aead_key(pickle_key), &nonce, &h, &mut out[start..])
         .expect("pickle bodies are far below ChaCha20-Poly1305's length limit");
     out.extend_from_slice(&tag);
     out
@@ -166,12 +167,12 @@ pub(crate) fn open(
     let (h, rest) = bytes.split_at(HEADER_LEN);
     let (nonce, rest) = rest.split_at(NONCE_LEN);
     let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
-    let nonce = Nonce::try_from(nonce).map_err(|_| PickleError::Truncated("nonce"))?;
-    let tag = Tag::try_from(tag).map_err(|_| PickleError::Truncated("tag"))?;
+    let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| PickleError::Truncated("nonce"))?;
+    let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| PickleError::Truncated("tag"))?;
     let mut body = Zeroizing::new(ct.to_vec());
-    cipher(pickle_key)
-        .decrypt_inout_detached(&nonce, h, body.as_mut_slice().into(), &tag)
-        .map_err(|_| PickleError::Authentication)?;
+    if !chacha20poly1305_open(&aead_key(pickle_key), nonce, h, body.as_mut_slice(), tag) {
+        return Err(PickleError::Authentication);
+    }
     Ok((body, h[4]))
 }
 

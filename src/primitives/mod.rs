@@ -3,6 +3,7 @@
 //! Everything secret in here zeroizes on drop, has a hand-written `Debug` that prints nothing
 //! secret, and is compared only in constant time.
 
+mod aead;
 mod base64;
 mod cipher;
 mod ct;
@@ -12,6 +13,9 @@ mod kdf;
 mod rng;
 mod secret;
 
+pub(crate) use aead::{
+    CHACHA20POLY1305_NONCE_LEN, CHACHA20POLY1305_TAG_LEN, chacha20poly1305_open, chacha20poly1305_seal,
+};
 pub use base64::{Base64DecodeError, base64_decode, base64_encode};
 #[allow(unused_imports)]
 pub(crate) use base64::{base64_decode_secret, base64_encode_secret};
