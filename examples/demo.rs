@@ -88,7 +88,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         bundle.to_bytes().len()
     );
     let mut c = caudata::Session::from(carol.create_outbound_session(&bundle)?);
-    let first = c.encrypt("Hello Dave, post-quantum hello from Alice's identity.");
+    let first = c.encrypt("Hello Dave, post-quantum hello from Alice's identity.")?;
     let (dialect, t, bytes) = first.to_parts();
     println!(
         "  carol → dave: {} message type {t} (PreKeySignalMessage), {} bytes, version byte {:#04x}",
@@ -102,7 +102,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let created = dave.create_inbound_session(pk)?;
     println!("  dave decrypts: {:?}", String::from_utf8_lossy(&created.plaintext));
     let mut d = caudata::Session::from(created.session);
-    let reply = d.encrypt("Hi! Same session API as Olm.");
+    let reply = d.encrypt("Hi! Same session API as Olm.")?;
     let (_, t, bytes) = reply.to_parts();
     println!("  dave → carol: message type {t} (SignalMessage), {} bytes: {}", bytes.len(), hex(&bytes));
     println!("  carol decrypts: {:?}", String::from_utf8_lossy(&c.decrypt(&reply)?));

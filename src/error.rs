@@ -184,6 +184,20 @@ pub enum DecryptionError {
     Spqr(#[from] crate::interolm::spqr::SpqrError),
 }
 
+/// Encryption failed. The session is unchanged and nothing may be sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EncryptionError {
+    /// interolm: SPQR could not make its part of the message. Its send chain for the epoch is
+    /// exhausted (2^32 − 1 messages sent without hearing back), or a restored state is
+    /// inconsistent ([`SpqrError::Internal`]). A message without its SPQR key would be a
+    /// downgrade that a peer which negotiated SPQR refuses, so none is made.
+    ///
+    /// [`SpqrError::Internal`]: crate::interolm::spqr::SpqrError::Internal
+    #[error("post-quantum ratchet error: {0}")]
+    Spqr(#[from] crate::interolm::spqr::SpqrError),
+}
+
 /// Creating a session failed. The account is unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -276,7 +276,7 @@ pub fn decode_bundle(data: &[u8]) {
         assert!(session.is_err(), "an unverifiable bundle made a session");
     }
     if let Ok(mut s) = session {
-        let m = s.encrypt_with_rng(b"x", &mut FuzzRng::new(b"enc"));
+        let m = s.encrypt_with_rng(b"x", &mut FuzzRng::new(b"enc")).expect("a fresh session encrypts");
         assert!(matches!(m, InterolmMessage::PreKey(_)));
     }
 }
@@ -374,20 +374,20 @@ pub fn interolm_fixture(pqxdh: bool, answered: bool) -> InterolmFixture {
     }
     let bundle = bob.pre_key_bundle(1).expect("bundle");
     let mut a = alice.create_outbound_session_with_rng(&bundle, rng).expect("outbound");
-    let InterolmMessage::PreKey(pk) = a.encrypt_with_rng(b"hello bob", rng) else { unreachable!() };
+    let InterolmMessage::PreKey(pk) = a.encrypt_with_rng(b"hello bob", rng).unwrap() else { unreachable!() };
     let mut b = bob.create_inbound_session_with_rng(&pk, rng).expect("inbound").session;
     if answered {
-        let reply = b.encrypt_with_rng(b"hello alice", rng);
+        let reply = b.encrypt_with_rng(b"hello alice", rng).unwrap();
         assert_eq!(a.decrypt_with_rng(&reply, rng).expect("reply"), b"hello alice");
     }
-    let mut pending = vec![a.encrypt_with_rng(b"first", rng), a.encrypt_with_rng(b"second", rng)];
-    b.decrypt_with_rng(&a.encrypt_with_rng(b"third, delivered", rng), rng).expect("third");
-    pending.push(a.encrypt_with_rng(b"fourth", rng));
+    let mut pending = vec![a.encrypt_with_rng(b"first", rng).unwrap(), a.encrypt_with_rng(b"second", rng).unwrap()];
+    b.decrypt_with_rng(&a.encrypt_with_rng(b"third, delivered", rng).unwrap(), rng).expect("third");
+    pending.push(a.encrypt_with_rng(b"fourth", rng).unwrap());
     let mut carol = interolm::Account::new_with_rng(rng);
     carol.allow_x3dh(!pqxdh);
     let bundle = bob.pre_key_bundle(1).expect("bundle");
     let mut c = carol.create_outbound_session_with_rng(&bundle, rng).expect("carol");
-    pending.push(c.encrypt_with_rng(b"hello from carol", rng));
+    pending.push(c.encrypt_with_rng(b"hello from carol", rng).unwrap());
     InterolmFixture { alice: a, bob: b, bob_account: bob, bob_signed_pre_key: bundle.signed_pre_key, pending, answered }
 }
 
@@ -911,7 +911,7 @@ impl Party for interolm::Session {
     type Msg = InterolmMessage;
     type State = interolm::RatchetSnapshot;
     fn encrypt(&mut self, plaintext: &[u8], rng: &mut FuzzRng) -> InterolmMessage {
-        self.encrypt_with_rng(plaintext, rng)
+        self.encrypt_with_rng(plaintext, rng).unwrap()
     }
     fn decrypt(&mut self, m: &InterolmMessage, rng: &mut FuzzRng) -> Result<Vec<u8>, DecryptionError> {
         self.decrypt_with_rng(m, rng)
@@ -1121,7 +1121,7 @@ pub fn run_interolm(pqxdh: bool, steps: &[Step]) -> Stats {
     }
     let bundle = bob.pre_key_bundle(1).expect("bundle");
     let mut a = alice.create_outbound_session_with_rng(&bundle, rng).expect("outbound");
-    let InterolmMessage::PreKey(pk) = a.encrypt_with_rng(b"setup", rng) else { unreachable!() };
+    let InterolmMessage::PreKey(pk) = a.encrypt_with_rng(b"setup", rng).unwrap() else { unreachable!() };
     let b = bob.create_inbound_session_with_rng(&pk, rng).expect("inbound").session;
     // Alice's first receiving chain is Bob's signed prekey (never sent on, but it takes a slot).
     let mut model_a = ModelReceiver::new(SIGNAL_LIMITS);

@@ -15,7 +15,7 @@ pub(crate) mod ratchet;
 mod session;
 pub mod wire;
 
-pub use error::{DecodeError, DecryptionError, KeyError, SessionCreationError, SignatureError};
+pub use error::{DecodeError, DecryptionError, EncryptionError, KeyError, SessionCreationError, SignatureError};
 pub use primitives::{Curve25519PublicKey, Ed25519PublicKey, Ed25519Signature};
 pub mod interolm;
 pub use error::{BundleError, PreKeyKind};

@@ -133,8 +133,8 @@ impl Stepper {
         self.steps += 1;
         let mut twin = rt(s, self.steps.is_multiple_of(2));
         let label = format!("send/{pt}");
-        let m1 = s.encrypt_with_rng(pt.as_bytes(), &mut det(&label));
-        let m2 = twin.encrypt_with_rng(pt.as_bytes(), &mut det(&label));
+        let m1 = s.encrypt_with_rng(pt.as_bytes(), &mut det(&label)).unwrap();
+        let m2 = twin.encrypt_with_rng(pt.as_bytes(), &mut det(&label)).unwrap();
         assert_eq!(m1, m2, "{pt}: the restored session sends another message");
         assert_eq!(plain(s), plain(&twin));
         *s = twin;
@@ -282,8 +282,8 @@ fn accounts_round_trip_and_consumed_prekeys_stay_consumed() {
     let alice = account("acct/alice", Kind::Pqxdh, SpqrPolicy::Required);
     let mut s1 = alice.create_outbound_session_with_rng(&bundle, &mut det("acct/s1")).unwrap();
     let mut s2 = alice.create_outbound_session_with_rng(&bundle, &mut det("acct/s2")).unwrap();
-    let m1 = s1.encrypt_with_rng(b"first", &mut det("acct/m1"));
-    let m2 = s2.encrypt_with_rng(b"second", &mut det("acct/m2"));
+    let m1 = s1.encrypt_with_rng(b"first", &mut det("acct/m1")).unwrap();
+    let m2 = s2.encrypt_with_rng(b"second", &mut det("acct/m2")).unwrap();
 
     // The restored account accepts a pre-key message to a prekey it held, as the original does.
     let r = restored.create_inbound_session_with_rng(pre_key(&m1), &mut det("acct/in")).unwrap();
@@ -309,7 +309,7 @@ fn accounts_round_trip_and_consumed_prekeys_stay_consumed() {
     assert_eq!(bundle2.kyber_pre_key.as_ref().unwrap().0, last_resort);
     bundle2.pre_key = None;
     let mut s3 = alice.create_outbound_session_with_rng(&bundle2, &mut det("acct/s3")).unwrap();
-    let m3 = s3.encrypt_with_rng(b"third", &mut det("acct/m3"));
+    let m3 = s3.encrypt_with_rng(b"third", &mut det("acct/m3")).unwrap();
     assert_eq!(again.create_inbound_session(pre_key(&m3)).unwrap().plaintext, b"third");
     let again = rt_account(&again, false);
     assert_eq!(again.pre_keys().kyber_pre_key_ids(), vec![last_resort]);
@@ -330,7 +330,7 @@ fn accounts_round_trip_and_consumed_prekeys_stay_consumed() {
     let mut bundle3 = a2.pre_key_bundle(1).unwrap();
     bundle3.kyber_pre_key = None;
     let mut s4 = x.create_outbound_session(&bundle3).unwrap();
-    let m4 = s4.encrypt(b"x3dh");
+    let m4 = s4.encrypt(b"x3dh").unwrap();
     assert_eq!(rt_account(&a2, true).create_inbound_session(pre_key(&m4)).unwrap().plaintext, b"x3dh");
 }
 
@@ -424,8 +424,8 @@ fn failed_decryptions_leave_the_pickle_byte_for_byte_identical() {
         let (_, alice) = states.iter().find(|(n, _)| n.ends_with("initiator, late")).unwrap();
         let mut alice = rt(alice, true);
         let mut bob = rt(bob, true);
-        let m = alice.encrypt_with_rng(b"next", &mut det("fail/next"));
-        let m2 = alice.encrypt_with_rng(b"after", &mut det("fail/after"));
+        let m = alice.encrypt_with_rng(b"next", &mut det("fail/next")).unwrap();
+        let m2 = alice.encrypt_with_rng(b"after", &mut det("fail/after")).unwrap();
 
         let check = |s: &mut Session, bad: &InterolmMessage, what: &str| -> DecryptionError {
             let before = plain(s);
@@ -457,7 +457,7 @@ fn failed_decryptions_leave_the_pickle_byte_for_byte_identical() {
     let (_, pending) = states.iter().find(|(n, _)| n.ends_with("initiator, pending")).unwrap();
     let mut alice = rt(pending, false);
     let mut own = rt(pending, true);
-    let m = own.encrypt(b"to myself");
+    let m = own.encrypt(b"to myself").unwrap();
     let (t, mut body) = m.to_parts();
     body[3] ^= 1;
     if let Ok(bad) = InterolmMessage::from_parts(t, &body) {
@@ -708,7 +708,7 @@ fn unified_session_from_pickle_restores_both_dialects() {
             assert_eq!(s.dialect(), sessions[i].dialect());
             assert_eq!(s.session_id(), ids[i]);
             assert_eq!(s.pickle().to_unencrypted_bytes().to_vec(), *u);
-            let m = s.encrypt(b"restored");
+            let m = s.encrypt(b"restored").unwrap();
             match (s.dialect(), m) {
                 (Dialect::Olm, caudata::Message::Olm(OlmMessage::PreKey(pk))) => {
                     let mut b = rt_olm_account(&olm_bob);
@@ -830,7 +830,8 @@ impl Obj {
     fn behaviour(self, name: &str) -> Value {
         match self {
             Obj::Session(mut s) => {
-                let (t, body) = s.encrypt_with_rng(b"kat", &mut det(&format!("next/{name}"))).to_base64_parts();
+                let (t, body) =
+                    s.encrypt_with_rng(b"kat", &mut det(&format!("next/{name}"))).unwrap().to_base64_parts();
                 json!({
                     "session_id": s.session_id(),
                     "next_type": t,
@@ -1003,15 +1004,15 @@ fn pickle_sizes() {
     let mut bob_acc = responder(label, Kind::Pqxdh, SpqrPolicy::Optional);
     let bundle = bob_acc.pre_key_bundle(1).unwrap();
     let mut alice = alice_acc.create_outbound_session_with_rng(&bundle, &mut det("sizes/out")).unwrap();
-    let m = alice.encrypt_with_rng(b"0", &mut det("sizes/0"));
+    let m = alice.encrypt_with_rng(b"0", &mut det("sizes/0")).unwrap();
     let mut bob = bob_acc.create_inbound_session_with_rng(pre_key(&m), &mut det("sizes/in")).unwrap().session;
-    let r = bob.encrypt_with_rng(b"r", &mut det("sizes/r"));
+    let r = bob.encrypt_with_rng(b"r", &mut det("sizes/r")).unwrap();
     alice.decrypt_with_rng(&r, &mut det("sizes/r2")).unwrap();
     let zero = plain(&bob).len();
     let zero_spqr = bob.spqr().to_bytes().len();
     let zero_enc = bob.pickle().encrypt(&KEY).len();
     let mut rng = det("sizes/burst");
-    let burst: Vec<_> = (0..=2000).map(|_| alice.encrypt_with_rng(b"m", &mut rng)).collect();
+    let burst: Vec<_> = (0..=2000).map(|_| alice.encrypt_with_rng(b"m", &mut rng).unwrap()).collect();
     bob.decrypt(&burst[2000]).unwrap();
     let full = plain(&bob).len();
     let full_spqr = bob.spqr().to_bytes().len();
@@ -1235,7 +1236,7 @@ fn live_conversation(peer: &mut Peer, caudata_starts: bool, seed: u64) {
         for k in 0..1 + sched.next(3) {
             let pt = format!("round {round} message {k}").into_bytes();
             if caudata_turn {
-                let (t, body) = stored.with_session(|s| s.encrypt(&pt).to_parts());
+                let (t, body) = stored.with_session(|s| s.encrypt(&pt).unwrap().to_parts());
                 sent_c += 1;
                 to_libsignal.push_back((t, body, pt));
             } else {

@@ -12,6 +12,8 @@
 //! * 0.72.1 (no SPQR): the default policy drops to V0 in both directions; `Required` refuses
 //!   0.72.1's first message with `MinimumVersion`, state unchanged.
 //! * caudata's SPQR overhead per message is measured (field 5 bytes).
+//! * messages sent before the first reply (keyless from a negotiating initiator) delivered after
+//!   negotiation completed, out of order: 0.90.0, 0.92.2, 0.103.0, both directions (issue 14).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -233,7 +235,7 @@ impl<'a> Live<'a> {
     }
 
     fn caudata_send(&mut self, pt: Vec<u8>, round: usize) -> InFlight {
-        let (t, body) = self.session.as_mut().unwrap().encrypt(&pt).to_parts();
+        let (t, body) = self.session.as_mut().unwrap().encrypt(&pt).unwrap().to_parts();
         if let Some(f5) = Self::field5(t, &body) {
             self.stats.caudata_field5_bytes += f5.len();
             self.stats.caudata_field5_count += 1;
@@ -519,4 +521,84 @@ fn spqr_required_refuses_libsignal_0_72_1() {
     assert_eq!(r["ok"], false);
     assert_eq!(r["error"], "LibSignalError: invalid PreKey message: decryption failed");
     c.close();
+}
+
+/// Issue 14, defect 2: once SPQR V1 is negotiated, caudata refuses a message without an SPQR
+/// key, except an initiator's pre-key messages on its first chain (those a negotiating
+/// initiator, libsignal 0.90, sends without a key before it hears back). This shows that
+/// conversations still work when such messages, and the keyed ones of 0.92.2 and 0.103.0, are
+/// delayed across the negotiation point: the initiator sends six messages before any reply, the
+/// responder gets one of them, three rounds of exchange follow (the initiator's later chains,
+/// SPQR negotiated on both sides), then the five delayed ones arrive, out of order, then more
+/// traffic both ways.
+fn delayed_across_negotiation(lib: &'static str, policy: SpqrPolicy, caudata_initiates: bool) {
+    /// A message sent by caudata (`true`) or libsignal.
+    fn send(c: &mut Live<'_>, by_caudata: bool, pt: String, round: usize) -> InFlight {
+        if by_caudata { c.caudata_send(pt.into_bytes(), round) } else { c.libsignal_send(pt.into_bytes(), round) }
+    }
+    /// A message received by caudata (`true`) or libsignal.
+    fn receive(c: &mut Live<'_>, by_caudata: bool, m: &InFlight) {
+        if by_caudata { c.caudata_receive(m) } else { c.libsignal_receive(m) }
+    }
+    let mut peer = Peer::start();
+    let tag = format!("delay-{}-{policy:?}", if caudata_initiates { "ci" } else { "li" });
+    let mut c = Live::new(&mut peer, lib, policy, &tag);
+    if caudata_initiates {
+        c.caudata_starts();
+    } else {
+        c.libsignal_starts();
+    }
+    let (i, r) = (caudata_initiates, !caudata_initiates);
+    let early: Vec<InFlight> = (0..6).map(|k| send(&mut c, i, format!("early {k}"), 0)).collect();
+    assert!(early.iter().all(|m| m.t == 3), "pre-key messages before the first reply");
+    // A negotiating initiator's early messages carry SPQR index 0: no key.
+    let negotiating = if caudata_initiates { policy == SpqrPolicy::Optional } else { lib == "0.90.0" };
+    for m in &early {
+        let index =
+            caudata::interolm::spqr::SpqrMessage::from_bytes(&Live::field5(m.t, &m.body).unwrap()).unwrap().index;
+        assert_eq!(index == 0, negotiating, "libsignal {lib}, {policy:?}, caudata initiates: {caudata_initiates}");
+    }
+    receive(&mut c, r, &early[5]);
+    for round in 1..=3 {
+        let replies: Vec<InFlight> = (0..3).map(|k| send(&mut c, r, format!("r{round}.{k}"), round)).collect();
+        for m in replies.iter().rev() {
+            receive(&mut c, i, m);
+        }
+        let later: Vec<InFlight> = (0..3).map(|k| send(&mut c, i, format!("i{round}.{k}"), round)).collect();
+        for m in [&later[2], &later[0], &later[1]] {
+            receive(&mut c, r, m);
+        }
+    }
+    let status = c.session.as_ref().unwrap().spqr().version_status();
+    for k in [2, 0, 4, 1, 3] {
+        receive(&mut c, r, &early[k]);
+    }
+    for round in 4..=5 {
+        let m = send(&mut c, r, format!("r{round}"), round);
+        receive(&mut c, i, &m);
+        let m = send(&mut c, i, format!("i{round}"), round);
+        receive(&mut c, r, &m);
+    }
+    let stats = c.close();
+    assert_eq!(status, VersionStatus::Complete(SpqrVersion::V1), "libsignal {lib}, {policy:?}");
+    assert_eq!(stats.delivered[0] + stats.delivered[1], stats.sent[0] + stats.sent[1], "{stats:?}");
+}
+
+#[test]
+fn delayed_messages_across_spqr_negotiation_libsignal_0_90_0() {
+    // libsignal 0.90.0 negotiates: as initiator its first six messages carry no SPQR key.
+    delayed_across_negotiation("0.90.0", SpqrPolicy::Optional, false);
+    delayed_across_negotiation("0.90.0", SpqrPolicy::Required, false);
+    delayed_across_negotiation("0.90.0", SpqrPolicy::Optional, true);
+    delayed_across_negotiation("0.90.0", SpqrPolicy::Required, true);
+}
+
+#[test]
+fn delayed_messages_across_spqr_negotiation_libsignal_0_92_2_and_0_103_0() {
+    for lib in ["0.92.2", "0.103.0"] {
+        for policy in [SpqrPolicy::Optional, SpqrPolicy::Required] {
+            delayed_across_negotiation(lib, policy, false);
+            delayed_across_negotiation(lib, policy, true);
+        }
+    }
 }

@@ -686,7 +686,7 @@ pub fn run_olm_session(victim_initiator: bool, version_2: bool, actions: &[Actio
         broken: false,
     };
     // The peer's ratchet keys so far: the victim's receiving chains, oldest first.
-    run.peer_keys = run.victim.ratchet.receivers.iter().map(|r| r.ratchet_key).collect();
+    run.peer_keys = run.victim.ratchet.receivers.iter().map(|r| *r.ratchet_key.key()).collect();
     if let Some(k) = run.peer.ratchet.sender.as_ref().map(|s| s.ratchet_public())
         && run.peer_keys.last() != Some(&k)
     {
@@ -766,7 +766,7 @@ impl OlmRun {
     fn relabel(&mut self, base: u32) {
         let Some(sender) = self.peer.ratchet.sender.as_mut() else { return };
         let key = sender.ratchet_public();
-        let Some(rc) = self.victim.ratchet.receivers.iter_mut().find(|r| r.ratchet_key == key) else { return };
+        let Some(rc) = self.victim.ratchet.receivers.iter_mut().find(|r| *r.ratchet_key.key() == key) else { return };
         if rc.chain.index != sender.chain.index {
             return; // messages in flight: nothing consistent to relabel
         }
@@ -782,7 +782,8 @@ impl OlmRun {
         let previous = self.peer_keys.iter().rev().nth(1).copied();
         let own = self.victim.ratchet.sender.as_ref().map(|s| s.ratchet_public());
         let rk = f.ratchet_key.resolve(honest_key, previous, own);
-        let next = self.victim.ratchet.receivers.iter().find(|r| r.ratchet_key == rk).map_or(0, |r| r.chain.index);
+        let next =
+            self.victim.ratchet.receivers.iter().find(|r| *r.ratchet_key.key() == rk).map_or(0, |r| r.chain.index);
         let index = f.counter.resolve(next, crate::consts::OLM_MAX_MESSAGE_GAP, 0);
         let seed = olm_oracle(&self.victim, &rk, index);
         let version = f.version.unwrap_or(self.victim.config.message_version());
@@ -898,7 +899,7 @@ pub fn same_olm_state(back: &olm::Session, original: &olm::Session, in_order: bo
             .iter()
             .map(|r| {
                 let skipped = r.skipped.iter().map(|k| (k.index, *k.seed.expose())).collect();
-                (r.ratchet_key, *r.chain.key.expose(), r.chain.index, skipped)
+                (*r.ratchet_key.key(), *r.chain.key.expose(), r.chain.index, skipped)
             })
             .collect();
         if !in_order {
@@ -945,7 +946,7 @@ pub fn olm_chains_alias(s: &olm::Session) -> bool {
         }
         b
     };
-    let keys: Vec<[u8; 32]> = s.ratchet.receivers.iter().map(|r| canonical(&r.ratchet_key)).collect();
+    let keys: Vec<[u8; 32]> = s.ratchet.receivers.iter().map(|r| canonical(r.ratchet_key.key())).collect();
     keys.iter().enumerate().any(|(i, k)| keys[i + 1..].contains(k))
 }
 
@@ -1385,13 +1386,15 @@ fn interolm_pair(setup: InterolmSetup) -> (interolm::Session, interolm::Session,
         let bundle = bob.pre_key_bundle(1).expect("bundle");
         let mut a = alice.create_outbound_session_with_rng(&bundle, rng).expect("outbound");
         let fields = a.pending_pre_key.clone().expect("pre-key fields");
-        let InterolmMessage::PreKey(pk) = a.encrypt_with_rng(b"hello", rng) else { unreachable!() };
+        let InterolmMessage::PreKey(pk) = a.encrypt_with_rng(b"hello", rng).expect("first message") else {
+            unreachable!()
+        };
         let mut b = bob.create_inbound_session_with_rng(&pk, rng).expect("inbound").session;
         for i in 0..=setup.warm {
-            let m = b.encrypt_with_rng(format!("warm b{i}").as_bytes(), rng);
+            let m = b.encrypt_with_rng(format!("warm b{i}").as_bytes(), rng).expect("warm-up");
             a.decrypt_with_rng(&m, rng).expect("warm-up");
             if i < setup.warm {
-                let m = a.encrypt_with_rng(format!("warm a{i}").as_bytes(), rng);
+                let m = a.encrypt_with_rng(format!("warm a{i}").as_bytes(), rng).expect("warm-up");
                 b.decrypt_with_rng(&m, rng).expect("warm-up");
             }
         }
@@ -1589,7 +1592,7 @@ pub fn run_interolm_session(setup: InterolmSetup, actions: &[Action]) -> Stats {
             .ratchet
             .receivers
             .iter()
-            .map(|r| r.ratchet_key)
+            .map(|r| *r.ratchet_key.key())
             .chain(peer.ratchet.sender.iter().map(|s| s.ratchet_public()))
             .collect(),
         victim,
@@ -1603,7 +1606,7 @@ pub fn run_interolm_session(setup: InterolmSetup, actions: &[Action]) -> Stats {
     for action in actions {
         run.step(action);
     }
-    let _ = run.victim.encrypt_with_rng(b"final", &mut run.rng);
+    run.victim.encrypt_with_rng(b"final", &mut run.rng).expect("the victim cannot encrypt any more");
     let v = std::mem::replace(&mut run.victim, clone_interolm(&run.peer));
     run.victim = interolm_reload(v, &mut run.rng, &mut run.stats);
     if !run.broken {
@@ -1645,7 +1648,9 @@ impl InterolmRun {
             Action::Relabel(base) => {
                 let Some(sender) = self.peer.ratchet.sender.as_mut() else { return };
                 let key = sender.ratchet_public();
-                let Some(rc) = self.victim.ratchet.receivers.iter_mut().find(|r| r.ratchet_key == key) else { return };
+                let Some(rc) = self.victim.ratchet.receivers.iter_mut().find(|r| *r.ratchet_key.key() == key) else {
+                    return;
+                };
                 if rc.chain.index == sender.chain.index {
                     rc.chain.index = *base;
                     rc.skipped.clear();
@@ -1660,7 +1665,7 @@ impl InterolmRun {
         let pt = format!("honest {}", self.stats.honest).into_bytes();
         let (from, to) =
             if from_peer { (&mut self.peer, &mut self.victim) } else { (&mut self.victim, &mut self.peer) };
-        let m = from.encrypt_with_rng(&pt, &mut self.rng);
+        let m = from.encrypt_with_rng(&pt, &mut self.rng).expect("an interolm session cannot encrypt");
         if from_peer
             && let Some(k) = from.ratchet.sender.as_ref().map(|s| s.ratchet_public())
             && self.peer_keys.last() != Some(&k)
@@ -1688,7 +1693,8 @@ impl InterolmRun {
         let previous = self.peer_keys.iter().rev().nth(1).copied();
         let own = self.victim.ratchet.sender.as_ref().map(|s| s.ratchet_public());
         let rk = f.ratchet_key.resolve(honest_key, previous, own);
-        let next = self.victim.ratchet.receivers.iter().find(|r| r.ratchet_key == rk).map_or(0, |r| r.chain.index);
+        let next =
+            self.victim.ratchet.receivers.iter().find(|r| *r.ratchet_key.key() == rk).map_or(0, |r| r.chain.index);
         let index = f.counter.resolve(next, crate::consts::SIGNAL_MAX_FORWARD_JUMPS, 0);
         let field5 = spqr_field(&f.spqr, &self.victim.spqr, Some(&mut self.peer.spqr), &mut self.rng);
         let (seed, salt) = interolm_oracle(&self.victim, &rk, index, &field5);
@@ -1778,7 +1784,9 @@ impl InterolmRun {
                 let v = std::mem::replace(&mut self.victim, clone_interolm(&self.peer));
                 self.victim = interolm_reload(v, &mut self.rng, &mut self.stats);
                 if self.broken {
-                    let _ = self.victim.encrypt_with_rng(b"after", &mut self.rng);
+                    self.victim
+                        .encrypt_with_rng(b"after", &mut self.rng)
+                        .expect("the victim cannot encrypt after an accepted message");
                 } else {
                     self.honest(false);
                     self.honest(true);
@@ -1936,10 +1944,10 @@ pub fn run_interolm_account(policy: SpqrPolicy, actions: &[Action]) -> Stats {
                 stats.accepted += 1;
                 push_bounded(&mut sent, (pk, true));
                 let mut s = interolm_reload(r.session, rng, &mut stats);
-                let reply = s.encrypt_with_rng(b"reply", rng);
+                let reply = s.encrypt_with_rng(b"reply", rng).expect("the new session cannot encrypt");
                 if consistent && let Some(peer) = peer.as_mut() {
                     assert_eq!(peer.decrypt_with_rng(&reply, rng).expect("the initiator reads the reply"), b"reply");
-                    let back = peer.encrypt_with_rng(b"back", rng);
+                    let back = peer.encrypt_with_rng(b"back", rng).expect("the initiator cannot encrypt");
                     assert_eq!(s.decrypt_with_rng(&back, rng).expect("the victim reads the answer"), b"back");
                     stats.round_trips += 1;
                 }

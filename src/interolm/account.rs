@@ -390,7 +390,7 @@ impl Account {
             spqr_policy: self.spqr_policy,
         };
         let mut session = Session::new_inbound(keys, m)?;
-        let plaintext = session.decrypt_signal(&m.message, rng)?;
+        let plaintext = session.decrypt_signal(&m.message, true, rng)?;
 
         // Only now that the message has decrypted are the one-time keys spent.
         let remove_kyber = kyber.is_some_and(|r| !r.last_resort);

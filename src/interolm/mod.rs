@@ -23,7 +23,7 @@
 //! let bundle = caudata::interolm::PreKeyBundle::from_bytes(&bundle.to_bytes()).unwrap();
 //!
 //! let mut alice_session = alice.create_outbound_session(&bundle).unwrap();
-//! let message = alice_session.encrypt(b"Hello, Bob");
+//! let message = alice_session.encrypt(b"Hello, Bob").unwrap();
 //! let (message_type, body) = message.to_parts();
 //! assert_eq!(message_type, 3);
 //! let InterolmMessage::PreKey(pre_key) = InterolmMessage::from_parts(message_type, &body).unwrap() else {
@@ -33,7 +33,7 @@
 //! assert_eq!(result.plaintext, b"Hello, Bob");
 //! let mut bob_session = result.session;
 //!
-//! let reply = bob_session.encrypt(b"Hi Alice");
+//! let reply = bob_session.encrypt(b"Hi Alice").unwrap();
 //! assert_eq!(alice_session.decrypt(&reply).unwrap(), b"Hi Alice");
 //! assert_eq!(alice_session.session_id(), bob_session.session_id());
 //! ```

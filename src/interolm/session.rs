@@ -5,10 +5,11 @@ use zeroize::Zeroizing;
 use super::SIGNAL_DIALECT;
 use super::message::{InterolmMessage, PreKeySignalMessage, SignalMessage};
 use super::spqr::{Direction, SpqrConfig, SpqrState};
-use crate::error::{DecryptionError, KeyError};
+use crate::error::{DecryptionError, EncryptionError, KeyError};
 use crate::primitives::{
-    AesCbcKeys, Curve25519PublicKey, Curve25519SecretKey, HmacKey, Kyber1024PublicKey, Kyber1024SecretKey, OsRandom,
-    RandomSource, SecretBytes, aes256_cbc_decrypt, aes256_cbc_encrypt, base64_encode, ct_eq, hkdf_sha256, sha256,
+    AesCbcKeys, ContributoryKey, Curve25519PublicKey, Curve25519SecretKey, HmacKey, Kyber1024PublicKey,
+    Kyber1024SecretKey, OsRandom, RandomSource, SecretBytes, aes256_cbc_decrypt, aes256_cbc_encrypt, base64_encode,
+    ct_eq, hkdf_sha256, sha256,
 };
 use crate::ratchet::{ChainKey, DoubleRatchet, MessageSeed, RootKey, SenderChain, split_root_and_chain};
 use crate::wire::signal::{
@@ -68,7 +69,10 @@ impl SessionVersion {
 /// and unsalted keys until the peer's first message (as libsignal 0.90). Once SPQR V1 has been
 /// negotiated (the peer's first message carried it), a later message without it is refused
 /// ([`SpqrError::VersionMismatch`](super::spqr::SpqrError::VersionMismatch)) under either
-/// policy. Field 5 is covered by the double-ratchet MAC, so a man in the middle cannot strip it
+/// policy, and so is one whose SPQR part carries no key
+/// ([`SpqrError::KeylessAfterNegotiation`](super::spqr::SpqrError::KeylessAfterNegotiation)),
+/// except the initiator's pre-key messages on its first chain (a negotiating initiator sends
+/// those without a key before it hears back; SPEC.md §6). Field 5 is covered by the double-ratchet MAC, so a man in the middle cannot strip it
 /// to force the downgrade `Optional` allows; the downgrade needs a peer that really sends no
 /// SPQR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -260,8 +264,10 @@ impl Session {
 
         // Signal's bootstrap: Bob's signed prekey is his first ratchet key. Alice keeps a
         // receiving chain on it, and at once makes her sending chain by a root step against it.
+        // (The bundle check refused a small-order key already; this is the type that says so.)
+        let spk = ContributoryKey::new(spk)?;
         let mut ratchet = DoubleRatchet::with_receiver(&SIGNAL_DIALECT, root0, spk, chain0);
-        let (root1, sender) = ratchet.step_new_sender(&ratchet.root, &spk, rng)?;
+        let (root1, sender) = ratchet.step_new_sender(&ratchet.root, &spk, rng);
         ratchet.root = root1;
         ratchet.sender = Some(sender);
 
@@ -403,26 +409,42 @@ impl Session {
 
     /// Encrypts `plaintext`. Until the other side has answered, the result is a
     /// `PreKeySignalMessage` (as libsignal sends).
-    pub fn encrypt(&mut self, plaintext: impl AsRef<[u8]>) -> InterolmMessage {
+    ///
+    /// # Errors
+    /// [`EncryptionError::Spqr`] when SPQR cannot make its part of the message (its send chain
+    /// for the epoch is exhausted after 2^32 − 1 messages without a reply, or a restored state is
+    /// inconsistent). The session is then unchanged: a message without its SPQR key would be a
+    /// downgrade, so none is made.
+    pub fn encrypt(&mut self, plaintext: impl AsRef<[u8]>) -> Result<InterolmMessage, EncryptionError> {
         self.encrypt_inner(plaintext.as_ref(), &mut OsRandom)
     }
 
     /// [`Session::encrypt`] with an explicit random source. (The Signal ratchet makes its next
     /// sending chain on receipt; only SPQR draws here: 64 bytes when it makes an ML-KEM-768
     /// key pair, 32 when it encapsulates.)
+    ///
+    /// # Errors
+    /// As [`Session::encrypt`].
     #[cfg(feature = "hazmat")]
-    pub fn encrypt_with_rng(&mut self, plaintext: &[u8], rng: &mut impl RandomSource) -> InterolmMessage {
+    pub fn encrypt_with_rng(
+        &mut self,
+        plaintext: &[u8],
+        rng: &mut impl RandomSource,
+    ) -> Result<InterolmMessage, EncryptionError> {
         self.encrypt_inner(plaintext, rng)
     }
 
-    fn encrypt_inner(&mut self, plaintext: &[u8], rng: &mut impl RandomSource) -> InterolmMessage {
+    fn encrypt_inner(
+        &mut self,
+        plaintext: &[u8],
+        rng: &mut impl RandomSource,
+    ) -> Result<InterolmMessage, EncryptionError> {
         let version = self.version.as_u8();
         let sender_ik = encode_public_key(&self.local_identity);
         let receiver_ik = encode_public_key(&self.remote_identity);
-        // One SPQR step per message, before the double-ratchet step, as libsignal. `send` fails
-        // only on an internally inconsistent state (a library bug), and then changes nothing;
-        // the message then goes without SPQR, which a peer that negotiated SPQR refuses.
-        let (pq_ratchet, spqr_key) = self.spqr.send(rng).map(|s| s.into_parts()).unwrap_or_default();
+        // One SPQR step per message, before the double-ratchet step, as libsignal. If `send`
+        // fails (nothing changed), no message is made: never one without its SPQR key.
+        let (pq_ratchet, spqr_key) = self.spqr.send(rng)?.into_parts();
         let salt = spqr_key.as_ref().map(|k| &k.as_bytes()[..]);
         let wire = self.ratchet.encrypt(rng, |ctx| {
             let keys = AesCbcKeys::derive(salt, ctx.seed.seed.expose(), MESSAGE_KEYS_INFO);
@@ -441,12 +463,12 @@ impl Session {
                 |b| *mac.mac(&[&sender_ik, &receiver_ik, b]).expose(),
             )
         });
-        match &self.pending_pre_key {
+        Ok(match &self.pending_pre_key {
             Some(fields) => {
                 InterolmMessage::PreKey(PreKeySignalMessage(PreKeySignalMessageWire::encode(fields.clone(), wire)))
             }
             None => InterolmMessage::Whisper(SignalMessage(wire)),
-        }
+        })
     }
 
     /// Decrypts a message of this session. On any error the session is unchanged.
@@ -484,19 +506,35 @@ impl Session {
         rng: &mut impl RandomSource,
     ) -> Result<Vec<u8>, DecryptionError> {
         match message {
-            InterolmMessage::Whisper(m) => self.decrypt_signal(&m.0, rng),
+            InterolmMessage::Whisper(m) => self.decrypt_signal(&m.0, false, rng),
             InterolmMessage::PreKey(m) => {
                 if !self.matches(m) {
                     return Err(DecryptionError::SessionMismatch);
                 }
-                self.decrypt_signal(&m.0.message, rng)
+                self.decrypt_signal(&m.0.message, true, rng)
             }
         }
+    }
+
+    /// Whether `m` may be one of the messages an initiator sends before it has heard from us,
+    /// which carry no SPQR key if the initiator negotiates SPQR (its minimum is V0): such
+    /// messages are pre-key messages of this session (`pre_key`: the outer fields matched) on
+    /// the initiator's first double-ratchet chain. That chain is our oldest receiving chain for
+    /// as long as none has been dropped, which is certain while fewer chains than the limit are
+    /// held (at the limit the oldest may be a later chain, and the answer is no: a pre-reply
+    /// message delayed that long is refused rather than risk a downgrade).
+    fn may_be_pre_reply(&self, m: &SignalMessageWire, pre_key: bool) -> bool {
+        let r = &self.ratchet;
+        pre_key
+            && !self.initiator
+            && r.receivers.len() < r.dialect.max_receiver_chains
+            && r.receivers.front().is_none_or(|c| *c.ratchet_key.key() == m.ratchet_key)
     }
 
     pub(crate) fn decrypt_signal(
         &mut self,
         m: &SignalMessageWire,
+        pre_key: bool,
         rng: &mut impl RandomSource,
     ) -> Result<Vec<u8>, DecryptionError> {
         let expected = self.version.as_u8();
@@ -506,7 +544,11 @@ impl Session {
         let sender_ik = encode_public_key(&self.remote_identity);
         let receiver_ik = encode_public_key(&self.local_identity);
         // SPQR first, on a copy: nothing is committed before the MAC and the padding check.
-        let pending = self.spqr.recv(m.pq_ratchet.as_deref().unwrap_or_default())?;
+        // Once SPQR V1 is negotiated a message must carry an SPQR key, except the initiator's
+        // messages from before it heard from us (SPEC.md §6, "Policy and version negotiation").
+        let field5 = m.pq_ratchet.as_deref().unwrap_or_default();
+        let pending =
+            if self.may_be_pre_reply(m, pre_key) { self.spqr.recv_pre_reply(field5) } else { self.spqr.recv(field5) }?;
         let salt = pending.key().map(|k| &k.as_bytes()[..]);
         let pt = self.ratchet.decrypt(&m.ratchet_key, m.counter, rng, |seed| {
             decrypt_with_seed(seed, salt, m, &sender_ik, &receiver_ik)
@@ -642,7 +684,7 @@ mod hazmat {
                     .receivers
                     .iter()
                     .map(|c| ReceiverChainSnapshot {
-                        ratchet_key: c.ratchet_key,
+                        ratchet_key: *c.ratchet_key.key(),
                         chain_key: *c.chain.key.expose(),
                         index: c.chain.index,
                         skipped: c.skipped.iter().map(|s| (s.index, *s.seed.expose())).collect(),

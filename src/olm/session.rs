@@ -4,8 +4,8 @@ use super::OLM_DIALECT;
 use super::message::{Message, OlmMessage, PreKeyMessage, session_id};
 use crate::error::{DecryptionError, KeyError};
 use crate::primitives::{
-    AesCbcKeys, Curve25519PublicKey, Curve25519SecretKey, HmacKey, OsRandom, RandomSource, SecretBytes,
-    aes256_cbc_decrypt, aes256_cbc_encrypt, ct_eq, hkdf_sha256,
+    AesCbcKeys, ContributoryKey, Curve25519PublicKey, Curve25519SecretKey, HmacKey, OsRandom, RandomSource,
+    SecretBytes, aes256_cbc_decrypt, aes256_cbc_encrypt, ct_eq, hkdf_sha256,
 };
 use crate::ratchet::{DoubleRatchet, MessageSeed, SenderChain, split_root_and_chain};
 use crate::wire::olm::{NormalMessageWire, PreKeyMessageWire, VERSION_FULL_MAC, VERSION_TRUNCATED_MAC};
@@ -61,6 +61,15 @@ impl SessionKeys {
     /// The session id, `base64(SHA-256(I_A ‖ E_A ‖ E_B))`.
     pub fn session_id(&self) -> String {
         session_id(&self.identity_key, &self.base_key, &self.one_time_key)
+    }
+
+    /// Whether all three keys are usable in Diffie-Hellman, as every key of a session created
+    /// here was (each took part in the 3DH): the pickle readers hold a stored session to this.
+    pub(crate) fn check_contributory(&self) -> Result<(), KeyError> {
+        for k in [self.identity_key, self.base_key, self.one_time_key] {
+            ContributoryKey::new(k)?;
+        }
+        Ok(())
     }
 }
 
@@ -137,6 +146,10 @@ impl Session {
         our_one_time_key: &Curve25519SecretKey,
         message: &PreKeyMessageWire,
     ) -> Result<Self, KeyError> {
+        // The responder's first receiving chain is the only one made without a Diffie-Hellman
+        // with its ratchet key, and the inner MAC does not depend on that key: it is checked
+        // here, before anything else, as every receiving chain's key is.
+        let their_ratchet_key = ContributoryKey::new(message.message.ratchet_key)?;
         let s = concat3(
             our_one_time_key.diffie_hellman(&message.identity_key)?.expose(),
             our_identity.diffie_hellman(&message.base_key)?.expose(),
@@ -150,7 +163,7 @@ impl Session {
         };
         Ok(Self {
             session_keys,
-            ratchet: DoubleRatchet::with_receiver(&OLM_DIALECT, root, message.message.ratchet_key, chain),
+            ratchet: DoubleRatchet::with_receiver(&OLM_DIALECT, root, their_ratchet_key, chain),
             config,
             received_message: true,
         })

@@ -97,6 +97,9 @@ fn decode_interolm_session(r: &mut Reader<'_>) -> Result<Session, PickleError> {
     let local_registration_id = r.u32("local registration id")?;
     let remote_registration_id = r.u32("remote registration id")?;
     let base_key = read_public(r, "base key")?;
+    // Held to the rules a live session's keys passed (a bundle's or a pre-key message's).
+    remote_identity.validate_vartime()?;
+    base_key.validate_vartime()?;
     let received_message = r.bool("received message")?;
     let (pending_pre_key, stored_digest) = if r.bool("pending pre-key present")? {
         let pre_key_id = if r.bool("one-time prekey present")? { Some(r.u32("one-time prekey id")?) } else { None };

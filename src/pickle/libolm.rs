@@ -27,7 +27,7 @@ use crate::error::PickleError;
 use crate::megolm::{GroupSession, InboundGroupSession, MegolmRatchet, SessionConfig as MegolmConfig};
 use crate::olm::{Account, KeyId, OLM_DIALECT, Session, SessionConfig, SessionKeys, StoredKey};
 use crate::primitives::{
-    AesCbcKeys, Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretKey, HmacKey,
+    AesCbcKeys, ContributoryKey, Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretKey, HmacKey,
     aes256_cbc_decrypt, aes256_cbc_encrypt, base64_decode, base64_encode, ct_eq,
 };
 use crate::ratchet::{ChainKey, DoubleRatchet, MessageSeed, ReceiverChain, RootKey, SenderChain};
@@ -267,6 +267,7 @@ fn decode_session(r: &mut Reader<'_>) -> Result<Session, PickleError> {
         base_key: Curve25519PublicKey::from_bytes(r.bytes::<32>("base key")?),
         one_time_key: Curve25519PublicKey::from_bytes(r.bytes::<32>("one-time key")?),
     };
+    session_keys.check_contributory()?;
     let root = RootKey(r.secret::<32>("root key")?);
     let mut senders = r.list(1, SENDER_LEN, "sending chains", |r| {
         let ratchet_key = read_curve_pair(r, "sending ratchet key")?;
@@ -276,7 +277,8 @@ fn decode_session(r: &mut Reader<'_>) -> Result<Session, PickleError> {
     })?;
     // newest first in libolm; caudata keeps them oldest first
     let chains = r.list(LIBOLM_MAX_RECEIVER_CHAINS, RECEIVER_LEN, "receiving chains", |r| {
-        let ratchet_key = Curve25519PublicKey::from_bytes(r.bytes::<32>("receiving ratchet key")?);
+        let ratchet_key =
+            ContributoryKey::new(Curve25519PublicKey::from_bytes(r.bytes::<32>("receiving ratchet key")?))?;
         let key = r.secret::<32>("receiving chain key")?;
         let index = r.u32("receiving chain index")?;
         Ok(ReceiverChain { ratchet_key, chain: ChainKey { key, index }, skipped: VecDeque::new() })
@@ -295,7 +297,7 @@ fn decode_session(r: &mut Reader<'_>) -> Result<Session, PickleError> {
     // whose chain is no longer kept is dropped: libolm looks skipped keys up only through a
     // known chain, so it could not use it either.
     for (ratchet_key, seed) in skipped.into_iter().rev() {
-        if let Some(rc) = receivers.iter_mut().find(|rc| rc.ratchet_key == ratchet_key) {
+        if let Some(rc) = receivers.iter_mut().find(|rc| *rc.ratchet_key.key() == ratchet_key) {
             rc.skipped.push_back(seed);
         }
     }
@@ -320,7 +322,7 @@ fn encode_session(s: &Session) -> Result<Zeroizing<Vec<u8>>, PickleError> {
         .receivers
         .iter()
         .rev()
-        .flat_map(|rc| rc.skipped.iter().rev().map(move |k| (&rc.ratchet_key, k)))
+        .flat_map(|rc| rc.skipped.iter().rev().map(move |k| (rc.ratchet_key.key(), k)))
         .take(LIBOLM_MAX_SKIPPED_KEYS)
         .collect();
     let receivers = d.receivers.len().min(LIBOLM_MAX_RECEIVER_CHAINS);
@@ -344,7 +346,7 @@ fn encode_session(s: &Session) -> Result<Zeroizing<Vec<u8>>, PickleError> {
     }
     w.count(receivers);
     for rc in d.receivers.iter().rev().take(receivers) {
-        w.bytes(rc.ratchet_key.as_bytes());
+        w.bytes(rc.ratchet_key.key().as_bytes());
         w.secret(rc.chain.key.expose());
         w.u32(rc.chain.index);
     }

@@ -12,12 +12,12 @@ use zeroize::Zeroizing;
 use super::codec::{Reader, Writer};
 use super::envelope::{self, ObjectType};
 use crate::consts::MAX_ONE_TIME_KEYS;
-use crate::error::{KeyError, PickleError};
+use crate::error::PickleError;
 use crate::megolm::{GroupSession, InboundGroupSession, MegolmRatchet, SessionConfig as MegolmConfig};
 use crate::olm::{Account, KeyId, Session, SessionConfig, SessionKeys, StoredKey};
 use crate::primitives::{
-    Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretForm, Ed25519SecretKey, OsRandom,
-    RandomSource, base64_decode, base64_encode,
+    ContributoryKey, Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretForm, Ed25519SecretKey,
+    OsRandom, RandomSource, base64_decode, base64_encode,
 };
 use crate::ratchet::{ChainKey, Dialect, DoubleRatchet, MessageSeed, ReceiverChain, RootKey, SenderChain};
 
@@ -218,7 +218,7 @@ pub(crate) fn encode_ratchet(d: &DoubleRatchet, w: &mut Writer) {
     w.u32(d.previous_counter);
     w.count(d.receivers.len());
     for rc in &d.receivers {
-        w.bytes(rc.ratchet_key.as_bytes());
+        w.bytes(rc.ratchet_key.key().as_bytes());
         w.secret(rc.chain.key.expose());
         w.u32(rc.chain.index);
         w.count(rc.skipped.len());
@@ -243,7 +243,8 @@ pub(crate) fn decode_ratchet(r: &mut Reader<'_>, dialect: &'static Dialect) -> R
     let n = r.count(dialect.max_receiver_chains, RECEIVER_MIN_LEN, "receiving chains")?;
     let mut receivers = VecDeque::with_capacity(n);
     for _ in 0..n {
-        let ratchet_key = Curve25519PublicKey::from_bytes(r.bytes::<32>("receiving ratchet key")?);
+        let ratchet_key =
+            ContributoryKey::new(Curve25519PublicKey::from_bytes(r.bytes::<32>("receiving ratchet key")?))?;
         let key = r.secret::<32>("receiving chain key")?;
         let index = r.u32("receiving chain index")?;
         let m = r.count(dialect.max_skipped, SKIPPED_LEN, "skipped message keys")?;
@@ -260,21 +261,16 @@ pub(crate) fn decode_ratchet(r: &mut Reader<'_>, dialect: &'static Dialect) -> R
 }
 
 /// What the ratchet core relies on and a pickle could otherwise break: there is a sending
-/// chain, or a receiving chain to answer; and the key answered (the newest receiving chain's,
-/// when there is no sending chain) gives a contributory Diffie-Hellman result, as every key
-/// that reached a chain through a message did. (Contributory behaviour depends only on the
-/// public key: it is a comparison with the small-order encodings.)
+/// chain, or a receiving chain to answer. (That every receiving chain's key gives a
+/// contributory Diffie-Hellman result is the type's: each reader builds it with
+/// [`ContributoryKey::new`], which refuses a small-order key with
+/// [`KeyError::NonContributory`](crate::KeyError::NonContributory).)
 pub(crate) fn check_ratchet_invariant(
     sender: Option<&SenderChain>,
     receivers: &VecDeque<ReceiverChain>,
 ) -> Result<(), PickleError> {
-    if sender.is_none() {
-        let newest =
-            receivers.back().ok_or(PickleError::InvalidField("ratchet (neither a sending nor a receiving chain)"))?;
-        // the same refusal as a Diffie-Hellman with it, without the scalar multiplication
-        if newest.ratchet_key.has_small_order() {
-            return Err(KeyError::NonContributory.into());
-        }
+    if sender.is_none() && receivers.is_empty() {
+        return Err(PickleError::InvalidField("ratchet (neither a sending nor a receiving chain)"));
     }
     Ok(())
 }
@@ -297,6 +293,7 @@ fn decode_session(r: &mut Reader<'_>) -> Result<Session, PickleError> {
         base_key: Curve25519PublicKey::from_bytes(r.bytes::<32>("base key")?),
         one_time_key: Curve25519PublicKey::from_bytes(r.bytes::<32>("one-time key")?),
     };
+    session_keys.check_contributory()?;
     let config = read_olm_config(r)?;
     let received_message = r.bool("received message")?;
     let ratchet = decode_ratchet(r, &crate::olm::OLM_DIALECT)?;

@@ -21,7 +21,9 @@ use crate::consts::{MAX_ONE_TIME_KEYS, MAX_RECEIVER_CHAINS, OLM_MAX_SKIPPED_KEYS
 use crate::error::PickleError;
 use crate::megolm::{GroupSession, InboundGroupSession, MegolmRatchet, SessionConfig as MegolmConfig};
 use crate::olm::{Account, KeyId, OLM_DIALECT, Session, SessionConfig, SessionKeys, StoredKey};
-use crate::primitives::{Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretKey};
+use crate::primitives::{
+    ContributoryKey, Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretKey,
+};
 use crate::ratchet::{ChainKey, DoubleRatchet, MessageSeed, ReceiverChain, RootKey, SenderChain};
 
 fn ed25519_keypair(v: &Json) -> Result<Ed25519SecretKey, PickleError> {
@@ -142,6 +144,7 @@ fn session(v: &Json) -> Result<Session, PickleError> {
         base_key: Curve25519PublicKey::from_bytes(keys.field("base_key")?.bytes::<32>("base_key")?),
         one_time_key: Curve25519PublicKey::from_bytes(keys.field("one_time_key")?.bytes::<32>("one_time_key")?),
     };
+    session_keys.check_contributory()?;
     let config = SessionConfig::from_version(config_version(v)?).ok_or(PickleError::InvalidField("config"))?;
 
     let chains = v.field("receiving_chains")?.field("inner")?.as_array("receiving_chains.inner")?;
@@ -152,11 +155,13 @@ fn session(v: &Json) -> Result<Session, PickleError> {
             max: MAX_RECEIVER_CHAINS as u64,
         });
     }
-    // vodozemac keeps chains and skipped keys oldest first, as caudata does
+    // vodozemac keeps the chains and skipped keys it makes oldest first, as caudata does (what
+    // it imported from libolm stays in libolm's order, newest first: see below)
     let mut receivers = VecDeque::with_capacity(chains.len());
     for c in chains {
-        let ratchet_key =
-            Curve25519PublicKey::from_bytes(c.field("ratchet_key")?.bytes::<32>("receiving ratchet key")?);
+        let ratchet_key = ContributoryKey::new(Curve25519PublicKey::from_bytes(
+            c.field("ratchet_key")?.bytes::<32>("receiving ratchet key")?,
+        ))?;
         let chain = chain_key(c.field("hkdf_ratchet")?, "receiving chain key")?;
         let keys = c.field("skipped_message_keys")?.field("inner")?.as_array("skipped_message_keys.inner")?;
         if keys.len() > OLM_MAX_SKIPPED_KEYS {
@@ -201,7 +206,7 @@ fn session(v: &Json) -> Result<Session, PickleError> {
             // others only decides which one a new chain evicts).
             let at = receivers
                 .iter()
-                .position(|r| r.ratchet_key == theirs)
+                .position(|r| *r.ratchet_key.key() == theirs)
                 .ok_or(PickleError::InvalidField("sending_ratchet.ratchet_key (no such receiving chain)"))?;
             if let Some(named) = receivers.remove(at) {
                 receivers.push_back(named);

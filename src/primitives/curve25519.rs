@@ -110,6 +110,35 @@ impl Curve25519PublicKey {
     }
 }
 
+/// A peer's Curve25519 public key that has been checked not to have small order: the only form
+/// in which a peer's key is stored for a later Diffie-Hellman (every receiving chain of the double
+/// ratchet holds one). [`ContributoryKey::new`] is its only constructor, so a key that was not
+/// checked cannot reach a chain, whichever way the chain is made (a live message, or any pickle
+/// format). Diffie-Hellman with it cannot fail ([`Curve25519SecretKey::diffie_hellman_checked`]).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct ContributoryKey(Curve25519PublicKey);
+
+impl ContributoryKey {
+    /// Checks `key` (constant time, a comparison with the small-order encodings).
+    ///
+    /// # Errors
+    /// [`KeyError::NonContributory`] if it has small order.
+    pub(crate) fn new(key: Curve25519PublicKey) -> Result<Self, KeyError> {
+        if key.has_small_order() { Err(KeyError::NonContributory) } else { Ok(Self(key)) }
+    }
+
+    /// The key.
+    pub(crate) const fn key(&self) -> &Curve25519PublicKey {
+        &self.0
+    }
+}
+
+impl core::fmt::Debug for ContributoryKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 impl core::fmt::Debug for Curve25519PublicKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "Curve25519PublicKey({})", self.to_base64())
@@ -197,6 +226,17 @@ impl Curve25519SecretKey {
         }
         let mut b = shared.to_bytes();
         Ok(SharedSecret(SecretBytes::from_array(&mut b)))
+    }
+
+    /// X25519 with a key already checked not to have small order: infallible. The result is
+    /// never all zeros: a clamped scalar `k` is a multiple of 8 below 2^255, and for a point
+    /// whose order is not a divisor of 8, `k·P` is the identity (or the point of order 2) only
+    /// if `k` is a multiple of the large prime factor of its order (ℓ ≈ 2^252 on the curve,
+    /// ℓ' ≈ 2^253 on the twist) as well as of 8, which no such scalar is.
+    /// (`has_small_order_agrees_with_x25519` checks the refused list against X25519 itself.)
+    pub(crate) fn diffie_hellman_checked(&self, their: &ContributoryKey) -> SharedSecret {
+        let mut b = self.0.secret.diffie_hellman(&PublicKey::from(their.0.0)).to_bytes();
+        SharedSecret(SecretBytes::from_array(&mut b))
     }
 }
 

@@ -12,6 +12,7 @@ mod ed25519;
 mod kdf;
 mod rng;
 mod secret;
+mod stack;
 
 pub(crate) use aead::{
     CHACHA20POLY1305_NONCE_LEN, CHACHA20POLY1305_TAG_LEN, chacha20poly1305_open, chacha20poly1305_seal,
@@ -21,6 +22,7 @@ pub use base64::{Base64DecodeError, base64_decode, base64_encode};
 pub(crate) use base64::{base64_decode_secret, base64_encode_secret};
 pub(crate) use cipher::{AesCbcKeys, aes256_cbc_decrypt, aes256_cbc_encrypt};
 pub(crate) use ct::ct_eq;
+pub(crate) use curve25519::ContributoryKey;
 pub use curve25519::{Curve25519PublicKey, Curve25519SecretKey, SharedSecret};
 pub(crate) use ed25519::SecretForm as Ed25519SecretForm;
 pub use ed25519::{Ed25519PublicKey, Ed25519SecretKey, Ed25519Signature};

@@ -12,8 +12,10 @@
 
 use std::collections::VecDeque;
 
-use crate::error::{DecryptionError, KeyError};
-use crate::primitives::{Curve25519PublicKey, Curve25519SecretKey, HmacKey, RandomSource, SecretBytes, hkdf_sha256};
+use crate::error::DecryptionError;
+use crate::primitives::{
+    ContributoryKey, Curve25519PublicKey, Curve25519SecretKey, HmacKey, RandomSource, SecretBytes, hkdf_sha256,
+};
 
 /// The parameters that make the core speak one dialect.
 #[derive(Debug)]
@@ -39,17 +41,13 @@ pub(crate) struct Dialect {
 pub(crate) struct RootKey(pub(crate) SecretBytes<32>);
 
 impl RootKey {
-    /// `R' ‖ C = HKDF(R, DH(ours, theirs), info, 64)`.
-    fn step(
-        &self,
-        info: &[u8],
-        ours: &Curve25519SecretKey,
-        theirs: &Curve25519PublicKey,
-    ) -> Result<(RootKey, ChainKey), KeyError> {
-        let shared = ours.diffie_hellman(theirs)?;
+    /// `R' ‖ C = HKDF(R, DH(ours, theirs), info, 64)`. Infallible: `theirs` was checked not to
+    /// have small order when it was received.
+    fn step(&self, info: &[u8], ours: &Curve25519SecretKey, theirs: &ContributoryKey) -> (RootKey, ChainKey) {
+        let shared = ours.diffie_hellman_checked(theirs);
         let mut okm = SecretBytes::<64>::zero();
         hkdf_sha256(Some(self.0.expose()), shared.expose(), info, okm.expose_mut());
-        Ok(split_root_and_chain(&okm))
+        split_root_and_chain(&okm)
     }
 }
 
@@ -116,10 +114,12 @@ impl SenderChain {
     }
 }
 
-/// A receiving chain with its skipped seeds (oldest first).
+/// A receiving chain with its skipped seeds (oldest first). Its ratchet key is a
+/// [`ContributoryKey`]: no key of small order can enter a chain, however the chain is made
+/// (a message, or a pickle of any format), so answering it with a root step cannot fail.
 #[derive(Clone, Debug)]
 pub(crate) struct ReceiverChain {
-    pub(crate) ratchet_key: Curve25519PublicKey,
+    pub(crate) ratchet_key: ContributoryKey,
     pub(crate) chain: ChainKey,
     pub(crate) skipped: VecDeque<MessageSeed>,
 }
@@ -146,9 +146,22 @@ pub(crate) struct SendContext<'a> {
 }
 
 enum Plan {
-    Skipped { chain: usize, pos: usize },
-    Advance { chain: usize, new_chain: ChainKey, skipped: Vec<MessageSeed> },
-    NewChain { root: RootKey, chain: ChainKey, skipped: Vec<MessageSeed>, next_sender: Option<(RootKey, SenderChain)> },
+    Skipped {
+        chain: usize,
+        pos: usize,
+    },
+    Advance {
+        chain: usize,
+        new_chain: ChainKey,
+        skipped: Vec<MessageSeed>,
+    },
+    NewChain {
+        theirs: ContributoryKey,
+        root: RootKey,
+        chain: ChainKey,
+        skipped: Vec<MessageSeed>,
+        next_sender: Option<(RootKey, SenderChain)>,
+    },
 }
 
 impl DoubleRatchet {
@@ -162,7 +175,7 @@ impl DoubleRatchet {
     pub(crate) fn with_receiver(
         dialect: &'static Dialect,
         root: RootKey,
-        their_ratchet_key: Curve25519PublicKey,
+        their_ratchet_key: ContributoryKey,
         chain: ChainKey,
     ) -> Self {
         let mut receivers = VecDeque::new();
@@ -174,12 +187,12 @@ impl DoubleRatchet {
     pub(crate) fn step_new_sender(
         &self,
         root: &RootKey,
-        theirs: &Curve25519PublicKey,
+        theirs: &ContributoryKey,
         rng: &mut impl RandomSource,
-    ) -> Result<(RootKey, SenderChain), KeyError> {
+    ) -> (RootKey, SenderChain) {
         let ours = Curve25519SecretKey::random(rng);
-        let (r, c) = root.step(self.dialect.root_info, &ours, theirs)?;
-        Ok((r, SenderChain::new(ours, c)))
+        let (r, c) = root.step(self.dialect.root_info, &ours, theirs);
+        (r, SenderChain::new(ours, c))
     }
 
     /// Takes the next message-key seed of the sending chain (making the chain first if Olm's
@@ -188,11 +201,8 @@ impl DoubleRatchet {
         if self.sender.is_none()
             && let Some(theirs) = self.receivers.back().map(|r| r.ratchet_key)
         {
-            // `theirs` already produced a contributory DH when its chain was made, and the
-            // contributory property depends only on the public key, so this step succeeds.
-            #[allow(clippy::expect_used)]
-            let (root, sender) =
-                self.step_new_sender(&self.root, &theirs, rng).expect("key already checked contributory");
+            // A receiving chain's key was checked when the chain was made: this step cannot fail.
+            let (root, sender) = self.step_new_sender(&self.root, &theirs, rng);
             self.previous_counter = 0;
             self.root = root;
             self.sender = Some(sender);
@@ -224,7 +234,7 @@ impl DoubleRatchet {
         f: impl FnOnce(&MessageSeed) -> Result<T, DecryptionError>,
     ) -> Result<T, DecryptionError> {
         let d = self.dialect;
-        let existing = self.receivers.iter().position(|r| r.ratchet_key == *their_ratchet_key);
+        let existing = self.receivers.iter().position(|r| r.ratchet_key.key() == their_ratchet_key);
         let (plan, result) = match existing {
             Some(ci) => {
                 let rc = &self.receivers[ci];
@@ -252,22 +262,21 @@ impl DoubleRatchet {
                     return Err(DecryptionError::TooBigMessageGap { got: index.into(), max: d.max_gap.into() });
                 }
                 let sender = self.sender.as_ref().ok_or(DecryptionError::UnexpectedRatchetKey)?;
-                let (root, mut chain) = self.root.step(d.root_info, &sender.ratchet_key, their_ratchet_key)?;
-                let next_sender = if d.eager_sending_step {
-                    Some(self.step_new_sender(&root, their_ratchet_key, rng)?)
-                } else {
-                    None
-                };
+                // The one place a peer's new ratchet key enters: checked before anything else.
+                let theirs = ContributoryKey::new(*their_ratchet_key)?;
+                let (root, mut chain) = self.root.step(d.root_info, &sender.ratchet_key, &theirs);
+                let next_sender =
+                    if d.eager_sending_step { Some(self.step_new_sender(&root, &theirs, rng)) } else { None };
                 let (seed, skipped) = advance_to(&mut chain, index, d.max_skipped);
                 let r = f(&seed)?;
-                (Plan::NewChain { root, chain, skipped, next_sender }, r)
+                (Plan::NewChain { theirs, root, chain, skipped, next_sender }, r)
             }
         };
-        self.commit(plan, *their_ratchet_key);
+        self.commit(plan);
         Ok(result)
     }
 
-    fn commit(&mut self, plan: Plan, their_ratchet_key: Curve25519PublicKey) {
+    fn commit(&mut self, plan: Plan) {
         let max_skipped = self.dialect.max_skipped;
         match plan {
             Plan::Skipped { chain, pos } => {
@@ -281,10 +290,10 @@ impl DoubleRatchet {
                     push_skipped(&mut rc.skipped, skipped, max_skipped);
                 }
             }
-            Plan::NewChain { root, chain, skipped, next_sender } => {
+            Plan::NewChain { theirs, root, chain, skipped, next_sender } => {
                 let mut store = VecDeque::new();
                 push_skipped(&mut store, skipped, max_skipped);
-                self.receivers.push_back(ReceiverChain { ratchet_key: their_ratchet_key, chain, skipped: store });
+                self.receivers.push_back(ReceiverChain { ratchet_key: theirs, chain, skipped: store });
                 while self.receivers.len() > self.dialect.max_receiver_chains {
                     self.receivers.pop_front();
                 }

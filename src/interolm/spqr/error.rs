@@ -77,6 +77,17 @@ pub enum SpqrError {
         /// The negotiated version.
         ours: SpqrVersion,
     },
+    /// After negotiation completed with SPQR V1, a message that would carry no SPQR message key:
+    /// a version byte above V1 (`version`, which a newer peer's SPQR would be ignored for), or a
+    /// V1 message with epoch 1 and index 0 (`version` 1). Accepting either would let anyone who
+    /// knows only a classical chain key forge messages: a downgrade, refused (unlike libsignal).
+    /// Only the peer's messages from before it first heard from us may lack a key
+    /// ([`SpqrState::recv_pre_reply`](super::SpqrState::recv_pre_reply)).
+    #[error("SPQR message without a key (version byte {version:#04x}) after SPQR V1 was negotiated")]
+    KeylessAfterNegotiation {
+        /// The message's version byte.
+        version: u8,
+    },
     /// A configuration value is out of range.
     #[error("invalid SPQR configuration: {0}")]
     InvalidConfig(&'static str),

@@ -49,7 +49,11 @@
 //! **Version negotiation** (libsignal's rules). A state starts "negotiating" and keeps the
 //! `auth_key`, direction and minimum version until its first successful `recv`:
 //! * an empty field 5 (or first byte `0x00`) is V0; a first byte above `0x01` is a newer
-//!   version, ignored: no key, state unchanged;
+//!   version, ignored while negotiating: no key, state unchanged;
+//! * once negotiation completed with V1, a message without an SPQR key (a first byte above
+//!   `0x01`, or epoch 1 with index 0) is [`SpqrError::KeylessAfterNegotiation`], unless the caller
+//!   knows it is one the peer sent before it first heard from us
+//!   ([`SpqrState::recv_pre_reply`]; libsignal accepts both forms at any time, a downgrade);
 //! * V0 from the peer while negotiating: [`SpqrError::MinimumVersion`] if our minimum is V1
 //!   (libsignal ≥ 0.92: "decryption failed"), else the session drops to V0 for good;
 //! * V0 after negotiation closed: [`SpqrError::VersionMismatch`];
@@ -466,12 +470,36 @@ impl SpqrState {
     /// [`SpqrError::KeyAlreadyUsed`] for keys that cannot be had;
     /// [`SpqrError::MinimumVersion`] / [`SpqrError::VersionMismatch`] for a V0 message the
     /// session does not accept.
+    /// [`SpqrError::KeylessAfterNegotiation`] for a message without a key once V1 was negotiated.
     pub fn recv(&self, field5: &[u8]) -> Result<SpqrReceived, SpqrError> {
+        self.recv_inner(field5, false)
+    }
+
+    /// [`SpqrState::recv`] for a message the peer may have sent before it first heard from us:
+    /// a peer whose minimum version is V0 (libsignal 0.74 … 0.90, caudata's
+    /// [`SpqrPolicy::Optional`](super::SpqrPolicy::Optional)) has no chain then, and its
+    /// messages carry SPQR index 0 and no key. Such a message may arrive after negotiation
+    /// completed (delayed, or reordered with later ones), and is accepted without a key here.
+    /// The interolm session calls this only for the initiator's pre-key messages on its first
+    /// double-ratchet chain, the only place such messages can come from; a classical chain key
+    /// of that chain comes from PQXDH's Kyber secret, so no downgrade is gained there.
+    ///
+    /// # Errors
+    /// As [`SpqrState::recv`], without [`SpqrError::KeylessAfterNegotiation`].
+    pub fn recv_pre_reply(&self, field5: &[u8]) -> Result<SpqrReceived, SpqrError> {
+        self.recv_inner(field5, true)
+    }
+
+    fn recv_inner(&self, field5: &[u8], pre_reply: bool) -> Result<SpqrReceived, SpqrError> {
         let unchanged = || SpqrReceived { key: None, next: self.clone() };
+        // SPQR V1 was negotiated: every message from the peer must carry a key, except the
+        // ones it may have sent before it first heard from us.
+        let keys_required = self.negotiation.is_none() && self.scka.is_some() && !pre_reply;
         let msg_version = match field5.first() {
             None | Some(0) => SpqrVersion::V0,
             Some(&SPQR_V1) => SpqrVersion::V1,
-            // A newer version than we know: ignore SPQR, keep sending ours.
+            Some(&version) if keys_required => return Err(SpqrError::KeylessAfterNegotiation { version }),
+            // A newer version than we know, while negotiating: ignore SPQR, keep sending ours.
             Some(_) => return Ok(unchanged()),
         };
         let ours = self.version();
@@ -490,6 +518,11 @@ impl SpqrState {
             return Ok(SpqrReceived { key: None, next: Self::disabled() });
         };
         let msg = SpqrMessage::from_bytes(field5)?;
+        // Epoch 1 and index 0 is "no key" (checked before any work).
+        let keyless = msg.epoch == 1 && msg.index == 0;
+        if keyless && keys_required {
+            return Err(SpqrError::KeylessAfterNegotiation { version: SPQR_V1 });
+        }
         let (scka, secret) = scka.recv(msg.epoch, &msg.payload)?;
         let mut chain = match (&self.chain, &self.negotiation) {
             (Some(c), _) => c.clone(),
@@ -500,11 +533,7 @@ impl SpqrState {
             chain.add_epoch(*e, s)?;
         }
         let chain_epoch = msg.epoch - 1;
-        let key = if chain_epoch == 0 && msg.index == 0 {
-            None
-        } else {
-            Some(SpqrMessageKey(chain.recv_key(chain_epoch, msg.index)?))
-        };
+        let key = if keyless { None } else { Some(SpqrMessageKey(chain.recv_key(chain_epoch, msg.index)?)) };
         Ok(SpqrReceived { key, next: Self { scka: Some(scka), chain: Some(chain), negotiation: None } })
     }
 }

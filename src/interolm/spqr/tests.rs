@@ -108,9 +108,16 @@ fn v0_negotiation() {
     deliver(&mut bob, &s);
     assert_eq!(bob.version_status(), VersionStatus::Complete(SpqrVersion::V1));
     assert_eq!(bob.recv(&[]).unwrap_err(), SpqrError::VersionMismatch { got: SpqrVersion::V0, ours: SpqrVersion::V1 });
-    // A first byte 0x00 is V0 too; a newer version is ignored.
+    // A first byte 0x00 is V0 too; a newer version is ignored while negotiating, refused after
+    // (it would carry no key: a downgrade), except for a message the peer sent before it heard
+    // from us.
     assert!(matches!(bob.recv(&[0, 1, 1, 0]), Err(SpqrError::VersionMismatch { .. })));
-    let r = bob.recv(&[2, 1, 1, 0]).unwrap();
+    let fresh = SpqrState::new_responder(&k);
+    let r = fresh.recv(&[2, 1, 1, 0]).unwrap();
+    assert!(r.key().is_none());
+    assert_eq!(r.into_parts().1.to_bytes(), fresh.to_bytes());
+    assert_eq!(bob.recv(&[2, 1, 1, 0]).unwrap_err(), SpqrError::KeylessAfterNegotiation { version: 2 });
+    let r = bob.recv_pre_reply(&[2, 1, 1, 0]).unwrap();
     assert!(r.key().is_none());
     assert_eq!(r.into_parts().1.to_bytes(), bob.to_bytes());
 
