@@ -51,3 +51,24 @@ pub use own::{AccountPickle, GroupSessionPickle, InboundGroupSessionPickle, Sess
 
 /// The version of caudata's own pickle format this library writes (the newest it reads).
 pub const FORMAT_VERSION: u8 = envelope::FORMAT_VERSION;
+
+/// ⚠️ Opens caudata's encrypted pickle envelope of any object type (ChaCha20-Poly1305 under the
+/// pickle key, header as associated data) without parsing the body: what
+/// `caudata::hazmat::open_pickle_envelope` runs for the constant-time check.
+#[cfg(feature = "hazmat")]
+pub(crate) fn open_envelope(
+    bytes: &[u8],
+    pickle_key: &[u8; 32],
+) -> Result<zeroize::Zeroizing<Vec<u8>>, crate::PickleError> {
+    use envelope::ObjectType as T;
+    let ty = match envelope::peek_type(bytes)? {
+        1 => T::Account,
+        2 => T::OlmSession,
+        3 => T::GroupSession,
+        4 => T::InboundGroupSession,
+        5 => T::InterolmSession,
+        6 => T::InterolmAccount,
+        got => return Err(crate::PickleError::WrongObjectType { expected: T::OlmSession as u8, got }),
+    };
+    envelope::open(ty, bytes, pickle_key).map(|(body, _)| body)
+}
