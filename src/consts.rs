@@ -15,6 +15,12 @@ pub const MAX_ONE_TIME_KEYS: usize = 100;
 /// forgotten beyond this. Entries go also when their signed or Kyber prekey is removed.
 pub const MAX_LAST_RESORT_USES: usize = 1024;
 
+/// Olm: uses of fallback keys an account remembers, so that a replayed pre-key message to a
+/// fallback key (which outlives its uses, unlike a one-time key) is refused instead of making a
+/// second session; the oldest is forgotten beyond this. Entries go also when their fallback key
+/// is forgotten.
+pub const MAX_FALLBACK_KEY_USES: usize = 1024;
+
 /// interolm: libsignal's `MAX_FORWARD_JUMPS`.
 pub const SIGNAL_MAX_FORWARD_JUMPS: u32 = 25_000;
 /// interolm: libsignal's `MAX_MESSAGE_KEYS` per chain.

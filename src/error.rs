@@ -231,9 +231,11 @@ pub enum SessionCreationError {
     /// and the account requires PQXDH.
     #[error("X3DH (session version 3) is not allowed: PQXDH is required")]
     X3dhNotAllowed,
-    /// interolm: a pre-key message on a last-resort Kyber prekey whose base key (with the same
-    /// signed and Kyber prekeys) already created a session: a replay, or a later pre-key
-    /// message of that session, which belongs to it ([`crate::interolm::Session::matches`]).
+    /// A pre-key message that already created a session with a key that outlives its uses: in
+    /// interolm a last-resort Kyber prekey (same base key, signed and Kyber prekeys), in Olm a
+    /// fallback key (same base and identity key). A replay, or a later pre-key message of that
+    /// session, which belongs to it ([`crate::interolm::Session::matches`],
+    /// [`crate::olm::Session::matches`]).
     #[error("the pre-key message was already used to create a session (replay)")]
     ReplayedPreKeyMessage,
 }

@@ -71,11 +71,12 @@ fn encode_pre_key(otk: &[u8; 32], base: &[u8; 32], identity: &[u8; 32], inner: &
 }
 
 /// The sending chain key at index 0 of a fresh outbound Olm session, read from its unencrypted
-/// pickle (format 3: header 7, session keys 96, config 1, received 1, root 32, sender present 1,
+/// pickle (formats 3 and 4: header 7, session keys 96, config 1, received 1, root 32, sender present 1,
 /// ratchet key pair 64, then the chain key).
 fn first_chain_key(s: &Session) -> [u8; 32] {
     let plain = s.pickle().to_unencrypted_bytes();
-    assert_eq!(&plain[..5], b"cdpk\x03");
+    assert_eq!(&plain[..4], b"cdpk");
+    assert_eq!(plain[4], caudata::pickle::FORMAT_VERSION);
     plain[202..234].try_into().unwrap()
 }
 
@@ -591,4 +592,263 @@ fn defect3_spqr_send_failure_is_an_error() {
     // the same through the dialect-independent session API
     let mut any = caudata::Session::from(exhausted);
     assert!(matches!(any.encrypt(b"x"), Err(caudata::EncryptionError::Spqr(_))));
+}
+
+// ---------------------------------------------------------------- low items
+
+/// Issue 14, low: `validate_vartime` (interolm's check of identity keys, prekeys and base keys)
+/// looked for small order through the map to Edwards form, which u = p − 1 (a point of order 2
+/// on the twist's side of the map) does not have: that key passed. It now uses the same
+/// comparison with the small-order encodings as every receiving chain's key.
+#[test]
+fn low_validate_vartime_refuses_p_minus_1() {
+    let mut p_minus_1 = [0xffu8; 32];
+    p_minus_1[0] = 0xec;
+    p_minus_1[31] = 0x7f;
+    assert_eq!(Curve25519PublicKey::from_bytes(p_minus_1).validate_vartime(), Err(KeyError::NonContributory));
+    for k in small_order_keys() {
+        assert!(Curve25519PublicKey::from_bytes(k).validate_vartime().is_err(), "{}", hex::encode(k));
+    }
+    let fine = caudata::primitives::Curve25519SecretKey::new().public_key();
+    fine.validate_vartime().unwrap();
+}
+
+/// Issue 14, low: the public XEdDSA verifier accepted forgeries under small-order keys: with
+/// `A` of small order, `h·A` takes at most 8 values, so `R = s·B` verifies for one message hash
+/// in 8, whatever `s`. The verifier now validates the key first.
+#[test]
+fn low_xeddsa_verifier_refuses_small_order_keys() {
+    use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
+    use curve25519_dalek::montgomery::MontgomeryPoint;
+    use curve25519_dalek::scalar::Scalar;
+    use curve25519_dalek::traits::IsIdentity;
+    use sha2::Digest;
+    let message = b"a prekey the identity never signed";
+    let mut forged_under = 0;
+    for u in small_order_keys() {
+        let Some(a) = MontgomeryPoint(u).to_edwards(0) else { continue };
+        let a_bytes = a.compress().to_bytes();
+        // search for s with h·A = identity, so that R = s·B passes R == s·B − h·A
+        let forgery = (1u64..400).find_map(|k| {
+            let s = Scalar::from(k);
+            let r = (ED25519_BASEPOINT_POINT * s).compress().to_bytes();
+            let h: [u8; 64] =
+                sha2::Sha512::new().chain_update(r).chain_update(a_bytes).chain_update(message).finalize().into();
+            let h = Scalar::from_bytes_mod_order_wide(&h);
+            (a * h).is_identity().then(|| {
+                let mut sig = [0u8; 64];
+                sig[..32].copy_from_slice(&r);
+                sig[32..].copy_from_slice(s.as_bytes());
+                sig
+            })
+        });
+        let sig = caudata::interolm::XEdDsaSignature::from_bytes(forgery.expect("a forgery within 400 tries"));
+        forged_under += 1;
+        let key = Curve25519PublicKey::from_bytes(u);
+        assert!(key.verify_xeddsa(message, &sig).is_err(), "a forged signature verified under {}", hex::encode(u));
+    }
+    assert!(forged_under >= 5, "forgeries tried under {forged_under} small-order keys");
+    // genuine signatures still verify
+    let k = caudata::primitives::Curve25519SecretKey::new();
+    k.public_key().verify_xeddsa(message, &k.sign_xeddsa(message)).unwrap();
+}
+
+/// Issue 14, low: `Debug` of `olm::InboundCreationResult`, `interolm::InboundCreationResult`
+/// and `megolm::DecryptedMessage` printed the plaintext (into logs, panics, `{:?}` of a
+/// result). Now only its length.
+#[test]
+fn low_debug_never_prints_plaintext() {
+    let secret = b"the launch code is 0000";
+    // as text, and as the list of numbers a derived `Debug` of a `Vec<u8>` prints
+    let numbers = secret[..4].iter().map(u8::to_string).collect::<Vec<_>>().join(", ");
+    let needles = [String::from_utf8_lossy(secret).to_string(), numbers];
+    let check = |what: &str, debug: String| {
+        for n in &needles {
+            assert!(!debug.contains(n.as_str()), "{what} prints the plaintext: {debug}");
+        }
+        assert!(debug.contains(&secret.len().to_string()), "{what} shows the length: {debug}");
+    };
+    let alice = Account::new();
+    let mut bob = Account::new();
+    bob.generate_one_time_keys(1);
+    let otk = *bob.one_time_keys().values().next().unwrap();
+    let mut a = alice.create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), otk).unwrap();
+    let OlmMessage::PreKey(pk) = a.encrypt(secret) else { unreachable!() };
+    let r = bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk).unwrap();
+    check("olm::InboundCreationResult", format!("{r:?}"));
+
+    let signal_alice = caudata::interolm::Account::new();
+    let mut signal_bob = caudata::interolm::Account::new();
+    signal_bob.generate_signed_pre_key();
+    signal_bob.generate_kyber_pre_key(true);
+    let mut s = signal_alice.create_outbound_session(&signal_bob.pre_key_bundle(1).unwrap()).unwrap();
+    let caudata::interolm::InterolmMessage::PreKey(pk) = s.encrypt(secret).unwrap() else { unreachable!() };
+    let r = signal_bob.create_inbound_session(&pk).unwrap();
+    check("interolm::InboundCreationResult", format!("{r:?}"));
+
+    let mut out = caudata::megolm::GroupSession::new(caudata::megolm::SessionConfig::version_1());
+    let mut inbound = caudata::megolm::InboundGroupSession::new(&out.session_key(), out.session_config());
+    let d = inbound.decrypt(&out.encrypt(secret)).unwrap();
+    check("megolm::DecryptedMessage", format!("{d:?}"));
+    check("megolm::DecryptedMessage (pretty)", format!("{d:#?}"));
+}
+
+/// Issue 14, low: caudata's own pickles (format 3) store each public key beside its secret
+/// key, and the readers took it as stored even from an unencrypted pickle, whose bytes the
+/// caller may have stored or moved anywhere. A wrong Ed25519 public key is not harmless: two
+/// signatures of one message under two public keys reveal the secret scalar. Unencrypted
+/// pickles now have their public keys recomputed and compared (`KeyMismatch`); encrypted ones,
+/// authenticated, still load without the base-point multiplications.
+#[test]
+fn low_unencrypted_pickles_public_keys_are_checked() {
+    use caudata::pickle::{AccountPickle, GroupSessionPickle, InterolmAccountPickle};
+    let mut account = Account::new();
+    account.generate_one_time_keys(2);
+    account.generate_fallback_key();
+    let other = Account::new();
+    let plain = account.pickle().to_unencrypted_bytes().to_vec();
+    let mut swapped_ed = plain.clone();
+    assert_eq!(replace_all(&mut swapped_ed, account.ed25519_key().as_bytes(), other.ed25519_key().as_bytes()), 1);
+    let r = AccountPickle::from_unencrypted_bytes(&swapped_ed).map(Account::from_pickle);
+    if let Ok(a) = &r {
+        // what the substitution gives an attacker: signatures under the wrong public key
+        assert_ne!(a.ed25519_key(), account.ed25519_key(), "the stored public key was taken");
+    }
+    assert_eq!(r.map(|_| ()), Err(PickleError::KeyMismatch("Ed25519 public key")));
+    let mut swapped_curve = plain.clone();
+    assert_eq!(
+        replace_all(&mut swapped_curve, &account.curve25519_key().to_bytes(), &other.curve25519_key().to_bytes()),
+        1
+    );
+    assert_eq!(
+        AccountPickle::from_unencrypted_bytes(&swapped_curve).map(|_| ()),
+        Err(PickleError::KeyMismatch("identity key"))
+    );
+    let otk = *account.one_time_keys().values().next().unwrap();
+    let mut swapped_otk = plain.clone();
+    assert_eq!(replace_all(&mut swapped_otk, &otk.to_bytes(), &other.curve25519_key().to_bytes()), 1);
+    assert_eq!(
+        AccountPickle::from_unencrypted_bytes(&swapped_otk).map(|_| ()),
+        Err(PickleError::KeyMismatch("one-time key"))
+    );
+    // the unmodified forms load, encrypted and not
+    Account::from_pickle(AccountPickle::from_unencrypted_bytes(&plain).unwrap());
+    Account::from_pickle(AccountPickle::from_encrypted(&account.pickle().encrypt(&[1; 32]), &[1; 32]).unwrap());
+
+    // an outbound group session's signing key
+    let group = caudata::megolm::GroupSession::new(caudata::megolm::SessionConfig::version_1());
+    let other_group = caudata::megolm::GroupSession::new(caudata::megolm::SessionConfig::version_1());
+    let mut g = group.pickle().to_unencrypted_bytes().to_vec();
+    let (old, new) = (group.session_key().to_bytes(), other_group.session_key().to_bytes());
+    assert_eq!(replace_all(&mut g, &old[133..165].try_into().unwrap(), &new[133..165].try_into().unwrap()), 1);
+    assert_eq!(
+        GroupSessionPickle::from_unencrypted_bytes(&g).map(|_| ()),
+        Err(PickleError::KeyMismatch("Ed25519 public key"))
+    );
+
+    // an interolm account's identity key
+    let signal = caudata::interolm::Account::new();
+    let mut s = signal.pickle().unwrap().to_unencrypted_bytes().to_vec();
+    assert_eq!(replace_all(&mut s, &signal.identity_key().to_bytes(), &other.curve25519_key().to_bytes()), 1);
+    assert_eq!(
+        InterolmAccountPickle::from_unencrypted_bytes(&s).map(|_| ()),
+        Err(PickleError::KeyMismatch("identity key"))
+    );
+}
+
+/// Issue 14, low: Megolm mixed ring arithmetic with plain ordering. A message index 2^31 + 10
+/// ahead of the first known index (refused when reached from the initial ratchet) was accepted
+/// when the cached latest ratchet was close enough; `compare` and `merge` ordered first indices
+/// plainly, so across the 2^32 wrap `merge` kept the copy that knows less and `compare` called
+/// it better. One rule now (SPEC.md §5.3): the ring, measured from the first known index.
+#[test]
+fn low_megolm_one_ordering_rule() {
+    use caudata::DecryptionError::UnknownMessageIndex;
+    use caudata::megolm::{GroupSession, InboundGroupSession, SessionConfig as MegolmConfig, SessionOrdering};
+    // 1. an index 2^31 + 10 ahead is refused, whatever the cached ratchet
+    let mut out = GroupSession::new(MegolmConfig::version_1());
+    let mut inbound = InboundGroupSession::new(&out.session_key(), MegolmConfig::version_1());
+    out.advance_to_for_testing(20);
+    inbound.decrypt(&out.encrypt(b"twenty")).unwrap();
+    let far = (1u32 << 31) + 10;
+    out.advance_to_for_testing(far);
+    let m = out.encrypt(b"far");
+    assert_eq!(inbound.decrypt(&m).map(|d| d.plaintext), Err(UnknownMessageIndex { got: far, first_known: 0 }));
+    // just under half the ring is still accepted
+    let mut out2 = GroupSession::new(MegolmConfig::version_1());
+    let mut inbound2 = InboundGroupSession::new(&out2.session_key(), MegolmConfig::version_1());
+    out2.advance_to_for_testing((1 << 31) - 1);
+    assert_eq!(inbound2.decrypt(&out2.encrypt(b"edge")).unwrap().plaintext, b"edge");
+
+    // 2. across the 2^32 wrap: a copy from 2^32 − 5 knows more than one from 3
+    let mut out = GroupSession::new(MegolmConfig::version_1());
+    out.advance_to_for_testing(u32::MAX - 4);
+    let early = InboundGroupSession::new(&out.session_key(), MegolmConfig::version_1());
+    out.advance_to_for_testing(3);
+    let late = InboundGroupSession::new(&out.session_key(), MegolmConfig::version_1());
+    assert!(early.connected(&late) && late.connected(&early));
+    assert_eq!(early.compare(&late), SessionOrdering::Better);
+    assert_eq!(late.compare(&early), SessionOrdering::Worse);
+    for merged in [early.merge(&late).unwrap(), late.merge(&early).unwrap()] {
+        assert_eq!(merged.first_known_index(), u32::MAX - 4, "the merge keeps the copy that knows more");
+    }
+    // and the merged copy decrypts a message from before the wrap
+    let mut sender = GroupSession::new(MegolmConfig::version_1());
+    sender.advance_to_for_testing(u32::MAX - 4);
+    let a = InboundGroupSession::new(&sender.session_key(), MegolmConfig::version_1());
+    sender.advance_to_for_testing(u32::MAX - 2);
+    let before_wrap = sender.encrypt(b"before the wrap");
+    sender.advance_to_for_testing(5);
+    let b = InboundGroupSession::new(&sender.session_key(), MegolmConfig::version_1());
+    let mut merged = b.merge(&a).unwrap();
+    assert_eq!(merged.decrypt(&before_wrap).unwrap().plaintext, b"before the wrap");
+}
+
+/// Issue 14, low: a fallback key outlives its uses, so replaying a pre-key message sent to one
+/// made a second session and delivered the message again. The account now remembers each use
+/// (base and identity key digest, the last 1 024, kept in its pickle from format 4 on, dropped
+/// with the key) and refuses a replay with `ReplayedPreKeyMessage`, before any key agreement.
+#[test]
+fn low_pre_key_message_replayed_to_a_fallback_key_is_refused() {
+    use caudata::consts::MAX_FALLBACK_KEY_USES;
+    use caudata::pickle::AccountPickle;
+    let mut bob = Account::new();
+    bob.generate_fallback_key();
+    let fallback = *bob.fallback_key().values().next().unwrap();
+    bob.mark_keys_as_published();
+    let first_message = |bob: &Account| {
+        let alice = Account::new();
+        let mut s = alice.create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), fallback).unwrap();
+        let OlmMessage::PreKey(pk) = s.encrypt(b"once") else { unreachable!() };
+        (alice, pk)
+    };
+    let (alice, pk) = first_message(&bob);
+    let r = bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk).unwrap();
+    assert_eq!(r.plaintext, b"once");
+    let before = bob.pickle().to_unencrypted_bytes();
+    let replay = bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk);
+    assert_eq!(replay.map(|r| r.plaintext), Err(SessionCreationError::ReplayedPreKeyMessage));
+    assert_eq!(bob.pickle().to_unencrypted_bytes(), before, "the account is unchanged");
+    // the record survives pickling, encrypted and not
+    for mut restored in [
+        Account::from_pickle(AccountPickle::from_unencrypted_bytes(&before).unwrap()),
+        Account::from_pickle(AccountPickle::from_encrypted(&bob.pickle().encrypt(&[5; 32]), &[5; 32]).unwrap()),
+    ] {
+        let r = restored.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk);
+        assert_eq!(r.map(|r| r.plaintext), Err(SessionCreationError::ReplayedPreKeyMessage));
+    }
+    // other senders still use the fallback key; the record is bounded, oldest forgotten
+    for _ in 0..MAX_FALLBACK_KEY_USES {
+        let (other, m) = first_message(&bob);
+        bob.create_inbound_session(SessionConfig::version_1(), other.curve25519_key(), &m).unwrap();
+    }
+    assert_eq!(bob.fallback_key_uses(), MAX_FALLBACK_KEY_USES);
+    // and it goes with the key: once the fallback key is forgotten, so are its uses
+    bob.generate_fallback_key();
+    assert!(bob.forget_fallback_key());
+    assert_eq!(bob.fallback_key_uses(), 0);
+    assert!(matches!(
+        bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk),
+        Err(SessionCreationError::MissingOneTimeKey(_))
+    ));
 }

@@ -28,8 +28,8 @@ mod account;
 mod message;
 mod session;
 
-pub(crate) use account::StoredKey;
 pub use account::{Account, IdentityKeys, InboundCreationResult, KeyId, OneTimeKeyGenerationResult};
+pub(crate) use account::{FallbackKeyUse, StoredKey};
 pub use message::{Message, MessageType, OlmMessage, PreKeyMessage};
 pub use session::{Session, SessionConfig, SessionKeys};
 

@@ -33,7 +33,10 @@ pub(crate) const MAGIC: [u8; 4] = *b"cdpk";
 /// keys (an account's identity key, an outbound group session's signing key): the public key
 /// is stored beside the secret, so loading decompresses a point instead of multiplying the base
 /// point.
-pub(crate) const FORMAT_VERSION: u8 = 3;
+///
+/// Version 4 adds an Olm account's remembered uses of its fallback keys (so that a replayed
+/// pre-key message cannot make a second session); every other body is as in version 3.
+pub(crate) const FORMAT_VERSION: u8 = 4;
 /// The oldest format version this library reads.
 pub(crate) const MIN_FORMAT_VERSION: u8 = 1;
 pub(crate) const HEADER_LEN: usize = 7;
@@ -191,10 +194,10 @@ mod tests {
     fn seal_open_and_header_checks() {
         let key = [7u8; 32];
         let sealed = seal(ObjectType::Account, b"body", &key, &mut Fixed(1));
-        assert_eq!(&sealed[..7], b"cdpk\x03\x01\x01");
+        assert_eq!(&sealed[..7], b"cdpk\x04\x01\x01");
         assert_eq!(sealed.len(), 7 + 12 + 4 + 16);
         let (body, version) = open(ObjectType::Account, &sealed, &key).unwrap();
-        assert_eq!((&body[..], version), (&b"body"[..], 3));
+        assert_eq!((&body[..], version), (&b"body"[..], 4));
         assert_eq!(open(ObjectType::Account, &sealed, &[8; 32]).unwrap_err(), PickleError::Authentication);
         assert_eq!(
             open(ObjectType::OlmSession, &sealed, &key).unwrap_err(),
@@ -223,7 +226,7 @@ mod tests {
         retyped[5] = 2;
         assert_eq!(open(ObjectType::OlmSession, &retyped, &key).unwrap_err(), PickleError::Authentication);
         let plain = wrap_plain(ObjectType::GroupSession, b"xyz");
-        assert_eq!(unwrap_plain(ObjectType::GroupSession, &plain).unwrap(), (&b"xyz"[..], 3));
+        assert_eq!(unwrap_plain(ObjectType::GroupSession, &plain).unwrap(), (&b"xyz"[..], 4));
         assert_eq!(
             open(ObjectType::GroupSession, &plain, &key).unwrap_err(),
             PickleError::WrongProtection { encrypted: false }
