@@ -217,6 +217,7 @@ fn add(total: &mut Stats, s: Stats) {
     total.honest += s.honest;
     total.pickles += s.pickles;
     total.round_trips += s.round_trips;
+    total.relabels += s.relabels;
 }
 
 thread_local! {
@@ -421,4 +422,27 @@ fn finding_megolm_index_half_a_ring_ahead_through_the_cache() {
     ];
     let s = run_megolm(0, false, &actions, &mut VodozemacHooks);
     assert_eq!(s.cases, 2);
+}
+
+/// Both ends of a chain relabelled just below 2^32 (a session that has sent that many messages
+/// on one chain), then honest messages and forgeries across the wrap, both dialects: the index
+/// arithmetic must neither panic nor lose the conversation.
+#[test]
+fn chains_cross_the_2_32_wrap() {
+    let mut actions = vec![Action::Relabel(0xffff_fff8)];
+    for _ in 0..3 {
+        actions.push(Action::Honest { from_peer: true, count: 4 });
+    }
+    actions.push(Action::Forge(Forge { counter: Counter::Skip(3), ..Forge::default() }));
+    actions.push(Action::Forge(Forge { counter: Counter::Back(2), ..Forge::default() }));
+    actions.push(Action::Honest { from_peer: true, count: 4 });
+    actions.push(Action::Reload);
+    actions.push(Action::Honest { from_peer: false, count: 2 });
+    for initiator in [false, true] {
+        let s = run_olm_session(initiator, false, &actions, &mut VodozemacHooks);
+        assert!(s.relabels == 1 && s.honest >= 18 && s.accepted >= 1, "{s:?}");
+        let setup = InterolmSetup { pqxdh: true, policy: SpqrPolicy::Required, victim_initiator: initiator, warm: 0 };
+        let s = run_interolm_session(setup, &actions);
+        assert!(s.relabels == 1 && s.honest >= 18 && s.accepted >= 1, "{s:?}");
+    }
 }

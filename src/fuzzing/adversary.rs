@@ -58,7 +58,7 @@ use crate::pickle::{
     AccountPickle, InboundGroupSessionPickle, InterolmAccountPickle, InterolmSessionPickle, SessionPickle,
 };
 use crate::primitives::{AesCbcKeys, Curve25519PublicKey, HmacKey, RandomSource, SecretBytes, aes256_cbc_encrypt};
-use crate::ratchet::MessageSeed;
+use crate::ratchet::{MessageSeed, SenderChain};
 use crate::wire::codec::put_varint;
 use crate::wire::olm::{PreKeyMessageWire, VERSION_FULL_MAC, VERSION_TRUNCATED_MAC};
 use crate::wire::signal::{PreKeyFields, encode_public_key, version_byte};
@@ -448,6 +448,8 @@ pub struct Stats {
     pub pickles: usize,
     /// Honest round trips after an accepted forgery.
     pub round_trips: usize,
+    /// Chains relabelled (both ends moved to a far counter).
+    pub relabels: usize,
 }
 
 /// Extra checks the in-crate harness cannot do (vodozemac is a dev-dependency of the tests
@@ -762,8 +764,13 @@ impl OlmRun {
         self.stats.honest += 1;
     }
 
-    /// Both ends' current sending/receiving chain counters move to `base`.
+    /// Both ends' current sending/receiving chain counters move to `base` (the peer first
+    /// sends, if it has no sending chain yet).
     fn relabel(&mut self, base: u32) {
+        let current = self.peer.ratchet.sender.as_ref().map(SenderChain::ratchet_public);
+        if current.is_none_or(|k| !self.victim.ratchet.receivers.iter().any(|r| *r.ratchet_key.key() == k)) {
+            self.honest(true);
+        }
         let Some(sender) = self.peer.ratchet.sender.as_mut() else { return };
         let key = sender.ratchet_public();
         let Some(rc) = self.victim.ratchet.receivers.iter_mut().find(|r| *r.ratchet_key.key() == key) else { return };
@@ -773,6 +780,7 @@ impl OlmRun {
         rc.chain.index = base;
         rc.skipped.clear();
         sender.chain.index = base;
+        self.stats.relabels += 1;
     }
 
     fn forge(&mut self, f: &Forge, hooks: &mut dyn Hooks) {
@@ -1646,6 +1654,11 @@ impl InterolmRun {
                 self.victim = interolm_reload(v, &mut self.rng, &mut self.stats);
             }
             Action::Relabel(base) => {
+                // the victim must know the peer's current sending chain: the peer sends first
+                let current = self.peer.ratchet.sender.as_ref().map(SenderChain::ratchet_public);
+                if current.is_none_or(|k| !self.victim.ratchet.receivers.iter().any(|r| *r.ratchet_key.key() == k)) {
+                    self.honest(true);
+                }
                 let Some(sender) = self.peer.ratchet.sender.as_mut() else { return };
                 let key = sender.ratchet_public();
                 let Some(rc) = self.victim.ratchet.receivers.iter_mut().find(|r| *r.ratchet_key.key() == key) else {
@@ -1655,6 +1668,7 @@ impl InterolmRun {
                     rc.chain.index = *base;
                     rc.skipped.clear();
                     sender.chain.index = *base;
+                    self.stats.relabels += 1;
                 }
             }
             _ => {}
