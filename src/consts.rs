@@ -7,8 +7,15 @@ pub const OLM_MAX_MESSAGE_GAP: u32 = 2000;
 pub const OLM_MAX_SKIPPED_KEYS: usize = 40;
 /// Olm and interolm: receiving chains kept; the oldest is dropped beyond this.
 pub const MAX_RECEIVER_CHAINS: usize = 5;
-/// Olm: one-time keys an account keeps; the oldest is evicted beyond this (libolm, vodozemac: 100).
-pub const MAX_ONE_TIME_KEYS: usize = 100;
+/// Olm: one-time private keys an account keeps; the oldest (lowest id) is evicted beyond this.
+/// vodozemac 0.11 keeps 5 000 (libolm kept 100), a hundred times what a client keeps on the
+/// server, so that keys claimed from the server whose pre-key message has not arrived yet
+/// survive many later top-ups.
+pub const MAX_ONE_TIME_KEYS: usize = 5_000;
+/// Olm: how many one-time keys a client should keep published on the server
+/// ([`Account::max_number_of_one_time_keys`](crate::olm::Account::max_number_of_one_time_keys)),
+/// vodozemac's value. libolm's function of that name returned its storage size (100).
+pub const MAX_ONE_TIME_KEYS_ON_SERVER: usize = 50;
 
 /// interolm: uses of last-resort Kyber prekeys an account remembers, so that a replayed pre-key
 /// message is refused (libsignal asks the application to remember them); the oldest is
@@ -29,3 +36,12 @@ pub const SIGNAL_MAX_SKIPPED_KEYS: usize = 2_000;
 /// The largest message (or pickle) body caudata will decode, 1 MiB: anything bigger is refused
 /// before any allocation that depends on it.
 pub const MAX_MESSAGE_LENGTH: usize = 1 << 20;
+
+/// interolm sender keys: states a sender-key record keeps (libsignal's `MAX_SENDER_KEY_STATES`);
+/// the oldest is dropped beyond this.
+pub const MAX_SENDER_KEY_STATES: usize = 5;
+/// interolm sender keys: the largest forward jump in a chain (libsignal uses its
+/// `MAX_FORWARD_JUMPS` here too).
+pub const SENDER_KEY_MAX_FORWARD_JUMPS: u32 = SIGNAL_MAX_FORWARD_JUMPS;
+/// interolm sender keys: skipped message keys kept per state (libsignal's `MAX_MESSAGE_KEYS`).
+pub const SENDER_KEY_MAX_SKIPPED_KEYS: usize = SIGNAL_MAX_SKIPPED_KEYS;

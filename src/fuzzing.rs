@@ -39,6 +39,13 @@ use crate::wire::signal::PreKeyBundle;
 /// A fuzz target's entry point.
 pub type Target = fn(&[u8]);
 
+// Sender keys, sealed sender, retry receipts, safety numbers.
+mod groups;
+pub use groups::{
+    FUZZ_DISTRIBUTION_ID, SealedFixture, SenderKeyFixture, decode_sealed_sender, decode_sender_key,
+    decrypt_sealed_sender, decrypt_sender_key, sealed_fixture, sender_key_fixture,
+};
+
 /// The fuzz targets: name (the file `fuzz/fuzz_targets/<name>.rs` and the corpus directory
 /// `fuzz/corpus/<name>/`) and entry point.
 pub const TARGETS: &[(&str, Target)] = &[
@@ -56,7 +63,24 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("interaction_interolm", interaction_interolm),
     ("spqr", spqr),
     ("adversary", adversary),
+    ("decode_sas_mac", decode_sas_mac),
+    ("decode_pk_message", decode_pk_message),
+    ("decode_sender_key", decode_sender_key),
+    ("decrypt_sender_key", decrypt_sender_key),
+    ("decode_sealed_sender", decode_sealed_sender),
+    ("decrypt_sealed_sender", decrypt_sealed_sender),
+    ("import_libsignal", import_libsignal),
+    ("decode_ecies", decode_ecies),
+    ("decode_hpke", decode_hpke),
+    ("decode_dehydrated_device", decode_dehydrated_device),
 ];
+
+// The QR-login channels and dehydrated devices (src/fuzzing/channels.rs).
+mod channels;
+pub use channels::{decode_dehydrated_device, decode_ecies, decode_hpke};
+// SAS MACs and key backup (PK messages and the PkDecryption pickle): fuzzing/sas_pk.rs.
+mod sas_pk;
+pub use sas_pk::{decode_pk_message, decode_sas_mac};
 
 /// The pickle key every fuzzing pickle uses.
 pub const PICKLE_KEY: [u8; 32] = [0x42; 32];
@@ -1258,7 +1282,9 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             vec![1, 0, 8 | 7, 3, 0, 7, 8, 8 | 7, 3, 0, 0x10, 7, 4, 1, 8 | 7, 3, 0],
         ],
         "adversary" => adversary::adversary_seeds(),
-        _ => Vec::new(),
+        "decode_ecies" | "decode_hpke" | "decode_dehydrated_device" => channels::seeds(target),
+        "decode_sas_mac" | "decode_pk_message" => sas_pk::seeds(target),
+        other => groups::seeds(other),
     }
 }
 
@@ -1308,5 +1334,145 @@ pub fn spqr(data: &[u8]) {
         let bytes = state.to_bytes();
         let again = SpqrState::from_bytes(&bytes).unwrap();
         assert_eq!(*again.to_bytes(), *bytes, "SPQR state encoding is not a fixed point");
+    }
+}
+
+// ------------------------------------------------------------------ serde (feature `serde`)
+
+/// A serde format for [`serde_vodozemac`]: the fuzz target and the corpus replay implement it
+/// with `serde_json` and `rmp_serde`, which the library itself does not depend on.
+#[cfg(feature = "serde")]
+pub trait SerdeFormat {
+    /// Reads a value; `None` on any error.
+    fn read<T: serde::de::DeserializeOwned>(&self, bytes: &[u8]) -> Option<T>;
+    /// Writes a value; `None` on any error.
+    fn write<T: serde::Serialize>(&self, value: &T) -> Option<Vec<u8>>;
+}
+
+/// The name of the serde fuzz target (not in [`TARGETS`]: its entry point needs the formats).
+#[cfg(feature = "serde")]
+pub const SERDE_TARGET: &str = "serde_vodozemac";
+
+/// Reads `value` back from its own encoding and checks the encoding is a fixed point.
+#[cfg(feature = "serde")]
+fn serde_fixed_point<T: serde::Serialize + serde::de::DeserializeOwned>(f: &impl SerdeFormat, value: &T) -> T {
+    let once = f.write(value).expect("a value read must be writable");
+    let again: T = f.read(&once).expect("caudata must read what it wrote");
+    assert_eq!(f.write(&again).expect("writable"), once, "serde encoding is not a fixed point");
+    again
+}
+
+/// serde inputs in vodozemac's shapes: the first byte picks the format (bit 7: MessagePack,
+/// else JSON) and the type (the low bits); the rest is read as that type. Anything read must
+/// write back to a fixed point, and objects read from pickles must work (an account signs and
+/// makes keys, sessions encrypt, group sessions encrypt and export). Returns whether the input
+/// was read.
+#[cfg(feature = "serde")]
+pub fn serde_vodozemac(data: &[u8], json: &impl SerdeFormat, msgpack: &impl SerdeFormat) -> bool {
+    use crate::pickle::vodozemac as vz;
+    let Some((&sel, body)) = data.split_first() else { return false };
+    return if sel & 0x80 != 0 { serde_one(sel & 0x7f, body, msgpack) } else { serde_one(sel, body, json) };
+    fn serde_one(sel: u8, body: &[u8], f: &impl SerdeFormat) -> bool {
+        macro_rules! fixed {
+            ($t:ty) => {
+                f.read::<$t>(body).map(|v| serde_fixed_point(f, &v))
+            };
+        }
+        match sel % 16 {
+            0 => {
+                let Some(p) = fixed!(vz::AccountPickle) else { return false };
+                {
+                    let mut a = olm::Account::from(p);
+                    let _ = a.sign(b"fuzz");
+                    a.generate_one_time_keys(1);
+                    a.generate_fallback_key();
+                    serde_fixed_point(f, &a.vodozemac_pickle());
+                    true
+                }
+            }
+            1 => {
+                let Some(p) = fixed!(vz::SessionPickle) else { return false };
+                {
+                    let mut s = olm::Session::from(p);
+                    let _ = s.encrypt(b"fuzz");
+                    serde_fixed_point(f, &s.vodozemac_pickle());
+                    true
+                }
+            }
+            2 => {
+                let Some(p) = fixed!(vz::GroupSessionPickle) else { return false };
+                {
+                    let mut g = GroupSession::from(p);
+                    let _ = g.encrypt(b"fuzz");
+                    let _ = g.session_key();
+                    true
+                }
+            }
+            3 => {
+                let Some(p) = fixed!(vz::InboundGroupSessionPickle) else { return false };
+                {
+                    let mut s = InboundGroupSession::from(p);
+                    let _ = s.export_at(s.first_known_index().wrapping_add(3));
+                    s.advance_to(s.first_known_index().wrapping_add(1));
+                    true
+                }
+            }
+            4 => fixed!(OlmMessage).is_some(),
+            5 => fixed!(MegolmMessage).is_some(),
+            6 => fixed!(SessionKey).is_some(),
+            7 => fixed!(ExportedSessionKey).is_some(),
+            8 => fixed!(Curve25519PublicKey).is_some(),
+            9 => fixed!(crate::Ed25519PublicKey).is_some(),
+            10 => fixed!(crate::primitives::Ed25519SecretKey).is_some(),
+            11 => fixed!(crate::primitives::Curve25519SecretKey).is_some(),
+            12 => fixed!(olm::IdentityKeys).is_some(),
+            13 => fixed!(olm::SessionConfig).is_some(),
+            14 => fixed!(olm::SessionKeys).is_some(),
+            _ => fixed!(olm::PreKeyMessage).is_some(),
+        }
+    }
+}
+
+/// libsignal record import (`SessionRecord::from_libsignal` and friends): selector byte, then
+/// the record. Never panics; an imported session record or SPQR state survives caudata's own
+/// pickle round trip unchanged; an `addresses` field re-encodes to its input.
+pub fn import_libsignal(data: &[u8]) {
+    use crate::interolm::spqr::SpqrState;
+    use crate::interolm::{
+        IdentityKeyPair, KyberPreKeyRecord, MessageAddresses, PreKeyRecord, SessionRecord, SignedPreKeyRecord,
+    };
+    use crate::pickle::InterolmSessionRecordPickle;
+    let Some((&sel, body)) = data.split_first() else { return };
+    match sel % 7 {
+        0 => {
+            if let Ok(r) = SessionRecord::from_libsignal(body) {
+                let p = r.pickle().to_unencrypted_bytes();
+                let back = SessionRecord::from_pickle(InterolmSessionRecordPickle::from_unencrypted_bytes(&p).unwrap());
+                assert_eq!(*back.pickle().to_unencrypted_bytes(), *p, "imported record is not a pickle fixed point");
+            }
+        }
+        1 => {
+            if let Ok(s) = SpqrState::from_libsignal(body) {
+                let b = s.to_bytes();
+                assert_eq!(*SpqrState::from_bytes(&b).unwrap().to_bytes(), *b);
+            }
+        }
+        2 => {
+            let _ = PreKeyRecord::from_libsignal(body).map(|r| (r.id(), r.public_key()));
+        }
+        3 => {
+            let _ = SignedPreKeyRecord::from_libsignal(body).map(|r| (r.id(), r.timestamp(), r.public_key()));
+        }
+        4 => {
+            let _ = KyberPreKeyRecord::from_libsignal(body, sel & 0x80 != 0).map(|r| (r.id(), r.timestamp()));
+        }
+        5 => {
+            let _ = IdentityKeyPair::from_libsignal(body).map(|k| k.public_key());
+        }
+        _ => {
+            if let Ok(a) = MessageAddresses::from_bytes(body) {
+                assert_eq!(&a.to_bytes()[..], body);
+            }
+        }
     }
 }

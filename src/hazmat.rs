@@ -36,7 +36,8 @@ pub fn verify_hmac_sha256(key: &[u8], message: &[u8], tag: &[u8]) -> bool {
     tag.len() <= 32 && primitives::ct_eq(&full.expose()[..tag.len()], tag)
 }
 
-/// ChaCha20-Poly1305 (RFC 8439) encryption, the pickle envelope's AEAD: ciphertext and tag.
+/// ChaCha20-Poly1305 (RFC 8439) encryption through caudata's one wrapper (`ChaChaKey`, which
+/// the pickle envelope, the QR-login channels and dehydrated devices use): ciphertext and tag.
 /// `None` for a nonce that is not 12 bytes (the wrapper takes no other).
 pub fn chacha20poly1305_encrypt(
     key: &[u8; 32],
@@ -44,15 +45,14 @@ pub fn chacha20poly1305_encrypt(
     aad: &[u8],
     plaintext: &[u8],
 ) -> Option<(Vec<u8>, [u8; 16])> {
-    let nonce: &[u8; 12] = nonce.try_into().ok()?;
-    let mut buf = plaintext.to_vec();
-    let tag =
-        primitives::chacha20poly1305_seal(&primitives::SecretBytes::from_array(&mut { *key }), nonce, aad, &mut buf)?;
-    Some((buf, tag))
+    let nonce: &[u8; primitives::CHACHA_NONCE_LEN] = nonce.try_into().ok()?;
+    let mut sealed = primitives::ChaChaKey::from_array(key).seal(nonce, aad, plaintext)?;
+    let tag: [u8; primitives::CHACHA_TAG_LEN] = sealed.split_off(plaintext.len()).try_into().ok()?;
+    Some((sealed, tag))
 }
 
-/// ChaCha20-Poly1305 decryption: the plaintext, or `None` for a nonce that is not 12 bytes, a
-/// tag that is not 16 bytes, or a tag that does not verify.
+/// ChaCha20-Poly1305 decryption through the same wrapper: the plaintext, or `None` for a nonce
+/// that is not 12 bytes, a tag that is not 16 bytes, or a tag that does not verify.
 pub fn chacha20poly1305_decrypt(
     key: &[u8; 32],
     nonce: &[u8],
@@ -60,11 +60,12 @@ pub fn chacha20poly1305_decrypt(
     ciphertext: &[u8],
     tag: &[u8],
 ) -> Option<Vec<u8>> {
-    let nonce: &[u8; 12] = nonce.try_into().ok()?;
-    let tag: &[u8; 16] = tag.try_into().ok()?;
-    let mut buf = ciphertext.to_vec();
-    primitives::chacha20poly1305_open(&primitives::SecretBytes::from_array(&mut { *key }), nonce, aad, &mut buf, tag)
-        .then_some(buf)
+    let nonce: &[u8; primitives::CHACHA_NONCE_LEN] = nonce.try_into().ok()?;
+    if tag.len() != primitives::CHACHA_TAG_LEN {
+        return None;
+    }
+    let sealed = [ciphertext, tag].concat();
+    primitives::ChaChaKey::from_array(key).open(nonce, aad, &sealed).map(|p| p.to_vec())
 }
 
 /// Length of an ML-KEM-768 encapsulation key (FIPS 203).
@@ -149,15 +150,24 @@ pub fn inbound_group_session_secret_bytes(s: &crate::megolm::InboundGroupSession
     vec![s.initial_ratchet.parts.expose(), s.latest_ratchet.parts.expose()]
 }
 
-/// Opens caudata's encrypted pickle envelope (any object type; ChaCha20-Poly1305 with a key
-/// derived from the pickle key) and returns the body, without parsing it.
-///
-/// # Errors
-/// As the pickles' `from_encrypted_bytes`: not a pickle, a version or object type unknown, or
-/// [`PickleError::Authentication`](crate::PickleError::Authentication).
-pub fn open_pickle_envelope(
-    bytes: &[u8],
-    pickle_key: &[u8; 32],
-) -> Result<zeroize::Zeroizing<Vec<u8>>, crate::PickleError> {
-    crate::pickle::open_envelope(bytes, pickle_key)
+/// Sealed sender v1's cipher, opened: AES-256-CTR (zero IV) after a constant-time check of the
+/// 10-byte truncated HMAC-SHA-256; `None` when the tag does not verify.
+pub fn aes256_ctr_hmac_decrypt(cipher_key: &[u8; 32], mac_key: &[u8; 32], data: &[u8]) -> Option<Vec<u8>> {
+    primitives::aes256_ctr_hmac_decrypt(cipher_key, mac_key, data)
+}
+
+/// Sealed sender v2's cipher, opened: AES-256-GCM-SIV with the zero nonce and no associated
+/// data; `None` when the tag does not verify.
+pub fn aes256_gcm_siv_decrypt(key: &[u8; 32], data: &[u8]) -> Option<Vec<u8>> {
+    primitives::aes256_gcm_siv_decrypt(key, data)
+}
+
+/// Sealed sender v1's cipher (see [`aes256_ctr_hmac_decrypt`]).
+pub fn aes256_ctr_hmac_encrypt(cipher_key: &[u8; 32], mac_key: &[u8; 32], plaintext: &[u8]) -> Vec<u8> {
+    primitives::aes256_ctr_hmac_encrypt(cipher_key, mac_key, plaintext)
+}
+
+/// Sealed sender v2's cipher (see [`aes256_gcm_siv_decrypt`]).
+pub fn aes256_gcm_siv_encrypt(key: &[u8; 32], plaintext: &[u8]) -> Vec<u8> {
+    primitives::aes256_gcm_siv_encrypt(key, plaintext)
 }

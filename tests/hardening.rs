@@ -852,3 +852,48 @@ fn low_pre_key_message_replayed_to_a_fallback_key_is_refused() {
         Err(SessionCreationError::MissingOneTimeKey(_))
     ));
 }
+
+// ---------------------------------------------------------------- defect 5
+
+/// Defect 5 (bounded work before authentication): a forged interolm message made the receiver
+/// run SPQR (up to 25 000 chain steps, and a copy of the state) before the double ratchet even
+/// looked at its index. Now what the double ratchet refuses without deriving a key (a gap over
+/// 25 000, a missing skipped key, a new ratchet key of small order) is refused first, with no
+/// SPQR work: here the SPQR part is one the SPQR layer would refuse too, and the double
+/// ratchet's error is the one reported. The worst message that passes both cheap checks is
+/// measured in benches/forged.rs (SPEC.md §7).
+#[test]
+fn defect5_double_ratchet_limits_come_before_spqr_work() {
+    use caudata::interolm::spqr::{Payload, SpqrMessage};
+    use caudata::interolm::{Account as SignalAccount, InterolmMessage, SignalMessage, SpqrPolicy};
+    use caudata::wire::signal::SignalMessageWire;
+    let mut alice = SignalAccount::new();
+    alice.set_spqr_policy(SpqrPolicy::Required);
+    let mut bob = SignalAccount::new();
+    bob.set_spqr_policy(SpqrPolicy::Required);
+    bob.generate_signed_pre_key();
+    bob.generate_kyber_pre_key(true);
+    let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+    let InterolmMessage::PreKey(m) = a.encrypt(b"hello").unwrap() else { unreachable!() };
+    let mut b = bob.create_inbound_session(&m).unwrap().session;
+    a.decrypt(&b.encrypt(b"hi").unwrap()).unwrap();
+    let s = b.spqr().summary();
+    let ctr = s.chain_counters.last().unwrap().1;
+    let limit = caudata::consts::SIGNAL_MAX_FORWARD_JUMPS;
+    let forge = |dr_index: u32, spqr_index: u32| {
+        let field5 = SpqrMessage { epoch: s.epoch, index: spqr_index, payload: Payload::None }.to_bytes();
+        let key = caudata::primitives::Curve25519SecretKey::new().public_key();
+        let wire = SignalMessageWire::encode_with_pq_ratchet(4, &key, dr_index, 0, vec![0; 16], field5, |_| [0; 32]);
+        InterolmMessage::Whisper(SignalMessage::from_bytes(wire.as_bytes()).unwrap())
+    };
+    let before = b.snapshot_for_testing_only();
+    // over both limits: the double ratchet's refusal, without SPQR's
+    assert_eq!(
+        b.decrypt(&forge(limit + 1, ctr + limit + 1)),
+        Err(caudata::DecryptionError::TooBigMessageGap { got: u64::from(limit) + 1, max: limit.into() })
+    );
+    // at both limits: all the work, then the MAC fails; nothing changes
+    assert_eq!(b.decrypt(&forge(limit, ctr + limit)), Err(caudata::DecryptionError::InvalidMac));
+    assert_eq!(b.snapshot_for_testing_only(), before);
+    assert_eq!(b.decrypt(&a.encrypt(b"still fine").unwrap()).unwrap(), b"still fine");
+}

@@ -181,3 +181,135 @@ fn signatures_cross_verify() {
     let pk = caudata::Ed25519PublicKey::from_slice(b.ed25519_key().as_bytes()).unwrap();
     pk.verify(b"canonical json", &caudata::Ed25519Signature::from_slice(&sig.to_bytes()).unwrap()).unwrap();
 }
+
+/// matrix-rust-sdk's one-time-key upload: when nothing is left unpublished, top the server up
+/// to `max_number_of_one_time_keys()` and mark the new keys published.
+fn sdk_top_up(server: &mut Vec<caudata::Curve25519PublicKey>, account: &mut Account) {
+    let max = account.max_number_of_one_time_keys();
+    if account.one_time_keys().is_empty() && server.len() < max {
+        account.generate_one_time_keys(max - server.len());
+        server.extend(account.one_time_keys().into_values());
+        account.mark_keys_as_published();
+    }
+}
+
+fn vz_top_up(server: &mut Vec<vodozemac::Curve25519PublicKey>, account: &mut vz::Account) {
+    let max = account.max_number_of_one_time_keys();
+    if account.one_time_keys().is_empty() && server.len() < max {
+        account.generate_one_time_keys(max - server.len());
+        server.extend(account.one_time_keys().into_values());
+        account.mark_keys_as_published();
+    }
+}
+
+/// Issue 15's scenario: ten peers claim one-time keys whose pre-key messages are delayed while
+/// the client keeps topping the server up (and other claimed keys are never used). With the
+/// store no larger than what the client advertises, the top-ups evicted the claimed keys (10 of
+/// 10 delayed messages failed); with vodozemac's contract (advertise 50, keep 5 000) all ten
+/// decrypt, in caudata as in vodozemac.
+#[test]
+fn delayed_pre_key_messages_survive_sdk_top_ups() {
+    let mut bob = Account::new();
+    let mut vz_bob = vz::Account::new();
+    assert_eq!(bob.max_number_of_one_time_keys(), 50);
+    assert_eq!(vz_bob.max_number_of_one_time_keys(), 50);
+    let (mut server, mut vz_server) = (Vec::new(), Vec::new());
+    sdk_top_up(&mut server, &mut bob);
+    vz_top_up(&mut vz_server, &mut vz_bob);
+    assert_eq!((server.len(), vz_server.len()), (50, 50));
+
+    // ten peers (vodozemac senders to caudata's Bob, caudata senders to vodozemac's) claim a
+    // key each and send a pre-key message that is delayed
+    let mut delayed = Vec::new();
+    let mut vz_delayed = Vec::new();
+    for i in 0..10 {
+        let peer = vz::Account::new();
+        let otk = server.remove(0);
+        let mut s = peer
+            .create_outbound_session(vz::SessionConfig::version_1(), vz_curve(bob.curve25519_key()), vz_curve(otk))
+            .unwrap();
+        delayed.push((cd_curve(peer.curve25519_key()), from_vz(&s.encrypt(format!("delayed {i}")).unwrap())));
+        let peer = Account::new();
+        let otk = vz_server.remove(0);
+        let mut s = peer
+            .create_outbound_session(SessionConfig::version_1(), cd_curve(vz_bob.curve25519_key()), cd_curve(otk))
+            .unwrap();
+        vz_delayed.push((vz_curve(peer.curve25519_key()), to_vz(&s.encrypt(format!("delayed {i}")))));
+    }
+    // many top-ups meanwhile, each after 30 keys were claimed and never used
+    for _ in 0..10 {
+        sdk_top_up(&mut server, &mut bob);
+        vz_top_up(&mut vz_server, &mut vz_bob);
+        server.drain(..30);
+        vz_server.drain(..30);
+    }
+    sdk_top_up(&mut server, &mut bob);
+    vz_top_up(&mut vz_server, &mut vz_bob);
+    // 50 on the server, 10 delayed and 300 abandoned keys held: far beyond libolm's 100
+    assert_eq!(bob.stored_one_time_key_count(), 360);
+    assert_eq!(vz_bob.stored_one_time_key_count(), 360);
+    // the account survives its pickles too
+    let bob = Account::from_vodozemac_pickle(&bob.to_vodozemac_pickle(&[1; 32]), &[1; 32]).unwrap();
+    let mut bob = Account::from_pickle(
+        caudata::pickle::AccountPickle::from_encrypted(&bob.pickle().encrypt(&[2; 32]), &[2; 32]).unwrap(),
+    );
+    let mut ok = 0;
+    for (i, (sender, m)) in delayed.iter().enumerate() {
+        let OlmMessage::PreKey(pk) = m else { panic!() };
+        let r = bob.create_inbound_session(SessionConfig::version_1(), *sender, pk).unwrap();
+        assert_eq!(r.plaintext, format!("delayed {i}").as_bytes());
+        ok += 1;
+    }
+    for (i, (sender, m)) in vz_delayed.iter().enumerate() {
+        let vz::OlmMessage::PreKey(pk) = m else { panic!() };
+        let r = vz_bob.create_inbound_session(vz::SessionConfig::version_1(), *sender, pk).unwrap();
+        assert_eq!(r.plaintext, format!("delayed {i}").as_bytes());
+    }
+    assert_eq!(ok, 10);
+    assert_eq!(bob.stored_one_time_key_count(), 350);
+}
+
+/// The information vodozemac's `SessionCreationError` carries: the missing one-time key, both
+/// identity keys, both session configs; checked in vodozemac's order (identity, config, key).
+#[test]
+fn session_creation_errors_carry_vodozemacs_information() {
+    let alice = vz::Account::new();
+    let mallory = vz::Account::new();
+    let mut bob = Account::new();
+    let mut vz_bob = vz::Account::new();
+    bob.generate_one_time_keys(1);
+    vz_bob.generate_one_time_keys(1);
+    let unknown = vodozemac::Curve25519SecretKey::new();
+    let unknown = vodozemac::Curve25519PublicKey::from(&unknown);
+    for config in [SessionConfig::version_1(), SessionConfig::version_2()] {
+        let other = if config.version() == 1 { SessionConfig::version_2() } else { SessionConfig::version_1() };
+        let mut s = alice.create_outbound_session(vz_config(config), vz_curve(bob.curve25519_key()), unknown).unwrap();
+        let vz::OlmMessage::PreKey(vz_pk) = s.encrypt("x").unwrap() else { panic!() };
+        let OlmMessage::PreKey(pk) = from_vz(&vz::OlmMessage::PreKey(vz_pk.clone())) else { panic!() };
+        // the missing key, as a key
+        let e = bob.create_inbound_session(config, cd_curve(alice.curve25519_key()), &pk).unwrap_err();
+        assert_eq!(e, caudata::SessionCreationError::MissingOneTimeKey(cd_curve(unknown)));
+        let ve = vz_bob.create_inbound_session(vz_config(config), alice.curve25519_key(), &vz_pk).unwrap_err();
+        assert!(matches!(ve, vz::SessionCreationError::MissingOneTimeKey(k) if k == unknown));
+        assert_eq!(e.to_string().contains(&unknown.to_base64()), ve.to_string().contains(&unknown.to_base64()));
+        // the identity keys: expected, then the message's
+        let e = bob.create_inbound_session(config, cd_curve(mallory.curve25519_key()), &pk).unwrap_err();
+        assert_eq!(
+            e,
+            caudata::SessionCreationError::MismatchedIdentityKey(
+                cd_curve(mallory.curve25519_key()),
+                cd_curve(alice.curve25519_key())
+            )
+        );
+        let ve = vz_bob.create_inbound_session(vz_config(config), mallory.curve25519_key(), &vz_pk).unwrap_err();
+        assert!(matches!(ve, vz::SessionCreationError::MismatchedIdentityKey(a, b)
+            if a == mallory.curve25519_key() && b == alice.curve25519_key()));
+        // the configurations, before the key is looked up
+        let e = bob.create_inbound_session(other, cd_curve(alice.curve25519_key()), &pk).unwrap_err();
+        assert_eq!(e, caudata::SessionCreationError::MismatchedSessionConfig { expected: other, got: config });
+        let ve = vz_bob.create_inbound_session(vz_config(other), alice.curve25519_key(), &vz_pk).unwrap_err();
+        assert!(matches!(ve, vz::SessionCreationError::MismatchedSessionConfig { expected, got: Some(got) }
+            if expected == vz_config(other) && got == vz_config(config)));
+        assert_eq!(bob.stored_one_time_key_count(), 1);
+    }
+}

@@ -707,8 +707,8 @@ fn live_export_account_loaded_by_libolm_which_accepts_a_session() {
     let mut p = Libolm::start();
     let key = b"export account";
     let mut bob = Account::new();
-    // ids 0-2 published one-time keys, 3 published (previous) fallback key, 4 current
-    // fallback key, 5-6 unpublished one-time keys
+    // one-time key ids 0-2 published, 3-4 unpublished; fallback keys (their own counter, as
+    // in vodozemac) 0 published (previous) and 1 current
     bob.generate_one_time_keys(3);
     bob.generate_fallback_key();
     bob.mark_keys_as_published();
@@ -745,10 +745,56 @@ fn live_export_account_loaded_by_libolm_which_accepts_a_session() {
         let m = p.ok(json!({"cmd": "session_encrypt", "h": "bs", "pt": hexs("back")}));
         assert_eq!(s.decrypt(&from_peer(&m)).unwrap(), b"back");
     }
-    // and libolm's next one-time key id continues after caudata's
+    // and libolm's next one-time key id (one counter for both kinds) continues after both of
+    // caudata's
     p.ok(json!({"cmd": "account_generate_otks", "h": "bob", "n": 1}));
     let ks = p.ok(json!({"cmd": "account_one_time_keys", "h": "bob"}))["keys"].clone();
-    assert!(ks.as_object().unwrap().contains_key(&base64_u32(KeyId(7))), "{ks}");
+    assert!(ks.as_object().unwrap().contains_key(&base64_u32(KeyId(5))), "{ks}");
+}
+
+/// caudata keeps up to 5 000 one-time keys, libolm 100: the export holds the newest 100 (a
+/// longer list would leave libolm with the first 99 and the last), which libolm loads whole and
+/// serves sessions from; the older keys are left out, as libolm would have evicted them.
+#[test]
+fn live_export_of_more_one_time_keys_than_libolm_holds() {
+    let mut p = Libolm::start();
+    let mut bob = Account::new();
+    bob.generate_one_time_keys(130);
+    let published = bob.one_time_keys();
+    bob.mark_keys_as_published();
+    bob.generate_one_time_keys(20);
+    let all: Vec<(KeyId, Curve25519PublicKey)> = {
+        let mut v: Vec<_> = bob.one_time_keys().into_iter().collect();
+        v.sort();
+        v
+    };
+    assert_eq!((bob.stored_one_time_key_count(), all.len()), (150, 20));
+    let pickle = bob.to_libolm_pickle(b"k").unwrap();
+    p.ok(json!({"cmd": "account_unpickle", "h": "bob", "pickle": pickle, "key_hex": hexs(b"k")}));
+    // libolm lists its unpublished keys: the 20 unpublished ones, all among the newest 100
+    let theirs = p.ok(json!({"cmd": "account_one_time_keys", "h": "bob"}))["keys"].clone();
+    let theirs = theirs.as_object().unwrap();
+    assert_eq!(theirs.len(), 20);
+    for (id, k) in &all {
+        assert_eq!(theirs[&base64_u32(*id)].as_str().unwrap(), k.to_base64());
+    }
+    // a published key among the newest 100 (id 50) opens a session in libolm; the oldest
+    // (id 49 and below) were left out
+    let alice = Account::new();
+    let mut pickled_back = Account::from_libolm_pickle(&pickle, b"k").unwrap();
+    assert_eq!(pickled_back.stored_one_time_key_count(), 100);
+    for (id, expect_ok) in [(50u64, true), (49, false)] {
+        let key = published[&KeyId(id)];
+        let mut s = alice.create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), key).unwrap();
+        let (t, body) = to_peer(&s.encrypt(b"to an old key"));
+        assert_eq!(t, 0);
+        let r = p.call(json!({"cmd": "session_inbound", "h": format!("s{id}"), "account": "bob", "body": body,
+                              "identity_key": alice.curve25519_key().to_base64()}));
+        assert_eq!(r["ok"] == true, expect_ok, "{id}: {r}");
+        let OlmMessage::PreKey(pk) = s.encrypt(b"and to caudata's re-import") else { panic!() };
+        let here = pickled_back.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk);
+        assert_eq!(here.is_ok(), expect_ok, "{id}");
+    }
 }
 
 #[test]

@@ -502,11 +502,17 @@ fn earlier_format_versions_still_load() {
             assert_eq!((plain[4], unb64(enc)[4]), (version, version), "{name}: not a format {version} pickle");
             let o = Obj::from_encrypted(kind, enc)
                 .unwrap_or_else(|e| panic!("{name}: format {version} no longer decodes: {e}"));
-            assert_eq!(
-                hex::encode(o.unencrypted()),
-                n["unencrypted_hex"].as_str().unwrap(),
-                "{name}: v{version} -> today's format"
-            );
+            // The frozen account was built when fallback keys took their ids from the one-time
+            // key counter; today they have their own counter, as in vodozemac (issue 15), so
+            // the same operations give other ids: its bytes cannot equal today's, only its
+            // behaviour can.
+            if name != "account" {
+                assert_eq!(
+                    hex::encode(o.unencrypted()),
+                    n["unencrypted_hex"].as_str().unwrap(),
+                    "{name}: v{version} -> today's format"
+                );
+            }
             assert_eq!(o.behaviour(name), c["expect"], "{name}");
             let o = Obj::from_unencrypted(kind, &plain).unwrap();
             assert_eq!(o.behaviour(name), c["expect"], "{name}");
@@ -566,20 +572,22 @@ fn newer_versions_unknown_types_and_wrong_forms_get_clear_errors() {
     let huge = "A".repeat(2_000_000);
     assert!(matches!(AccountPickle::from_encrypted(&huge, &KEY).unwrap_err(), PickleError::TooLong { .. }));
     assert!(matches!(Account::from_libolm_pickle(&huge, b"").unwrap_err(), PickleError::TooLong { .. }));
+    // (vodozemac's JSON account pickles may hold 5 000 keys: they are read up to 2 MiB)
+    let huge = "A".repeat(3_000_000);
     assert!(matches!(Account::from_vodozemac_pickle(&huge, &KEY).unwrap_err(), PickleError::TooLong { .. }));
 }
 
 #[test]
 fn impossible_counts_are_refused_before_allocating() {
-    // an account body claiming 2^32 - 1 one-time keys, and one claiming 101
+    // an account body claiming 2^32 - 1 one-time keys, and one claiming 5 001
     let a = Account::new_with_rng(&mut det("c"));
     let plain = a.pickle().to_unencrypted_bytes().to_vec();
     let at = 7 + 1 + 32 + 32 + 64 + 8; // header, key form, seed, Ed25519 public, identity key pair, next id
     assert_eq!(&plain[at..at + 4], &[0, 0, 0, 0]);
     for (count, expect) in [
-        (u32::MAX, PickleError::TooMany { field: "one-time keys", got: u32::MAX.into(), max: 100 }),
-        (100, PickleError::Truncated("one-time keys")),
-        (101, PickleError::TooMany { field: "one-time keys", got: 101, max: 100 }),
+        (u32::MAX, PickleError::TooMany { field: "one-time keys", got: u32::MAX.into(), max: 5_000 }),
+        (5_000, PickleError::Truncated("one-time keys")),
+        (5_001, PickleError::TooMany { field: "one-time keys", got: 5_001, max: 5_000 }),
     ] {
         let mut p = plain.clone();
         p[at..at + 4].copy_from_slice(&count.to_be_bytes());

@@ -390,14 +390,14 @@ fn crafted_json_edge_cases_are_refused() {
         edit(&|v| v["signing_key"] = serde_json::json!({"Other": []})),
         PickleError::MissingField("signing_key")
     );
-    // 101 one-time keys
+    // 5 001 one-time keys (vodozemac keeps 5 000)
     let e = edit(&|v| {
         let k = v["one_time_keys"]["private_keys"][&first_id].clone();
-        for i in 1000..1101 {
+        for i in 10_000..14_999 {
             v["one_time_keys"]["private_keys"][i.to_string()] = k.clone();
         }
     });
-    assert!(matches!(e, PickleError::TooMany { field: "one-time keys", got: 103, max: 100 }), "{e}");
+    assert!(matches!(e, PickleError::TooMany { field: "one-time keys", got: 5_001, max: 5_000 }), "{e}");
 
     // sessions: an inactive ratchet that does not answer the newest chain, 6 chains, an index
     // beyond 32 bits, an unknown ratchet type
@@ -531,4 +531,159 @@ fn skipped_keys_keep_their_order_through_libolm_and_vodozemac() {
     for (i, m) in skipped.iter().enumerate() {
         assert_eq!(back.decrypt(m).unwrap(), format!("skipped {i}").as_bytes());
     }
+}
+
+/// How a vodozemac pickle reaches caudata.
+#[derive(Clone, Copy, Debug)]
+enum Reader {
+    Encrypted,
+    Json,
+    MessagePack,
+}
+
+fn session_via(reader: Reader, p: vo::SessionPickle) -> Result<Session, String> {
+    match reader {
+        Reader::Encrypted => Session::from_vodozemac_pickle(&p.encrypt(&KEY), &KEY).map_err(|e| e.to_string()),
+        Reader::Json => {
+            serde_json::from_slice::<caudata::pickle::vodozemac::SessionPickle>(&serde_json::to_vec(&p).unwrap())
+                .map(Session::from)
+                .map_err(|e| e.to_string())
+        }
+        Reader::MessagePack => {
+            rmp_serde::from_slice::<caudata::pickle::vodozemac::SessionPickle>(&rmp_serde::to_vec_named(&p).unwrap())
+                .map(Session::from)
+                .map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// Regression (issue 15): a session vodozemac imported from libolm keeps libolm's receiving
+/// chains newest first. caudata refused it when its ratchet was inactive ("not the newest
+/// receiving chain"), and with an active ratchet took the reversed order as its own and then
+/// evicted the newest chain first, losing a late message on it. Both go through vodozemac's own
+/// `Session::from_libolm_pickle` → `pickle()`, with every way the pickle reaches caudata.
+#[test]
+fn libolm_ordered_chains_from_vodozemac_are_put_back_in_age_order() {
+    for reader in [Reader::Encrypted, Reader::Json, Reader::MessagePack] {
+        for bob_answered_last in [false, true] {
+            let case = format!("{reader:?}, bob answered last: {bob_answered_last}");
+            // Bob (caudata) receives three chains from Alice, one message of each held back.
+            let alice_acc = Account::new();
+            let mut bob_acc = Account::new();
+            bob_acc.generate_one_time_keys(1);
+            let otk = *bob_acc.one_time_keys().values().next().unwrap();
+            let mut alice =
+                alice_acc.create_outbound_session(SessionConfig::version_1(), bob_acc.curve25519_key(), otk).unwrap();
+            let OlmMessage::PreKey(pk) = alice.encrypt(b"a1") else { panic!() };
+            let late1 = alice.encrypt(b"late on chain 1");
+            let mut bob = bob_acc
+                .create_inbound_session(SessionConfig::version_1(), alice_acc.curve25519_key(), &pk)
+                .unwrap()
+                .session;
+            let mut late = vec![late1];
+            for chain in 2..=3 {
+                alice.decrypt(&bob.encrypt(b"b")).unwrap();
+                assert_eq!(bob.decrypt(&alice.encrypt(format!("a{chain}"))).unwrap(), format!("a{chain}").as_bytes());
+                late.push(alice.encrypt(format!("late on chain {chain}")));
+            }
+            if bob_answered_last {
+                alice.decrypt(&bob.encrypt(b"bob answers")).unwrap();
+            }
+            // through libolm's format into vodozemac, and vodozemac's pickle into caudata
+            let vz = vo::Session::from_libolm_pickle(&bob.to_libolm_pickle(b"").unwrap(), b"").unwrap();
+            let json = serde_json::to_value(vz.pickle()).unwrap();
+            assert_eq!(json["receiving_chains"]["inner"].as_array().unwrap().len(), 3);
+            let first_chain_key = json["receiving_chains"]["inner"][0]["ratchet_key"].clone();
+            let newest = match (late.last().unwrap(), &bob_answered_last) {
+                (OlmMessage::Normal(m), _) => serde_json::to_value(m.ratchet_key().to_bytes()).unwrap(),
+                _ => panic!(),
+            };
+            assert_eq!(first_chain_key, newest, "vodozemac lists libolm's chains newest first");
+            let mut imported = session_via(reader, vz.pickle()).unwrap_or_else(|e| panic!("{case}: refused: {e}"));
+
+            // three new chains: the store of five drops one, which must be the oldest
+            for n in 0..3 {
+                let m = imported.encrypt(format!("bob {n}"));
+                assert_eq!(alice.decrypt(&m).unwrap(), format!("bob {n}").as_bytes(), "{case}");
+                let m = alice.encrypt(format!("alice {n}"));
+                assert_eq!(imported.decrypt(&m).unwrap(), format!("alice {n}").as_bytes(), "{case}");
+            }
+            assert!(imported.decrypt(&late[0]).is_err(), "{case}: the oldest chain was dropped");
+            for (i, m) in late.iter().enumerate().skip(1) {
+                let pt = imported.decrypt(m).unwrap_or_else(|e| panic!("{case}: late message {i}: {e}"));
+                assert_eq!(pt, format!("late on chain {}", i + 1).as_bytes());
+            }
+            // and caudata writes the chains back oldest first, naming the newest, which
+            // vodozemac reads and continues
+            let back = serde_json::to_value(imported.vodozemac_pickle()).unwrap();
+            let chains = back["receiving_chains"]["inner"].as_array().unwrap();
+            assert_eq!(chains.len(), 5);
+            let mut v = vo::Session::from_pickle(serde_json::from_value(back.clone()).unwrap());
+            let m = alice.encrypt("to vodozemac");
+            assert_eq!(v.decrypt(&to_vz(&m)).unwrap(), b"to vodozemac");
+        }
+    }
+}
+
+/// vodozemac accounts keep up to 5 000 one-time keys; caudata reads such pickles in every form
+/// and serves sessions from the oldest and the newest key; 5 001 are refused.
+#[test]
+fn account_with_five_thousand_one_time_keys() {
+    let mut vz = vo::Account::new();
+    vz.generate_one_time_keys(2_600);
+    let first = vz.one_time_keys();
+    vz.mark_keys_as_published();
+    let r = vz.generate_one_time_keys(2_500);
+    assert_eq!(r.removed.len(), 100, "vodozemac evicts beyond 5 000");
+    // the oldest key vodozemac still holds is the 101st generated (id 100)
+    let p = serde_json::to_value(vz.pickle()).unwrap();
+    assert_eq!(p["one_time_keys"]["private_keys"].as_object().unwrap().keys().next().unwrap(), "100");
+    let oldest_kept = *first.iter().find(|(id, _)| id.to_base64() == caudata::olm::KeyId(100).to_base64()).unwrap().1;
+    let newest = *vz.one_time_keys().iter().max_by_key(|(id, _)| **id).unwrap().1;
+    let pickles = [
+        Account::from_vodozemac_pickle(&vz.pickle().encrypt(&KEY), &KEY).unwrap(),
+        Account::from(
+            serde_json::from_slice::<caudata::pickle::vodozemac::AccountPickle>(
+                &serde_json::to_vec(&vz.pickle()).unwrap(),
+            )
+            .unwrap(),
+        ),
+        Account::from(
+            rmp_serde::from_slice::<caudata::pickle::vodozemac::AccountPickle>(
+                &rmp_serde::to_vec_named(&vz.pickle()).unwrap(),
+            )
+            .unwrap(),
+        ),
+    ];
+    for mut a in pickles {
+        assert_eq!(a.stored_one_time_key_count(), 5_000);
+        assert_eq!(a.one_time_keys().len(), 2_500);
+        assert_eq!(a.to_vodozemac_pickle(&KEY), vz.pickle().encrypt(&KEY));
+        // caudata's own format keeps them all
+        let mut a2 = Account::from_pickle(
+            caudata::pickle::AccountPickle::from_encrypted(&a.pickle().encrypt(&KEY), &KEY).unwrap(),
+        );
+        assert_eq!(a2.stored_one_time_key_count(), 5_000);
+        vz_opens_session_to(&mut a, newest_cd(newest));
+        vz_opens_session_to(&mut a2, cd_curve(oldest_kept));
+        assert_eq!(a.stored_one_time_key_count(), 4_999);
+        // the next key continues vodozemac's counter, and the store stays at 5 000
+        let r = a.generate_one_time_keys(2);
+        assert_eq!(r.removed.len(), 1);
+        let ids: Vec<u64> = a.one_time_keys().keys().map(|k| k.0).filter(|&i| i >= 5_100).collect();
+        assert_eq!(ids.len(), 2);
+        assert!(ids.contains(&5_100) && ids.contains(&5_101));
+    }
+    // 5 001 keys: refused by every reader
+    let mut json = serde_json::to_value(vz.pickle()).unwrap();
+    let k = json["one_time_keys"]["private_keys"]["100"].clone();
+    json["one_time_keys"]["private_keys"]["99"] = k;
+    let e = Account::from_vodozemac_pickle(&encrypt_json(&json), &KEY).unwrap_err();
+    assert_eq!(e, PickleError::TooMany { field: "one-time keys", got: 5_001, max: 5_000 });
+    let e = serde_json::from_value::<caudata::pickle::vodozemac::AccountPickle>(json).unwrap_err();
+    assert!(e.to_string().contains("5001 entries exceed the limit of 5000"), "{e}");
+}
+
+fn newest_cd(k: vodozemac::Curve25519PublicKey) -> caudata::Curve25519PublicKey {
+    cd_curve(k)
 }

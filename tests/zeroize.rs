@@ -494,3 +494,231 @@ fn interolm_secrets_are_wiped_when_objects_drop() {
     let control = found_after(|| drop(std::hint::black_box(kyber.to_bytes().to_vec())));
     assert_eq!(control, 1, "a copy of a Kyber secret key is seen");
 }
+
+/// SAS, key backup (PK encryption, the libolm `PkDecryption` pickle) and secret-key import and
+/// export: every secret key below comes from the pattern, and none of it may survive in a freed
+/// heap block, including the decode buffers of base64 seeds and pickles.
+#[test]
+fn sas_pk_and_key_import_leave_no_secret_in_freed_memory() {
+    use caudata::pk_encryption::{Message, PkDecryption, PkEncryption};
+    use caudata::sas::Sas;
+    use caudata::{Curve25519SecretKey, Ed25519Keypair, Ed25519SecretKey};
+
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let control = found_after(|| drop(std::hint::black_box(vec![BYTE; 64])));
+    assert_eq!(control, 1, "the scan must see an unwiped buffer");
+
+    let seed_text = Ed25519SecretKey::from_bytes(&[BYTE; 32]).to_base64().unwrap().to_string();
+    let found = found_after(|| {
+        // SAS: both ephemeral keys from the pattern
+        let alice = Sas::new_with_rng(&mut Pattern);
+        let bob = Sas::new_with_rng(&mut Pattern);
+        let (ak, bk) = (alice.public_key(), bob.public_key());
+        let alice = alice.diffie_hellman(bk).unwrap();
+        let failed = Sas::new_with_rng(&mut Pattern).diffie_hellman(caudata::Curve25519PublicKey::from_bytes([0; 32]));
+        assert!(failed.is_err());
+        let bob = bob.diffie_hellman(ak).unwrap();
+        let _ = (alice.bytes("i"), alice.bytes_raw("i", 100).unwrap());
+        let mac = alice.calculate_mac("input", "info");
+        bob.verify_mac("input", "info", &mac).unwrap();
+        bob.verify_mac_invalid_base64("input", "info", &alice.calculate_mac_invalid_base64("input", "info")).unwrap();
+        bob.verify_mac_long_kdf("input", "info", &alice.calculate_mac_long_kdf("input", "info")).unwrap();
+        drop((alice, bob));
+
+        // PK: the recipient key and the ephemeral key from the pattern; a round trip through
+        // base64, a failed decrypt, and the libolm pickle both ways
+        let dec = PkDecryption::new_with_rng(&mut Pattern);
+        let enc = PkEncryption::from(&dec);
+        let m = enc.encrypt_with_rng(b"room key", &mut Pattern);
+        let (ct, mac, eph) = m.to_base64_parts();
+        let received = Message::from_base64(&ct, &mac, &eph).unwrap();
+        assert_eq!(dec.decrypt(&received).unwrap(), b"room key");
+        let _ = dec.decrypt(&Message { mac: vec![0; 8], ..received });
+        let pickle = dec.to_libolm_pickle(b"k");
+        drop(PkDecryption::from_libolm_pickle(&pickle, b"k").unwrap());
+        let _ = PkDecryption::from_libolm_pickle(&pickle, b"wrong");
+        drop((dec, m));
+
+        // secret keys from bytes, seeds and base64
+        drop(Curve25519SecretKey::from_bytes(&[BYTE; 32]));
+        drop(Curve25519SecretKey::from_slice(&[BYTE; 32]).unwrap());
+        let seeded = Ed25519SecretKey::from_base64(&seed_text).unwrap();
+        drop(seeded.to_base64());
+        drop(Ed25519Keypair::from(seeded));
+        drop(Ed25519SecretKey::from_slice(&[BYTE; 32]).unwrap());
+        drop(Ed25519Keypair::new_with_rng(&mut Pattern));
+    });
+    assert_eq!(found, 0, "a SAS, PK or imported secret survived in a freed heap block");
+}
+
+/// interolm store records (identity, one-time / signed / Kyber prekeys), their pickles in both
+/// forms, the in-memory store and a session record holding a session made from them.
+#[test]
+fn interolm_store_records_and_their_pickles_are_wiped() {
+    use caudata::interolm::{
+        Account, IdentityKeyPair, InMemoryStore, KyberPreKeyRecord, OneTimePreKeyStore, PreKeyRecord, SessionRecord,
+        SignedPreKeyRecord, SignedPreKeyStore,
+    };
+    use caudata::pickle::{InterolmIdentityKeyPairPickle, InterolmPreKeyPickle, InterolmSessionRecordPickle};
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let found = found_after(|| {
+        let identity = IdentityKeyPair::generate_with_rng(&mut Pattern);
+        let pre_key = PreKeyRecord::generate_with_rng(1, &mut Pattern);
+        let signed = SignedPreKeyRecord::generate_with_rng(2, 3, &identity, &mut Pattern);
+        let kyber = KyberPreKeyRecord::generate_with_rng(4, 5, &identity, true, &mut Pattern);
+        let sealed = identity.pickle().encrypt(&KEY);
+        let back = IdentityKeyPair::from_pickle(InterolmIdentityKeyPairPickle::from_encrypted(&sealed, &KEY).unwrap());
+        let plain = pre_key.pickle().to_unencrypted_bytes();
+        let pk = PreKeyRecord::from_pickle(InterolmPreKeyPickle::from_unencrypted_bytes(&plain).unwrap());
+        let _ = kyber.pickle().encrypt(&KEY);
+        let mut store = InMemoryStore::new(back, 1);
+        store.store_pre_key(&pk).unwrap();
+        store.store_signed_pre_key(&signed).unwrap();
+        let mut bob = Account::new_with_rng(&mut Pattern);
+        bob.generate_signed_pre_key_with_rng(&mut Pattern);
+        let mut alice = Account::new_with_rng(&mut Pattern);
+        alice.allow_x3dh(true);
+        let made = alice.create_outbound_session_with_rng(&bob.pre_key_bundle(1).unwrap(), &mut Pattern);
+        assert!(made.is_ok(), "the session record part must run");
+        if let Ok(s) = made {
+            let record = SessionRecord::from(s);
+            let p = record.pickle().encrypt(&KEY);
+            drop(SessionRecord::from_pickle(InterolmSessionRecordPickle::from_encrypted(&p, &KEY).unwrap()));
+            drop(record);
+        }
+        drop((identity, pre_key, signed, kyber, store, plain, bob, alice));
+    });
+    assert_eq!(found, 0, "an interolm store secret survived in a freed heap block");
+}
+
+/// The QR-login channels (ECIES, HPKE) and dehydrated devices (v2 and legacy): every ephemeral
+/// and identity secret, the dehydration key and the one-time keys come from the pattern; after
+/// the objects drop, no freed heap block holds it. (The derived channel keys are not the
+/// pattern; they live in the same zeroizing `SecretBytes` as the secrets that are.)
+#[test]
+fn qr_login_and_dehydration_leave_no_secret_in_freed_memory() {
+    use caudata::ecies::Ecies;
+    use caudata::hpke::{HpkeRecipientChannel, HpkeSenderChannel};
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let control = found_after(|| drop(std::hint::black_box(vec![BYTE; 64])));
+    assert_eq!(control, 1, "the scan must see an unwiped buffer");
+
+    let found = found_after(|| {
+        // ECIES, both roles, messages both ways, a failed decryption
+        let g = Ecies::with_info_and_rng("MATRIX_QR_CODE_LOGIN", &mut Pattern);
+        let s = Ecies::with_info_and_rng("MATRIX_QR_CODE_LOGIN", &mut Pattern);
+        let out = s.establish_outbound_channel(g.public_key(), b"initiate").unwrap();
+        let inb = g.establish_inbound_channel(&out.message).unwrap();
+        let (mut s, mut g) = (out.ecies, inb.ecies);
+        let m = g.encrypt(b"ok").unwrap();
+        assert!(s.decrypt(&caudata::ecies::Message { ciphertext: vec![1; 20] }).is_err());
+        drop(s.decrypt(&m).unwrap());
+        drop((s, g, m));
+
+        // HPKE, both roles, a message each way
+        let g = HpkeRecipientChannel::with_info_and_rng("MATRIX_QR_CODE_LOGIN", &mut Pattern);
+        let sent =
+            HpkeSenderChannel::new().establish_channel_with_rng(g.public_key(), b"hi", b"", &mut Pattern).unwrap();
+        let g = g.establish_channel(&sent.message, b"").unwrap().channel;
+        let answered = g.establish_bidirectional_channel_with_rng(b"ok", b"", &mut Pattern).unwrap();
+        let mut s = sent.channel.establish_bidirectional_channel(&answered.message, b"").unwrap().channel;
+        let mut g = answered.channel;
+        let m = s.seal(b"to G", b"").unwrap();
+        drop(g.open(&m, b"").unwrap());
+        let m = g.seal(b"to S", b"").unwrap();
+        assert!(s.open(&caudata::hpke::Message { ciphertext: vec![2; 20] }, b"").is_err());
+        drop(s.open(&m, b"").unwrap());
+        drop((s, g, m));
+
+        // dehydrated devices: the key, the identity, one-time and fallback keys are the pattern
+        let key = [BYTE; 32];
+        let mut a = Account::new_with_rng(&mut Pattern);
+        a.generate_one_time_keys_with_rng(3, &mut Pattern);
+        a.generate_fallback_key_with_rng(&mut Pattern);
+        let d = a.to_dehydrated_device_with_rng(&key, &mut Pattern).unwrap();
+        let back = Account::from_dehydrated_device(&d.ciphertext, &d.nonce, &key).unwrap();
+        assert!(Account::from_dehydrated_device(&d.ciphertext, &d.nonce, &[0; 32]).is_err());
+        let legacy = back.to_legacy_dehydrated_device("DEVICE", &key).unwrap();
+        drop(Account::from_legacy_dehydrated_device(&legacy, "DEVICE", &key).unwrap());
+        drop((a, back, d, legacy));
+    });
+    assert_eq!(found, 0, "a QR-login or dehydration secret survived in a freed heap block");
+}
+
+/// Sender keys and sealed sender (libsignal groups): a sender-key chain key and signing key,
+/// sealed sender's ephemeral keys (v1) and message keys (v2) and an identity key all come from
+/// the pattern; every form they pass through (distribution messages, libsignal's record
+/// format, pickles, skipped keys, the envelopes' key schedules) must be wiped.
+#[test]
+fn sender_keys_and_sealed_sender_leave_no_secret_in_freed_memory() {
+    use caudata::interolm::{
+        ContentHint, DeviceId, DistributionId, IdentityKeyPair, MessageType, SealedSenderRecipient, SenderCertificate,
+        SenderKeyDistributionMessage, SenderKeyRecord, ServerCertificate, ServiceId, UnidentifiedSenderMessageContent,
+        Uuid, sealed_sender_decrypt_to_usmc, sealed_sender_encrypt_with_rng,
+        sealed_sender_multi_recipient_encrypt_with_rng,
+    };
+    use caudata::pickle::SenderKeyRecordPickle;
+    use caudata::primitives::Curve25519SecretKey;
+
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let groups = found_after(|| {
+        let dist = DistributionId::from_bytes([1; 16]);
+        let mut sender = SenderKeyRecord::new();
+        let skdm = sender.create_distribution_message_with_rng(dist, &mut Pattern).unwrap();
+        let wire = skdm.to_bytes();
+        let skdm = SenderKeyDistributionMessage::from_bytes(&wire).unwrap();
+        let mut receiver = SenderKeyRecord::new();
+        receiver.process_distribution_message(&skdm).unwrap();
+        let messages: Vec<_> =
+            (0..5u8).map(|i| sender.encrypt_with_rng(dist, &[i; 40], &mut Pattern).unwrap()).collect();
+        // out of order: skipped keys are stored, then taken
+        for i in [4usize, 0, 2] {
+            receiver.decrypt(&messages[i]).unwrap();
+        }
+        for r in [&sender, &receiver] {
+            let libsignal = r.to_libsignal_bytes();
+            let back = SenderKeyRecord::from_libsignal_bytes(&libsignal, dist).unwrap();
+            let plain = back.pickle().to_unencrypted_bytes();
+            let again = SenderKeyRecord::from_pickle(SenderKeyRecordPickle::from_unencrypted_bytes(&plain).unwrap());
+            let sealed = again.pickle().encrypt(&KEY);
+            let opened = SenderKeyRecord::from_pickle(SenderKeyRecordPickle::from_encrypted(&sealed, &KEY).unwrap());
+            drop((libsignal, back, plain, again, sealed, opened));
+        }
+        drop((sender, receiver, skdm, wire, messages));
+    });
+    assert_eq!(groups, 0, "a sender-key secret survived in a freed heap block");
+    // Control: the pattern does reach those forms (an unwiped copy of the sender's record, whose
+    // signing key is the pattern, is seen).
+    let control = found_after(|| {
+        let mut sender = SenderKeyRecord::new();
+        sender.create_distribution_message_with_rng(DistributionId::from_bytes([1; 16]), &mut Pattern).unwrap();
+        let copy = std::hint::black_box(sender.to_libsignal_bytes().to_vec());
+        drop(copy);
+        drop(sender);
+    });
+    assert_eq!(control, 1, "the scan must see an unwiped copy of a record");
+
+    let sealed = found_after(|| {
+        let root = Curve25519SecretKey::new();
+        let server_key = Curve25519SecretKey::new();
+        let server = ServerCertificate::new(1, &server_key.public_key(), &root);
+        let alice = IdentityKeyPair::from_secret_key(Curve25519SecretKey::random(&mut Pattern));
+        let bob = IdentityKeyPair::generate();
+        let cert = SenderCertificate::new("a", None, DeviceId::PRIMARY, &alice.public_key(), 1, server, &server_key);
+        let usmc =
+            UnidentifiedSenderMessageContent::new(MessageType::Whisper, cert, vec![1; 50], ContentHint::Default, None);
+        let v1 = sealed_sender_encrypt_with_rng(&usmc, &alice, &bob.public_key(), &mut Pattern).unwrap();
+        let to = SealedSenderRecipient {
+            service_id: ServiceId::aci(Uuid::from_bytes([2; 16])),
+            identity_key: bob.public_key(),
+            devices: vec![(DeviceId::PRIMARY, 1)],
+        };
+        let sent = sealed_sender_multi_recipient_encrypt_with_rng(&usmc, &alice, &[to], &[], &mut Pattern).unwrap();
+        let v2 = caudata::interolm::multi_recipient_message_for_recipient(&sent).unwrap()[0].message.clone().unwrap();
+        for e in [&v1, &v2] {
+            assert_eq!(sealed_sender_decrypt_to_usmc(e, &bob).unwrap(), usmc);
+        }
+        drop((alice, bob, usmc, v1, v2, sent, root, server_key));
+    });
+    assert_eq!(sealed, 0, "a sealed-sender secret survived in a freed heap block");
+}

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Constant-time evidence: caudata's MAC check, secret comparisons, HKDF, AES-CBC, base64 of
-# secrets, X25519 and Ed25519 signing, and whole operations (an Olm and a Megolm decrypt,
-# XEdDSA signing, Kyber1024 and ML-KEM-768 key generation, encapsulation and decapsulation, the
-# pickle envelope's open, the SPQR authenticator) run under valgrind memcheck with their secrets
-# marked undefined; any secret-dependent branch or table index fails the run, except the
-# reviewed declassifications of declassified.supp (SIDE-CHANNELS.md). A deliberately leaky
+# secrets, X25519, Ed25519 signing, the QR-login channels (ECIES, HPKE), dehydration, SAS MAC
+# verification, key-backup decryption, sealed sender's ciphers (AES-CTR + HMAC, AES-GCM-SIV) and
+# ephemeral-key derivation, and whole operations (an Olm and a Megolm decrypt, XEdDSA signing,
+# Kyber1024 and ML-KEM-768 key generation, encapsulation and decapsulation, the pickle
+# envelope's open, the SPQR authenticator) run under valgrind memcheck with their secrets marked
+# undefined; any secret-dependent branch or table index fails the run, except the reviewed
+# declassifications of declassified.supp (SIDE-CHANNELS.md). A deliberately leaky
 # control must be caught, or the harness itself is broken.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -25,4 +27,4 @@ if [ "$rc" -ne 42 ]; then
   echo "ctgrind: FAIL: the leaky control was not flagged (exit $rc): the harness sees nothing" >&2
   exit 1
 fi
-echo "ctgrind: $out constant-time under memcheck (7 primitives, 7 whole operations); leaky control flagged as expected"
+echo "ctgrind: $out constant-time under memcheck (15 primitive and protocol groups, 7 whole operations); leaky control flagged as expected"

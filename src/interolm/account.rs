@@ -1,6 +1,7 @@
 //! An interolm account: a Curve25519 identity (shareable with an Olm account), a
 //! registration id, and the prekeys.
 
+use super::address::ProtocolAddress;
 use super::message::PreKeySignalMessage;
 use super::session::{InboundKeys, OutboundParams, Session, SpqrPolicy};
 use super::store::{KyberPreKeyRecord, LastResortUse, OneTimePreKeyRecord, PreKeyStore, SignedPreKeyRecord};
@@ -321,10 +322,16 @@ impl Account {
     /// every few days, to keep the window of older uses covered.
     ///
     /// The sender's identity key is in the message ([`PreKeySignalMessage::identity_key`]) and
-    /// in the session; deciding whether to trust it is the caller's business, as is trying the
-    /// sessions it already has with that peer first ([`Session::matches`]): a second pre-key
-    /// message of a session that exists must go to that session, and would fail here once its
-    /// one-time prekey is consumed.
+    /// in the session; deciding whether to trust it is the caller's business, as is routing:
+    /// a pre-key message belongs to the existing session with its base key, if there is one
+    /// ([`SessionRecord::find_pre_key_session`](super::SessionRecord::find_pre_key_session)),
+    /// and only a base key no session has may create a session here. Do not route by trying
+    /// [`Session::matches`] and creating a session when it fails: a repeated pre-key message
+    /// with an altered unauthenticated field (its registration id) fails `matches`, and where no
+    /// one-time key is consumed (X3DH or a last-resort Kyber prekey without a one-time prekey)
+    /// it would create a second session, deliver its message again and break the reply path.
+    /// [`SessionRecord`](super::SessionRecord) and [`Device`](super::Device) route as libsignal
+    /// does.
     ///
     /// # Errors
     /// [`SessionCreationError::UnknownPreKey`] for a signed, one-time or Kyber prekey id the
@@ -336,7 +343,23 @@ impl Account {
         &mut self,
         message: &PreKeySignalMessage,
     ) -> Result<InboundCreationResult, SessionCreationError> {
-        self.create_inbound_session_inner(message, &mut OsRandom)
+        self.create_inbound_session_inner(message, None, &mut OsRandom)
+    }
+
+    /// [`Account::create_inbound_session`] of a message from `sender` to `recipient` (us),
+    /// checking its `addresses` field as libsignal ≥ 0.92 does (see
+    /// [`Session::decrypt_with_addresses`]).
+    ///
+    /// # Errors
+    /// As [`Account::create_inbound_session`]; a message naming other addresses fails with
+    /// [`SessionCreationError::Decryption`] of [`DecryptionError::AddressMismatch`](crate::DecryptionError::AddressMismatch).
+    pub fn create_inbound_session_with_addresses(
+        &mut self,
+        message: &PreKeySignalMessage,
+        sender: &ProtocolAddress,
+        recipient: &ProtocolAddress,
+    ) -> Result<InboundCreationResult, SessionCreationError> {
+        self.create_inbound_session_inner(message, Some((sender, recipient)), &mut OsRandom)
     }
 
     /// [`Account::create_inbound_session`] from `rng` (32 bytes for the first sending ratchet
@@ -350,12 +373,13 @@ impl Account {
         message: &PreKeySignalMessage,
         rng: &mut impl RandomSource,
     ) -> Result<InboundCreationResult, SessionCreationError> {
-        self.create_inbound_session_inner(message, rng)
+        self.create_inbound_session_inner(message, None, rng)
     }
 
     fn create_inbound_session_inner(
         &mut self,
         message: &PreKeySignalMessage,
+        addresses: Option<(&ProtocolAddress, &ProtocolAddress)>,
         rng: &mut impl RandomSource,
     ) -> Result<InboundCreationResult, SessionCreationError> {
         let m = &message.0;
@@ -400,7 +424,7 @@ impl Account {
             spqr_policy: self.spqr_policy,
         };
         let mut session = Session::new_inbound(keys, m)?;
-        let plaintext = session.decrypt_signal(&m.message, true, rng)?;
+        let plaintext = session.decrypt_signal(&m.message, true, addresses, rng)?;
 
         // Only now that the message has decrypted are the one-time keys spent.
         let remove_kyber = kyber.is_some_and(|r| !r.last_resort);

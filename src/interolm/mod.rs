@@ -10,6 +10,12 @@
 //! messages skipped at once, 2 000 stored skipped keys per chain, 5 receiving chains, and a
 //! new sending chain made as soon as a new ratchet key arrives.
 //!
+//! Beyond one session, what applications talking to libsignal peers use: [`group`] (sender
+//! keys: Signal groups), [`sealed_sender`] (v1, v2 and multi-recipient envelopes with server
+//! and sender certificates), [`retry`] (retry receipts: `DecryptionErrorMessage`,
+//! `PlaintextContent`) and [`fingerprint`] (safety numbers); the same over the stores and on
+//! [`Device`] for applications using the high-level API.
+//!
 //! ```
 //! use caudata::interolm::{Account, InterolmMessage};
 //!
@@ -39,14 +45,39 @@
 //! ```
 
 mod account;
+mod address;
 mod bundle;
+mod device;
+mod device_groups;
+pub mod fingerprint;
+pub mod group;
+mod key_records;
+mod memory_store;
 mod message;
+pub mod retry;
+pub mod sealed_sender;
 mod session;
+mod session_record;
 pub mod spqr;
 mod store;
+mod stores;
 
 pub use account::{Account, InboundCreationResult};
+pub use fingerprint::{DEFAULT_ITERATIONS as FINGERPRINT_ITERATIONS, Fingerprint, ScannableFingerprint};
+pub use group::{
+    DistributionId, SenderKeyDistributionMessage, SenderKeyMessage, SenderKeyRecord,
+    create_sender_key_distribution_message, group_decrypt, group_encrypt, process_sender_key_distribution_message,
+};
 pub use message::{InterolmMessage, MessageType, PreKeySignalMessage, SignalMessage};
+pub use retry::{DecryptionErrorMessage, PlaintextContent};
+pub use sealed_sender::{
+    ContentHint, MAX_KNOWN_SENDERS, MAX_KNOWN_SERVER_CERTIFICATES, MultiRecipientDelivery, SealedSenderReceiver,
+    SealedSenderRecipient, SenderCertificate, ServerCertificate, UnidentifiedSenderMessageContent,
+    multi_recipient_message_for_recipient, sealed_sender_decrypt, sealed_sender_decrypt_to_usmc, sealed_sender_encrypt,
+    sealed_sender_multi_recipient_encrypt,
+};
+#[cfg(feature = "hazmat")]
+pub use sealed_sender::{sealed_sender_encrypt_with_rng, sealed_sender_multi_recipient_encrypt_with_rng};
 #[cfg(feature = "hazmat")]
 pub(crate) use session::InboundKeys; // the adversary's oracle (src/fuzzing/adversary.rs)
 #[cfg(feature = "hazmat")]
@@ -55,7 +86,22 @@ pub use session::{Session, SessionVersion, SpqrPolicy};
 pub(crate) use store::LastResortUse;
 pub use store::PreKeyStore;
 
-pub use crate::error::{BundleError, PreKeyKind};
+// Applications: addresses, session records, stores and the high-level API.
+pub use address::{
+    ADDRESSES_LENGTH, DeviceId, MAX_DEVICE_ID, MessageAddresses, ProtocolAddress, SERVICE_ID_LENGTH, ServiceId,
+    ServiceIdKind, Uuid,
+};
+pub use device::Device;
+pub use device_groups::SealedSenderDecryptionResult;
+pub use key_records::{IdentityKeyPair, KyberPreKeyRecord, PreKeyRecord, SignedPreKeyRecord};
+pub use memory_store::InMemoryStore;
+pub use session_record::{MAX_ARCHIVED_SESSIONS, SessionRecord, SessionSlot};
+pub use stores::{
+    IdentityChange, IdentityKeyStore, KyberPreKeyStore, OneTimePreKeyStore, PreKeyReplayStore, PreKeyUse,
+    ProtocolStore, SenderKeyStore, SessionStore, SignedPreKeyStore, TrustDirection,
+};
+
+pub use crate::error::{AddressError, BundleError, EncryptionError, PreKeyKind, ProtocolError, StoreError};
 pub use crate::primitives::{Kyber1024Ciphertext, Kyber1024PublicKey, Kyber1024SecretKey, XEdDsaSignature};
 pub use crate::wire::signal::PreKeyBundle;
 

@@ -3,18 +3,20 @@
 use zeroize::Zeroizing;
 
 use super::SIGNAL_DIALECT;
+use super::address::{MessageAddresses, ProtocolAddress};
 use super::message::{InterolmMessage, PreKeySignalMessage, SignalMessage};
-use super::spqr::{Direction, SpqrConfig, SpqrState};
+use super::spqr::{Direction, SpqrConfig, SpqrState, SpqrVersion};
+use crate::consts::MAX_MESSAGE_LENGTH;
 use crate::error::{DecryptionError, EncryptionError, KeyError};
 use crate::primitives::{
-    AesCbcKeys, ContributoryKey, Curve25519PublicKey, Curve25519SecretKey, HmacKey, Kyber1024PublicKey,
-    Kyber1024SecretKey, OsRandom, RandomSource, SecretBytes, aes256_cbc_decrypt, aes256_cbc_encrypt, base64_encode,
-    ct_eq, hkdf_sha256, sha256,
+    AesCbcKeys, ContributoryKey, Curve25519PublicKey, Curve25519SecretKey, HmacKey, Kyber1024Ciphertext,
+    Kyber1024PublicKey, Kyber1024SecretKey, OsRandom, RandomSource, SecretBytes, aes256_cbc_decrypt,
+    aes256_cbc_encrypt, base64_encode, ct_eq, hkdf_sha256, sha256,
 };
 use crate::ratchet::{ChainKey, DoubleRatchet, MessageSeed, RootKey, SenderChain, split_root_and_chain};
 use crate::wire::signal::{
-    MAC_LENGTH, PreKeyFields, PreKeySignalMessageWire, SESSION_VERSION_PQXDH, SESSION_VERSION_X3DH, SignalMessageWire,
-    encode_public_key, version_byte,
+    ADDRESSES_LENGTH, MAC_LENGTH, PUBLIC_KEY_LENGTH, PreKeyFields, PreKeySignalMessageWire, SESSION_VERSION_PQXDH,
+    SESSION_VERSION_X3DH, SignalMessageWire, encode_public_key, version_byte,
 };
 
 /// HKDF info of the X3DH root (session version 3).
@@ -23,6 +25,8 @@ const X3DH_INFO: &[u8] = b"WhisperText";
 const PQXDH_INFO: &[u8] = b"WhisperText_X25519_SHA-256_CRYSTALS-KYBER-1024";
 /// HKDF info of the message keys.
 const MESSAGE_KEYS_INFO: &[u8] = b"WhisperMessageKeys";
+/// The longest SPQR part (SignalMessage field 5) a session writes (see [`super::spqr`]).
+const MAX_SPQR_FIELD_LENGTH: usize = 52;
 
 /// Which key agreement started a session, and so its message version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -156,9 +160,8 @@ pub(crate) struct InboundKeys<'a> {
 /// One end of an interolm (Signal-dialect) conversation with one device.
 ///
 /// A session holds one ratchet state. libsignal keeps up to 40 older states per address and
-/// tries each on decryption; a caller that needs that (a peer that re-initiates while old
-/// messages are in flight) keeps several `Session`s and tries them, newest first, which costs
-/// nothing since a failed decryption leaves a session unchanged.
+/// tries each on decryption: [`SessionRecord`](super::SessionRecord) does the same (and routes
+/// pre-key messages by base key), and [`Device`](super::Device) keeps one record per address.
 pub struct Session {
     pub(crate) version: SessionVersion,
     pub(crate) initiator: bool,
@@ -410,13 +413,18 @@ impl Session {
     /// Encrypts `plaintext`. Until the other side has answered, the result is a
     /// `PreKeySignalMessage` (as libsignal sends).
     ///
+    /// It does not check the plaintext's length: a plaintext of about 1 MiB or more makes a
+    /// message longer than receivers decode
+    /// ([`MAX_MESSAGE_LENGTH`](crate::consts::MAX_MESSAGE_LENGTH)). [`Session::try_encrypt`]
+    /// refuses such a plaintext instead, and also writes the `addresses` field.
+    ///
     /// # Errors
     /// [`EncryptionError::Spqr`] when SPQR cannot make its part of the message (its send chain
     /// for the epoch is exhausted after 2^32 − 1 messages without a reply, or a restored state is
     /// inconsistent). The session is then unchanged: a message without its SPQR key would be a
     /// downgrade, so none is made.
     pub fn encrypt(&mut self, plaintext: impl AsRef<[u8]>) -> Result<InterolmMessage, EncryptionError> {
-        self.encrypt_inner(plaintext.as_ref(), &mut OsRandom)
+        self.encrypt_inner(plaintext.as_ref(), None, &mut OsRandom)
     }
 
     /// [`Session::encrypt`] with an explicit random source. (The Signal ratchet makes its next
@@ -431,14 +439,120 @@ impl Session {
         plaintext: &[u8],
         rng: &mut impl RandomSource,
     ) -> Result<InterolmMessage, EncryptionError> {
-        self.encrypt_inner(plaintext, rng)
+        self.encrypt_inner(plaintext, None, rng)
+    }
+
+    /// Encrypts `plaintext` from `sender` (us) to `recipient`, as libsignal ≥ 0.92's
+    /// `signalEncrypt` with both addresses: while the session still sends pre-key messages,
+    /// and when both addresses' names are service ids, the message inside the pre-key message
+    /// carries the `addresses` field (under the MAC), which libsignal ≥ 0.92 and caudata's
+    /// [`Session::decrypt_with_addresses`] check. Pass `None` to write no field, as libsignal
+    /// ≤ 0.90 does.
+    ///
+    /// # Errors
+    /// [`EncryptionError::PlaintextTooLong`] when the message could exceed
+    /// [`MAX_MESSAGE_LENGTH`](crate::consts::MAX_MESSAGE_LENGTH), the most any receiver
+    /// decodes (the bound counts the largest SPQR part, 52 bytes, so a plaintext within 54
+    /// bytes of the exact limit may be refused too); [`EncryptionError::Spqr`] as for
+    /// [`Session::encrypt`]. The session is then unchanged.
+    pub fn try_encrypt(
+        &mut self,
+        plaintext: &[u8],
+        addresses: Option<(&ProtocolAddress, &ProtocolAddress)>,
+    ) -> Result<InterolmMessage, EncryptionError> {
+        self.try_encrypt_inner(plaintext, addresses, &mut OsRandom)
+    }
+
+    /// [`Session::try_encrypt`] with an explicit random source (as [`Session::encrypt_with_rng`]).
+    ///
+    /// # Errors
+    /// As [`Session::try_encrypt`].
+    #[cfg(feature = "hazmat")]
+    pub fn try_encrypt_with_rng(
+        &mut self,
+        plaintext: &[u8],
+        addresses: Option<(&ProtocolAddress, &ProtocolAddress)>,
+        rng: &mut impl RandomSource,
+    ) -> Result<InterolmMessage, EncryptionError> {
+        self.try_encrypt_inner(plaintext, addresses, rng)
+    }
+
+    pub(crate) fn try_encrypt_inner(
+        &mut self,
+        plaintext: &[u8],
+        addresses: Option<(&ProtocolAddress, &ProtocolAddress)>,
+        rng: &mut impl RandomSource,
+    ) -> Result<InterolmMessage, EncryptionError> {
+        let field = match (&self.pending_pre_key, addresses) {
+            (Some(_), Some((sender, recipient))) => MessageAddresses::for_message(sender, recipient),
+            _ => None,
+        };
+        let max = self.max_plaintext_length(field.is_some());
+        if plaintext.len() > max {
+            return Err(EncryptionError::PlaintextTooLong { got: plaintext.len(), max });
+        }
+        self.encrypt_inner(plaintext, field.map(|a| a.to_bytes()), rng)
+    }
+
+    /// The longest plaintext [`Session::try_encrypt`] accepts now (it depends on whether the
+    /// next message is a pre-key message, on the counters, and on `addresses`, whether the
+    /// `addresses` field is written).
+    pub fn max_plaintext_length(&self, addresses: bool) -> usize {
+        let varint_len = |v: u64| (64 - (v | 1).leading_zeros() as usize).div_ceil(7);
+        let counter = self.ratchet.sender.as_ref().map_or(0, |s| s.chain.index);
+        let previous = self.ratchet.previous_counter.saturating_sub(1);
+        let spqr = if self.spqr.version() == SpqrVersion::V0 { 0 } else { 2 + MAX_SPQR_FIELD_LENGTH };
+        // Everything in the SignalMessage but the ciphertext field.
+        let inner_fixed = 1
+            + 2
+            + PUBLIC_KEY_LENGTH
+            + 1
+            + varint_len(counter.into())
+            + 1
+            + varint_len(previous.into())
+            + spqr
+            + if addresses { 2 + ADDRESSES_LENGTH } else { 0 }
+            + MAC_LENGTH;
+        let inner = |ct: usize| inner_fixed + 1 + varint_len(ct as u64) + ct;
+        let outer = |ct: usize| match &self.pending_pre_key {
+            None => inner(ct),
+            Some(f) => {
+                let n = inner(ct);
+                1 + f.pre_key_id.map_or(0, |id| 1 + varint_len(id.into()))
+                    + 2 * (2 + PUBLIC_KEY_LENGTH)
+                    + 1
+                    + varint_len(n as u64)
+                    + n
+                    + 1
+                    + varint_len(f.registration_id.into())
+                    + 1
+                    + varint_len(f.signed_pre_key_id.into())
+                    + f.kyber.as_ref().map_or(0, |(id, _)| {
+                        1 + varint_len((*id).into())
+                            + 1
+                            + varint_len(Kyber1024Ciphertext::LENGTH as u64)
+                            + Kyber1024Ciphertext::LENGTH
+                    })
+            }
+        };
+        // The ciphertext of a plaintext of p bytes is 16·(⌊p/16⌋ + 1) bytes: find the largest
+        // such length that fits, by bisection over multiples of 16.
+        let (mut lo, mut hi) = (0usize, MAX_MESSAGE_LENGTH / 16 + 1);
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if outer(16 * mid) <= MAX_MESSAGE_LENGTH { lo = mid } else { hi = mid - 1 }
+        }
+        (16 * lo).saturating_sub(1)
     }
 
     fn encrypt_inner(
         &mut self,
         plaintext: &[u8],
+        addresses: Option<[u8; ADDRESSES_LENGTH]>,
         rng: &mut impl RandomSource,
     ) -> Result<InterolmMessage, EncryptionError> {
+        // The addresses go only into pre-key messages (libsignal ≥ 0.91).
+        let addresses = addresses.filter(|_| self.pending_pre_key.is_some());
         let version = self.version.as_u8();
         let sender_ik = encode_public_key(&self.local_identity);
         let receiver_ik = encode_public_key(&self.remote_identity);
@@ -453,13 +567,14 @@ impl Session {
             // The core counts the messages of the previous chain; libsignal sends the index of
             // its last one, max(n, 1) − 1.
             let previous_counter = ctx.previous_counter.saturating_sub(1);
-            SignalMessageWire::encode_with_pq_ratchet(
+            SignalMessageWire::encode_with_addresses(
                 version,
                 ctx.ratchet_key,
                 ctx.index,
                 previous_counter,
                 ct,
                 pq_ratchet,
+                addresses,
                 |b| *mac.mac(&[&sender_ik, &receiver_ik, b]).expose(),
             )
         });
@@ -482,8 +597,27 @@ impl Session {
     /// (more than 25 000 ahead), [`VersionMismatch`](DecryptionError::VersionMismatch),
     /// [`SessionMismatch`](DecryptionError::SessionMismatch) for a pre-key message of another
     /// session or with altered outer fields.
+    ///
+    /// The `addresses` field (field 6) is not checked: this call does not know who the message
+    /// is from and for. [`Session::decrypt_with_addresses`] checks it, as libsignal ≥ 0.92.
     pub fn decrypt(&mut self, message: &InterolmMessage) -> Result<Vec<u8>, DecryptionError> {
-        self.decrypt_inner(message, &mut OsRandom)
+        self.decrypt_inner(message, None, &mut OsRandom)
+    }
+
+    /// [`Session::decrypt`] of a message from `sender` to `recipient` (us), checking the
+    /// `addresses` field as libsignal ≥ 0.92 does: a message without the field is accepted; one
+    /// with it must name exactly these two (so both names must be service ids). The check
+    /// follows the MAC, which covers the field.
+    ///
+    /// # Errors
+    /// As [`Session::decrypt`], and [`DecryptionError::AddressMismatch`].
+    pub fn decrypt_with_addresses(
+        &mut self,
+        message: &InterolmMessage,
+        sender: &ProtocolAddress,
+        recipient: &ProtocolAddress,
+    ) -> Result<Vec<u8>, DecryptionError> {
+        self.decrypt_inner(message, Some((sender, recipient)), &mut OsRandom)
     }
 
     /// [`Session::decrypt`] with an explicit random source: a message on a new chain makes the
@@ -497,21 +631,22 @@ impl Session {
         message: &InterolmMessage,
         rng: &mut impl RandomSource,
     ) -> Result<Vec<u8>, DecryptionError> {
-        self.decrypt_inner(message, rng)
+        self.decrypt_inner(message, None, rng)
     }
 
     fn decrypt_inner(
         &mut self,
         message: &InterolmMessage,
+        addresses: Option<(&ProtocolAddress, &ProtocolAddress)>,
         rng: &mut impl RandomSource,
     ) -> Result<Vec<u8>, DecryptionError> {
         match message {
-            InterolmMessage::Whisper(m) => self.decrypt_signal(&m.0, false, rng),
+            InterolmMessage::Whisper(m) => self.decrypt_signal(&m.0, false, addresses, rng),
             InterolmMessage::PreKey(m) => {
                 if !self.matches(m) {
                     return Err(DecryptionError::SessionMismatch);
                 }
-                self.decrypt_signal(&m.0.message, true, rng)
+                self.decrypt_signal(&m.0.message, true, addresses, rng)
             }
         }
     }
@@ -531,10 +666,14 @@ impl Session {
             && r.receivers.front().is_none_or(|c| *c.ratchet_key.key() == m.ratchet_key)
     }
 
+    /// Decrypts a `SignalMessage` of this session (`pre_key`: inside a pre-key message of this
+    /// session); with `addresses` (sender, recipient), the `addresses` field is checked once the
+    /// MAC has verified. Nothing changes on error.
     pub(crate) fn decrypt_signal(
         &mut self,
         m: &SignalMessageWire,
         pre_key: bool,
+        addresses: Option<(&ProtocolAddress, &ProtocolAddress)>,
         rng: &mut impl RandomSource,
     ) -> Result<Vec<u8>, DecryptionError> {
         let expected = self.version.as_u8();
@@ -543,6 +682,9 @@ impl Session {
         }
         let sender_ik = encode_public_key(&self.remote_identity);
         let receiver_ik = encode_public_key(&self.local_identity);
+        // What the double ratchet would refuse without deriving a key is refused before any
+        // SPQR work (SPEC.md §7, work before authentication).
+        self.ratchet.precheck(&m.ratchet_key, m.counter)?;
         // SPQR first, on a copy: nothing is committed before the MAC and the padding check.
         // Once SPQR V1 is negotiated a message must carry an SPQR key, except the initiator's
         // messages from before it heard from us (SPEC.md §6, "Policy and version negotiation").
@@ -551,7 +693,13 @@ impl Session {
             if self.may_be_pre_reply(m, pre_key) { self.spqr.recv_pre_reply(field5) } else { self.spqr.recv(field5) }?;
         let salt = pending.key().map(|k| &k.as_bytes()[..]);
         let pt = self.ratchet.decrypt(&m.ratchet_key, m.counter, rng, |seed| {
-            decrypt_with_seed(seed, salt, m, &sender_ik, &receiver_ik)
+            let pt = decrypt_with_seed(seed, salt, m, &sender_ik, &receiver_ik)?;
+            match addresses {
+                Some((sender, recipient)) if !MessageAddresses::accepts(m.addresses.as_deref(), sender, recipient) => {
+                    Err(DecryptionError::AddressMismatch)
+                }
+                _ => Ok(pt),
+            }
         })?;
         pending.commit(&mut self.spqr);
         self.received_message = true;

@@ -287,6 +287,21 @@ impl InboundGroupSession {
         self.initial_ratchet.index
     }
 
+    /// Permanently forgets the messages before `index`: the session can then decrypt and
+    /// export only from `index` on. Returns `false` (and changes nothing) when the first known
+    /// index is already `index` or later. (vodozemac's `advance_to`; indices compare as plain
+    /// numbers, as there.)
+    pub fn advance_to(&mut self, index: u32) -> bool {
+        if self.first_known_index() >= index {
+            return false;
+        }
+        self.initial_ratchet.advance_to(index);
+        if self.latest_ratchet.index < index {
+            self.latest_ratchet = self.initial_ratchet.clone();
+        }
+        true
+    }
+
     /// Whether the session came from a signed session key (or was merged with one).
     pub fn signing_key_verified(&self) -> bool {
         self.signing_key_verified

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use super::message::PreKeyMessage;
 use super::session::{Session, SessionConfig};
-use crate::consts::{MAX_FALLBACK_KEY_USES, MAX_ONE_TIME_KEYS};
+use crate::consts::{MAX_FALLBACK_KEY_USES, MAX_ONE_TIME_KEYS, MAX_ONE_TIME_KEYS_ON_SERVER};
 use crate::error::{KeyError, SessionCreationError};
 use crate::primitives::{
     Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretKey, Ed25519Signature, OsRandom,
@@ -13,7 +13,11 @@ use crate::primitives::{
 
 /// The id of a one-time or fallback key. Encoded in Matrix as base64 of its 8 big-endian bytes
 /// (vodozemac's encoding; libolm's 4-byte ids import as the same numbers).
+///
+/// With the `serde` feature it serializes as vodozemac's `KeyId` does: a newtype struct
+/// `KeyId` of a `u64` (a decimal string as a JSON map key, an integer in MessagePack).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct KeyId(pub u64);
 
 impl KeyId {
@@ -23,8 +27,17 @@ impl KeyId {
     }
 }
 
-/// An account's two public identity keys.
+impl From<KeyId> for String {
+    /// [`KeyId::to_base64`], as vodozemac converts it.
+    fn from(id: KeyId) -> Self {
+        id.to_base64()
+    }
+}
+
+/// An account's two public identity keys. With the `serde` feature: vodozemac's struct
+/// `IdentityKeys { ed25519, curve25519 }`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct IdentityKeys {
     /// The Ed25519 signing key.
     pub ed25519: Ed25519PublicKey,
@@ -94,7 +107,9 @@ pub struct Account {
     /// Current and previous fallback keys.
     pub(crate) fallback_key: Option<(KeyId, StoredKey)>,
     pub(crate) previous_fallback_key: Option<(KeyId, StoredKey)>,
-    /// The next key id (shared by one-time and fallback keys, as libolm does).
+    /// The next one-time key id. Fallback keys are counted separately, as vodozemac does: the
+    /// next fallback key id is the current fallback key's id plus one (see
+    /// [`Account::next_fallback_key_id`]).
     pub(crate) next_key_id: u64,
     /// Uses of the current and previous fallback keys that created a session, oldest first, at
     /// most [`MAX_FALLBACK_KEY_USES`]: a replay of such a pre-key message is refused.
@@ -168,9 +183,12 @@ impl Account {
         self.signing_key.sign(message.as_ref())
     }
 
-    /// How many one-time keys the account keeps at most.
+    /// How many one-time keys a client should keep published on the server: 50, as vodozemac
+    /// says. The account itself keeps up to [`MAX_ONE_TIME_KEYS`] (5 000) private keys, so that
+    /// keys claimed from the server whose pre-key messages arrive late survive later top-ups
+    /// (libolm's function of this name returned its storage size, 100).
     pub fn max_number_of_one_time_keys(&self) -> usize {
-        MAX_ONE_TIME_KEYS
+        MAX_ONE_TIME_KEYS_ON_SERVER
     }
 
     /// How many one-time keys are stored (published or not).
@@ -184,7 +202,8 @@ impl Account {
         id
     }
 
-    /// Generates `count` one-time keys, evicting the oldest beyond the limit.
+    /// Generates `count` one-time keys with ids continuing the account's counter, evicting the
+    /// oldest (lowest id) beyond [`MAX_ONE_TIME_KEYS`] (5 000) private keys.
     pub fn generate_one_time_keys(&mut self, count: usize) -> OneTimeKeyGenerationResult {
         self.generate_otks_inner(count, &mut OsRandom)
     }
@@ -246,7 +265,7 @@ impl Account {
     fn generate_fallback_inner(&mut self, rng: &mut impl RandomSource) -> Option<Curve25519PublicKey> {
         let secret = Curve25519SecretKey::random(rng);
         let public = secret.public_key();
-        let id = self.next_id();
+        let id = KeyId(self.next_fallback_key_id());
         let old_previous = self.previous_fallback_key.take();
         if let Some((old_id, _)) = &old_previous {
             self.fallback_key_uses.retain(|u| u.key_id != *old_id);
@@ -254,6 +273,12 @@ impl Account {
         self.previous_fallback_key = self.fallback_key.take();
         self.fallback_key = Some((id, StoredKey { secret, public, published: false }));
         old_previous.map(|(_, k)| k.public)
+    }
+
+    /// The id the next fallback key gets: fallback keys have their own counter, as in
+    /// vodozemac (the first is 0), which is always the current fallback key's id plus one.
+    pub(crate) fn next_fallback_key_id(&self) -> u64 {
+        self.fallback_key.as_ref().map_or(0, |(id, _)| id.0.wrapping_add(1))
     }
 
     /// The current fallback key if it is not yet published.
@@ -339,10 +364,13 @@ impl Account {
     /// `session_config` must match the sender's (version-2 messages carry a full MAC).
     ///
     /// # Errors
-    /// [`SessionCreationError`]: the sender's identity key differs from `their_identity_key`, the
-    /// one-time key is unknown or used, the message was already used with a fallback key
-    /// ([`SessionCreationError::ReplayedPreKeyMessage`]), a key is non-contributory, or the
-    /// message does not decrypt.
+    /// [`SessionCreationError`]: the sender's identity key differs from `their_identity_key`
+    /// ([`SessionCreationError::MismatchedIdentityKey`] with both keys), the message was made
+    /// with another session configuration
+    /// ([`SessionCreationError::MismatchedSessionConfig`]), the one-time key is unknown or used
+    /// ([`SessionCreationError::MissingOneTimeKey`] with the key), the message was already used
+    /// with a fallback key ([`SessionCreationError::ReplayedPreKeyMessage`]), a key is
+    /// non-contributory, or the message does not decrypt.
     pub fn create_inbound_session(
         &mut self,
         session_config: SessionConfig,
@@ -352,11 +380,20 @@ impl Account {
         let config = session_config;
         let m = &pre_key_message.0;
         if m.identity_key != their_identity_key {
-            return Err(SessionCreationError::MismatchedIdentityKey);
+            return Err(SessionCreationError::MismatchedIdentityKey(their_identity_key, m.identity_key));
         }
-        let (key_id, secret) = self
-            .find_key(&m.one_time_key)
-            .ok_or_else(|| SessionCreationError::MissingOneTimeKey(m.one_time_key.to_base64()))?;
+        // the message version tells the sender's configuration (checked before any key is
+        // looked up, as vodozemac does)
+        let got = if m.message.version == crate::wire::olm::VERSION_FULL_MAC {
+            SessionConfig::version_2()
+        } else {
+            SessionConfig::version_1()
+        };
+        if got != config {
+            return Err(SessionCreationError::MismatchedSessionConfig { expected: config, got });
+        }
+        let (key_id, secret) =
+            self.find_key(&m.one_time_key).ok_or(SessionCreationError::MissingOneTimeKey(m.one_time_key))?;
         // A fallback key outlives its uses: a pre-key message that already made a session with
         // it is refused before any key agreement (a one-time key is simply gone).
         let fallback_use = key_id.err().map(|id| FallbackKeyUse::new(id, &m.base_key, &m.identity_key));

@@ -102,6 +102,16 @@ impl PreKeyMessage {
     pub fn message(&self) -> Message {
         Message(self.0.message.clone())
     }
+    /// The three keys of the session this message starts or belongs to (the sender's identity
+    /// and base keys, the receiver's one-time key), as
+    /// [`Session::session_keys`](crate::olm::Session::session_keys) gives them.
+    pub fn session_keys(&self) -> super::SessionKeys {
+        super::SessionKeys {
+            identity_key: self.0.identity_key,
+            base_key: self.0.base_key,
+            one_time_key: self.0.one_time_key,
+        }
+    }
     /// The id of the session this message starts or belongs to.
     pub fn session_id(&self) -> String {
         session_id(&self.0.identity_key, &self.0.base_key, &self.0.one_time_key)

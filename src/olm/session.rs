@@ -46,8 +46,10 @@ impl Default for SessionConfig {
     }
 }
 
-/// The three public keys that identify an Olm session.
+/// The three public keys that identify an Olm session. With the `serde` feature: vodozemac's
+/// struct `SessionKeys { identity_key, base_key, one_time_key }`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SessionKeys {
     /// The initiator's identity key `I_A`.
     pub identity_key: Curve25519PublicKey,

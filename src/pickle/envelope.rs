@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | 0 | 4 | magic `"cdpk"` (`63 64 70 6b`) |
 //! | 4 | 1 | format version (2; 1 is still read) |
-//! | 5 | 1 | object type (1 account, 2 Olm session, 3 group session, 4 inbound group session, 5 interolm session, 6 interolm account) |
+//! | 5 | 1 | object type (1 account, 2 Olm session, 3 group session, 4 inbound group session, 5 interolm session, 6 interolm account, 7 interolm session record, 8 interolm identity key pair, 9 / 10 / 11 interolm one-time / signed / Kyber prekey record, 12 interolm sender-key record) |
 //! | 6 | 1 | protection: 0 none, 1 ChaCha20-Poly1305 |
 //! | 7 | 12 | nonce (protection 1 only) |
 //! | 19 | n | ciphertext of the body (protection 1) — or the body itself at offset 7 (protection 0) |
@@ -18,10 +18,7 @@ use zeroize::Zeroizing;
 
 use crate::consts::MAX_MESSAGE_LENGTH;
 use crate::error::PickleError;
-use crate::primitives::{
-    CHACHA20POLY1305_NONCE_LEN, CHACHA20POLY1305_TAG_LEN, RandomSource, SecretBytes, chacha20poly1305_open,
-    chacha20poly1305_seal, hkdf_sha256,
-};
+use crate::primitives::{CHACHA_NONCE_LEN, CHACHA_TAG_LEN, ChaChaKey, RandomSource, SecretBytes, hkdf_sha256};
 
 /// The four magic bytes that start every caudata pickle.
 pub(crate) const MAGIC: [u8; 4] = *b"cdpk";
@@ -40,8 +37,8 @@ pub(crate) const FORMAT_VERSION: u8 = 4;
 /// The oldest format version this library reads.
 pub(crate) const MIN_FORMAT_VERSION: u8 = 1;
 pub(crate) const HEADER_LEN: usize = 7;
-pub(crate) const NONCE_LEN: usize = CHACHA20POLY1305_NONCE_LEN;
-pub(crate) const TAG_LEN: usize = CHACHA20POLY1305_TAG_LEN;
+pub(crate) const NONCE_LEN: usize = CHACHA_NONCE_LEN;
+pub(crate) const TAG_LEN: usize = CHACHA_TAG_LEN;
 const PROTECTION_NONE: u8 = 0;
 const PROTECTION_CHACHA20_POLY1305: u8 = 1;
 const KDF_INFO: &[u8] = b"caudata pickle v1 ChaCha20-Poly1305";
@@ -61,15 +58,75 @@ pub(crate) enum ObjectType {
     InterolmSession = 5,
     /// An interolm account (identity, registration id, prekeys).
     InterolmAccount = 6,
+    /// An interolm session record (current and archived sessions with one device).
+    InterolmSessionRecord = 7,
+    /// An interolm identity key pair.
+    InterolmIdentityKeyPair = 8,
+    /// An interolm one-time prekey record.
+    InterolmPreKey = 9,
+    /// An interolm signed prekey record.
+    InterolmSignedPreKey = 10,
+    /// An interolm Kyber prekey record.
+    InterolmKyberPreKey = 11,
+    /// An interolm sender-key record (libsignal groups).
+    SenderKeyRecord = 12,
 }
 
 fn header(ty: ObjectType, protection: u8) -> [u8; HEADER_LEN] {
+    header_for(ty as u8, FORMAT_VERSION, protection)
+}
+
+fn header_for(ty: u8, version: u8, protection: u8) -> [u8; HEADER_LEN] {
     let mut h = [0u8; HEADER_LEN];
     h[..4].copy_from_slice(&MAGIC);
-    h[4] = FORMAT_VERSION;
-    h[5] = ty as u8;
+    h[4] = version;
+    h[5] = ty;
     h[6] = protection;
     h
+}
+
+/// Encrypts an unencrypted pickle of any object type, keeping its type and format version:
+/// the encrypted form of the same pickle.
+pub(crate) fn seal_plain(
+    bytes: &[u8],
+    pickle_key: &[u8; 32],
+    rng: &mut impl RandomSource,
+) -> Result<Vec<u8>, PickleError> {
+    check_prefix(bytes)?;
+    if bytes[6] != PROTECTION_NONE {
+        return Err(PickleError::WrongProtection { encrypted: bytes[6] == PROTECTION_CHACHA20_POLY1305 });
+    }
+    let h = header_for(bytes[5], bytes[4], PROTECTION_CHACHA20_POLY1305);
+    let body = &bytes[HEADER_LEN..];
+    if body.len() + HEADER_LEN + NONCE_LEN + TAG_LEN > MAX_PICKLE_LENGTH {
+        return Err(PickleError::TooLong {
+            got: body.len() + HEADER_LEN + NONCE_LEN + TAG_LEN,
+            max: MAX_PICKLE_LENGTH,
+        });
+    }
+    let mut nonce = [0u8; NONCE_LEN];
+    rng.fill(&mut nonce);
+    Ok(sealed(&h, &nonce, body, pickle_key))
+}
+
+/// Decrypts an encrypted pickle of any object type into its unencrypted form (the reverse of
+/// [`seal_plain`]).
+pub(crate) fn open_to_plain(bytes: &[u8], pickle_key: &[u8; 32]) -> Result<Zeroizing<Vec<u8>>, PickleError> {
+    check_prefix(bytes)?;
+    if bytes[6] != PROTECTION_CHACHA20_POLY1305 {
+        return Err(PickleError::WrongProtection { encrypted: false });
+    }
+    if bytes.len() < HEADER_LEN + NONCE_LEN + TAG_LEN {
+        return Err(PickleError::Truncated("nonce and tag"));
+    }
+    let (h, rest) = bytes.split_at(HEADER_LEN);
+    let (nonce, rest) = rest.split_at(NONCE_LEN);
+    let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| PickleError::Truncated("nonce"))?;
+    let body = aead_key(pickle_key).open(nonce, h, rest).ok_or(PickleError::Authentication)?;
+    let mut out = Zeroizing::new(Vec::with_capacity(HEADER_LEN + body.len()));
+    out.extend_from_slice(&header_for(h[5], h[4], PROTECTION_NONE));
+    out.extend_from_slice(&body);
+    Ok(out)
 }
 
 /// The object type tag of a pickle (binary form), after the checks that come before it
@@ -116,10 +173,25 @@ fn check_header(bytes: &[u8], ty: ObjectType, encrypted: bool) -> Result<(), Pic
 }
 
 /// The AEAD key of a pickle key.
-fn aead_key(pickle_key: &[u8; 32]) -> SecretBytes<32> {
+fn aead_key(pickle_key: &[u8; 32]) -> ChaChaKey {
     let mut key = SecretBytes::<32>::zero();
     hkdf_sha256(None, pickle_key, KDF_INFO, key.expose_mut());
-    key
+    ChaChaKey::new(key)
+}
+
+/// `header ‖ nonce ‖ ChaCha20-Poly1305(body, ad = header) ‖ tag`, through the one
+/// ChaCha20-Poly1305 wrapper (`primitives::aead`, which the Wycheproof vectors test).
+fn sealed(h: &[u8; HEADER_LEN], nonce: &[u8; NONCE_LEN], body: &[u8], pickle_key: &[u8; 32]) -> Vec<u8> {
+    // ChaCha20-Poly1305 refuses only plaintexts over 256 GiB; pickles are bounded far below.
+    #[allow(clippy::expect_used)]
+    let ct_and_tag = aead_key(pickle_key)
+        .seal(nonce, h, body)
+        .expect("pickle bodies are far below ChaCha20-Poly1305's length limit");
+    let mut out = Vec::with_capacity(HEADER_LEN + NONCE_LEN + ct_and_tag.len());
+    out.extend_from_slice(h);
+    out.extend_from_slice(nonce);
+    out.extend_from_slice(&ct_and_tag);
+    out
 }
 
 /// The unencrypted form: header ‖ body. Wiped on drop.
@@ -141,19 +213,7 @@ pub(crate) fn seal(ty: ObjectType, body: &[u8], pickle_key: &[u8; 32], rng: &mut
     let h = header(ty, PROTECTION_CHACHA20_POLY1305);
     let mut nonce = [0u8; NONCE_LEN];
     rng.fill(&mut nonce);
-    // Sized exactly, so the plaintext copied in below is never left behind by a reallocation;
-    // it is encrypted in place at once.
-    let mut out = Vec::with_capacity(HEADER_LEN + NONCE_LEN + body.len() + TAG_LEN);
-    out.extend_from_slice(&h);
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(body);
-    let start = HEADER_LEN + NONCE_LEN;
-    // ChaCha20-Poly1305 refuses only plaintexts over 256 GiB; pickles are bounded far below.
-    #[allow(clippy::expect_used)]
-    let tag = chacha20poly1305_seal(&aead_key(pickle_key), &nonce, &h, &mut out[start..])
-        .expect("pickle bodies are far below ChaCha20-Poly1305's length limit");
-    out.extend_from_slice(&tag);
-    out
+    sealed(&h, &nonce, body, pickle_key)
 }
 
 /// Authenticates and decrypts an encrypted pickle; returns the body (wiped on drop) and the
@@ -169,13 +229,8 @@ pub(crate) fn open(
     }
     let (h, rest) = bytes.split_at(HEADER_LEN);
     let (nonce, rest) = rest.split_at(NONCE_LEN);
-    let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
     let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| PickleError::Truncated("nonce"))?;
-    let tag: &[u8; TAG_LEN] = tag.try_into().map_err(|_| PickleError::Truncated("tag"))?;
-    let mut body = Zeroizing::new(ct.to_vec());
-    if !chacha20poly1305_open(&aead_key(pickle_key), nonce, h, body.as_mut_slice(), tag) {
-        return Err(PickleError::Authentication);
-    }
+    let body = aead_key(pickle_key).open(nonce, h, rest).ok_or(PickleError::Authentication)?;
     Ok((body, h[4]))
 }
 

@@ -37,7 +37,7 @@ const KYBER_SK_LEN: usize = Kyber1024SecretKey::LENGTH;
 /// where the pre-key part is `1 ‖ option<u32 one-time id> ‖ u32 signed id ‖ option<u32 Kyber id
 /// ‖ ciphertext(1569)>` while the initiator still sends pre-key messages (its other fields are
 /// the session's own), else `0 ‖ pre-key digest(32)`.
-fn encode_interolm_session(s: &Session, w: &mut Writer) {
+pub(super) fn encode_interolm_session(s: &Session, w: &mut Writer) {
     w.u8(s.version.as_u8());
     w.bool(s.initiator);
     w.bytes(s.local_identity.as_bytes());
@@ -89,7 +89,7 @@ fn read_public(r: &mut Reader<'_>, what: &'static str) -> Result<Curve25519Publi
     Ok(Curve25519PublicKey::from_bytes(r.bytes::<32>(what)?))
 }
 
-fn decode_interolm_session(r: &mut Reader<'_>) -> Result<Session, PickleError> {
+pub(super) fn decode_interolm_session(r: &mut Reader<'_>) -> Result<Session, PickleError> {
     let version = read_session_version(r)?;
     let initiator = r.bool("initiator")?;
     let local_identity = read_public(r, "local identity key")?;

@@ -19,9 +19,10 @@ use crate::primitives::SecretBytes;
 
 /// Deepest nesting accepted (vodozemac's pickles nest 6 levels).
 pub(crate) const MAX_DEPTH: usize = 32;
-/// Most items in one array or object (vodozemac's largest is a 128-byte array), so that the
-/// capacity reserved before parsing one stays small whatever the input.
-pub(crate) const MAX_ITEMS: usize = 4096;
+/// Most items in one array or object (vodozemac's largest is an account's map of up to 5 000
+/// one-time keys; the account reader refuses more than that itself, with `TooMany`), so that the
+/// capacity reserved before parsing one stays bounded whatever the input.
+pub(crate) const MAX_ITEMS: usize = 1 << 16;
 
 /// A parsed JSON value. Numbers and strings are wiped when the tree is dropped.
 pub(crate) enum Json {

@@ -36,6 +36,10 @@ const MAC_LEN: usize = 8;
 /// libolm's limits: `MAX_ONE_TIME_KEYS`, receiving chains, skipped message keys (all sessions'
 /// chains together).
 const LIBOLM_MAX_ONE_TIME_KEYS: usize = 100;
+/// One-time keys read from a libolm account pickle: vodozemac's `to_libolm_pickle` writes all of
+/// its keys (up to 5 000) in this format; libolm itself keeps the first 99 and the last of a
+/// longer list (checked with python-olm 3.2.16), caudata keeps them all, up to its own limit.
+const LIBOLM_IMPORT_MAX_ONE_TIME_KEYS: usize = crate::consts::MAX_ONE_TIME_KEYS;
 const LIBOLM_MAX_RECEIVER_CHAINS: usize = 5;
 const LIBOLM_MAX_SKIPPED_KEYS: usize = 40;
 
@@ -59,7 +63,16 @@ pub(crate) fn encrypt(raw: &[u8], pickle_key: &[u8]) -> String {
 /// Authenticates and decrypts a libolm-style pickle (libolm's or vodozemac's). The MAC is
 /// checked before anything is decrypted.
 pub(crate) fn decrypt(pickle: &str, pickle_key: &[u8]) -> Result<Zeroizing<Vec<u8>>, PickleError> {
-    let max = MAX_PICKLE_LENGTH / 3 * 4 + 4;
+    decrypt_up_to(pickle, pickle_key, MAX_PICKLE_LENGTH)
+}
+
+/// [`decrypt`] of a pickle of at most `max_length` bytes (before base64).
+pub(crate) fn decrypt_up_to(
+    pickle: &str,
+    pickle_key: &[u8],
+    max_length: usize,
+) -> Result<Zeroizing<Vec<u8>>, PickleError> {
+    let max = max_length / 3 * 4 + 4;
     if pickle.len() > max {
         return Err(PickleError::TooLong { got: pickle.len(), max });
     }
@@ -154,7 +167,7 @@ fn decode_account(r: &mut Reader<'_>) -> Result<Account, PickleError> {
     let signing_key = read_ed25519_pair(r, "Ed25519 identity key")?;
     let identity_key = read_curve_pair(r, "Curve25519 identity key")?;
     let otks =
-        r.list(LIBOLM_MAX_ONE_TIME_KEYS, LIBOLM_KEY_LEN, "one-time keys", |r| read_key_raw(r, "one-time key"))?;
+        r.list(LIBOLM_IMPORT_MAX_ONE_TIME_KEYS, LIBOLM_KEY_LEN, "one-time keys", |r| read_key_raw(r, "one-time key"))?;
     let (fallback_key, previous_fallback_key) = match version {
         2 => (None, None),
         3 => {
@@ -186,6 +199,8 @@ fn decode_account(r: &mut Reader<'_>) -> Result<Account, PickleError> {
         }
     };
     let last_key_id = r.u32("next one-time key id")?;
+    // the one-time keys' public keys together: one field inversion instead of one each
+    Curve25519SecretKey::precompute_public_keys(otks.iter().map(|k| &k.secret));
 
     let mut one_time_keys = BTreeMap::new();
     for k in otks {
@@ -223,19 +238,23 @@ fn write_stored(w: &mut Writer, id: KeyId, k: &StoredKey) -> Result<(), PickleEr
 }
 
 fn encode_account(a: &Account) -> Result<Zeroizing<Vec<u8>>, PickleError> {
-    if a.one_time_keys.len() > LIBOLM_MAX_ONE_TIME_KEYS {
-        return Err(PickleError::Unrepresentable("more one-time keys than libolm keeps"));
-    }
-    let last_key_id = u32::try_from(a.next_key_id.saturating_sub(1))
+    // libolm keeps one counter for one-time and fallback keys: it must continue above both of
+    // caudata's (the fallback counter is the current fallback id plus one).
+    let next = a.next_key_id.max(a.next_fallback_key_id());
+    let last_key_id = u32::try_from(next.saturating_sub(1))
         .map_err(|_| PickleError::Unrepresentable("a key id beyond libolm's 32 bits"))?;
-    let mut w = Writer::with_capacity(4 + 96 + 64 + 4 + (a.one_time_keys.len() + 2) * LIBOLM_KEY_LEN + 5);
+    // libolm holds 100 one-time keys (a longer list would lose all but the first 99 and the
+    // last): the newest 100 are written, the older ones (claimed long ago, or never) are left
+    // out, as libolm itself would have evicted them.
+    let otks = a.one_time_keys.len().min(LIBOLM_MAX_ONE_TIME_KEYS);
+    let mut w = Writer::with_capacity(4 + 96 + 64 + 4 + (otks + 2) * LIBOLM_KEY_LEN + 5);
     w.u32(ACCOUNT_VERSION);
     write_ed25519_pair(&mut w, &a.signing_key);
     w.bytes(a.identity_public.as_bytes());
     w.secret(a.identity_key.to_secret_bytes().expose());
-    w.count(a.one_time_keys.len());
+    w.count(otks);
     // newest (highest id) first, as libolm keeps them
-    for (id, k) in a.one_time_keys.iter().rev() {
+    for (id, k) in a.one_time_keys.iter().rev().take(otks) {
         write_stored(&mut w, *id, k)?;
     }
     // current, then previous (a previous key without a current one, which caudata never

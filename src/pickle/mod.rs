@@ -17,7 +17,10 @@
 //! * **libolm** (import of every version libolm wrote, export of the current one):
 //!   `from_libolm_pickle(&str, &[u8])` and `to_libolm_pickle(&self, &[u8])` on the same four
 //!   types, so that a user can move to caudata and back.
-//! * **vodozemac** (import): `from_vodozemac_pickle(&str, &[u8; 32])` on the same four types.
+//! * **vodozemac** (both ways): the encrypted strings of vodozemac's `encrypt()`
+//!   (`from_vodozemac_pickle(&str, &[u8; 32])`, `to_vodozemac_pickle(&self, &[u8; 32])`) and its
+//!   plain pickle structs ([`vodozemac::AccountPickle`] and the others, from
+//!   `vodozemac_pickle()`, serde with the `serde` feature) on the same four types.
 //!
 //! Every reader refuses bad input with a [`PickleError`](crate::PickleError) and never panics
 //! or returns a partially built object; list counts are bounded by protocol limits and by the
@@ -35,40 +38,60 @@
 //! assert_eq!(restored.one_time_keys(), account.one_time_keys());
 //! ```
 
-mod codec;
+pub(crate) mod codec;
+mod dehydrated;
 mod envelope;
 mod interolm;
+mod interolm_store;
 mod json;
 mod libolm;
+mod libsignal;
 mod own;
-mod vodozemac;
+mod pk;
+mod sender_key;
+pub mod vodozemac;
 
+pub use dehydrated::DehydratedDeviceResult;
+#[cfg(feature = "hazmat")]
+pub(crate) use dehydrated::decode_plaintext as decode_dehydrated_plaintext;
+pub(crate) use interolm::clone_interolm_session;
 pub use interolm::{
     AnySessionPickle, InterolmAccountPickle, InterolmSessionPickle, MAX_KYBER_PRE_KEYS, MAX_ONE_TIME_PRE_KEYS,
     MAX_SIGNED_PRE_KEYS,
 };
+pub use interolm_store::{
+    InterolmIdentityKeyPairPickle, InterolmKyberPreKeyPickle, InterolmPreKeyPickle, InterolmSessionRecordPickle,
+    InterolmSignedPreKeyPickle,
+};
+pub use libsignal::MAX_LIBSIGNAL_RECORD_LENGTH;
 pub use own::{AccountPickle, GroupSessionPickle, InboundGroupSessionPickle, SessionPickle};
+pub use sender_key::SenderKeyRecordPickle;
 
 /// The version of caudata's own pickle format this library writes (the newest it reads).
 pub const FORMAT_VERSION: u8 = envelope::FORMAT_VERSION;
 
-/// ⚠️ Opens caudata's encrypted pickle envelope of any object type (ChaCha20-Poly1305 under the
-/// pickle key, header as associated data) without parsing the body: what
-/// `caudata::hazmat::open_pickle_envelope` runs for the constant-time check.
-#[cfg(feature = "hazmat")]
-pub(crate) fn open_envelope(
-    bytes: &[u8],
+/// Encrypts the unencrypted form of any caudata pickle (what a type's `to_unencrypted_bytes`
+/// wrote) into its encrypted form, as that type's `encrypt_to_bytes` would have: for stores
+/// that hold pickles of types they do not know (sender-key records, for instance).
+///
+/// # Errors
+/// [`PickleError::NotAPickle`](crate::PickleError::NotAPickle),
+/// [`PickleError::UnknownVersion`](crate::PickleError::UnknownVersion),
+/// [`PickleError::TooLong`](crate::PickleError::TooLong),
+/// [`PickleError::WrongProtection`](crate::PickleError::WrongProtection) for an encrypted input.
+pub fn seal_unencrypted(pickle: &[u8], pickle_key: &[u8; 32]) -> Result<Vec<u8>, crate::PickleError> {
+    envelope::seal_plain(pickle, pickle_key, &mut crate::primitives::OsRandom)
+}
+
+/// Decrypts the encrypted form of any caudata pickle into its unencrypted form (the reverse
+/// of [`seal_unencrypted`]). The result holds secrets and is wiped on drop.
+///
+/// # Errors
+/// [`PickleError::Authentication`](crate::PickleError::Authentication) for a wrong key or a modified pickle, and the header errors
+/// of [`seal_unencrypted`].
+pub fn open_to_unencrypted(
+    pickle: &[u8],
     pickle_key: &[u8; 32],
 ) -> Result<zeroize::Zeroizing<Vec<u8>>, crate::PickleError> {
-    use envelope::ObjectType as T;
-    let ty = match envelope::peek_type(bytes)? {
-        1 => T::Account,
-        2 => T::OlmSession,
-        3 => T::GroupSession,
-        4 => T::InboundGroupSession,
-        5 => T::InterolmSession,
-        6 => T::InterolmAccount,
-        got => return Err(crate::PickleError::WrongObjectType { expected: T::OlmSession as u8, got }),
-    };
-    envelope::open(ty, bytes, pickle_key).map(|(body, _)| body)
+    envelope::open_to_plain(pickle, pickle_key)
 }

@@ -148,7 +148,7 @@ pub(crate) fn stored_key(secret: Curve25519SecretKey, published: bool) -> Stored
 // ---------------------------------------------------------------- account
 
 /// The body of an account pickle:
-/// `ed25519 key | identity key pair | u64 next_key_id | list<stored key> (ascending ids, ≤ 100)
+/// `ed25519 key | identity key pair | u64 next_key_id | list<stored key> (ascending ids, ≤ 5 000)
 ///  | option<fallback> | option<previous fallback> | list≤1024<u64 key id | digest(16)>`, the
 /// last list (the remembered uses of the fallback keys, oldest first) from format version 4 on.
 fn encode_account(a: &Account, w: &mut Writer) {
@@ -198,8 +198,10 @@ fn decode_account(r: &mut Reader<'_>) -> Result<Account, PickleError> {
     for slot in &mut fallback {
         if r.bool("fallback key present")? {
             let (id, k) = read_stored_key(r, "fallback key")?;
-            if id.0 >= next_key_id {
-                return Err(PickleError::InvalidField("fallback key id (not below the next key id)"));
+            // Fallback keys have their own counter (the next id is the current key's plus
+            // one), so their ids are not bounded by the one-time keys' next id.
+            if id.0 == u64::MAX {
+                return Err(PickleError::InvalidField("fallback key id (no next id)"));
             }
             *slot = Some((id, k));
         }

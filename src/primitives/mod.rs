@@ -3,7 +3,6 @@
 //! Everything secret in here zeroizes on drop, has a hand-written `Debug` that prints nothing
 //! secret, and is compared only in constant time.
 
-mod aead;
 mod base64;
 mod cipher;
 mod ct;
@@ -12,14 +11,24 @@ mod ed25519;
 mod kdf;
 mod rng;
 mod secret;
+#[cfg(feature = "serde")]
+mod serde_shapes;
 mod stack;
+#[cfg(feature = "serde")]
+pub(crate) use serde_shapes::{base64_decode_unpadded_secret, with as serde_with};
 
-pub(crate) use aead::{
-    CHACHA20POLY1305_NONCE_LEN, CHACHA20POLY1305_TAG_LEN, chacha20poly1305_open, chacha20poly1305_seal,
-};
+// The QR-login channels (MSC4108 ECIES, MSC4388 HPKE) and dehydrated devices: ChaCha20-Poly1305
+// under raw keys, HKDF-SHA-512, and RFC 9180 HPKE for one suite.
+mod aead;
+mod hpke;
+mod sha512;
+pub(crate) use aead::{ChaChaKey, NONCE_LEN as CHACHA_NONCE_LEN, TAG_LEN as CHACHA_TAG_LEN};
+pub(crate) use hpke::HpkeContext;
+pub(crate) use sha512::HkdfSha512;
+
 pub use base64::{Base64DecodeError, base64_decode, base64_encode};
 #[allow(unused_imports)]
-pub(crate) use base64::{base64_decode_secret, base64_encode_secret};
+pub(crate) use base64::{base64_decode_padding_indifferent, base64_decode_secret, base64_encode_secret};
 pub(crate) use cipher::{AesCbcKeys, aes256_cbc_decrypt, aes256_cbc_encrypt};
 pub(crate) use ct::ct_eq;
 pub(crate) use curve25519::ContributoryKey;
@@ -36,12 +45,27 @@ mod xeddsa;
 pub use kyber::{KYBER1024_KEY_TYPE, Kyber1024Ciphertext, Kyber1024PublicKey, Kyber1024SecretKey};
 pub use xeddsa::XEdDsaSignature;
 
+// interolm sealed sender (AES-CTR + HMAC, AES-GCM-SIV) and safety numbers (iterated SHA-512).
+mod sealed;
+pub(crate) use sealed::{
+    GCM_SIV_TAG_LEN, aes256_ctr_hmac_decrypt, aes256_ctr_hmac_encrypt, aes256_gcm_siv_decrypt, aes256_gcm_siv_encrypt,
+    fingerprint_hash,
+};
+
 // interolm SPQR: ML-KEM-768 with libcrux's incremental (split) encapsulation.
 mod mlkem768;
 pub(crate) use mlkem768::{
     MLKEM768_CT1_LEN, MLKEM768_CT2_LEN, MLKEM768_DK_LEN, MLKEM768_EK_VECTOR_LEN, MLKEM768_HEADER_LEN,
     MlKem768DecapsulationKey, mlkem768_encapsulate1, mlkem768_encapsulate2, mlkem768_validate_ek,
 };
+
+// Matrix parity: secret-key import/export and `Ed25519Keypair`, SAS secrets, the backup cipher.
+mod keys;
+mod pk;
+mod sas;
+pub use keys::Ed25519Keypair;
+pub(crate) use pk::{PK_MAC_LENGTH, PkFailure, pk_decrypt, pk_encrypt};
+pub(crate) use sas::{ENCODED_MAC_LENGTH, SAS_MAX_BYTES, SasMacKind, SasSecret};
 
 #[cfg(test)]
 mod tests {

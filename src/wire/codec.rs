@@ -1,10 +1,14 @@
 //! The protobuf subset that Olm, Megolm and Signal messages use: varints (wire type 0) and
-//! length-delimited fields (wire type 2), tags below 16.
+//! length-delimited fields (wire type 2), tags below 16. Sealed sender's certificates also use
+//! fixed64 (wire type 1): a reader made with [`Reader::with_fixed_width`] reads wire types 1 and
+//! 5 as well (the other readers refuse them, as before).
 
 use crate::error::DecodeError;
 
 pub(crate) const WIRE_VARINT: u8 = 0;
 pub(crate) const WIRE_LEN: u8 = 2;
+pub(crate) const WIRE_FIXED64: u8 = 1;
+pub(crate) const WIRE_FIXED32: u8 = 5;
 
 /// Appends an unsigned LEB128 varint.
 pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -28,26 +32,55 @@ pub(crate) fn put_bytes_field(out: &mut Vec<u8>, field: u8, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
+/// Appends a fixed64 field (little-endian).
+pub(crate) fn put_fixed64_field(out: &mut Vec<u8>, field: u8, v: u64) {
+    out.push(field << 3 | WIRE_FIXED64);
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
 /// One decoded field.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Value<'a> {
     Varint(u64),
     Bytes(&'a [u8]),
+    /// Wire type 1 (only from [`Reader::with_fixed_width`]).
+    Fixed64(u64),
+    /// Wire type 5 (only from [`Reader::with_fixed_width`]); no decoder reads one yet.
+    #[allow(dead_code)]
+    Fixed32(u32),
 }
 
 /// Reads protobuf fields from a byte slice.
 pub(crate) struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
+    fixed_width: bool,
 }
 
 impl<'a> Reader<'a> {
     pub(crate) fn new(buf: &'a [u8]) -> Self {
-        Self { buf, pos: 0 }
+        Self { buf, pos: 0, fixed_width: false }
+    }
+
+    /// A reader that also accepts fixed64 and fixed32 fields (wire types 1 and 5).
+    pub(crate) fn with_fixed_width(buf: &'a [u8]) -> Self {
+        Self { buf, pos: 0, fixed_width: true }
+    }
+
+    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], DecodeError> {
+        let end = self.pos.checked_add(n).ok_or(DecodeError::Truncated(what))?;
+        let bytes = self.buf.get(self.pos..end).ok_or(DecodeError::Truncated(what))?;
+        self.pos = end;
+        Ok(bytes)
     }
 
     pub(crate) fn is_empty(&self) -> bool {
         self.pos >= self.buf.len()
+    }
+
+    /// Bytes not read yet.
+    pub(crate) fn remaining(&self) -> usize {
+        self.buf.len().saturating_sub(self.pos)
     }
 
     /// A varint of at most 10 bytes whose value fits in 64 bits.
@@ -85,8 +118,43 @@ impl<'a> Reader<'a> {
                 self.pos = end;
                 Ok(Some((field, Value::Bytes(bytes))))
             }
+            WIRE_FIXED64 if self.fixed_width => {
+                let b: [u8; 8] =
+                    self.take(8, "fixed64 field")?.try_into().map_err(|_| DecodeError::Truncated("fixed64 field"))?;
+                Ok(Some((field, Value::Fixed64(u64::from_le_bytes(b)))))
+            }
+            WIRE_FIXED32 if self.fixed_width => {
+                let b: [u8; 4] =
+                    self.take(4, "fixed32 field")?.try_into().map_err(|_| DecodeError::Truncated("fixed32 field"))?;
+                Ok(Some((field, Value::Fixed32(u32::from_le_bytes(b)))))
+            }
             _ => Err(DecodeError::MalformedField("unsupported protobuf wire type")),
         }
+    }
+}
+
+impl<'a> Reader<'a> {
+    /// [`Reader::field`] that also reads the fixed-width wire types (1: 8 bytes, 5: 4 bytes),
+    /// given as [`Value::Bytes`] of their little-endian bytes: for libsignal's stored records
+    /// (a prekey record's timestamp is a `fixed64`), never for messages.
+    pub(crate) fn field_with_fixed(&mut self) -> Result<Option<(u64, Value<'a>)>, DecodeError> {
+        if self.is_empty() {
+            return Ok(None);
+        }
+        let start = self.pos;
+        let key = self.varint("field tag")?;
+        let width = match key & 7 {
+            1 => 8,
+            5 => 4,
+            _ => {
+                self.pos = start;
+                return self.field();
+            }
+        };
+        let end = self.pos.checked_add(width).ok_or(DecodeError::Truncated("fixed-width field"))?;
+        let bytes = self.buf.get(self.pos..end).ok_or(DecodeError::Truncated("fixed-width field"))?;
+        self.pos = end;
+        Ok(Some((key >> 3, Value::Bytes(bytes))))
     }
 }
 
@@ -103,7 +171,23 @@ pub(crate) fn set_once<T>(slot: &mut Option<T>, v: T, name: &'static str) -> Res
 pub(crate) fn as_u32(v: Value<'_>, name: &'static str) -> Result<u32, DecodeError> {
     match v {
         Value::Varint(x) => u32::try_from(x).map_err(|_| DecodeError::OversizeVarint(name)),
-        Value::Bytes(_) => Err(DecodeError::MalformedField(name)),
+        _ => Err(DecodeError::MalformedField(name)),
+    }
+}
+
+/// A varint field of any width (a `uint64`).
+pub(crate) fn as_u64(v: Value<'_>, name: &'static str) -> Result<u64, DecodeError> {
+    match v {
+        Value::Varint(x) => Ok(x),
+        _ => Err(DecodeError::MalformedField(name)),
+    }
+}
+
+/// A fixed64 field.
+pub(crate) fn as_fixed64(v: Value<'_>, name: &'static str) -> Result<u64, DecodeError> {
+    match v {
+        Value::Fixed64(x) => Ok(x),
+        _ => Err(DecodeError::MalformedField(name)),
     }
 }
 
@@ -111,13 +195,93 @@ pub(crate) fn as_u32(v: Value<'_>, name: &'static str) -> Result<u32, DecodeErro
 pub(crate) fn as_bytes<'a>(v: Value<'a>, name: &'static str) -> Result<&'a [u8], DecodeError> {
     match v {
         Value::Bytes(b) => Ok(b),
-        Value::Varint(_) => Err(DecodeError::MalformedField(name)),
+        _ => Err(DecodeError::MalformedField(name)),
     }
 }
 
 /// A length-delimited field of exactly `N` bytes.
 pub(crate) fn as_array<const N: usize>(v: Value<'_>, name: &'static str) -> Result<[u8; N], DecodeError> {
     as_bytes(v, name)?.try_into().map_err(|_| DecodeError::MalformedField(name))
+}
+
+/// The fields of one protobuf message as stored records use them (libsignal's `SessionRecord`
+/// and prekey records, SPQR's state): read all at once, then looked up by number. Proto3
+/// semantics: an absent scalar is 0, an absent message or byte string is empty.
+pub(crate) struct Fields<'a>(Vec<(u64, Value<'a>)>);
+
+/// The most fields a stored-record message may have (a session's receiving chains hold up to
+/// 2 000 skipped keys each; SPQR's decoders up to 16 point lists).
+const MAX_RECORD_FIELDS: usize = 4096;
+
+impl<'a> Fields<'a> {
+    /// Reads every field of `buf` (fixed-width ones included).
+    pub(crate) fn read(buf: &'a [u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(buf);
+        let mut v = Vec::new();
+        while let Some(f) = r.field_with_fixed()? {
+            if v.len() >= MAX_RECORD_FIELDS {
+                return Err(DecodeError::MalformedField("too many fields"));
+            }
+            v.push(f);
+        }
+        Ok(Self(v))
+    }
+
+    fn one(&self, n: u64, name: &'static str) -> Result<Option<Value<'a>>, DecodeError> {
+        let mut it = self.0.iter().filter(|(f, _)| *f == n);
+        let first = it.next().map(|(_, v)| *v);
+        if it.next().is_some() {
+            return Err(DecodeError::DuplicateField(name));
+        }
+        Ok(first)
+    }
+
+    /// A varint field that fits in `u32` (0 when absent).
+    pub(crate) fn u32(&self, n: u64, name: &'static str) -> Result<u32, DecodeError> {
+        self.one(n, name)?.map_or(Ok(0), |v| as_u32(v, name))
+    }
+
+    /// A varint field, present or not.
+    pub(crate) fn opt_u32(&self, n: u64, name: &'static str) -> Result<Option<u32>, DecodeError> {
+        self.one(n, name)?.map(|v| as_u32(v, name)).transpose()
+    }
+
+    /// A varint field as `u64` (0 when absent).
+    pub(crate) fn u64(&self, n: u64, name: &'static str) -> Result<u64, DecodeError> {
+        match self.one(n, name)? {
+            None => Ok(0),
+            Some(Value::Varint(x)) => Ok(x),
+            Some(_) => Err(DecodeError::MalformedField(name)),
+        }
+    }
+
+    /// A `fixed64` field (0 when absent).
+    pub(crate) fn fixed64(&self, n: u64, name: &'static str) -> Result<u64, DecodeError> {
+        match self.one(n, name)? {
+            None => Ok(0),
+            Some(v) => Ok(u64::from_le_bytes(as_array::<8>(v, name)?)),
+        }
+    }
+
+    /// A length-delimited field (empty when absent).
+    pub(crate) fn bytes(&self, n: u64, name: &'static str) -> Result<&'a [u8], DecodeError> {
+        self.one(n, name)?.map_or(Ok(&[][..]), |v| as_bytes(v, name))
+    }
+
+    /// A length-delimited field, present or not.
+    pub(crate) fn opt_bytes(&self, n: u64, name: &'static str) -> Result<Option<&'a [u8]>, DecodeError> {
+        self.one(n, name)?.map(|v| as_bytes(v, name)).transpose()
+    }
+
+    /// Every occurrence of a repeated length-delimited field, in order.
+    pub(crate) fn repeated(&self, n: u64, name: &'static str) -> Result<Vec<&'a [u8]>, DecodeError> {
+        self.0.iter().filter(|(f, _)| *f == n).map(|(_, v)| as_bytes(*v, name)).collect()
+    }
+
+    /// Whether field `n` occurs.
+    pub(crate) fn has(&self, n: u64) -> bool {
+        self.0.iter().any(|(f, _)| *f == n)
+    }
 }
 
 #[cfg(test)]

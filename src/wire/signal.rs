@@ -15,7 +15,7 @@
 //! | 1 + varint | `0x18` previous counter (last index of the sender's previous chain; always written) |
 //! | 1 + varint + n | `0x22` AES-256-CBC ciphertext |
 //! | (1 + varint + n) | `0x2A` SPQR message (`pq_ratchet`), omitted when empty (SPQR V0) |
-//! | (1 + varint + 36) | `0x32` addresses (libsignal ≥ 0.91): read and kept, never written |
+//! | (1 + varint + 36) | `0x32` addresses (libsignal ≥ 0.91): sender and recipient, only inside a pre-key message (see `interolm::MessageAddresses`) |
 //! | 8 | `HMAC-SHA-256(mac_key, IK_sender(33) ‖ IK_receiver(33) ‖ all bytes above)[..8]` |
 //!
 //! `PreKeySignalMessage` (message type 3, no MAC of its own), fields in libsignal's order:
@@ -39,6 +39,10 @@ use super::codec::{Reader, Value, as_bytes, as_u32, put_bytes_field, put_varint_
 use crate::consts::MAX_MESSAGE_LENGTH;
 use crate::error::{DecodeError, KeyError};
 use crate::primitives::{Curve25519PublicKey, Kyber1024Ciphertext, Kyber1024PublicKey, XEdDsaSignature};
+
+/// Length of the `addresses` field (SignalMessage field 6): two fixed-width service ids (17
+/// bytes each) and two one-byte device ids.
+pub const ADDRESSES_LENGTH: usize = 36;
 
 /// libsignal's key-type byte for Curve25519 public keys.
 pub const CURVE25519_KEY_TYPE: u8 = 0x05;
@@ -161,8 +165,33 @@ impl SignalMessageWire {
         pq_ratchet: Vec<u8>,
         mac: impl FnOnce(&[u8]) -> [u8; 32],
     ) -> Self {
+        Self::encode_with_addresses(
+            session_version,
+            ratchet_key,
+            counter,
+            previous_counter,
+            ciphertext,
+            pq_ratchet,
+            None,
+            mac,
+        )
+    }
+
+    /// [`SignalMessageWire::encode_with_pq_ratchet`] with the `addresses` field (field 6, 36
+    /// bytes, after field 5 as libsignal ≥ 0.91 writes it) when `addresses` is `Some`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn encode_with_addresses(
+        session_version: u8,
+        ratchet_key: &Curve25519PublicKey,
+        counter: u32,
+        previous_counter: u32,
+        ciphertext: Vec<u8>,
+        pq_ratchet: Vec<u8>,
+        addresses: Option<[u8; ADDRESSES_LENGTH]>,
+        mac: impl FnOnce(&[u8]) -> [u8; 32],
+    ) -> Self {
         let version = version_byte(session_version);
-        let mut out = Vec::with_capacity(ciphertext.len() + pq_ratchet.len() + 58);
+        let mut out = Vec::with_capacity(ciphertext.len() + pq_ratchet.len() + 58 + 38);
         out.push(version);
         put_bytes_field(&mut out, 1, &encode_public_key(ratchet_key));
         put_varint_field(&mut out, 2, u64::from(counter));
@@ -170,6 +199,9 @@ impl SignalMessageWire {
         put_bytes_field(&mut out, 4, &ciphertext);
         if !pq_ratchet.is_empty() {
             put_bytes_field(&mut out, 5, &pq_ratchet);
+        }
+        if let Some(a) = &addresses {
+            put_bytes_field(&mut out, 6, a);
         }
         let tag = mac(&out);
         out.extend_from_slice(&tag[..MAC_LENGTH]);
@@ -180,7 +212,7 @@ impl SignalMessageWire {
             previous_counter,
             ciphertext,
             pq_ratchet: (!pq_ratchet.is_empty()).then_some(pq_ratchet),
-            addresses: None,
+            addresses: addresses.map(|a| a.to_vec()),
             bytes: out,
         }
     }

@@ -138,6 +138,175 @@ fn check() {
     let bytes = sig.to_bytes();
     public(&bytes[..]);
     std::hint::black_box(bytes);
+
+    // 8. The MSC4108 ECIES channel, S's side: a secret ephemeral key, X25519 with G's public key,
+    //    HKDF-SHA-512 (both channel keys and the check code, over info strings holding the
+    //    base64 of S's secret-derived public key), the check code's digits, ChaCha20-Poly1305.
+    let g_public = caudata::ecies::Ecies::with_info_and_rng("MATRIX_QR_CODE_LOGIN", &mut Known(0x11)).public_key();
+    let s = caudata::ecies::Ecies::with_info_and_rng("MATRIX_QR_CODE_LOGIN", &mut Secret(0x31));
+    {
+        let out = s.establish_outbound_channel(g_public, b"MATRIX_QR_CODE_LOGIN_INITIATE").expect("ECIES set-up");
+        let mut channel = out.ecies;
+        let digits = [
+            channel.check_code().to_digit(caudata::ecies::DigitMode::AllowLeadingZero),
+            channel.check_code().to_digit(caudata::ecies::DigitMode::NoLeadingZero),
+        ];
+        public(&digits);
+        std::hint::black_box(digits);
+        let secret_plaintext = std::hint::black_box([0x77u8; 40]);
+        secret(&secret_plaintext);
+        for ct in [out.message.ciphertext, channel.encrypt(&secret_plaintext).expect("ECIES encrypt").ciphertext] {
+            public(&ct[..]);
+            std::hint::black_box(ct);
+        }
+    }
+
+    // 9. The MSC4388 HPKE channel, S's side: RFC 9180 SetupBaseS with a secret ephemeral key
+    //    (DHKEM's labeled HKDF-SHA-256, the key schedule) and Seal (the nonce XOR).
+    let g_public =
+        caudata::hpke::HpkeRecipientChannel::with_info_and_rng("MATRIX_QR_CODE_LOGIN", &mut Known(0x12)).public_key();
+    {
+        let sent = caudata::hpke::HpkeSenderChannel::new()
+            .establish_channel_with_rng(g_public, b"hello", b"", &mut Secret(0x41))
+            .expect("HPKE set-up");
+        let ct = sent.message.ciphertext;
+        public(&ct[..]);
+        std::hint::black_box(ct);
+    }
+
+    // 10. Dehydrating an account (MSC3814 v2) whose identity, one-time and fallback keys and the
+    //     dehydration key are secret: the plaintext encoding and ChaCha20-Poly1305.
+    let mut account = caudata::olm::Account::new_with_rng(&mut Secret(0x51));
+    account.generate_one_time_keys_with_rng(3, &mut Secret(0x61));
+    account.generate_fallback_key_with_rng(&mut Secret(0x71));
+    let key = std::hint::black_box([0x5au8; 32]);
+    secret(&key);
+    {
+        let device = account.to_dehydrated_device_with_rng(&key, &mut Known(0x13)).expect("dehydration");
+        let bytes = device.ciphertext.into_bytes();
+        public(&bytes[..]);
+        std::hint::black_box(bytes);
+    }
+
+    sas_and_pk();
+
+    // 13. Sealed sender v1's cipher: AES-256-CTR and the truncated HMAC checked in constant time,
+    //    with secret keys; the ciphertext (good and with a bad tag) is public; whether the tag
+    //    verified is public.
+    let (ck, mk) = (std::hint::black_box([0x11u8; 32]), std::hint::black_box([0x22u8; 32]));
+    let sealed = hazmat::aes256_ctr_hmac_encrypt(&ck, &mk, b"sealed sender content");
+    let mut tampered = sealed.clone();
+    tampered[3] ^= 1;
+    secret(&ck);
+    secret(&mk);
+    for data in [&sealed, &tampered] {
+        let out = hazmat::aes256_ctr_hmac_decrypt(&ck, &mk, data);
+        public(&out.is_some());
+        std::hint::black_box(&out);
+    }
+
+    // 14. Sealed sender v2's cipher: AES-256-GCM-SIV decryption with a secret key (tag checked
+    //    by the crate in constant time; POLYVAL with CLMUL or its constant-time software form).
+    let k = std::hint::black_box([0x33u8; 32]);
+    let sealed = hazmat::aes256_gcm_siv_encrypt(&k, b"sealed sender v2 content");
+    let mut tampered = sealed.clone();
+    tampered[0] ^= 1;
+    secret(&k);
+    for data in [&sealed, &tampered] {
+        let out = hazmat::aes256_gcm_siv_decrypt(&k, data);
+        public(&out.is_some());
+        std::hint::black_box(&out);
+    }
+
+    // 15. Sealed sender v2's ephemeral key from a secret seed (HKDF, then an X25519 base-point
+    //     multiplication), compared in constant time with the received key.
+    let m = std::hint::black_box([0x44u8; 32]);
+    secret(&m);
+    let mut r = [0u8; 32];
+    hazmat::hkdf_sha256(None, &m, b"Sealed Sender v2: r (2023-08)", &mut r);
+    let e = Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_array(&mut r)).public_key();
+    let received = Curve25519PublicKey::from_bytes([0x55u8; 32]);
+    let same = hazmat::ct_eq(e.as_bytes(), received.as_bytes());
+    public(&same);
+    std::hint::black_box(same);
+}
+
+/// Randomness marked secret (undefined) as soon as it is drawn: key material.
+struct Secret(u8);
+impl RandomSource for Secret {
+    fn fill(&mut self, dest: &mut [u8]) {
+        for (i, b) in dest.iter_mut().enumerate() {
+            *b = self.0.wrapping_add(i as u8);
+        }
+        self.0 = self.0.wrapping_add(0x2b);
+        secret(dest);
+    }
+}
+
+/// Randomness that stays public: the peer's key, nonces.
+struct Known(u8);
+impl RandomSource for Known {
+    fn fill(&mut self, dest: &mut [u8]) {
+        dest.fill(self.0);
+    }
+}
+
+
+/// 11–12: SAS (the ephemeral secrets secret; public keys and sent MACs public) and key-backup
+/// decryption (the recipient's secret key secret; the message public).
+fn sas_and_pk() {
+    use caudata::pk_encryption::{PkDecryption, PkEncryption};
+    use caudata::sas::{Mac, Sas};
+
+    // 11. SAS: key agreement, the SAS bytes, and verification of each kind of MAC, good and bad.
+    let a = Sas::new_with_rng(&mut Secret(0x31));
+    let b = Sas::new_with_rng(&mut Secret(0x61));
+    let (ak, bk) = (a.public_key(), b.public_key());
+    public(ak.as_bytes());
+    public(bk.as_bytes());
+    let (Ok(a), Ok(b)) = (a.diffie_hellman(bk), b.diffie_hellman(ak)) else { panic!("contributory keys") };
+    let shown = a.bytes("MATRIX_KEY_VERIFICATION_SAS|...");
+    public(shown.as_bytes());
+    std::hint::black_box(shown.emoji_indices());
+    let (input, info) = ("ed25519 key", "MATRIX_KEY_VERIFICATION_MAC...");
+    let mac = a.calculate_mac(input, info);
+    public(mac.as_bytes());
+    let mut bad = *mac.as_bytes();
+    bad[7] ^= 4;
+    for tag in [mac, Mac::from_bytes(bad)] {
+        let ok = b.verify_mac(input, info, &tag).is_ok();
+        public(&ok);
+        std::hint::black_box(ok);
+    }
+    for legacy in [a.calculate_mac_invalid_base64(input, info), a.calculate_mac_long_kdf(input, info)] {
+        public(legacy.as_bytes());
+        let ok = b.verify_mac_invalid_base64(input, info, &legacy).is_ok()
+            | b.verify_mac_long_kdf(input, info, &legacy).is_ok();
+        public(&ok);
+        std::hint::black_box(ok);
+    }
+
+    // 12. PK decryption of a backed-up key: good MAC (then the padding check on the
+    //    plaintext), and a bad MAC.
+    let dec = PkDecryption::new_with_rng(&mut Secret(0x7e));
+    let their = dec.public_key();
+    public(their.as_bytes());
+    let Ok(enc) = PkEncryption::from_key(their) else { panic!("our own key") };
+    let m = enc.encrypt_with_rng(b"{\"session_key\":\"...\"}", &mut Secret(0x13));
+    public(&m.ciphertext[..]);
+    public(&m.mac[..]);
+    public(m.ephemeral_key.as_bytes());
+    let mut wrong = m.clone();
+    wrong.mac[0] ^= 1;
+    for msg in [&m, &wrong] {
+        let out = dec.decrypt(msg);
+        let ok = out.is_ok();
+        public(&ok);
+        if let Ok(pt) = &out {
+            public(&pt[..]);
+        }
+        let _ = std::hint::black_box(out);
+    }
 }
 
 thread_local! {
@@ -164,7 +333,7 @@ impl RandomSource for SecretRng {
 fn check_operations() {
     let rng = &mut caudata::fuzzing::FuzzRng::new(b"ctgrind operations");
 
-    // 8. A whole Olm decrypt: chain advance (HMAC), message keys (HKDF), MAC check, AES-CBC; and
+    // 16. A whole Olm decrypt: chain advance (HMAC), message keys (HKDF), MAC check, AES-CBC; and
     //    one on a new chain (X25519 root step). The session's root, chain, ratchet and skipped
     //    keys are secret; the messages are public.
     let alice = caudata::olm::Account::new_with_rng(rng);
@@ -209,7 +378,7 @@ fn check_operations() {
         }
     }
 
-    // 9. A whole Megolm decrypt (ratchet advance across the 2^8 and 2^16 boundaries, HKDF, MAC,
+    // 17. A whole Megolm decrypt (ratchet advance across the 2^8 and 2^16 boundaries, HKDF, MAC,
     //    AES-CBC); the inbound session's ratchets are secret, the signed messages public.
     let mut out = caudata::megolm::GroupSession::new_with_rng(caudata::megolm::SessionConfig::version_1(), rng);
     let mut inbound = caudata::megolm::InboundGroupSession::new(&out.session_key(), out.session_config());
@@ -227,7 +396,7 @@ fn check_operations() {
     }
     std::hint::black_box(&d);
 
-    // 10. XEdDSA signing: the X25519 secret key and the 64 random bytes are secret.
+    // 18. XEdDSA signing: the X25519 secret key and the 64 random bytes are secret.
     let mut sk_bytes = std::hint::black_box([0x5au8; 32]);
     secret(&sk_bytes);
     let x = Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_array(&mut sk_bytes));
@@ -245,7 +414,7 @@ fn check_operations() {
     OPERATIONS.with(|n| n.set(n.get() + 1));
     std::hint::black_box(bytes);
 
-    // 11. Kyber1024 (PQXDH): key generation from secret randomness, encapsulation with secret
+    // 19. Kyber1024 (PQXDH): key generation from secret randomness, encapsulation with secret
     //     randomness, decapsulation of a good and of a bad ciphertext (implicit rejection).
     let generated = Kyber1024SecretKey::generate(&mut SecretRng(11));
     // The public key (and its hash, inside the secret key) is public from here on: only the
@@ -275,7 +444,7 @@ fn check_operations() {
     }
     OPERATIONS.with(|n| n.set(n.get() + 1));
 
-    // 12. ML-KEM-768 (SPQR): key generation from a secret seed, the split encapsulation with a
+    // 20. ML-KEM-768 (SPQR): key generation from a secret seed, the split encapsulation with a
     //     secret m, decapsulation of a good and of a bad ciphertext.
     let mut seed = std::hint::black_box([0x21u8; 64]);
     secret(&seed);
@@ -304,20 +473,20 @@ fn check_operations() {
     }
     seed.fill(0);
 
-    // 13. The pickle envelope's open: HKDF of the pickle key, ChaCha20-Poly1305 decryption and
+    // 21. The pickle envelope's open: HKDF of the pickle key, ChaCha20-Poly1305 decryption and
     //     tag check (the verdict is public); with the right key and with a wrong one.
     let sealed = inbound.pickle().encrypt_to_bytes(&[0x44; 32]);
     for (key, opens) in [([0x44u8; 32], true), ([0x45; 32], false)] {
         let key = std::hint::black_box(key);
         secret(&key);
-        let body = hazmat::open_pickle_envelope(&sealed, &key);
+        let body = caudata::pickle::open_to_unencrypted(&sealed, &key);
         public(&body.is_ok());
         assert_eq!(body.is_ok(), opens, "the pickle envelope check");
         std::hint::black_box(&body);
     }
     OPERATIONS.with(|n| n.set(n.get() + 1));
 
-    // 14. The SPQR authenticator: its update from a secret key, header and ciphertext MACs and
+    // 22. The SPQR authenticator: its update from a secret key, header and ciphertext MACs and
     //     their checks (verdicts public), the epoch secret from a secret ML-KEM secret.
     let auth_key = std::hint::black_box([0x66u8; 32]);
     secret(&auth_key);
@@ -363,10 +532,11 @@ fn main() {
         Some("check") => {
             check();
             check_operations();
-            // 7 primitive groups, and the 7 whole operations above, every one completed
-            let groups = 7 + OPERATIONS.with(std::cell::Cell::get);
+            // 15 groups in check() (primitives and the protocols' own operations), and the 7
+            // whole operations of check_operations(), every one completed
+            let groups = 15 + OPERATIONS.with(std::cell::Cell::get);
             println!("{groups} operation groups checked");
-            assert_eq!(groups, 14, "an operation group did not run to its end");
+            assert_eq!(groups, 22, "an operation group did not run to its end");
         }
         Some("control") => control(),
         _ => {

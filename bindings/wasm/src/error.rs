@@ -183,7 +183,8 @@ impl Code for SessionCreationError {
     fn code(&self) -> &'static str {
         match self {
             Self::MissingOneTimeKey(_) => "MISSING_ONE_TIME_KEY",
-            Self::MismatchedIdentityKey => "MISMATCHED_IDENTITY_KEY",
+            Self::MismatchedIdentityKey(..) => "MISMATCHED_IDENTITY_KEY",
+            Self::MismatchedSessionConfig { .. } => "MISMATCHED_SESSION_CONFIG",
             Self::Decryption(d) => d.code(),
             Self::Key(k) => k.code(),
             Self::UnknownPreKey { .. } => "UNKNOWN_PRE_KEY",
@@ -256,8 +257,17 @@ mod tests {
             DecryptionError::WrongDialect { expected: "olm", got: "interolm" }.code(),
             DecryptionError::VersionMismatch { expected: 3, got: 4 }.code(),
             DecryptionError::Spqr(SpqrError::Internal("x")).code(),
-            SessionCreationError::MissingOneTimeKey(String::new()).code(),
-            SessionCreationError::MismatchedIdentityKey.code(),
+            SessionCreationError::MissingOneTimeKey(caudata::Curve25519PublicKey::from_bytes([0; 32])).code(),
+            SessionCreationError::MismatchedIdentityKey(
+                caudata::Curve25519PublicKey::from_bytes([0; 32]),
+                caudata::Curve25519PublicKey::from_bytes([1; 32]),
+            )
+            .code(),
+            SessionCreationError::MismatchedSessionConfig {
+                expected: caudata::olm::SessionConfig::version_1(),
+                got: caudata::olm::SessionConfig::version_2(),
+            }
+            .code(),
             SessionCreationError::X3dhNotAllowed.code(),
             SessionCreationError::ReplayedPreKeyMessage.code(),
             BundleError::InvalidSignature(caudata::PreKeyKind::Signed).code(),

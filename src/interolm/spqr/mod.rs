@@ -83,6 +83,7 @@ mod chain;
 mod erasure;
 mod error;
 mod gf16;
+mod libsignal;
 mod message;
 mod pickle;
 mod scka;
@@ -375,6 +376,12 @@ impl SpqrState {
     /// The version run now.
     pub fn version(&self) -> SpqrVersion {
         if self.scka.is_some() { SpqrVersion::V1 } else { SpqrVersion::V0 }
+    }
+
+    /// Which side this state is (`A2B`: the PQXDH initiator), when the state still knows it
+    /// (a V1 state, or one still negotiating).
+    pub(crate) fn direction(&self) -> Option<Direction> {
+        self.negotiation.as_ref().map(|n| n.direction).or_else(|| self.chain.as_ref().map(|c| c.dir))
     }
 
     /// The negotiation status.

@@ -1,0 +1,360 @@
+//! Import of libsignal's stored SPQR state (`SessionStructure` field 15, the protobuf
+//! `signal.proto.pq_ratchet.PqRatchetState` of SparsePostQuantumRatchet, SPEC.md §6 "Migration
+//! from libsignal"), for moving a libsignal session to caudata without restarting it.
+//!
+//! ```text
+//! PqRatchetState { 1 version_negotiation { 1 auth_key, 2 direction (0 A2B, 1 B2A), 3 min_version,
+//!                                          4 chain_params { 1 max_jump, 2 max_ooo_keys } (0: default) },
+//!                  2 chain { 1 direction, 2 current_epoch, 3 links [ { 1 send, 2 recv:
+//!                            { 1 ctr, 2 next (32, or empty once wiped), 3 prev (BE32 index ‖ key32)* } } ],
+//!                            4 next_root, 5 send_epoch, 6 params },
+//!                  3 v1 { oneof 1 … 11: the eleven Braid states, libsignal's order } }
+//! each state   { 1 uc { 1 epoch, 2 auth { 1 root_key, 2 mac_key }, then by state: ek, dk, hdr, es, ct1 },
+//!                2 / 3 encoder or decoder }
+//! encoder      { 1 idx, 2 pts [16] (BE16 values at x = 0 … n−1) | 3 polys [16] (BE16 coefficients, constant first) }
+//! decoder      { 1 pts_needed (16·n), 2 polys (16), 3 pts [16] ((BE16 x ‖ BE16 y)*), 4 is_complete }
+//! ```
+//!
+//! libsignal keeps, for a ct-sender, its libcrux encapsulation state `es` (2 080 bytes, ending
+//! with the 32-byte randomness `m`), where caudata keeps `m` and the header: `m` is taken from
+//! `es` and checked by re-deriving the stored ct1. One state cannot be carried over:
+//! `EkReceivedCt1Sampled` (the ct-sender has the whole encapsulation key but no acknowledgement
+//! of its ct1 yet) stores no header, and caudata's encapsulation needs it; it is refused with
+//! [`SpqrError::InvalidState`], and the record imports after the next message exchange.
+
+use std::collections::VecDeque;
+
+use super::auth::Authenticator;
+use super::chain::{Chain, ChainParams, KeyHistory, Link, MAX_LINKS, SubChain};
+use super::erasure::{CHUNK_LEN, Decoder, Encoder};
+use super::message::Chunk;
+use super::scka::{CT2_MSG_LEN, HEADER_MSG_LEN, Phase, Scka};
+use super::{Direction, Negotiation, SpqrError, SpqrState, SpqrVersion, gf16};
+use crate::primitives::{
+    MLKEM768_CT1_LEN, MLKEM768_EK_VECTOR_LEN, MLKEM768_HEADER_LEN, MlKem768DecapsulationKey, SecretBytes,
+    mlkem768_encapsulate1,
+};
+use crate::wire::codec::Fields;
+
+fn bad(what: &'static str) -> SpqrError {
+    SpqrError::InvalidState(what)
+}
+
+fn fields<'a>(bytes: &'a [u8], what: &'static str) -> Result<Fields<'a>, SpqrError> {
+    Fields::read(bytes).map_err(|_| bad(what))
+}
+
+/// Maps a codec error to `InvalidState(what)`.
+trait OrBad<T> {
+    fn or_bad(self, what: &'static str) -> Result<T, SpqrError>;
+}
+
+impl<T> OrBad<T> for Result<T, crate::error::DecodeError> {
+    fn or_bad(self, what: &'static str) -> Result<T, SpqrError> {
+        self.map_err(|_| bad(what))
+    }
+}
+
+fn secret32(b: &[u8], what: &'static str) -> Result<SecretBytes<32>, SpqrError> {
+    SecretBytes::from_slice(b).ok_or(bad(what))
+}
+
+fn direction(v: u32) -> Result<Direction, SpqrError> {
+    match v {
+        0 => Ok(Direction::A2B),
+        1 => Ok(Direction::B2A),
+        _ => Err(bad("libsignal SPQR: unknown direction")),
+    }
+}
+
+fn params(bytes: &[u8]) -> Result<ChainParams, SpqrError> {
+    let f = fields(bytes, "libsignal SPQR: chain params")?;
+    let d = ChainParams::default();
+    let max_jump = f.u32(1, "max_jump").or_bad("libsignal SPQR: max_jump")?;
+    let max_ooo = f.u32(2, "max_ooo_keys").or_bad("libsignal SPQR: max_ooo_keys")?;
+    let p = ChainParams {
+        max_jump: if max_jump == 0 { d.max_jump } else { max_jump },
+        max_ooo_keys: if max_ooo == 0 { d.max_ooo_keys } else { max_ooo },
+    };
+    p.validate().map_err(|_| bad("libsignal SPQR: chain limits out of range"))?;
+    Ok(p)
+}
+
+/// An encoder of a `len`-byte payload: its payload is rebuilt from the stored points or
+/// polynomials.
+fn encoder(bytes: &[u8], len: usize) -> Result<Encoder, SpqrError> {
+    let f = fields(bytes, "libsignal SPQR: encoder")?;
+    let idx = f.u32(1, "idx").or_bad("libsignal SPQR: encoder index")?;
+    let pts = f.repeated(2, "pts").or_bad("libsignal SPQR: encoder points")?;
+    let polys = f.repeated(3, "polys").or_bad("libsignal SPQR: encoder polynomials")?;
+    let n = len / CHUNK_LEN;
+    let mut payload = vec![0u8; len];
+    let put = |payload: &mut [u8], p: usize, x: usize, y: u16| {
+        payload[CHUNK_LEN * x + 2 * p..CHUNK_LEN * x + 2 * p + 2].copy_from_slice(&y.to_be_bytes());
+    };
+    match (pts.len(), polys.len()) {
+        (16, 0) => {
+            for (p, values) in pts.iter().enumerate() {
+                if values.len() != 2 * n {
+                    return Err(bad("libsignal SPQR: encoder points of the wrong length"));
+                }
+                for x in 0..n {
+                    put(&mut payload, p, x, u16::from_be_bytes([values[2 * x], values[2 * x + 1]]));
+                }
+            }
+        }
+        (0, 16) => {
+            for (p, coefficients) in polys.iter().enumerate() {
+                if coefficients.is_empty() || coefficients.len() % 2 != 0 || coefficients.len() > 2 * n {
+                    return Err(bad("libsignal SPQR: encoder polynomial of the wrong degree"));
+                }
+                for x in 0..n {
+                    // Horner's rule, highest coefficient first.
+                    let mut y = 0u16;
+                    for c in coefficients.chunks_exact(2).rev() {
+                        y = gf16::mul(y, x as u16) ^ u16::from_be_bytes([c[0], c[1]]);
+                    }
+                    put(&mut payload, p, x, y);
+                }
+            }
+        }
+        _ => return Err(bad("libsignal SPQR: an encoder needs 16 point lists or 16 polynomials")),
+    }
+    Encoder::resume(&payload, idx).map_err(|_| bad("libsignal SPQR: encoder length"))
+}
+
+/// A decoder of a `len`-byte payload from its stored points.
+fn decoder(bytes: &[u8], len: usize) -> Result<Decoder, SpqrError> {
+    let f = fields(bytes, "libsignal SPQR: decoder")?;
+    let n = len / CHUNK_LEN;
+    let needed = f.u32(1, "pts_needed").or_bad("libsignal SPQR: decoder size")?;
+    let polys = f.u32(2, "polys").or_bad("libsignal SPQR: decoder size")?;
+    if needed as usize != 16 * n || polys != 16 || f.u64(4, "is_complete").or_bad("libsignal SPQR: decoder")? != 0 {
+        return Err(bad("libsignal SPQR: a decoder of another size, or complete"));
+    }
+    let pts = f.repeated(3, "pts").or_bad("libsignal SPQR: decoder points")?;
+    if pts.is_empty() {
+        return Decoder::restore(len, Vec::new()).ok_or(bad("libsignal SPQR: decoder"));
+    }
+    if pts.len() != 16 || pts[0].len() % 4 != 0 || pts.iter().any(|l| l.len() != pts[0].len()) {
+        return Err(bad("libsignal SPQR: decoder point lists disagree"));
+    }
+    let count = pts[0].len() / 4;
+    let mut chunks = Vec::with_capacity(count);
+    for i in 0..count {
+        let x = |l: &[u8]| u16::from_be_bytes([l[4 * i], l[4 * i + 1]]);
+        let index = x(pts[0]);
+        let mut data = [0u8; CHUNK_LEN];
+        for (p, l) in pts.iter().enumerate() {
+            if x(l) != index {
+                return Err(bad("libsignal SPQR: decoder point lists disagree"));
+            }
+            data[2 * p..2 * p + 2].copy_from_slice(&l[4 * i + 2..4 * i + 4]);
+        }
+        chunks.push(Chunk { index, data });
+    }
+    Decoder::restore(len, chunks).ok_or(bad("libsignal SPQR: decoder points unsorted, repeated or complete"))
+}
+
+fn dk(b: &[u8]) -> Result<MlKem768DecapsulationKey, SpqrError> {
+    MlKem768DecapsulationKey::from_slice(b).ok_or(bad("libsignal SPQR: malformed decapsulation key"))
+}
+
+fn array<const N: usize>(b: &[u8], what: &'static str) -> Result<[u8; N], SpqrError> {
+    b.try_into().map_err(|_| bad(what))
+}
+
+/// `m`, the last 32 bytes of libcrux's serialized encapsulation state, checked against the
+/// stored ct1.
+fn randomness(hdr: &[u8; MLKEM768_HEADER_LEN], es: &[u8], ct1: &[u8]) -> Result<SecretBytes<32>, SpqrError> {
+    if es.len() < 32 {
+        return Err(bad("libsignal SPQR: encapsulation state too short"));
+    }
+    let m = secret32(&es[es.len() - 32..], "libsignal SPQR: encapsulation state")?;
+    let (derived, _) = mlkem768_encapsulate1(hdr, &m).ok_or(bad("libsignal SPQR: encapsulation"))?;
+    if derived[..] != *ct1 {
+        return Err(bad("libsignal SPQR: the encapsulation state does not give the stored ct1"));
+    }
+    Ok(m)
+}
+
+fn scka(bytes: &[u8]) -> Result<Scka, SpqrError> {
+    let f = fields(bytes, "libsignal SPQR: V1 state")?;
+    let tags: Vec<u64> = (1..=11).filter(|t| f.has(*t)).collect();
+    let [tag] = tags[..] else { return Err(bad("libsignal SPQR: not exactly one V1 state")) };
+    let state = fields(f.bytes(tag, "state").or_bad("libsignal SPQR: V1 state")?, "libsignal SPQR: V1 state")?;
+    let uc = fields(state.bytes(1, "uc").or_bad("libsignal SPQR: state")?, "libsignal SPQR: state")?;
+    let epoch = uc.u64(1, "epoch").or_bad("libsignal SPQR: epoch")?;
+    if epoch == 0 {
+        return Err(bad("libsignal SPQR: epoch 0"));
+    }
+    let auth = fields(uc.bytes(2, "auth").or_bad("libsignal SPQR: authenticator")?, "libsignal SPQR: authenticator")?;
+    let auth = Authenticator::from_keys(
+        secret32(
+            auth.bytes(1, "root_key").or_bad("libsignal SPQR: authenticator")?,
+            "libsignal SPQR: authenticator root key",
+        )?,
+        secret32(
+            auth.bytes(2, "mac_key").or_bad("libsignal SPQR: authenticator")?,
+            "libsignal SPQR: authenticator MAC key",
+        )?,
+    );
+    let ub = |n: u64| uc.bytes(n, "state field").or_bad("libsignal SPQR: state field");
+    let sb = |n: u64| state.bytes(n, "state field").or_bad("libsignal SPQR: state field");
+    let ek_encoder = |dk: &MlKem768DecapsulationKey, enc: &[u8]| -> Result<Encoder, SpqrError> {
+        let e = encoder(enc, MLKEM768_EK_VECTOR_LEN)?;
+        if e.payload() != dk.ek_vector() {
+            return Err(bad("libsignal SPQR: the ek encoder does not send the key's ek vector"));
+        }
+        Ok(e)
+    };
+    let phase = match tag {
+        1 => Phase::KeysUnsampled,
+        2 => {
+            // uc = HeaderSent { 3 ek, 4 dk }
+            let dk = dk(ub(4)?)?;
+            let hdr_enc = encoder(sb(2)?, HEADER_MSG_LEN)?;
+            if hdr_enc.payload()[..MLKEM768_HEADER_LEN] != dk.header() || ub(3)? != dk.ek_vector() {
+                return Err(bad("libsignal SPQR: the header encoder does not send the key's header"));
+            }
+            Phase::KeysSampled { dk, hdr_enc }
+        }
+        3 => {
+            // uc = EkSent { 3 dk }
+            let dk = dk(ub(3)?)?;
+            let ek_enc = ek_encoder(&dk, sb(2)?)?;
+            Phase::HeaderSent { dk, ek_enc, ct1_dec: decoder(sb(3)?, MLKEM768_CT1_LEN)? }
+        }
+        4 => {
+            // uc = EkSentCt1Received { 3 dk, 4 ct1 }
+            let dk = dk(ub(3)?)?;
+            let ct1 = Box::new(array::<MLKEM768_CT1_LEN>(ub(4)?, "libsignal SPQR: ct1")?);
+            let ek_enc = ek_encoder(&dk, sb(2)?)?;
+            Phase::Ct1Received { dk, ct1, ek_enc }
+        }
+        5 => Phase::EkSentCt1Received {
+            dk: dk(ub(3)?)?,
+            ct1: Box::new(array::<MLKEM768_CT1_LEN>(ub(4)?, "libsignal SPQR: ct1")?),
+            ct2_dec: decoder(sb(3)?, CT2_MSG_LEN)?,
+        },
+        6 => Phase::NoHeaderReceived { hdr_dec: decoder(sb(2)?, HEADER_MSG_LEN)? },
+        7 => Phase::HeaderReceived {
+            hdr: array(ub(3)?, "libsignal SPQR: header")?,
+            ek_dec: decoder(sb(2)?, MLKEM768_EK_VECTOR_LEN)?,
+        },
+        8 | 10 => {
+            // uc = Ct1Sent { 3 hdr, 4 es, 5 ct1 }
+            let hdr: [u8; MLKEM768_HEADER_LEN] = array(ub(3)?, "libsignal SPQR: header")?;
+            let ct1 = ub(5)?;
+            let m = randomness(&hdr, ub(4)?, ct1)?;
+            if tag == 8 {
+                let ct1_enc = encoder(sb(2)?, MLKEM768_CT1_LEN)?;
+                if ct1_enc.payload() != ct1 {
+                    return Err(bad("libsignal SPQR: the ct1 encoder does not send the stored ct1"));
+                }
+                Phase::Ct1Sampled { hdr, m, ct1_enc, ek_dec: decoder(sb(3)?, MLKEM768_EK_VECTOR_LEN)? }
+            } else {
+                Phase::Ct1Acknowledged { hdr, m, ek_dec: decoder(sb(2)?, MLKEM768_EK_VECTOR_LEN)? }
+            }
+        }
+        9 => {
+            return Err(bad(
+                "libsignal SPQR state EkReceivedCt1Sampled stores no header, which caudata's encapsulation needs; \
+                 import the record after the next message exchange",
+            ));
+        }
+        11 => Phase::Ct2Sampled { ct2_enc: encoder(sb(2)?, CT2_MSG_LEN)? },
+        _ => return Err(bad("libsignal SPQR: unknown V1 state")),
+    };
+    Ok(Scka { epoch, auth, phase })
+}
+
+fn sub_chain(bytes: &[u8], params: &ChainParams) -> Result<SubChain, SpqrError> {
+    let f = fields(bytes, "libsignal SPQR: chain direction")?;
+    let ctr = f.u32(1, "ctr").or_bad("libsignal SPQR: chain counter")?;
+    let next = match f.bytes(2, "next").or_bad("libsignal SPQR: chain key")? {
+        [] => None,
+        k => Some(secret32(k, "libsignal SPQR: chain key")?),
+    };
+    let prev = f.bytes(3, "prev").or_bad("libsignal SPQR: skipped keys")?;
+    if prev.len() % 36 != 0 || prev.len() / 36 > params.max_ooo_keys as usize * 11 / 10 + 1 {
+        return Err(bad("libsignal SPQR: skipped keys"));
+    }
+    let mut history = KeyHistory::default();
+    for e in prev.chunks_exact(36) {
+        let index = u32::from_be_bytes([e[0], e[1], e[2], e[3]]);
+        let key: [u8; 32] = array(&e[4..], "libsignal SPQR: skipped key")?;
+        let key = zeroize::Zeroizing::new(key);
+        history.push(index, &key);
+    }
+    Ok(SubChain { ctr, next, history })
+}
+
+fn chain(bytes: &[u8]) -> Result<Chain, SpqrError> {
+    let f = fields(bytes, "libsignal SPQR: chain")?;
+    let dir = direction(f.u32(1, "direction").or_bad("libsignal SPQR: chain direction")?)?;
+    let params = params(f.bytes(6, "params").or_bad("libsignal SPQR: chain params")?)?;
+    let links = f.repeated(3, "links").or_bad("libsignal SPQR: chain links")?;
+    if links.is_empty() || links.len() > MAX_LINKS {
+        return Err(bad("libsignal SPQR: chain link count"));
+    }
+    let mut out = VecDeque::with_capacity(links.len());
+    for l in links {
+        let lf = fields(l, "libsignal SPQR: chain link")?;
+        out.push_back(Link {
+            send: sub_chain(lf.bytes(1, "send").or_bad("libsignal SPQR: chain link")?, &params)?,
+            recv: sub_chain(lf.bytes(2, "recv").or_bad("libsignal SPQR: chain link")?, &params)?,
+        });
+    }
+    Ok(Chain {
+        dir,
+        current_epoch: f.u64(2, "current_epoch").or_bad("libsignal SPQR: chain epoch")?,
+        send_epoch: f.u64(5, "send_epoch").or_bad("libsignal SPQR: chain epoch")?,
+        links: out,
+        next_root: secret32(
+            f.bytes(4, "next_root").or_bad("libsignal SPQR: chain root")?,
+            "libsignal SPQR: chain root",
+        )?,
+        params,
+    })
+}
+
+impl SpqrState {
+    /// The state of a libsignal session (`SessionStructure` field 15, as libsignal 0.90 …
+    /// 0.103 store it; empty for a session without SPQR). The result is checked as
+    /// [`SpqrState::from_bytes`] checks caudata's own form.
+    ///
+    /// # Errors
+    /// [`SpqrError::InvalidState`] naming the problem, including the one libsignal state that
+    /// cannot be carried over (`EkReceivedCt1Sampled`, see SPEC.md §6).
+    pub fn from_libsignal(bytes: &[u8]) -> Result<Self, SpqrError> {
+        if bytes.is_empty() {
+            return Ok(Self::disabled());
+        }
+        let f = fields(bytes, "libsignal SPQR: state")?;
+        let negotiation = match f.opt_bytes(1, "version_negotiation").or_bad("libsignal SPQR: negotiation")? {
+            None => None,
+            Some(b) => {
+                let n = fields(b, "libsignal SPQR: negotiation")?;
+                Some(Negotiation {
+                    auth_key: secret32(
+                        n.bytes(1, "auth_key").or_bad("libsignal SPQR: auth key")?,
+                        "libsignal SPQR: auth key",
+                    )?,
+                    direction: direction(n.u32(2, "direction").or_bad("libsignal SPQR: direction")?)?,
+                    min_version: match n.u32(3, "min_version").or_bad("libsignal SPQR: min version")? {
+                        0 => SpqrVersion::V0,
+                        1 => SpqrVersion::V1,
+                        _ => return Err(bad("libsignal SPQR: unknown minimum version")),
+                    },
+                    params: params(n.bytes(4, "chain_params").or_bad("libsignal SPQR: chain params")?)?,
+                })
+            }
+        };
+        let chain = f.opt_bytes(2, "chain").or_bad("libsignal SPQR: chain")?.map(chain).transpose()?;
+        let scka = f.opt_bytes(3, "v1").or_bad("libsignal SPQR: V1 state")?.map(scka).transpose()?;
+        let state = Self { scka, chain, negotiation };
+        // caudata's own checks (epochs, link counts, key histories, decoders …).
+        Self::from_bytes(&state.to_bytes())
+    }
+}

@@ -1,0 +1,288 @@
+//! The pickle structs as the JSON `serde_json::to_vec` writes for vodozemac's (compact, fields
+//! in declaration order, maps in key order, byte arrays as arrays of numbers), so that an
+//! encrypted pickle caudata writes is byte for byte the one vodozemac writes for the same
+//! state (tests/pickle_vodozemac.rs compares them). Written into a zeroizing buffer.
+
+use zeroize::{Zeroize, Zeroizing};
+
+use super::shape::{
+    AccountShape, FallbackKeyShape, GroupSessionShape, InboundGroupSessionShape, MegolmRatchetShape, RatchetCount,
+    SendingShape, SessionShape,
+};
+use crate::pickle::codec::Writer;
+use crate::primitives::{Curve25519PublicKey, Curve25519SecretKey, Ed25519SecretKey};
+
+struct Json(Writer);
+
+impl Json {
+    fn new(capacity: usize) -> Self {
+        Self(Writer::with_capacity(capacity))
+    }
+
+    fn raw(&mut self, s: &str) {
+        self.0.bytes(s.as_bytes());
+    }
+
+    /// `"name":` (names are plain ASCII identifiers, written without escapes).
+    fn key(&mut self, first: bool, name: &str) {
+        if !first {
+            self.raw(",");
+        }
+        self.raw("\"");
+        self.raw(name);
+        self.raw("\":");
+    }
+
+    fn num(&mut self, mut n: u64) {
+        let mut buf = [0u8; 20];
+        let mut i = buf.len();
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.0.secret(&buf[i..]);
+        buf.zeroize();
+    }
+
+    fn bool(&mut self, b: bool) {
+        self.raw(if b { "true" } else { "false" });
+    }
+
+    /// Bytes (public or secret) as an array of numbers.
+    fn bytes(&mut self, b: &[u8]) {
+        self.raw("[");
+        for (i, x) in b.iter().enumerate() {
+            if i > 0 {
+                self.raw(",");
+            }
+            self.num(u64::from(*x));
+        }
+        self.raw("]");
+    }
+
+    fn public(&mut self, k: &Curve25519PublicKey) {
+        self.bytes(k.as_bytes());
+    }
+
+    fn secret_key(&mut self, k: &Curve25519SecretKey) {
+        self.bytes(k.to_secret_bytes().expose());
+    }
+
+    fn keypair(&mut self, k: &Ed25519SecretKey) {
+        match k.seed() {
+            Some(seed) => {
+                self.raw("{\"Normal\":");
+                self.bytes(seed.expose());
+            }
+            None => {
+                self.raw("{\"Expanded\":");
+                self.bytes(k.expanded_bytes().expose());
+            }
+        }
+        self.raw("}");
+    }
+
+    fn count(&mut self, c: RatchetCount) {
+        match c {
+            RatchetCount::Known(n) => {
+                self.raw("{\"Known\":");
+                self.num(n);
+                self.raw("}");
+            }
+            RatchetCount::Unknown(()) => self.raw("{\"Unknown\":null}"),
+        }
+    }
+
+    fn config(&mut self, version: u8) {
+        self.raw(if version == 2 { "{\"version\":\"V2\"}" } else { "{\"version\":\"V1\"}" });
+    }
+
+    fn key_chain(&mut self, key: &[u8; 32], index: u64) {
+        self.key(true, "key");
+        self.bytes(key);
+        self.key(false, "index");
+        self.num(index);
+    }
+
+    fn finish(self) -> Zeroizing<Vec<u8>> {
+        self.0.finish()
+    }
+}
+
+pub(crate) fn account(a: &AccountShape) -> Zeroizing<Vec<u8>> {
+    let otks = &a.one_time_keys;
+    let mut j = Json::new(512 + 140 * (otks.private_keys.len() + otks.public_keys.len()));
+    j.raw("{");
+    j.key(true, "signing_key");
+    j.keypair(&a.signing_key);
+    j.key(false, "diffie_hellman_key");
+    j.secret_key(&a.diffie_hellman_key);
+    j.key(false, "one_time_keys");
+    j.raw("{");
+    j.key(true, "next_key_id");
+    j.num(otks.next_key_id);
+    j.key(false, "public_keys");
+    j.raw("{");
+    for (i, (id, k)) in otks.public_keys.iter().enumerate() {
+        j.raw(if i == 0 { "\"" } else { ",\"" });
+        j.num(id.0);
+        j.raw("\":");
+        j.public(k);
+    }
+    j.raw("}");
+    j.key(false, "private_keys");
+    j.raw("{");
+    for (i, (id, k)) in otks.private_keys.iter().enumerate() {
+        j.raw(if i == 0 { "\"" } else { ",\"" });
+        j.num(id.0);
+        j.raw("\":");
+        j.secret_key(k);
+    }
+    j.raw("}}");
+    j.key(false, "fallback_keys");
+    j.raw("{");
+    j.key(true, "key_id");
+    j.num(a.fallback_keys.key_id);
+    for (name, k) in [
+        ("fallback_key", &a.fallback_keys.fallback_key),
+        ("previous_fallback_key", &a.fallback_keys.previous_fallback_key),
+    ] {
+        j.key(false, name);
+        match k {
+            Some(FallbackKeyShape { key_id, key, published }) => {
+                j.raw("{");
+                j.key(true, "key_id");
+                j.num(key_id.0);
+                j.key(false, "key");
+                j.secret_key(key);
+                j.key(false, "published");
+                j.bool(*published);
+                j.raw("}");
+            }
+            None => j.raw("null"),
+        }
+    }
+    j.raw("}}");
+    j.finish()
+}
+
+pub(crate) fn session(s: &SessionShape) -> Zeroizing<Vec<u8>> {
+    let chains = &s.receiving_chains.inner;
+    let skipped: usize = chains.iter().map(|c| c.skipped_message_keys.inner.len()).sum();
+    let mut j = Json::new(1024 + 300 * chains.len() + 150 * skipped);
+    j.raw("{");
+    j.key(true, "session_keys");
+    j.raw("{");
+    j.key(true, "identity_key");
+    j.public(&s.session_keys.identity_key);
+    j.key(false, "base_key");
+    j.public(&s.session_keys.base_key);
+    j.key(false, "one_time_key");
+    j.public(&s.session_keys.one_time_key);
+    j.raw("}");
+    j.key(false, "sending_ratchet");
+    match &s.sending_ratchet {
+        SendingShape::Inactive(i) => {
+            j.raw("{\"type\":\"inactive\"");
+            j.key(false, "root_key");
+            j.raw("{");
+            j.key(true, "key");
+            j.bytes(i.root_key.key.expose());
+            j.raw("}");
+            j.key(false, "ratchet_key");
+            j.public(&i.ratchet_key);
+            j.key(false, "ratchet_count");
+            j.count(i.ratchet_count);
+            j.raw("}");
+        }
+        SendingShape::Active(a) => {
+            j.raw("{\"type\":\"active\"");
+            j.key(false, "parent_ratchet_key");
+            match &a.parent_ratchet_key {
+                Some(k) => j.public(k),
+                None => j.raw("null"),
+            }
+            j.key(false, "ratchet_count");
+            j.count(a.ratchet_count);
+            j.key(false, "active_ratchet");
+            j.raw("{");
+            j.key(true, "root_key");
+            j.bytes(a.active_ratchet.root_key.expose());
+            j.key(false, "ratchet_key");
+            j.secret_key(&a.active_ratchet.ratchet_key);
+            j.raw("}");
+            j.key(false, "symmetric_key_ratchet");
+            j.raw("{");
+            j.key_chain(a.symmetric_key_ratchet.key.expose(), a.symmetric_key_ratchet.index);
+            j.raw("}}");
+        }
+    }
+    j.key(false, "receiving_chains");
+    j.raw("{\"inner\":[");
+    for (i, c) in chains.iter().enumerate() {
+        j.raw(if i == 0 { "{" } else { ",{" });
+        j.key(true, "ratchet_key");
+        j.public(&c.ratchet_key);
+        j.key(false, "hkdf_ratchet");
+        j.raw("{");
+        j.key_chain(c.hkdf_ratchet.key.expose(), c.hkdf_ratchet.index);
+        j.raw("}");
+        j.key(false, "skipped_message_keys");
+        j.raw("{\"inner\":[");
+        for (n, k) in c.skipped_message_keys.inner.iter().enumerate() {
+            j.raw(if n == 0 { "{" } else { ",{" });
+            j.key_chain(k.key.expose(), k.index);
+            j.raw("}");
+        }
+        j.raw("]}");
+        j.key(false, "ratchet_count");
+        j.count(c.ratchet_count);
+        j.raw("}");
+    }
+    j.raw("]}");
+    j.key(false, "config");
+    j.config(s.config.version());
+    j.raw("}");
+    j.finish()
+}
+
+fn megolm_ratchet(j: &mut Json, r: &MegolmRatchetShape) {
+    j.raw("{");
+    j.key(true, "inner");
+    j.bytes(r.inner.expose());
+    j.key(false, "counter");
+    j.num(r.counter.into());
+    j.raw("}");
+}
+
+pub(crate) fn group_session(s: &GroupSessionShape) -> Zeroizing<Vec<u8>> {
+    let mut j = Json::new(1024);
+    j.raw("{");
+    j.key(true, "ratchet");
+    megolm_ratchet(&mut j, &s.ratchet);
+    j.key(false, "signing_key");
+    j.keypair(&s.signing_key);
+    j.key(false, "config");
+    j.config(s.config.version());
+    j.raw("}");
+    j.finish()
+}
+
+pub(crate) fn inbound_group_session(s: &InboundGroupSessionShape) -> Zeroizing<Vec<u8>> {
+    let mut j = Json::new(1024);
+    j.raw("{");
+    j.key(true, "initial_ratchet");
+    megolm_ratchet(&mut j, &s.initial_ratchet);
+    j.key(false, "signing_key");
+    j.bytes(s.signing_key.as_bytes());
+    j.key(false, "signing_key_verified");
+    j.bool(s.signing_key_verified);
+    j.key(false, "config");
+    j.config(s.config.version());
+    j.raw("}");
+    j.finish()
+}
