@@ -19,6 +19,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // assertions are the point
 
+pub mod adversary;
+pub use adversary::adversary;
+
 use std::cell::RefCell;
 use std::collections::{BTreeSet, VecDeque};
 
@@ -59,6 +62,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("interaction_olm", interaction_olm),
     ("interaction_interolm", interaction_interolm),
     ("spqr", spqr),
+    ("adversary", adversary),
     ("decode_sas_mac", decode_sas_mac),
     ("decode_pk_message", decode_pk_message),
     ("decode_sender_key", decode_sender_key),
@@ -1277,6 +1281,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             vec![0, 0, 7, 3, 0, 8 | 7, 8, 3, 0, 7, 0x18, 8 | 7, 4, 0, 4, 0, 7, 0, 3, 0],
             vec![1, 0, 8 | 7, 3, 0, 7, 8, 8 | 7, 3, 0, 0x10, 7, 4, 1, 8 | 7, 3, 0],
         ],
+        "adversary" => adversary::adversary_seeds(),
         "decode_ecies" | "decode_hpke" | "decode_dehydrated_device" => channels::seeds(target),
         "decode_sas_mac" | "decode_pk_message" => sas_pk::seeds(target),
         other => groups::seeds(other),

@@ -36,6 +36,120 @@ pub fn verify_hmac_sha256(key: &[u8], message: &[u8], tag: &[u8]) -> bool {
     tag.len() <= 32 && primitives::ct_eq(&full.expose()[..tag.len()], tag)
 }
 
+/// ChaCha20-Poly1305 (RFC 8439) encryption through caudata's one wrapper (`ChaChaKey`, which
+/// the pickle envelope, the QR-login channels and dehydrated devices use): ciphertext and tag.
+/// `None` for a nonce that is not 12 bytes (the wrapper takes no other).
+pub fn chacha20poly1305_encrypt(
+    key: &[u8; 32],
+    nonce: &[u8],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Option<(Vec<u8>, [u8; 16])> {
+    let nonce: &[u8; primitives::CHACHA_NONCE_LEN] = nonce.try_into().ok()?;
+    let mut sealed = primitives::ChaChaKey::from_array(key).seal(nonce, aad, plaintext)?;
+    let tag: [u8; primitives::CHACHA_TAG_LEN] = sealed.split_off(plaintext.len()).try_into().ok()?;
+    Some((sealed, tag))
+}
+
+/// ChaCha20-Poly1305 decryption through the same wrapper: the plaintext, or `None` for a nonce
+/// that is not 12 bytes, a tag that is not 16 bytes, or a tag that does not verify.
+pub fn chacha20poly1305_decrypt(
+    key: &[u8; 32],
+    nonce: &[u8],
+    aad: &[u8],
+    ciphertext: &[u8],
+    tag: &[u8],
+) -> Option<Vec<u8>> {
+    let nonce: &[u8; primitives::CHACHA_NONCE_LEN] = nonce.try_into().ok()?;
+    if tag.len() != primitives::CHACHA_TAG_LEN {
+        return None;
+    }
+    let sealed = [ciphertext, tag].concat();
+    primitives::ChaChaKey::from_array(key).open(nonce, aad, &sealed).map(|p| p.to_vec())
+}
+
+/// Length of an ML-KEM-768 encapsulation key (FIPS 203).
+pub const MLKEM768_EK_LEN: usize = 1184;
+/// Length of an ML-KEM-768 decapsulation key (FIPS 203).
+pub const MLKEM768_DK_LEN: usize = 2400;
+/// Length of an ML-KEM-768 ciphertext (FIPS 203).
+pub const MLKEM768_CT_LEN: usize = 1088;
+
+/// `ML-KEM.KeyGen_internal(d, z)` for the 64-byte `seed = d ‖ z`, through the key generation SPQR
+/// uses: the encapsulation key `t ‖ ρ` and the decapsulation key (FIPS 203 layouts). `None` for a
+/// seed of another length.
+pub fn mlkem768_keygen(seed: &[u8]) -> Option<([u8; MLKEM768_EK_LEN], zeroize::Zeroizing<Vec<u8>>)> {
+    struct Fixed<'a>(&'a [u8]);
+    impl primitives::RandomSource for Fixed<'_> {
+        fn fill(&mut self, dest: &mut [u8]) {
+            let n = dest.len().min(self.0.len());
+            dest[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+        }
+    }
+    if seed.len() != 64 {
+        return None;
+    }
+    let dk = primitives::MlKem768DecapsulationKey::generate(&mut Fixed(seed));
+    let mut ek = [0u8; MLKEM768_EK_LEN];
+    ek[..primitives::MLKEM768_EK_VECTOR_LEN].copy_from_slice(dk.ek_vector());
+    ek[primitives::MLKEM768_EK_VECTOR_LEN..].copy_from_slice(&dk.header()[..32]);
+    Some((ek, zeroize::Zeroizing::new(dk.as_bytes().to_vec())))
+}
+
+/// ML-KEM-768 decapsulation of a whole ciphertext (`ct1 ‖ ct2`) with a decapsulation key, through
+/// SPQR's split decapsulation and its key check: `None` for a key that is not 2400 bytes or fails
+/// FIPS 203's checks (hash of the embedded encapsulation key, modulus), or a ciphertext that is
+/// not 1088 bytes.
+pub fn mlkem768_decapsulate(dk: &[u8], ciphertext: &[u8]) -> Option<[u8; 32]> {
+    if ciphertext.len() != MLKEM768_CT_LEN {
+        return None;
+    }
+    let (ct1, ct2) = ciphertext.split_at(primitives::MLKEM768_CT1_LEN);
+    let key = primitives::MlKem768DecapsulationKey::from_slice(dk)?;
+    Some(*key.decapsulate(ct1.try_into().ok()?, ct2.try_into().ok()?).expose())
+}
+
+/// ML-KEM-768 encapsulation with randomness `m` to the key given as SPQR receives it: the header
+/// `ρ ‖ H(ek)` and the vector `t`, checked first (hash, modulus), then encapsulated in SPQR's two
+/// steps: the ciphertext `ct1 ‖ ct2` and the shared secret, or `None` for a key that fails the
+/// check or has the wrong length.
+pub fn mlkem768_encapsulate(header: &[u8], ek_vector: &[u8], m: &[u8; 32]) -> Option<(Vec<u8>, [u8; 32])> {
+    let header: &[u8; primitives::MLKEM768_HEADER_LEN] = header.try_into().ok()?;
+    let ek_vector: &[u8; primitives::MLKEM768_EK_VECTOR_LEN] = ek_vector.try_into().ok()?;
+    if !primitives::mlkem768_validate_ek(header, ek_vector) {
+        return None;
+    }
+    let m = primitives::SecretBytes::from_array(&mut { *m });
+    // the ct-sender's two steps, as SPQR takes them: the secret first, ct2 once t is known
+    let (_, k) = primitives::mlkem768_encapsulate1(header, &m)?;
+    let (ct1, ct2) = primitives::mlkem768_encapsulate2(header, &m, ek_vector)?;
+    Some(([&ct1[..], &ct2[..]].concat(), *k.expose()))
+}
+
+/// ⚠️ Every secret byte an Olm session holds, as slices of its own storage (root key, sending
+/// chain key and ratchet secret key, receiving chain keys, skipped message keys): for the
+/// constant-time check (`benches/ctgrind`), which marks them undefined for valgrind.
+pub fn olm_session_secret_bytes(s: &crate::olm::Session) -> Vec<&[u8]> {
+    let r = &s.ratchet;
+    let mut v: Vec<&[u8]> = vec![r.root.0.expose()];
+    if let Some(sender) = &r.sender {
+        v.push(sender.chain.key.expose());
+        v.push(sender.ratchet_key.secret_bytes_for_ctgrind());
+    }
+    for rc in &r.receivers {
+        v.push(rc.chain.key.expose());
+        v.extend(rc.skipped.iter().map(|k| &k.seed.expose()[..]));
+    }
+    v
+}
+
+/// ⚠️ The secret bytes of an inbound Megolm session (its two ratchets), as slices of its own
+/// storage, for the constant-time check.
+pub fn inbound_group_session_secret_bytes(s: &crate::megolm::InboundGroupSession) -> Vec<&[u8]> {
+    vec![s.initial_ratchet.parts.expose(), s.latest_ratchet.parts.expose()]
+}
+
 /// SHA-256 of `message` (libolm's `olm_sha256` before base64).
 pub fn sha256(message: &[u8]) -> [u8; 32] {
     primitives::sha256(&[message])

@@ -22,7 +22,7 @@ use std::collections::VecDeque;
 
 use aes::cipher::{BlockCipherEncrypt, KeyInit};
 use caudata::interolm::{
-    ContentHint, DeviceId, DistributionId, IdentityKeyPair, MessageType, SenderCertificate,
+    ContentHint, DeviceId, DistributionId, IdentityKeyPair, MessageType, SealedSenderReceiver, SenderCertificate,
     SenderKeyDistributionMessage, SenderKeyMessage, SenderKeyRecord, ServerCertificate, sealed_sender_decrypt,
     sealed_sender_decrypt_to_usmc,
 };
@@ -713,6 +713,259 @@ proptest! {
                 (o, v) => prop_assert!(false, "{f:?}: opened {o:?}, validated {v:?}"),
             }
             let _ = MessageType::Whisper;
+        }
+    }
+}
+
+// ------------------------------------------------------------------ a remembering receiver
+
+/// A sender certificate whose every field is chosen by whoever holds a server certificate's
+/// key (a malicious or careless server): signed correctly, whatever it says.
+#[derive(Clone, Debug)]
+struct CraftedCert {
+    e164: Option<String>,
+    device: Option<u32>,
+    expires: Option<u64>,
+    /// 0: the sealer's key, 1: another identity's, 2–4: small-order or non-canonical bytes.
+    key: u8,
+    uuid: Option<String>,
+    extra_field: bool,
+    /// Signed by a server certificate under another trust root.
+    other_signer: bool,
+}
+
+fn crafted_cert() -> impl Strategy<Value = CraftedCert> {
+    (
+        prop::option::of(prop_oneof![Just("+15551234567".to_string()), Just(String::new()), "[+0-9a-z]{0,12}"]),
+        prop::option::weighted(
+            0.9,
+            prop_oneof![Just(0u32), Just(1), Just(2), Just(127), Just(128), Just(u32::MAX), 1u32..200],
+        ),
+        prop::option::weighted(
+            0.9,
+            prop_oneof![Just(0u64), Just(NOW - 1), Just(NOW), Just(NOW + 1), Just(u64::MAX), any::<u64>()],
+        ),
+        prop_oneof![6 => Just(0u8), 1 => Just(1), 1 => 2u8..5],
+        prop::option::weighted(
+            0.9,
+            prop_oneof![
+                Just("9d0652a3-dcc3-4d11-975f-74d61598733f".to_string()),
+                Just(SELF_UUID.to_string()),
+                Just(String::new()),
+                "[0-9a-f-]{0,40}",
+            ],
+        ),
+        prop::bool::weighted(0.1),
+        prop::bool::weighted(0.1),
+    )
+        .prop_map(|(e164, device, expires, key, uuid, extra_field, other_signer)| CraftedCert {
+            e164,
+            device,
+            expires,
+            key,
+            uuid,
+            extra_field,
+            other_signer,
+        })
+}
+
+const SELF_UUID: &str = "0d5e1f00-5e1f-4000-8000-00000000001f";
+
+fn crafted_cert_bytes(c: &CraftedCert, pki: &Pki, other_pki: &Pki, sealer: &Curve25519PublicKey) -> Vec<u8> {
+    let mut cert = Vec::new();
+    if let Some(e) = &c.e164 {
+        f_bytes(&mut cert, 1, e.as_bytes());
+    }
+    if let Some(d) = c.device {
+        f_varint(&mut cert, 2, d.into());
+    }
+    if let Some(x) = c.expires {
+        varint(&mut cert, 3 << 3 | 1);
+        cert.extend_from_slice(&x.to_le_bytes());
+    }
+    let key = match c.key {
+        0 => key33(sealer),
+        1 => key33(&IdentityKeyPair::generate().public_key()),
+        2 => [&[5u8][..], &[0u8; 32]].concat(),
+        3 => [&[5u8][..], &{
+            let mut b = [0u8; 32];
+            b[0] = 1;
+            b
+        }]
+        .concat(),
+        _ => [&[5u8][..], &{
+            let mut b = [0xFFu8; 32];
+            b[0] = 0xEC;
+            b[31] = 0x7F;
+            b
+        }]
+        .concat(),
+    };
+    f_bytes(&mut cert, 4, &key);
+    let signer = if c.other_signer { other_pki } else { pki };
+    f_bytes(&mut cert, 5, &signer.server.to_bytes());
+    if let Some(u) = &c.uuid {
+        f_bytes(&mut cert, 6, u.as_bytes());
+    }
+    if c.extra_field {
+        f_bytes(&mut cert, 15, b"newer");
+    }
+    let sig = signer.server_key.sign_xeddsa(&cert).to_bytes();
+    let mut out = Vec::new();
+    f_bytes(&mut out, 1, &cert);
+    f_bytes(&mut out, 2, &sig);
+    out
+}
+
+/// One envelope to the remembering receiver.
+#[derive(Clone, Debug)]
+enum ReceiverStep {
+    /// From one of three honest senders with valid certificates: must open.
+    Honest { sender: usize, v2: bool },
+    /// The authenticated adversary of `sealed_sender_survives_an_authenticated_adversary`.
+    Forge(SealedForge),
+    /// The adversary holds the server's key too and writes the certificate itself.
+    Crafted { cert: CraftedCert, v2: bool, content_type: u32 },
+    /// An outsider's v1 envelope: the first layer is valid (it needs only the recipient's
+    /// public key), its static layer names a key of the outsider's choice, the message layer
+    /// is garbage. Refused; the named key must not be remembered.
+    Outsider { key: u8 },
+}
+
+fn receiver_step() -> impl Strategy<Value = ReceiverStep> {
+    prop_oneof![
+        3 => (0usize..3, any::<bool>()).prop_map(|(sender, v2)| ReceiverStep::Honest { sender, v2 }),
+        3 => sealed_forge().prop_map(ReceiverStep::Forge),
+        4 => (crafted_cert(), any::<bool>(), prop_oneof![4 => Just(2u32), 1 => Just(1), 1 => Just(7), 1 => Just(8)])
+            .prop_map(|(cert, v2, content_type)| ReceiverStep::Crafted { cert, v2, content_type }),
+        2 => any::<u8>().prop_map(|key| ReceiverStep::Outsider { key }),
+    ]
+}
+
+fn usmc_bytes(content_type: u32, cert: &[u8], contents: &[u8]) -> Vec<u8> {
+    let mut usmc = Vec::new();
+    f_varint(&mut usmc, 1, content_type.into());
+    f_bytes(&mut usmc, 2, cert);
+    f_bytes(&mut usmc, 3, contents);
+    usmc
+}
+
+fn outsider_v1(recipient: &Curve25519PublicKey, named: &Curve25519PublicKey, garbage: u8) -> Vec<u8> {
+    let e = Curve25519SecretKey::new();
+    let dh1 = e.diffie_hellman(recipient).unwrap();
+    let k = hkdf(
+        Some(&[&b"UnidentifiedDelivery"[..], &key33(recipient), &key33(&e.public_key())].concat()),
+        dh1.expose(),
+        b"",
+        96,
+    );
+    let enc_static = ctr_hmac(&k[32..64], &k[64..], &key33(named));
+    let mut out = vec![0x11];
+    f_bytes(&mut out, 1, &key33(&e.public_key()));
+    f_bytes(&mut out, 2, &enc_static);
+    f_bytes(&mut out, 3, &[garbage; 40]);
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// A `SealedSenderReceiver` (which remembers validated certificates and senders'
+    /// Diffie-Hellman results) against the authenticated adversary, one holding a server's
+    /// certificate key as well, and outsiders: it decides every envelope exactly as the
+    /// stateless functions do; a refused envelope (undecryptable, a certificate that does not
+    /// validate, a self-send) leaves what it remembers byte-for-byte unchanged; honest senders
+    /// keep getting through.
+    #[test]
+    fn a_remembering_receiver_survives_the_adversary(steps in proptest::collection::vec(receiver_step(), 1..12)) {
+        let pki = Pki::new();
+        let other_pki = Pki::new();
+        let adversary = IdentityKeyPair::generate();
+        let recipient = IdentityKeyPair::generate();
+        let roots = [pki.root.public_key()];
+        let local = caudata::interolm::ProtocolAddress::new(SELF_UUID, DeviceId::PRIMARY);
+        let honest: Vec<(IdentityKeyPair, SenderCertificate)> = (0..3)
+            .map(|_| {
+                let id = IdentityKeyPair::generate();
+                let cert = pki.cert(&id.public_key(), NOW + 10);
+                (id, cert)
+            })
+            .collect();
+        let mut rx = SealedSenderReceiver::new(recipient.clone(), roots.to_vec());
+        let mut rx_usmc = SealedSenderReceiver::new(recipient.clone(), roots.to_vec());
+        for step in steps {
+            let (sealed, must_open, crafted) = match &step {
+                ReceiverStep::Honest { sender, v2 } => {
+                    let (id, cert) = &honest[*sender];
+                    let usmc = usmc_bytes(2, &cert.to_bytes(), b"honest");
+                    (seal(&usmc, id, &recipient.public_key(), *v2, false), true, None)
+                }
+                ReceiverStep::Forge(f) => {
+                    let cert = match f.cert {
+                        CertPick::Valid => pki.cert(&adversary.public_key(), NOW + 10).to_bytes(),
+                        CertPick::Expired => pki.cert(&adversary.public_key(), NOW - 1).to_bytes(),
+                        CertPick::OtherKey => pki.cert(&IdentityKeyPair::generate().public_key(), NOW + 10).to_bytes(),
+                        CertPick::OtherServer => other_pki.cert(&adversary.public_key(), NOW + 10).to_bytes(),
+                        CertPick::Garbage => vec![0x0a, 0x03, 1, 2, 3],
+                    };
+                    let usmc = usmc_bytes(f.content_type, &cert, &f.contents);
+                    let sealer = if f.seal_with_other_identity { IdentityKeyPair::generate() } else { adversary.clone() };
+                    let mut sealed = seal(&usmc, &sealer, &recipient.public_key(), f.v2, f.bad_ephemeral);
+                    if let Some((i, x)) = f.tamper {
+                        let i = i % sealed.len();
+                        sealed[i] ^= x;
+                    }
+                    (sealed, false, None)
+                }
+                ReceiverStep::Crafted { cert, v2, content_type } => {
+                    let bytes = crafted_cert_bytes(cert, &pki, &other_pki, &adversary.public_key());
+                    let usmc = usmc_bytes(*content_type, &bytes, b"crafted");
+                    (seal(&usmc, &adversary, &recipient.public_key(), *v2, false), false, Some(cert.clone()))
+                }
+                ReceiverStep::Outsider { key } => {
+                    let named = if key % 2 == 0 {
+                        IdentityKeyPair::generate().public_key()
+                    } else {
+                        honest[usize::from(*key) % 3].0.public_key()
+                    };
+                    (outsider_v1(&recipient.public_key(), &named, *key), false, None)
+                }
+            };
+
+            let before = rx.remembered_for_testing();
+            let got = rx.decrypt(&sealed, NOW, Some(&local));
+            let stateless = sealed_sender_decrypt(&sealed, &recipient, &roots, NOW, Some(&local));
+            prop_assert_eq!(&got, &stateless, "{:?}", step);
+            if got.is_err() {
+                prop_assert_eq!(rx.remembered_for_testing(), before, "a refused envelope changed the receiver: {:?}", step);
+            }
+            if must_open {
+                prop_assert!(got.is_ok(), "{:?}: {:?}", step, got);
+            }
+            if matches!(step, ReceiverStep::Outsider { .. }) {
+                prop_assert!(got.is_err());
+            }
+            if let (Some(c), Ok(u)) = (&crafted, &got) {
+                // what validated is what the certificate rules allow
+                prop_assert!(c.device.is_some_and(|d| (1..=127).contains(&d)), "{:?}", c);
+                prop_assert!(c.expires.is_some_and(|x| x >= NOW), "{:?}", c);
+                prop_assert!(c.key == 0 && !c.other_signer, "{:?}", c);
+                prop_assert!(!(c.uuid.as_deref() == Some(SELF_UUID) && c.device == Some(1)), "a self-send got through");
+                prop_assert_eq!(u.sender().identity_key(), adversary.public_key());
+            }
+
+            let before = rx_usmc.remembered_for_testing();
+            let got = rx_usmc.decrypt_to_usmc(&sealed);
+            prop_assert_eq!(&got, &sealed_sender_decrypt_to_usmc(&sealed, &recipient), "{:?}", step);
+            if got.is_err() {
+                prop_assert_eq!(rx_usmc.remembered_for_testing(), before, "a refused envelope changed the receiver: {:?}", step);
+            }
+        }
+        // what it remembers still works for every honest sender
+        for (id, cert) in &honest {
+            let usmc = usmc_bytes(2, &cert.to_bytes(), b"after");
+            let sealed = seal(&usmc, id, &recipient.public_key(), true, false);
+            prop_assert!(rx.decrypt(&sealed, NOW, Some(&local)).is_ok());
         }
     }
 }

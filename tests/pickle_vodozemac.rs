@@ -484,6 +484,55 @@ fn libolm_export_is_a_path_to_vodozemac() {
     assert_eq!(vz_i.decrypt(&m).unwrap().plaintext, b"from vodozemac");
 }
 
+/// A caudata session whose last event was a new receiving chain (so it has no sending chain),
+/// through caudata's libolm export, vodozemac's libolm import and vodozemac's pickle, back into
+/// caudata: vodozemac keeps a libolm import's chains in libolm's order (newest first) and names
+/// the first as the key to answer, which caudata's vodozemac import refused until the
+/// authenticated-adversary harness (tests/adversary.rs) found it. It must come back identical
+/// and go on talking.
+#[test]
+fn session_without_a_sending_chain_survives_libolm_and_vodozemac() {
+    let key = [3u8; 32];
+    let alice = Account::new();
+    let mut bob = Account::new();
+    bob.generate_one_time_keys(1);
+    let otk = *bob.one_time_keys().values().next().unwrap();
+    let mut a = alice.create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), otk).unwrap();
+    let OlmMessage::PreKey(pk) = a.encrypt(b"1") else { unreachable!() };
+    let mut b = bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk).unwrap().session;
+    assert_eq!(a.decrypt(&b.encrypt(b"2")).unwrap(), b"2");
+    assert_eq!(b.decrypt(&a.encrypt(b"3")).unwrap(), b"3"); // a second receiving chain, no reply yet
+    let libolm = b.to_libolm_pickle(&key).unwrap();
+    let vz = vo::Session::from_libolm_pickle(&libolm, &key).unwrap();
+    let mut back = Session::from_vodozemac_pickle(&vz.pickle().encrypt(&key), &key).unwrap();
+    assert_eq!(*back.pickle().to_unencrypted_bytes(), *b.pickle().to_unencrypted_bytes());
+    assert_eq!(a.decrypt(&back.encrypt(b"4")).unwrap(), b"4");
+    assert_eq!(back.decrypt(&a.encrypt(b"5")).unwrap(), b"5");
+}
+
+/// The same trip for a session holding skipped message keys: vodozemac keeps a libolm import's
+/// skipped keys newest first (libolm's order), and caudata must come back with them oldest
+/// first, as it stores them (else a later gap evicts the newest keys instead of the oldest).
+#[test]
+fn skipped_keys_keep_their_order_through_libolm_and_vodozemac() {
+    let key = [3u8; 32];
+    let alice = Account::new();
+    let mut bob = Account::new();
+    bob.generate_one_time_keys(1);
+    let otk = *bob.one_time_keys().values().next().unwrap();
+    let mut a = alice.create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), otk).unwrap();
+    let OlmMessage::PreKey(pk) = a.encrypt(b"1") else { unreachable!() };
+    let mut b = bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk).unwrap().session;
+    let skipped: Vec<OlmMessage> = (0..5).map(|i| a.encrypt(format!("skipped {i}"))).collect();
+    assert_eq!(b.decrypt(&a.encrypt(b"after the gap")).unwrap(), b"after the gap");
+    let vz = vo::Session::from_libolm_pickle(&b.to_libolm_pickle(&key).unwrap(), &key).unwrap();
+    let mut back = Session::from_vodozemac_pickle(&vz.pickle().encrypt(&key), &key).unwrap();
+    assert_eq!(*back.pickle().to_unencrypted_bytes(), *b.pickle().to_unencrypted_bytes());
+    for (i, m) in skipped.iter().enumerate() {
+        assert_eq!(back.decrypt(m).unwrap(), format!("skipped {i}").as_bytes());
+    }
+}
+
 /// How a vodozemac pickle reaches caudata.
 #[derive(Clone, Copy, Debug)]
 enum Reader {

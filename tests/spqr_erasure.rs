@@ -41,7 +41,8 @@ fn arb_message() -> impl Strategy<Value = SpqrMessage> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    // Miri (scripts/miri.sh) interprets every step: a handful of cases there
+    #![proptest_config(ProptestConfig { cases: if cfg!(miri) { 4 } else { 48 }, ..ProptestConfig::default() })]
 
     /// Any n distinct chunk indices (systematic, parity or both, in any order) rebuild the payload.
     #[test]

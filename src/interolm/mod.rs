@@ -79,6 +79,8 @@ pub use sealed_sender::{
 #[cfg(feature = "hazmat")]
 pub use sealed_sender::{sealed_sender_encrypt_with_rng, sealed_sender_multi_recipient_encrypt_with_rng};
 #[cfg(feature = "hazmat")]
+pub(crate) use session::InboundKeys; // the adversary's oracle (src/fuzzing/adversary.rs)
+#[cfg(feature = "hazmat")]
 pub use session::{RatchetSnapshot, ReceiverChainSnapshot};
 pub use session::{Session, SessionVersion, SpqrPolicy};
 pub(crate) use store::LastResortUse;

@@ -849,27 +849,52 @@ impl SealedSenderReceiver {
         }
     }
 
-    /// [`sealed_sender_decrypt_to_usmc`] with the remembered Diffie-Hellman results.
+    /// [`sealed_sender_decrypt_to_usmc`] with the remembered Diffie-Hellman results. A new
+    /// sender's result is remembered only once the envelope has opened: a refused envelope
+    /// changes nothing (else anyone could make the receiver remember keys of their choice,
+    /// evicting real senders).
     ///
     /// # Errors
     /// As [`sealed_sender_decrypt_to_usmc`].
     pub fn decrypt_to_usmc(&mut self, sealed: &[u8]) -> Result<UnidentifiedSenderMessageContent, SealedSenderError> {
+        let (usmc, new_static) = self.open_remembering(sealed)?;
+        self.remember_static(new_static);
+        Ok(usmc)
+    }
+
+    /// Opens with the remembered Diffie-Hellman results, changing nothing: the content, and the
+    /// sender's result if it was not remembered yet.
+    fn open_remembering(
+        &self,
+        sealed: &[u8],
+    ) -> Result<(UnidentifiedSenderMessageContent, Option<(Curve25519PublicKey, SharedSecret)>), SealedSenderError>
+    {
         let Self { identity, statics, .. } = self;
-        open(sealed, identity, |sender| {
+        let mut new_static = None;
+        let usmc = open(sealed, identity, |sender| {
             if let Some((_, s)) = statics.iter().find(|(k, _)| k == sender) {
                 return Ok(s.clone());
             }
             let s = dh(identity.secret_key(), sender)?;
-            if statics.len() >= MAX_KNOWN_SENDERS {
-                statics.pop_front();
-            }
-            statics.push_back((*sender, s.clone()));
+            new_static = Some((*sender, s.clone()));
             Ok(s)
-        })
+        })?;
+        Ok((usmc, new_static))
+    }
+
+    fn remember_static(&mut self, new_static: Option<(Curve25519PublicKey, SharedSecret)>) {
+        if let Some(entry) = new_static {
+            if self.statics.len() >= MAX_KNOWN_SENDERS {
+                self.statics.pop_front();
+            }
+            self.statics.push_back(entry);
+        }
     }
 
     /// [`sealed_sender_decrypt`] with the remembered server certificates and Diffie-Hellman
-    /// results.
+    /// results. What is new (a sender's Diffie-Hellman result, a validated sender or server
+    /// certificate) is remembered only when the whole call succeeds: a refused envelope, an
+    /// invalid certificate or a self-send changes nothing.
     ///
     /// # Errors
     /// As [`sealed_sender_decrypt`].
@@ -879,22 +904,43 @@ impl SealedSenderReceiver {
         now: u64,
         local: Option<&ProtocolAddress>,
     ) -> Result<UnidentifiedSenderMessageContent, SealedSenderError> {
-        let usmc = self.decrypt_to_usmc(sealed)?;
+        let (usmc, new_static) = self.open_remembering(sealed)?;
         let cert = SenderCertificate(usmc.0.sender.clone());
         let cert_id = crate::primitives::sha256(&[cert.0.as_bytes()]);
+        let mut new_ids = None;
         if self.senders.contains(&cert_id) {
             cert.validate_time(now)?;
         } else {
             let server_id = crate::primitives::sha256(&[cert.0.signer.as_bytes()]);
             let server_known = self.servers.contains(&server_id);
             cert.validate_with(&self.trust_roots, now, server_known)?;
+            new_ids = Some((cert_id, (!server_known).then_some(server_id)));
+        }
+        check_not_self(&cert, local)?;
+        self.remember_static(new_static);
+        if let Some((cert_id, server_id)) = new_ids {
             remember(&mut self.senders, cert_id, MAX_KNOWN_SENDERS);
-            if !server_known {
+            if let Some(server_id) = server_id {
                 remember(&mut self.servers, server_id, MAX_KNOWN_SERVER_CERTIFICATES);
             }
         }
-        check_not_self(&cert, local)?;
         Ok(usmc)
+    }
+
+    /// ⚠️ What the receiver remembers, as bytes: the SHA-256 ids of the server and sender
+    /// certificates and the public keys of the senders whose Diffie-Hellman results it keeps,
+    /// each list oldest first (the results themselves follow from the keys). For tests that
+    /// check that a refused envelope changes nothing.
+    #[cfg(feature = "hazmat")]
+    pub fn remembered_for_testing(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for list in [&self.servers, &self.senders] {
+            out.extend_from_slice(&(list.len() as u32).to_be_bytes());
+            list.iter().for_each(|id| out.extend_from_slice(id));
+        }
+        out.extend_from_slice(&(self.statics.len() as u32).to_be_bytes());
+        self.statics.iter().for_each(|(k, _)| out.extend_from_slice(k.as_bytes()));
+        out
     }
 }
 
@@ -975,7 +1021,9 @@ mod tests {
                 assert_eq!(r.decrypt_to_usmc(e), sealed_sender_decrypt_to_usmc(e, &bob));
             }
         }
-        assert_eq!((r.servers.len(), r.senders.len(), r.statics.len()), (1, 1, 2));
+        // alice's certificate, its server and her Diffie-Hellman value; nothing of the refused
+        // envelopes (mallory's static key was named, but her envelope was refused)
+        assert_eq!((r.servers.len(), r.senders.len(), r.statics.len()), (1, 1, 1));
     }
 
     #[test]

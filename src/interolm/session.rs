@@ -11,7 +11,7 @@ use crate::error::{DecryptionError, EncryptionError, KeyError};
 use crate::primitives::{
     AesCbcKeys, ContributoryKey, Curve25519PublicKey, Curve25519SecretKey, HmacKey, Kyber1024Ciphertext,
     Kyber1024PublicKey, Kyber1024SecretKey, OsRandom, RandomSource, SecretBytes, aes256_cbc_decrypt,
-    aes256_cbc_encrypt, base64_encode, ct_eq, hkdf_sha256, sha256,
+    aes256_cbc_encrypt, base64_encode, ct_eq, hkdf_sha256, reveal, sha256,
 };
 use crate::ratchet::{ChainKey, DoubleRatchet, MessageSeed, RootKey, SenderChain, split_root_and_chain};
 use crate::wire::signal::{
@@ -725,7 +725,7 @@ fn decrypt_with_seed(
 ) -> Result<Vec<u8>, DecryptionError> {
     let keys = AesCbcKeys::derive(salt, seed.seed.expose(), MESSAGE_KEYS_INFO);
     let tag = HmacKey::new(&keys.mac_key).mac(&[sender_ik, receiver_ik, m.authenticated_bytes()]);
-    if !ct_eq(&tag.expose()[..MAC_LENGTH], m.mac()) {
+    if !reveal(ct_eq(&tag.expose()[..MAC_LENGTH], m.mac())) {
         return Err(DecryptionError::InvalidMac);
     }
     aes256_cbc_decrypt(&keys.aes_key, &keys.iv, &m.ciphertext).ok_or(DecryptionError::InvalidPadding)

@@ -26,7 +26,7 @@ use subtle::ConstantTimeEq;
 use crate::error::{DecodeError, DecryptionError};
 use crate::primitives::{
     AesCbcKeys, Ed25519PublicKey, Ed25519SecretKey, Ed25519Signature, HmacKey, OsRandom, RandomSource, SecretBytes,
-    aes256_cbc_decrypt, aes256_cbc_encrypt, base64_decode, base64_encode, ct_eq,
+    aes256_cbc_decrypt, aes256_cbc_encrypt, base64_decode, base64_encode, ct_eq, reveal,
 };
 use crate::wire::megolm::{MegolmMessageWire, VERSION_FULL_MAC, VERSION_TRUNCATED_MAC};
 
@@ -365,7 +365,7 @@ impl InboundGroupSession {
         })?;
         let keys = message_keys(&ratchet);
         let tag = HmacKey::new(&keys.mac_key).mac(&[m.authenticated_bytes()]);
-        if !ct_eq(&tag.expose()[..m.mac().len()], m.mac()) {
+        if !reveal(ct_eq(&tag.expose()[..m.mac().len()], m.mac())) {
             return Err(DecryptionError::InvalidMac);
         }
         let plaintext =

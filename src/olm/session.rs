@@ -5,7 +5,7 @@ use super::message::{Message, OlmMessage, PreKeyMessage, session_id};
 use crate::error::{DecryptionError, KeyError};
 use crate::primitives::{
     AesCbcKeys, ContributoryKey, Curve25519PublicKey, Curve25519SecretKey, HmacKey, OsRandom, RandomSource,
-    SecretBytes, aes256_cbc_decrypt, aes256_cbc_encrypt, ct_eq, hkdf_sha256,
+    SecretBytes, aes256_cbc_decrypt, aes256_cbc_encrypt, ct_eq, hkdf_sha256, reveal,
 };
 use crate::ratchet::{DoubleRatchet, MessageSeed, SenderChain, split_root_and_chain};
 use crate::wire::olm::{NormalMessageWire, PreKeyMessageWire, VERSION_FULL_MAC, VERSION_TRUNCATED_MAC};
@@ -336,7 +336,8 @@ fn decrypt_with_seed(seed: &MessageSeed, m: &NormalMessageWire) -> Result<Vec<u8
     let keys = AesCbcKeys::derive(None, seed.seed.expose(), b"OLM_KEYS");
     let tag = HmacKey::new(&keys.mac_key).mac(&[m.authenticated_bytes()]);
     let received = m.mac();
-    if !ct_eq(&tag.expose()[..received.len()], received) {
+    // the verdict is the call's public outcome; `reveal` is the one reviewed branch on it
+    if !reveal(ct_eq(&tag.expose()[..received.len()], received)) {
         return Err(DecryptionError::InvalidMac);
     }
     aes256_cbc_decrypt(&keys.aes_key, &keys.iv, &m.ciphertext).ok_or(DecryptionError::InvalidPadding)

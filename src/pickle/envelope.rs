@@ -14,13 +14,11 @@
 //! The AEAD key is `HKDF-SHA-256(salt = none, ikm = pickle key, info = "caudata pickle v1
 //! ChaCha20-Poly1305", 32)`, the associated data is the 7 header bytes.
 
-use chacha20poly1305::aead::AeadInOut;
-use chacha20poly1305::{ChaCha20Poly1305, KeyInit, Nonce, Tag};
 use zeroize::Zeroizing;
 
 use crate::consts::MAX_MESSAGE_LENGTH;
 use crate::error::PickleError;
-use crate::primitives::{RandomSource, SecretBytes, hkdf_sha256};
+use crate::primitives::{CHACHA_NONCE_LEN, CHACHA_TAG_LEN, ChaChaKey, RandomSource, SecretBytes, hkdf_sha256};
 
 /// The four magic bytes that start every caudata pickle.
 pub(crate) const MAGIC: [u8; 4] = *b"cdpk";
@@ -39,8 +37,8 @@ pub(crate) const FORMAT_VERSION: u8 = 4;
 /// The oldest format version this library reads.
 pub(crate) const MIN_FORMAT_VERSION: u8 = 1;
 pub(crate) const HEADER_LEN: usize = 7;
-pub(crate) const NONCE_LEN: usize = 12;
-pub(crate) const TAG_LEN: usize = 16;
+pub(crate) const NONCE_LEN: usize = CHACHA_NONCE_LEN;
+pub(crate) const TAG_LEN: usize = CHACHA_TAG_LEN;
 const PROTECTION_NONE: u8 = 0;
 const PROTECTION_CHACHA20_POLY1305: u8 = 1;
 const KDF_INFO: &[u8] = b"caudata pickle v1 ChaCha20-Poly1305";
@@ -108,18 +106,7 @@ pub(crate) fn seal_plain(
     }
     let mut nonce = [0u8; NONCE_LEN];
     rng.fill(&mut nonce);
-    let mut out = Vec::with_capacity(HEADER_LEN + NONCE_LEN + body.len() + TAG_LEN);
-    out.extend_from_slice(&h);
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(body);
-    let start = HEADER_LEN + NONCE_LEN;
-    // ChaCha20-Poly1305 refuses only plaintexts over 256 GiB; pickles are bounded far below.
-    #[allow(clippy::expect_used)]
-    let tag = cipher(pickle_key)
-        .encrypt_inout_detached(&Nonce::from(nonce), &h, (&mut out[start..]).into())
-        .expect("pickle bodies are far below ChaCha20-Poly1305's length limit");
-    out.extend_from_slice(&tag);
-    Ok(out)
+    Ok(sealed(&h, &nonce, body, pickle_key))
 }
 
 /// Decrypts an encrypted pickle of any object type into its unencrypted form (the reverse of
@@ -134,15 +121,11 @@ pub(crate) fn open_to_plain(bytes: &[u8], pickle_key: &[u8; 32]) -> Result<Zeroi
     }
     let (h, rest) = bytes.split_at(HEADER_LEN);
     let (nonce, rest) = rest.split_at(NONCE_LEN);
-    let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
-    let nonce = Nonce::try_from(nonce).map_err(|_| PickleError::Truncated("nonce"))?;
-    let tag = Tag::try_from(tag).map_err(|_| PickleError::Truncated("tag"))?;
-    let mut out = Zeroizing::new(Vec::with_capacity(HEADER_LEN + ct.len()));
+    let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| PickleError::Truncated("nonce"))?;
+    let body = aead_key(pickle_key).open(nonce, h, rest).ok_or(PickleError::Authentication)?;
+    let mut out = Zeroizing::new(Vec::with_capacity(HEADER_LEN + body.len()));
     out.extend_from_slice(&header_for(h[5], h[4], PROTECTION_NONE));
-    out.extend_from_slice(ct);
-    cipher(pickle_key)
-        .decrypt_inout_detached(&nonce, h, (&mut out[HEADER_LEN..]).into(), &tag)
-        .map_err(|_| PickleError::Authentication)?;
+    out.extend_from_slice(&body);
     Ok(out)
 }
 
@@ -189,10 +172,26 @@ fn check_header(bytes: &[u8], ty: ObjectType, encrypted: bool) -> Result<(), Pic
     Ok(())
 }
 
-fn cipher(pickle_key: &[u8; 32]) -> ChaCha20Poly1305 {
+/// The AEAD key of a pickle key.
+fn aead_key(pickle_key: &[u8; 32]) -> ChaChaKey {
     let mut key = SecretBytes::<32>::zero();
     hkdf_sha256(None, pickle_key, KDF_INFO, key.expose_mut());
-    ChaCha20Poly1305::new(key.expose().into())
+    ChaChaKey::new(key)
+}
+
+/// `header ‖ nonce ‖ ChaCha20-Poly1305(body, ad = header) ‖ tag`, through the one
+/// ChaCha20-Poly1305 wrapper (`primitives::aead`, which the Wycheproof vectors test).
+fn sealed(h: &[u8; HEADER_LEN], nonce: &[u8; NONCE_LEN], body: &[u8], pickle_key: &[u8; 32]) -> Vec<u8> {
+    // ChaCha20-Poly1305 refuses only plaintexts over 256 GiB; pickles are bounded far below.
+    #[allow(clippy::expect_used)]
+    let ct_and_tag = aead_key(pickle_key)
+        .seal(nonce, h, body)
+        .expect("pickle bodies are far below ChaCha20-Poly1305's length limit");
+    let mut out = Vec::with_capacity(HEADER_LEN + NONCE_LEN + ct_and_tag.len());
+    out.extend_from_slice(h);
+    out.extend_from_slice(nonce);
+    out.extend_from_slice(&ct_and_tag);
+    out
 }
 
 /// The unencrypted form: header ‖ body. Wiped on drop.
@@ -214,20 +213,7 @@ pub(crate) fn seal(ty: ObjectType, body: &[u8], pickle_key: &[u8; 32], rng: &mut
     let h = header(ty, PROTECTION_CHACHA20_POLY1305);
     let mut nonce = [0u8; NONCE_LEN];
     rng.fill(&mut nonce);
-    // Sized exactly, so the plaintext copied in below is never left behind by a reallocation;
-    // it is encrypted in place at once.
-    let mut out = Vec::with_capacity(HEADER_LEN + NONCE_LEN + body.len() + TAG_LEN);
-    out.extend_from_slice(&h);
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(body);
-    let start = HEADER_LEN + NONCE_LEN;
-    // ChaCha20-Poly1305 refuses only plaintexts over 256 GiB; pickles are bounded far below.
-    #[allow(clippy::expect_used)]
-    let tag = cipher(pickle_key)
-        .encrypt_inout_detached(&Nonce::from(nonce), &h, (&mut out[start..]).into())
-        .expect("pickle bodies are far below ChaCha20-Poly1305's length limit");
-    out.extend_from_slice(&tag);
-    out
+    sealed(&h, &nonce, body, pickle_key)
 }
 
 /// Authenticates and decrypts an encrypted pickle; returns the body (wiped on drop) and the
@@ -243,13 +229,8 @@ pub(crate) fn open(
     }
     let (h, rest) = bytes.split_at(HEADER_LEN);
     let (nonce, rest) = rest.split_at(NONCE_LEN);
-    let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
-    let nonce = Nonce::try_from(nonce).map_err(|_| PickleError::Truncated("nonce"))?;
-    let tag = Tag::try_from(tag).map_err(|_| PickleError::Truncated("tag"))?;
-    let mut body = Zeroizing::new(ct.to_vec());
-    cipher(pickle_key)
-        .decrypt_inout_detached(&nonce, h, body.as_mut_slice().into(), &tag)
-        .map_err(|_| PickleError::Authentication)?;
+    let nonce: &[u8; NONCE_LEN] = nonce.try_into().map_err(|_| PickleError::Truncated("nonce"))?;
+    let body = aead_key(pickle_key).open(nonce, h, rest).ok_or(PickleError::Authentication)?;
     Ok((body, h[4]))
 }
 

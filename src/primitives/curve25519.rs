@@ -250,6 +250,13 @@ impl Curve25519SecretKey {
         Curve25519PublicKey(*self.0.public.get_or_init(|| PublicKey::from(&self.0.secret).to_bytes()))
     }
 
+    /// ⚠️ The secret scalar's bytes (in this key's own storage), for the constant-time check
+    /// (`caudata::hazmat`, `benches/ctgrind`) only.
+    #[cfg(feature = "hazmat")]
+    pub(crate) fn secret_bytes_for_ctgrind(&self) -> &[u8; 32] {
+        self.0.secret.as_bytes()
+    }
+
     /// X25519 with `their` public key.
     ///
     /// # Errors

@@ -22,7 +22,7 @@ pub(crate) use serde_shapes::{base64_decode_unpadded_secret, with as serde_with}
 mod aead;
 mod hpke;
 mod sha512;
-pub(crate) use aead::{ChaChaKey, NONCE_LEN as CHACHA_NONCE_LEN};
+pub(crate) use aead::{ChaChaKey, NONCE_LEN as CHACHA_NONCE_LEN, TAG_LEN as CHACHA_TAG_LEN};
 pub(crate) use hpke::HpkeContext;
 pub(crate) use sha512::HkdfSha512;
 
@@ -30,7 +30,7 @@ pub use base64::{Base64DecodeError, base64_decode, base64_encode};
 #[allow(unused_imports)]
 pub(crate) use base64::{base64_decode_padding_indifferent, base64_decode_secret, base64_encode_secret};
 pub(crate) use cipher::{AesCbcKeys, aes256_cbc_decrypt, aes256_cbc_encrypt};
-pub(crate) use ct::ct_eq;
+pub(crate) use ct::{ct_eq, reveal};
 pub(crate) use curve25519::ContributoryKey;
 pub use curve25519::{Curve25519PublicKey, Curve25519SecretKey, SharedSecret};
 pub(crate) use ed25519::SecretForm as Ed25519SecretForm;

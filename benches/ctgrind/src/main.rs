@@ -10,6 +10,8 @@
 //! Run both with `benches/ctgrind/run.sh`.
 
 use caudata::hazmat;
+use caudata::interolm::Kyber1024SecretKey;
+use caudata::interolm::spqr::hazmat::{Authenticator, epoch_secret};
 use caudata::primitives::{
     Curve25519PublicKey, Curve25519SecretKey, Ed25519SecretKey, RandomSource, SecretBytes, base64_decode, base64_encode,
 };
@@ -314,6 +316,208 @@ fn sas_and_pk() {
     }
 }
 
+thread_local! {
+    /// Whole-operation groups that ran to their expected outcome.
+    static OPERATIONS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// A random source whose output is marked secret (key generation, nonces).
+struct SecretRng(u8);
+
+impl RandomSource for SecretRng {
+    fn fill(&mut self, dest: &mut [u8]) {
+        for b in dest.iter_mut() {
+            self.0 = self.0.wrapping_mul(29).wrapping_add(7);
+            *b = self.0;
+        }
+        secret(dest);
+    }
+}
+
+/// Whole operations (issue 14): a session's or key's every secret byte is marked undefined,
+/// then the operation runs end to end; only its public outcome (accepted or not, lengths) may
+/// steer control flow, through the reviewed declassifications of declassified.supp.
+fn check_operations() {
+    let rng = &mut caudata::fuzzing::FuzzRng::new(b"ctgrind operations");
+
+    // 16. A whole Olm decrypt: chain advance (HMAC), message keys (HKDF), MAC check, AES-CBC; and
+    //    one on a new chain (X25519 root step). The session's root, chain, ratchet and skipped
+    //    keys are secret; the messages are public.
+    let alice = caudata::olm::Account::new_with_rng(rng);
+    let mut bob = caudata::olm::Account::new_with_rng(rng);
+    bob.generate_one_time_keys_with_rng(1, rng);
+    let otk = bob.one_time_keys().into_values().next().unwrap_or_else(|| Curve25519PublicKey::from_bytes([9; 32]));
+    let cfg = caudata::olm::SessionConfig::version_1();
+    if let Ok(mut a) = alice.create_outbound_session_with_rng(cfg, bob.curve25519_key(), otk, rng) {
+        let first = a.encrypt_with_rng(b"first", rng);
+        if let caudata::olm::OlmMessage::PreKey(pk) = &first
+            && let Ok(r) = bob.create_inbound_session(cfg, alice.curve25519_key(), pk)
+        {
+            let mut b = r.session;
+            let reply = b.encrypt_with_rng(b"reply", rng);
+            let _ = a.decrypt(&reply);
+            let same_chain = [a.encrypt_with_rng(b"two", rng), a.encrypt_with_rng(b"three", rng)];
+            let _ = b.encrypt_with_rng(b"four", rng);
+            for s in hazmat::olm_session_secret_bytes(&b) {
+                secret(s);
+            }
+            // index 1 skipped (stored), index 2 decrypted; then the skipped one
+            for m in [&same_chain[1], &same_chain[0]] {
+                let pt = b.decrypt(m);
+                public(&pt.is_ok());
+                assert!(pt.is_ok(), "the Olm check must decrypt");
+                if let Ok(pt) = &pt {
+                    public(&pt[..]);
+                }
+                std::hint::black_box(&pt);
+            }
+            // a new chain from the other side: a root step with the secret ratchet key
+            let _ = a.decrypt(&b.encrypt_with_rng(b"five", rng));
+            let new_chain = a.encrypt_with_rng(b"six", rng);
+            for s in hazmat::olm_session_secret_bytes(&b) {
+                secret(s);
+            }
+            let pt = b.decrypt(&new_chain);
+            public(&pt.is_ok());
+            assert!(pt.is_ok(), "the Olm check must decrypt on a new chain");
+            OPERATIONS.with(|n| n.set(n.get() + 1));
+            std::hint::black_box(&pt);
+        }
+    }
+
+    // 17. A whole Megolm decrypt (ratchet advance across the 2^8 and 2^16 boundaries, HKDF, MAC,
+    //    AES-CBC); the inbound session's ratchets are secret, the signed messages public.
+    let mut out = caudata::megolm::GroupSession::new_with_rng(caudata::megolm::SessionConfig::version_1(), rng);
+    let mut inbound = caudata::megolm::InboundGroupSession::new(&out.session_key(), out.session_config());
+    out.advance_to_for_testing(0x1_00ff);
+    let m = out.encrypt(b"megolm");
+    for s in hazmat::inbound_group_session_secret_bytes(&inbound) {
+        secret(s);
+    }
+    let d = inbound.decrypt(&m);
+    public(&d.is_ok());
+    assert!(d.is_ok(), "the Megolm check must decrypt");
+    OPERATIONS.with(|n| n.set(n.get() + 1));
+    if let Ok(d) = &d {
+        public(&d.plaintext[..]);
+    }
+    std::hint::black_box(&d);
+
+    // 18. XEdDSA signing: the X25519 secret key and the 64 random bytes are secret.
+    let mut sk_bytes = std::hint::black_box([0x5au8; 32]);
+    secret(&sk_bytes);
+    let x = Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_array(&mut sk_bytes));
+    let sig = x.sign_xeddsa_with_rng(b"a signed prekey", &mut SecretRng(3));
+    let bytes = sig.to_bytes();
+    public(&bytes[..]);
+    // declassified copies, read back through memory (a register copy made before the client
+    // request would still be undefined)
+    let mut pk = x.public_key().to_bytes();
+    public(&pk);
+    pk = std::hint::black_box(pk);
+    let pk = Curve25519PublicKey::from_bytes(pk);
+    let sig = caudata::interolm::XEdDsaSignature::from_bytes(std::hint::black_box(bytes));
+    assert!(pk.verify_xeddsa(b"a signed prekey", &sig).is_ok(), "XEdDSA: our signature verifies");
+    OPERATIONS.with(|n| n.set(n.get() + 1));
+    std::hint::black_box(bytes);
+
+    // 19. Kyber1024 (PQXDH): key generation from secret randomness, encapsulation with secret
+    //     randomness, decapsulation of a good and of a bad ciphertext (implicit rejection).
+    let generated = Kyber1024SecretKey::generate(&mut SecretRng(11));
+    // The public key (and its hash, inside the secret key) is public from here on: only the
+    // secret part and z stay marked.
+    let pk_bytes = generated.public_key().to_bytes();
+    public(&pk_bytes[..]);
+    let mut sk_bytes = generated.to_bytes();
+    public(&sk_bytes[1 + 1536..1 + 1536 + 1568 + 32]);
+    let Ok(public_key) = caudata::interolm::Kyber1024PublicKey::from_bytes(&pk_bytes) else { return };
+    let Ok(kyber) = Kyber1024SecretKey::from_bytes(&sk_bytes) else { return };
+    sk_bytes.fill(0);
+    let (ct, ss) = public_key.encapsulate(&mut SecretRng(17));
+    let ct_bytes = ct.to_bytes();
+    public(&ct_bytes[..]);
+    let Ok(ct) = caudata::interolm::Kyber1024Ciphertext::from_bytes(&ct_bytes) else { return };
+    let k1 = kyber.decapsulate(&ct);
+    let same = hazmat::ct_eq(k1.expose(), ss.expose());
+    public(&same);
+    assert!(same, "Kyber1024 decapsulation must give the encapsulated secret");
+    let mut bad = ct.to_bytes();
+    bad[100] ^= 1;
+    if let Ok(bad) = caudata::interolm::Kyber1024Ciphertext::from_bytes(&bad) {
+        let k2 = kyber.decapsulate(&bad);
+        let same = hazmat::ct_eq(k2.expose(), ss.expose());
+        public(&same);
+        assert!(!same, "implicit rejection");
+    }
+    OPERATIONS.with(|n| n.set(n.get() + 1));
+
+    // 20. ML-KEM-768 (SPQR): key generation from a secret seed, the split encapsulation with a
+    //     secret m, decapsulation of a good and of a bad ciphertext.
+    let mut seed = std::hint::black_box([0x21u8; 64]);
+    secret(&seed);
+    if let Some((ek, dk)) = hazmat::mlkem768_keygen(&seed) {
+        // the encapsulation key t ‖ ρ and its hash are public, in dk too
+        public(&ek[..]);
+        public(&dk[1152..2368]);
+        let mut header = [0u8; 64];
+        header.copy_from_slice(&dk[2304..2368]);
+        public(&header[..]);
+        let mut m = std::hint::black_box([0x33u8; 32]);
+        secret(&m);
+        if let Some((ct, k)) = hazmat::mlkem768_encapsulate(&header, &ek[..1152], &m) {
+            public(&ct[..]);
+            let k1 = hazmat::mlkem768_decapsulate(&dk, &ct).unwrap_or_default();
+            let mut bad = ct.clone();
+            bad[500] ^= 1;
+            let k2 = hazmat::mlkem768_decapsulate(&dk, &bad).unwrap_or_default();
+            let (good, rejected) = (hazmat::ct_eq(&k, &k1), hazmat::ct_eq(&k, &k2));
+            public(&good);
+            public(&rejected);
+            assert!(good && !rejected, "ML-KEM-768 decapsulation and implicit rejection");
+            OPERATIONS.with(|n| n.set(n.get() + 1));
+        }
+        m.fill(0);
+    }
+    seed.fill(0);
+
+    // 21. The pickle envelope's open: HKDF of the pickle key, ChaCha20-Poly1305 decryption and
+    //     tag check (the verdict is public); with the right key and with a wrong one.
+    let sealed = inbound.pickle().encrypt_to_bytes(&[0x44; 32]);
+    for (key, opens) in [([0x44u8; 32], true), ([0x45; 32], false)] {
+        let key = std::hint::black_box(key);
+        secret(&key);
+        let body = caudata::pickle::open_to_unencrypted(&sealed, &key);
+        public(&body.is_ok());
+        assert_eq!(body.is_ok(), opens, "the pickle envelope check");
+        std::hint::black_box(&body);
+    }
+    OPERATIONS.with(|n| n.set(n.get() + 1));
+
+    // 22. The SPQR authenticator: its update from a secret key, header and ciphertext MACs and
+    //     their checks (verdicts public), the epoch secret from a secret ML-KEM secret.
+    let auth_key = std::hint::black_box([0x66u8; 32]);
+    secret(&auth_key);
+    let mut auth = Authenticator::new(&auth_key);
+    let hdr = [7u8; 64];
+    let tag = auth.header_mac(1, &hdr);
+    public(&tag[..]);
+    let ok = auth.verify_header_mac(1, &hdr, &tag);
+    public(&ok);
+    assert!(ok, "the SPQR header MAC check");
+    let (ct1, ct2) = ([8u8; 960], [9u8; 128]);
+    let tag = auth.ciphertext_mac(1, &ct1, &ct2);
+    public(&tag[..]);
+    let ok = auth.verify_ciphertext_mac(1, &ct1, &ct2, &[0u8; 32]);
+    public(&ok);
+    let mut k = std::hint::black_box([0x77u8; 32]);
+    secret(&k);
+    let s = epoch_secret(&SecretBytes::from_array(&mut k), 2);
+    auth.update(2, s.expose());
+    assert!(!ok, "a wrong ciphertext MAC is refused");
+    OPERATIONS.with(|n| n.set(n.get() + 1));
+    std::hint::black_box(&auth);
+}
+
 fn control() {
     // An early-exit comparison of a secret: valgrind must report it.
     let a = std::hint::black_box([1u8; 32]);
@@ -332,7 +536,15 @@ fn control() {
 
 fn main() {
     match std::env::args().nth(1).as_deref() {
-        Some("check") => check(),
+        Some("check") => {
+            check();
+            check_operations();
+            // 15 groups in check() (primitives and the protocols' own operations), and the 7
+            // whole operations of check_operations(), every one completed
+            let groups = 15 + OPERATIONS.with(std::cell::Cell::get);
+            println!("{groups} operation groups checked");
+            assert_eq!(groups, 22, "an operation group did not run to its end");
+        }
         Some("control") => control(),
         _ => {
             eprintln!("usage: ctgrind check|control");
