@@ -24,7 +24,7 @@ N = {"olm_one_time_keys_50": 4, "olm_session_outbound": 10, "olm_session_inbound
 
 def binary():
     out = subprocess.run(
-        ["cargo", "bench", "--bench", "instructions", "--no-run", "--message-format=json"],
+        ["cargo", "bench", "-p", "caudata-benches", "--bench", "instructions", "--no-run", "--message-format=json"],
         cwd=ROOT, check=True, capture_output=True, text=True).stdout
     for line in out.splitlines():
         msg = json.loads(line)

@@ -18,6 +18,8 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+// SAS and key backup (issue 15): their own module, the same protocol.
+mod instructions_sas_pk;
 
 use common::{cd, vz};
 use std::hint::black_box;
@@ -72,8 +74,12 @@ fn main() {
     let (Some(op), Some(lib), Some(n)) = (args.get(1), args.get(2), args.get(3).and_then(|n| n.parse::<usize>().ok()))
     else {
         println!("{}", OPS.join("\n"));
+        println!("{}", instructions_sas_pk::OPS.join("\n"));
         return;
     };
+    if instructions_sas_pk::run(op, lib, n) {
+        return;
+    }
     match lib.as_str() {
         "caudata" => caudata_op(op, n),
         "vodozemac" => vodozemac_op(op, n),

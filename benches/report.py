@@ -190,7 +190,7 @@ def machine():
 
 
 def run_benches():
-    cmd = ["cargo", "bench", "--bench", "*", "--", "--warm-up-time", "0.5", "--measurement-time", "2", "--noplot"]
+    cmd = ["cargo", "bench", "-p", "caudata-benches", "--bench", "*", "--", "--warm-up-time", "0.5", "--measurement-time", "2", "--noplot"]
     print("running:", " ".join(cmd), file=sys.stderr)
     subprocess.run(cmd, cwd=ROOT, check=True)
 

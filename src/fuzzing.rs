@@ -53,7 +53,13 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("interaction_interolm", interaction_interolm),
     ("spqr", spqr),
     ("import_libsignal", import_libsignal),
+    ("decode_sas_mac", decode_sas_mac),
+    ("decode_pk_message", decode_pk_message),
 ];
+
+// SAS MACs and key backup (PK messages and the PkDecryption pickle): fuzzing/sas_pk.rs.
+mod sas_pk;
+pub use sas_pk::{decode_pk_message, decode_sas_mac};
 
 /// The pickle key every fuzzing pickle uses.
 pub const PICKLE_KEY: [u8; 32] = [0x42; 32];
@@ -1254,6 +1260,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             vec![0, 0, 7, 3, 0, 8 | 7, 8, 3, 0, 7, 0x18, 8 | 7, 4, 0, 4, 0, 7, 0, 3, 0],
             vec![1, 0, 8 | 7, 3, 0, 7, 8, 8 | 7, 3, 0, 0x10, 7, 4, 1, 8 | 7, 3, 0],
         ],
+        "decode_sas_mac" | "decode_pk_message" => sas_pk::seeds(target),
         _ => Vec::new(),
     }
 }

@@ -25,3 +25,9 @@ pub use error::{BundleError, PreKeyKind};
 pub mod pickle;
 pub use error::PickleError;
 pub use session::{Dialect, Message, Session};
+// Matrix parity (issue 15): SAS verification, key backup's PK encryption, and vodozemac's
+// root-level key names.
+pub mod pk_encryption;
+pub mod sas;
+pub use olm::KeyId;
+pub use primitives::{Curve25519SecretKey, Ed25519Keypair, Ed25519SecretKey, SharedSecret};

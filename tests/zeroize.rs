@@ -254,3 +254,59 @@ fn interolm_store_records_and_their_pickles_are_wiped() {
     });
     assert_eq!(found, 0, "an interolm store secret survived in a freed heap block");
 }
+
+/// SAS, key backup (PK encryption, the libolm `PkDecryption` pickle) and secret-key import and
+/// export: every secret key below comes from the pattern, and none of it may survive in a freed
+/// heap block, including the decode buffers of base64 seeds and pickles.
+#[test]
+fn sas_pk_and_key_import_leave_no_secret_in_freed_memory() {
+    use caudata::pk_encryption::{Message, PkDecryption, PkEncryption};
+    use caudata::sas::Sas;
+    use caudata::{Curve25519SecretKey, Ed25519Keypair, Ed25519SecretKey};
+
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let control = found_after(|| drop(std::hint::black_box(vec![BYTE; 64])));
+    assert_eq!(control, 1, "the scan must see an unwiped buffer");
+
+    let seed_text = Ed25519SecretKey::from_bytes(&[BYTE; 32]).to_base64().unwrap().to_string();
+    let found = found_after(|| {
+        // SAS: both ephemeral keys from the pattern
+        let alice = Sas::new_with_rng(&mut Pattern);
+        let bob = Sas::new_with_rng(&mut Pattern);
+        let (ak, bk) = (alice.public_key(), bob.public_key());
+        let alice = alice.diffie_hellman(bk).unwrap();
+        let failed = Sas::new_with_rng(&mut Pattern).diffie_hellman(caudata::Curve25519PublicKey::from_bytes([0; 32]));
+        assert!(failed.is_err());
+        let bob = bob.diffie_hellman(ak).unwrap();
+        let _ = (alice.bytes("i"), alice.bytes_raw("i", 100).unwrap());
+        let mac = alice.calculate_mac("input", "info");
+        bob.verify_mac("input", "info", &mac).unwrap();
+        bob.verify_mac_invalid_base64("input", "info", &alice.calculate_mac_invalid_base64("input", "info")).unwrap();
+        bob.verify_mac_long_kdf("input", "info", &alice.calculate_mac_long_kdf("input", "info")).unwrap();
+        drop((alice, bob));
+
+        // PK: the recipient key and the ephemeral key from the pattern; a round trip through
+        // base64, a failed decrypt, and the libolm pickle both ways
+        let dec = PkDecryption::new_with_rng(&mut Pattern);
+        let enc = PkEncryption::from(&dec);
+        let m = enc.encrypt_with_rng(b"room key", &mut Pattern);
+        let (ct, mac, eph) = m.to_base64_parts();
+        let received = Message::from_base64(&ct, &mac, &eph).unwrap();
+        assert_eq!(dec.decrypt(&received).unwrap(), b"room key");
+        let _ = dec.decrypt(&Message { mac: vec![0; 8], ..received });
+        let pickle = dec.to_libolm_pickle(b"k");
+        drop(PkDecryption::from_libolm_pickle(&pickle, b"k").unwrap());
+        let _ = PkDecryption::from_libolm_pickle(&pickle, b"wrong");
+        drop((dec, m));
+
+        // secret keys from bytes, seeds and base64
+        drop(Curve25519SecretKey::from_bytes(&[BYTE; 32]));
+        drop(Curve25519SecretKey::from_slice(&[BYTE; 32]).unwrap());
+        let seeded = Ed25519SecretKey::from_base64(&seed_text).unwrap();
+        drop(seeded.to_base64());
+        drop(Ed25519Keypair::from(seeded));
+        drop(Ed25519SecretKey::from_slice(&[BYTE; 32]).unwrap());
+        drop(Ed25519Keypair::new_with_rng(&mut Pattern));
+    });
+    assert_eq!(found, 0, "a SAS, PK or imported secret survived in a freed heap block");
+}

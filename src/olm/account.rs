@@ -27,6 +27,13 @@ impl KeyId {
     }
 }
 
+impl From<KeyId> for String {
+    /// [`KeyId::to_base64`], as vodozemac converts it.
+    fn from(id: KeyId) -> Self {
+        id.to_base64()
+    }
+}
+
 /// An account's two public identity keys. With the `serde` feature: vodozemac's struct
 /// `IdentityKeys { ed25519, curve25519 }`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

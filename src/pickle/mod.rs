@@ -46,6 +46,7 @@ mod json;
 mod libolm;
 mod libsignal;
 mod own;
+mod pk;
 pub mod vodozemac;
 
 pub(crate) use interolm::clone_interolm_session;

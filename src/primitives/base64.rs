@@ -44,3 +44,26 @@ pub(crate) fn base64_encode_secret(bytes: &[u8]) -> Zeroizing<String> {
 pub(crate) fn base64_decode_secret(input: impl AsRef<[u8]>) -> Result<Zeroizing<Vec<u8>>, Base64DecodeError> {
     base64_decode(input).map(Zeroizing::new)
 }
+
+/// Decodes base64 as vodozemac's `base64_decode` does (the standard alphabet, canonical
+/// trailing bits, padding optional: a last group of 2 symbols may be followed by 0–2 `=`, one
+/// of 3 symbols by 0–1 `=`). For public values only: Olm message bodies (serde), key-backup
+/// messages and SAS MACs.
+pub(crate) fn base64_decode_padding_indifferent(input: &str) -> Result<Vec<u8>, Base64DecodeError> {
+    let bytes = input.as_bytes();
+    let pads = bytes.iter().rev().take_while(|&&b| b == b'=').count();
+    let body = &bytes[..bytes.len() - pads];
+    let ok = match pads {
+        0 => true,
+        1 => matches!(body.len() % 4, 2 | 3),
+        2 => body.len() % 4 == 2,
+        _ => false,
+    };
+    if !ok {
+        return Err(Base64DecodeError);
+    }
+    let mut out = vec![0u8; body.len() / 4 * 3 + 3];
+    let len = Base64Unpadded::decode(body, &mut out).map_err(|_| Base64DecodeError)?.len();
+    out.truncate(len);
+    Ok(out)
+}

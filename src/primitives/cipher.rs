@@ -2,9 +2,11 @@
 //! (table-free) software implementation elsewhere, so neither leaks through cache timing.
 
 use aes::Aes256;
-use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
+use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit, block_padding::NoPadding, block_padding::Pkcs7};
+use subtle::{ConstantTimeEq, ConstantTimeGreater, ConstantTimeLess};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+use super::ct::reveal;
 use super::kdf::hkdf_sha256;
 
 /// The 80 bytes `AES key (32) ‖ MAC key (32) ‖ IV (16)` that Olm, Megolm, libolm pickles and
@@ -41,11 +43,77 @@ pub(crate) fn aes256_cbc_encrypt(key: &[u8; 32], iv: &[u8; 16], plaintext: &[u8]
     cbc::Encryptor::<Aes256>::new(key.into(), iv.into()).encrypt_padded_vec::<Pkcs7>(plaintext)
 }
 
-/// AES-256-CBC decryption; `None` when the length or the padding is wrong. Callers check a MAC
-/// over the ciphertext first, so a padding failure is not an oracle.
+/// AES-256-CBC decryption; `None` when the length or the padding is wrong. Olm, Megolm and the
+/// pickles check a MAC over the ciphertext first, so a padding failure is not an oracle there;
+/// key backup's MAC covers nothing, so there it is the protocol's own (see SPEC.md). Either way
+/// the padding is checked in constant time, and only its outcome (valid or not, and its length,
+/// which the plaintext's length shows) becomes control flow; a failed decryption is wiped.
 pub(crate) fn aes256_cbc_decrypt(key: &[u8; 32], iv: &[u8; 16], ciphertext: &[u8]) -> Option<Vec<u8>> {
     if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(16) {
         return None;
     }
-    cbc::Decryptor::<Aes256>::new(key.into(), iv.into()).decrypt_padded_vec::<Pkcs7>(ciphertext).ok()
+    let mut out =
+        cbc::Decryptor::<Aes256>::new(key.into(), iv.into()).decrypt_padded_vec::<NoPadding>(ciphertext).ok()?;
+    let last: &[u8; 16] = out.last_chunk()?;
+    match pkcs7_padding_length(last) {
+        Some(pad) => {
+            out.truncate(out.len() - pad);
+            Some(out)
+        }
+        None => {
+            out.zeroize();
+            None
+        }
+    }
+}
+
+/// The length (1 to 16) of the PKCS#7 padding that ends `block`, or `None` if it is not valid
+/// padding. Every byte is examined whatever its value; the verdict and the length pass through
+/// [`reveal`] (the length by comparison with each candidate), the only branches on the data.
+fn pkcs7_padding_length(block: &[u8; 16]) -> Option<usize> {
+    let n = block[15];
+    let mut valid = !n.ct_eq(&0) & !n.ct_gt(&16);
+    for (distance, b) in (0u8..).zip(block.iter().rev()) {
+        // bytes within the last `n` must all equal `n`
+        valid &= !distance.ct_lt(&n) | b.ct_eq(&n);
+    }
+    if !reveal(valid.into()) {
+        return None;
+    }
+    (1..=16u8).find(|&len| reveal(n.ct_eq(&len).into())).map(usize::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padding_check_agrees_with_pkcs7_for_every_last_byte_and_position() {
+        let key = [3u8; 32];
+        let iv = [4u8; 16];
+        // every valid padding length: round trip, and the `cbc` crate's own unpadding agrees
+        for len in 0..48 {
+            let pt: Vec<u8> = (0..len as u8).collect();
+            let ct = aes256_cbc_encrypt(&key, &iv, &pt);
+            assert_eq!(aes256_cbc_decrypt(&key, &iv, &ct).unwrap(), pt);
+        }
+        // every last block: the padding is valid exactly when PKCS#7 says so
+        let reference = |block: &[u8; 16]| -> Option<usize> {
+            let n = usize::from(block[15]);
+            (1..=16).contains(&n).then_some(n).filter(|&n| block[16 - n..].iter().all(|&b| usize::from(b) == n))
+        };
+        let mut checked = 0;
+        for n in 0..=255u8 {
+            for wrong_at in [None, Some(0usize), Some(1), Some(7), Some(14), Some(15)] {
+                let mut block = [n; 16];
+                if let Some(i) = wrong_at {
+                    block[i] ^= 0x01;
+                }
+                block[15] = n;
+                assert_eq!(pkcs7_padding_length(&block), reference(&block), "{block:?}");
+                checked += usize::from(reference(&block).is_some());
+            }
+        }
+        assert!(checked > 16, "valid paddings were exercised");
+    }
 }

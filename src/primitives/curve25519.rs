@@ -219,6 +219,9 @@ impl Curve25519SecretKey {
     /// # Errors
     /// [`KeyError::NonContributory`] when the result is all zeros (the peer's key has small
     /// order), which libolm would accept: see SPEC.md.
+    // Not inlined: the constant-time check (`benches/ctgrind`) allows the branch of the
+    // contributory check by this function's name.
+    #[inline(never)]
     pub fn diffie_hellman(&self, their: &Curve25519PublicKey) -> Result<SharedSecret, KeyError> {
         let shared = self.0.secret.diffie_hellman(&PublicKey::from(their.0));
         if !shared.was_contributory() {

@@ -14,11 +14,11 @@ mod secret;
 #[cfg(feature = "serde")]
 mod serde_shapes;
 #[cfg(feature = "serde")]
-pub(crate) use serde_shapes::{base64_decode_padding_indifferent, base64_decode_unpadded_secret, with as serde_with};
+pub(crate) use serde_shapes::{base64_decode_unpadded_secret, with as serde_with};
 
 pub use base64::{Base64DecodeError, base64_decode, base64_encode};
 #[allow(unused_imports)]
-pub(crate) use base64::{base64_decode_secret, base64_encode_secret};
+pub(crate) use base64::{base64_decode_padding_indifferent, base64_decode_secret, base64_encode_secret};
 pub(crate) use cipher::{AesCbcKeys, aes256_cbc_decrypt, aes256_cbc_encrypt};
 pub(crate) use ct::ct_eq;
 pub(crate) use curve25519::ContributoryKey;
@@ -41,6 +41,14 @@ pub(crate) use mlkem768::{
     MLKEM768_CT1_LEN, MLKEM768_CT2_LEN, MLKEM768_DK_LEN, MLKEM768_EK_VECTOR_LEN, MLKEM768_HEADER_LEN,
     MlKem768DecapsulationKey, mlkem768_encapsulate1, mlkem768_encapsulate2, mlkem768_validate_ek,
 };
+
+// Matrix parity: secret-key import/export and `Ed25519Keypair`, SAS secrets, the backup cipher.
+mod keys;
+mod pk;
+mod sas;
+pub use keys::Ed25519Keypair;
+pub(crate) use pk::{PK_MAC_LENGTH, PkFailure, pk_decrypt, pk_encrypt};
+pub(crate) use sas::{ENCODED_MAC_LENGTH, SAS_MAX_BYTES, SasMacKind, SasSecret};
 
 #[cfg(test)]
 mod tests {

@@ -372,29 +372,6 @@ pub(crate) mod with {
 
 // ---------------------------------------------------------------- base64 as vodozemac reads it
 
-/// Decodes base64 as vodozemac's `base64_decode` does (the standard alphabet, canonical
-/// trailing bits, padding optional: a last group of 2 symbols may be followed by 0–2 `=`, one
-/// of 3 symbols by 0–1 `=`). For public message bodies only.
-pub(crate) fn base64_decode_padding_indifferent(input: &str) -> Result<Vec<u8>, super::Base64DecodeError> {
-    use base64ct::{Base64Unpadded, Encoding};
-    let bytes = input.as_bytes();
-    let pads = bytes.iter().rev().take_while(|&&b| b == b'=').count();
-    let body = &bytes[..bytes.len() - pads];
-    let ok = match pads {
-        0 => true,
-        1 => matches!(body.len() % 4, 2 | 3),
-        2 => body.len() % 4 == 2,
-        _ => false,
-    };
-    if !ok {
-        return Err(super::Base64DecodeError);
-    }
-    let mut out = vec![0u8; body.len() / 4 * 3 + 3];
-    let len = Base64Unpadded::decode(body, &mut out).map_err(|_| super::Base64DecodeError)?.len();
-    out.truncate(len);
-    Ok(out)
-}
-
 /// Decodes unpadded base64 only (as vodozemac's Megolm session keys are read, through
 /// base64ct) into a buffer wiped on drop.
 pub(crate) fn base64_decode_unpadded_secret(

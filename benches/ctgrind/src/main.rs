@@ -10,7 +10,10 @@
 //! Run both with `benches/ctgrind/run.sh`.
 
 use caudata::hazmat;
-use caudata::primitives::{Curve25519PublicKey, Curve25519SecretKey, Ed25519SecretKey, SecretBytes, base64_decode, base64_encode};
+use caudata::primitives::RandomSource;
+use caudata::primitives::{
+    Curve25519PublicKey, Curve25519SecretKey, Ed25519SecretKey, SecretBytes, base64_decode, base64_encode,
+};
 
 /// valgrind's client-request codes (valgrind/memcheck.h).
 const MAKE_MEM_UNDEFINED: u64 = 0x4D43_0001;
@@ -134,6 +137,75 @@ fn check() {
     let bytes = sig.to_bytes();
     public(&bytes[..]);
     std::hint::black_box(bytes);
+
+    sas_and_pk();
+}
+
+/// Randomness whose output is marked secret as it is drawn.
+struct SecretRng(u8);
+impl RandomSource for SecretRng {
+    fn fill(&mut self, dest: &mut [u8]) {
+        dest.fill(self.0);
+        self.0 = self.0.wrapping_add(0x3b);
+        secret(dest);
+    }
+}
+
+/// 8–9: SAS (the ephemeral secrets secret; public keys and sent MACs public) and key-backup
+/// decryption (the recipient's secret key secret; the message public).
+fn sas_and_pk() {
+    use caudata::pk_encryption::{PkDecryption, PkEncryption};
+    use caudata::sas::{Mac, Sas};
+
+    // 8. SAS: key agreement, the SAS bytes, and verification of each kind of MAC, good and bad.
+    let a = Sas::new_with_rng(&mut SecretRng(0x31));
+    let b = Sas::new_with_rng(&mut SecretRng(0x61));
+    let (ak, bk) = (a.public_key(), b.public_key());
+    public(ak.as_bytes());
+    public(bk.as_bytes());
+    let (Ok(a), Ok(b)) = (a.diffie_hellman(bk), b.diffie_hellman(ak)) else { panic!("contributory keys") };
+    let shown = a.bytes("MATRIX_KEY_VERIFICATION_SAS|...");
+    public(shown.as_bytes());
+    std::hint::black_box(shown.emoji_indices());
+    let (input, info) = ("ed25519 key", "MATRIX_KEY_VERIFICATION_MAC...");
+    let mac = a.calculate_mac(input, info);
+    public(mac.as_bytes());
+    let mut bad = *mac.as_bytes();
+    bad[7] ^= 4;
+    for tag in [mac, Mac::from_bytes(bad)] {
+        let ok = b.verify_mac(input, info, &tag).is_ok();
+        public(&ok);
+        std::hint::black_box(ok);
+    }
+    for legacy in [a.calculate_mac_invalid_base64(input, info), a.calculate_mac_long_kdf(input, info)] {
+        public(legacy.as_bytes());
+        let ok = b.verify_mac_invalid_base64(input, info, &legacy).is_ok()
+            | b.verify_mac_long_kdf(input, info, &legacy).is_ok();
+        public(&ok);
+        std::hint::black_box(ok);
+    }
+
+    // 9. PK decryption of a backed-up key: good MAC (then the padding check on the
+    //    plaintext), and a bad MAC.
+    let dec = PkDecryption::new_with_rng(&mut SecretRng(0x7e));
+    let their = dec.public_key();
+    public(their.as_bytes());
+    let Ok(enc) = PkEncryption::from_key(their) else { panic!("our own key") };
+    let m = enc.encrypt_with_rng(b"{\"session_key\":\"...\"}", &mut SecretRng(0x13));
+    public(&m.ciphertext[..]);
+    public(&m.mac[..]);
+    public(m.ephemeral_key.as_bytes());
+    let mut wrong = m.clone();
+    wrong.mac[0] ^= 1;
+    for msg in [&m, &wrong] {
+        let out = dec.decrypt(msg);
+        let ok = out.is_ok();
+        public(&ok);
+        if let Ok(pt) = &out {
+            public(&pt[..]);
+        }
+        let _ = std::hint::black_box(out);
+    }
 }
 
 fn control() {

@@ -1,0 +1,62 @@
+//! libolm's `PkDecryption` pickle, both ways (`olm_pickle_pk_decryption`,
+//! `olm_unpickle_pk_decryption`; vodozemac's `PkDecryption::{from,to}_libolm_pickle` write the
+//! same bytes).
+//!
+//! Raw layout, then libolm's pickle cipher (see `libolm.rs`):
+//!
+//! | field | bytes |
+//! |---|---|
+//! | version (big-endian, 1) | 4 |
+//! | Curve25519 public key | 32 |
+//! | Curve25519 secret key, raw (unclamped) | 32 |
+//!
+//! libolm refuses any other version (`UNKNOWN_PICKLE_VERSION`) and trailing bytes
+//! (`OLM_PICKLE_EXTRA_DATA`), and does not compare the public key with the secret one;
+//! vodozemac ignores the stored public key. caudata refuses a public key that does not belong
+//! to the secret key, as its other libolm readers do.
+
+use super::codec::{Reader, Writer};
+use super::libolm::{decrypt, encrypt};
+use crate::error::PickleError;
+use crate::pk_encryption::PkDecryption;
+use crate::primitives::Curve25519SecretKey;
+
+const PK_DECRYPTION_VERSION: u32 = 1;
+const RAW_LENGTH: usize = 4 + 32 + 32;
+
+impl PkDecryption {
+    /// Reads libolm's `PkDecryption` pickle (version 1), encrypted under `pickle_key`.
+    ///
+    /// # Errors
+    /// [`PickleError::Authentication`] for a wrong key or a modified pickle,
+    /// [`PickleError::UnknownVersion`] for a version other than 1, [`PickleError::Truncated`]
+    /// or [`PickleError::TrailingBytes`] for a wrong length, [`PickleError::KeyMismatch`] when
+    /// the stored public key is not the secret key's; [`PickleError::Base64`] and
+    /// [`PickleError::TooLong`] for text that is not a pickle.
+    pub fn from_libolm_pickle(pickle: &str, pickle_key: &[u8]) -> Result<Self, PickleError> {
+        let raw = decrypt(pickle, pickle_key)?;
+        let mut r = Reader::new(&raw);
+        let version = r.u32("version")?;
+        if version != PK_DECRYPTION_VERSION {
+            return Err(PickleError::UnknownVersion { got: version, max: PK_DECRYPTION_VERSION });
+        }
+        let public = r.bytes::<32>("PkDecryption key")?;
+        let secret = Curve25519SecretKey::from_secret_bytes(&r.secret::<32>("PkDecryption key")?);
+        r.finish()?;
+        if secret.public_key().as_bytes() != &public {
+            return Err(PickleError::KeyMismatch("PkDecryption key"));
+        }
+        Ok(Self::from_key(secret))
+    }
+
+    /// libolm's `PkDecryption` pickle (version 1) under `pickle_key`. Like every libolm pickle
+    /// it is deterministic (the IV comes from the key): the same key and pickle key give the
+    /// same text, byte for byte what libolm and vodozemac write.
+    pub fn to_libolm_pickle(&self, pickle_key: &[u8]) -> String {
+        let mut w = Writer::with_capacity(RAW_LENGTH);
+        w.u32(PK_DECRYPTION_VERSION);
+        w.bytes(self.public_key().as_bytes());
+        w.secret(self.secret_key().to_secret_bytes().expose());
+        encrypt(&w.finish(), pickle_key)
+    }
+}
