@@ -53,7 +53,23 @@ const OPS: &[&str] = &[
     "pickle_group_session",
     "pickle_inbound_group_session",
     "unpickle_inbound_group_session",
+    "dehydrate_50otk",
+    "rehydrate_50otk",
+    "rehydrate_legacy_50otk",
 ];
+
+/// An account with 50 one-time keys and a fallback key, dehydrated (MSC3814 v2) and as a legacy
+/// (v1) device: what matrix-rust-sdk dehydrates weekly and rehydrates at login.
+const DEVICE_ID: &str = "DEHYDRATED";
+
+/// The legacy device's libolm pickle key (matrix-rust-sdk's `expand_legacy_pickle_key`).
+fn legacy_key() -> [u8; 32] {
+    let mut out = [0u8; 32];
+    hkdf::Hkdf::<sha2::Sha256>::new(Some(DEVICE_ID.as_bytes()), &KEY)
+        .expand(b"dehydrated-device-pickle-key", &mut out)
+        .unwrap();
+    out
+}
 
 const KEY: [u8; 32] = [7; 32];
 
@@ -300,6 +316,30 @@ fn caudata_op(op: &str, n: usize) {
                 })
             }
         }
+        "dehydrate_50otk" | "rehydrate_50otk" | "rehydrate_legacy_50otk" => {
+            let mut a = Account::new();
+            a.generate_one_time_keys(50);
+            a.generate_fallback_key();
+            let d = a.to_dehydrated_device(&KEY).unwrap();
+            let legacy = a.to_legacy_dehydrated_device(DEVICE_ID, &KEY).unwrap();
+            match op {
+                "dehydrate_50otk" => measured(|| {
+                    for _ in 0..n {
+                        black_box(a.to_dehydrated_device(&KEY).unwrap());
+                    }
+                }),
+                "rehydrate_50otk" => measured(|| {
+                    for _ in 0..n {
+                        black_box(Account::from_dehydrated_device(&d.ciphertext, &d.nonce, &KEY).unwrap());
+                    }
+                }),
+                _ => measured(|| {
+                    for _ in 0..n {
+                        black_box(Account::from_legacy_dehydrated_device(&legacy, DEVICE_ID, &KEY).unwrap());
+                    }
+                }),
+            }
+        }
         _ => panic!("unknown operation {op}"),
     }
 }
@@ -518,6 +558,30 @@ fn vodozemac_op(op: &str, n: usize) {
                         ));
                     }
                 })
+            }
+        }
+        "dehydrate_50otk" | "rehydrate_50otk" | "rehydrate_legacy_50otk" => {
+            let mut a = Account::new();
+            a.generate_one_time_keys(50);
+            a.generate_fallback_key();
+            let d = a.to_dehydrated_device(&KEY).unwrap();
+            let legacy = a.to_libolm_pickle(&legacy_key()).unwrap();
+            match op {
+                "dehydrate_50otk" => measured(|| {
+                    for _ in 0..n {
+                        black_box(a.to_dehydrated_device(&KEY).unwrap());
+                    }
+                }),
+                "rehydrate_50otk" => measured(|| {
+                    for _ in 0..n {
+                        black_box(Account::from_dehydrated_device(&d.ciphertext, &d.nonce, &KEY).unwrap());
+                    }
+                }),
+                _ => measured(|| {
+                    for _ in 0..n {
+                        black_box(Account::from_libolm_pickle(&legacy, &legacy_key()).unwrap());
+                    }
+                }),
             }
         }
         _ => panic!("unknown operation {op}"),

@@ -482,3 +482,50 @@ impl From<BundleError> for ProtocolError {
         Self::SessionCreation(e.into())
     }
 }
+
+/// A dehydrated device (MSC3814) could not be written or read. Nothing is returned on error;
+/// the account being dehydrated is never changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DehydratedDeviceError {
+    /// The decrypted device is too short to hold its version.
+    #[error("the dehydrated device has no version")]
+    MissingVersion,
+    /// A version other than the one written (1, as vodozemac 0.11.1 writes and reads it;
+    /// MSC3814's text says 0x80000000, which vodozemac refuses too).
+    #[error("unsupported dehydrated device version {got}, expected {expected}")]
+    Version {
+        /// The version this library reads.
+        expected: u32,
+        /// The version in the device.
+        got: u32,
+    },
+    /// The nonce is not 12 bytes.
+    #[error("the nonce must be 12 bytes, got {got}")]
+    InvalidNonce {
+        /// Its length after base64 decoding.
+        got: usize,
+    },
+    /// The device or its nonce is not valid base64.
+    #[error("the dehydrated device is not valid base64")]
+    Base64,
+    /// The dehydration key is wrong, or the device was modified (one opaque error for both).
+    #[error("the dehydration key is wrong or the device was modified")]
+    Decryption,
+    /// The decrypted device (or, for the legacy format, the libolm account pickle) does not
+    /// decode; the error names the field.
+    #[error(transparent)]
+    Pickle(#[from] PickleError),
+    /// The account cannot be dehydrated: its Ed25519 key exists only in libolm's expanded form
+    /// (imported from a libolm pickle), and the format stores the seed.
+    #[error("the account's Ed25519 key has no seed (it came from libolm) and cannot be dehydrated")]
+    InvalidAccount,
+    /// The input is larger than any dehydrated device this library reads.
+    #[error("dehydrated device of {got} bytes exceeds the limit of {max}")]
+    TooLong {
+        /// Bytes received.
+        got: usize,
+        /// The limit.
+        max: usize,
+    },
+}

@@ -55,11 +55,18 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("import_libsignal", import_libsignal),
     ("decode_sas_mac", decode_sas_mac),
     ("decode_pk_message", decode_pk_message),
+    ("decode_ecies", decode_ecies),
+    ("decode_hpke", decode_hpke),
+    ("decode_dehydrated_device", decode_dehydrated_device),
 ];
 
 // SAS MACs and key backup (PK messages and the PkDecryption pickle): fuzzing/sas_pk.rs.
 mod sas_pk;
 pub use sas_pk::{decode_pk_message, decode_sas_mac};
+
+// The QR-login channels and dehydrated devices (src/fuzzing/channels.rs).
+mod channels;
+pub use channels::{decode_dehydrated_device, decode_ecies, decode_hpke};
 
 /// The pickle key every fuzzing pickle uses.
 pub const PICKLE_KEY: [u8; 32] = [0x42; 32];
@@ -1261,6 +1268,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             vec![1, 0, 8 | 7, 3, 0, 7, 8, 8 | 7, 3, 0, 0x10, 7, 4, 1, 8 | 7, 3, 0],
         ],
         "decode_sas_mac" | "decode_pk_message" => sas_pk::seeds(target),
+        "decode_ecies" | "decode_hpke" | "decode_dehydrated_device" => channels::seeds(target),
         _ => Vec::new(),
     }
 }

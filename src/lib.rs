@@ -2,12 +2,14 @@
 #![forbid(unsafe_code)]
 
 pub mod consts;
+pub mod ecies;
 mod error;
 #[cfg(feature = "hazmat")]
 #[doc(hidden)]
 pub mod fuzzing;
 #[cfg(feature = "hazmat")]
 pub mod hazmat;
+pub mod hpke;
 pub mod megolm;
 pub mod olm;
 pub mod primitives;
@@ -23,6 +25,7 @@ pub mod interolm;
 pub use error::{AddressError, EncryptionError, ProtocolError, StoreError};
 pub use error::{BundleError, PreKeyKind};
 pub mod pickle;
+pub use error::DehydratedDeviceError;
 pub use error::PickleError;
 pub use session::{Dialect, Message, Session};
 // Matrix parity (issue 15): SAS verification, key backup's PK encryption, and vodozemac's

@@ -310,3 +310,57 @@ fn sas_pk_and_key_import_leave_no_secret_in_freed_memory() {
     });
     assert_eq!(found, 0, "a SAS, PK or imported secret survived in a freed heap block");
 }
+
+/// The QR-login channels (ECIES, HPKE) and dehydrated devices (v2 and legacy): every ephemeral
+/// and identity secret, the dehydration key and the one-time keys come from the pattern; after
+/// the objects drop, no freed heap block holds it. (The derived channel keys are not the
+/// pattern; they live in the same zeroizing `SecretBytes` as the secrets that are.)
+#[test]
+fn qr_login_and_dehydration_leave_no_secret_in_freed_memory() {
+    use caudata::ecies::Ecies;
+    use caudata::hpke::{HpkeRecipientChannel, HpkeSenderChannel};
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let control = found_after(|| drop(std::hint::black_box(vec![BYTE; 64])));
+    assert_eq!(control, 1, "the scan must see an unwiped buffer");
+
+    let found = found_after(|| {
+        // ECIES, both roles, messages both ways, a failed decryption
+        let g = Ecies::with_info_and_rng("MATRIX_QR_CODE_LOGIN", &mut Pattern);
+        let s = Ecies::with_info_and_rng("MATRIX_QR_CODE_LOGIN", &mut Pattern);
+        let out = s.establish_outbound_channel(g.public_key(), b"initiate").unwrap();
+        let inb = g.establish_inbound_channel(&out.message).unwrap();
+        let (mut s, mut g) = (out.ecies, inb.ecies);
+        let m = g.encrypt(b"ok").unwrap();
+        assert!(s.decrypt(&caudata::ecies::Message { ciphertext: vec![1; 20] }).is_err());
+        drop(s.decrypt(&m).unwrap());
+        drop((s, g, m));
+
+        // HPKE, both roles, a message each way
+        let g = HpkeRecipientChannel::with_info_and_rng("MATRIX_QR_CODE_LOGIN", &mut Pattern);
+        let sent =
+            HpkeSenderChannel::new().establish_channel_with_rng(g.public_key(), b"hi", b"", &mut Pattern).unwrap();
+        let g = g.establish_channel(&sent.message, b"").unwrap().channel;
+        let answered = g.establish_bidirectional_channel_with_rng(b"ok", b"", &mut Pattern).unwrap();
+        let mut s = sent.channel.establish_bidirectional_channel(&answered.message, b"").unwrap().channel;
+        let mut g = answered.channel;
+        let m = s.seal(b"to G", b"").unwrap();
+        drop(g.open(&m, b"").unwrap());
+        let m = g.seal(b"to S", b"").unwrap();
+        assert!(s.open(&caudata::hpke::Message { ciphertext: vec![2; 20] }, b"").is_err());
+        drop(s.open(&m, b"").unwrap());
+        drop((s, g, m));
+
+        // dehydrated devices: the key, the identity, one-time and fallback keys are the pattern
+        let key = [BYTE; 32];
+        let mut a = Account::new_with_rng(&mut Pattern);
+        a.generate_one_time_keys_with_rng(3, &mut Pattern);
+        a.generate_fallback_key_with_rng(&mut Pattern);
+        let d = a.to_dehydrated_device_with_rng(&key, &mut Pattern).unwrap();
+        let back = Account::from_dehydrated_device(&d.ciphertext, &d.nonce, &key).unwrap();
+        assert!(Account::from_dehydrated_device(&d.ciphertext, &d.nonce, &[0; 32]).is_err());
+        let legacy = back.to_legacy_dehydrated_device("DEVICE", &key).unwrap();
+        drop(Account::from_legacy_dehydrated_device(&legacy, "DEVICE", &key).unwrap());
+        drop((a, back, d, legacy));
+    });
+    assert_eq!(found, 0, "a QR-login or dehydration secret survived in a freed heap block");
+}

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Constant-time evidence: caudata's MAC check, secret comparisons, HKDF, AES-CBC, base64 of
-# secrets, X25519, Ed25519 signing, SAS MAC verification and key-backup decryption run under
-# valgrind memcheck with their secrets marked undefined; any secret-dependent branch or table
-# index fails the run. A deliberately leaky
+# secrets, X25519, Ed25519 signing, SAS MAC verification, key-backup decryption, the QR-login
+# channels (ECIES, HPKE) and dehydration run under valgrind memcheck with their secrets marked
+# undefined; any secret-dependent branch or table index fails the run. A deliberately leaky
 # control must be caught, or the harness itself is broken.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -22,4 +22,4 @@ if [ "$rc" -ne 42 ]; then
   echo "ctgrind: FAIL: the leaky control was not flagged (exit $rc): the harness sees nothing" >&2
   exit 1
 fi
-echo "ctgrind: 9 operation groups constant-time under memcheck; leaky control flagged as expected"
+echo "ctgrind: 12 operation groups constant-time under memcheck; leaky control flagged as expected"

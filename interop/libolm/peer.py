@@ -24,6 +24,8 @@ All libolm calls go through the raw cffi API (rawolm.py), which keeps plaintexts
 See README.md in this folder for the command list.
 """
 
+import hashlib
+import hmac
 import json
 import sys
 
@@ -309,6 +311,30 @@ def ed25519_verify(a):
     return {"valid": ok, "libolm_error": err}
 
 
+# ---------------------------------------------------------------- dehydrated devices (legacy)
+
+def _legacy_dehydration_key(a):
+    """MSC3814 `org.matrix.msc3814.v1.olm`: the libolm account pickle's key is
+    HKDF-SHA-256(salt = device id, ikm = 32-byte dehydration key, info =
+    "dehydrated-device-pickle-key", 32), as matrix-rust-sdk derives it. libolm has no KDF for
+    this: it is computed here with Python's hmac, independently of the Rust side."""
+    key = _hex(a, "key_hex")
+    device_id = _get(a, "device_id", str).encode()
+    prk = hmac.new(device_id, key, hashlib.sha256).digest()
+    return hmac.new(prk, b"dehydrated-device-pickle-key\x01", hashlib.sha256).digest()
+
+
+def dehydrate_legacy(a):
+    acc = _obj(a, "h", R.Account)
+    return {"device_pickle": acc.pickle(_legacy_dehydration_key(a))}
+
+
+def rehydrate_legacy(a):
+    acc = R.Account.unpickle(_get(a, "device_pickle", str), _legacy_dehydration_key(a))
+    _put(a, acc)
+    return acc.identity_keys()
+
+
 COMMANDS = {f.__name__: f for f in [
     account_new, account_identity_keys, account_generate_otks, account_one_time_keys,
     account_mark_published, account_max_otks, account_generate_fallback, account_fallback_key,
@@ -320,6 +346,7 @@ COMMANDS = {f.__name__: f for f in [
     group_in_new, group_in_import, group_in_info, group_in_first_known, group_decrypt,
     group_export, group_in_pickle, group_in_unpickle,
     free, version, ed25519_verify,
+    dehydrate_legacy, rehydrate_legacy,
 ]}
 
 

@@ -28,6 +28,8 @@ mod account;
 mod message;
 mod session;
 
+/// The result of [`Account::to_dehydrated_device`] (MSC3814 dehydrated devices).
+pub use crate::pickle::DehydratedDeviceResult;
 pub(crate) use account::StoredKey;
 pub use account::{Account, IdentityKeys, InboundCreationResult, KeyId, OneTimeKeyGenerationResult};
 pub use message::{Message, MessageType, OlmMessage, PreKeyMessage};

@@ -199,6 +199,8 @@ fn decode_account(r: &mut Reader<'_>) -> Result<Account, PickleError> {
         }
     };
     let last_key_id = r.u32("next one-time key id")?;
+    // the one-time keys' public keys together: one field inversion instead of one each
+    Curve25519SecretKey::precompute_public_keys(otks.iter().map(|k| &k.secret));
 
     let mut one_time_keys = BTreeMap::new();
     for k in otks {

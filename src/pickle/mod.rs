@@ -39,6 +39,7 @@
 //! ```
 
 mod codec;
+mod dehydrated;
 mod envelope;
 mod interolm;
 mod interolm_store;
@@ -49,6 +50,9 @@ mod own;
 mod pk;
 pub mod vodozemac;
 
+pub use dehydrated::DehydratedDeviceResult;
+#[cfg(feature = "hazmat")]
+pub(crate) use dehydrated::decode_plaintext as decode_dehydrated_plaintext;
 pub(crate) use interolm::clone_interolm_session;
 pub use interolm::{
     AnySessionPickle, InterolmAccountPickle, InterolmSessionPickle, MAX_KYBER_PRE_KEYS, MAX_ONE_TIME_PRE_KEYS,

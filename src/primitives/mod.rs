@@ -16,6 +16,15 @@ mod serde_shapes;
 #[cfg(feature = "serde")]
 pub(crate) use serde_shapes::{base64_decode_unpadded_secret, with as serde_with};
 
+// The QR-login channels (MSC4108 ECIES, MSC4388 HPKE) and dehydrated devices: ChaCha20-Poly1305
+// under raw keys, HKDF-SHA-512, and RFC 9180 HPKE for one suite.
+mod aead;
+mod hpke;
+mod sha512;
+pub(crate) use aead::{ChaChaKey, NONCE_LEN as CHACHA_NONCE_LEN};
+pub(crate) use hpke::HpkeContext;
+pub(crate) use sha512::HkdfSha512;
+
 pub use base64::{Base64DecodeError, base64_decode, base64_encode};
 #[allow(unused_imports)]
 pub(crate) use base64::{base64_decode_padding_indifferent, base64_decode_secret, base64_encode_secret};

@@ -10,9 +10,8 @@
 //! Run both with `benches/ctgrind/run.sh`.
 
 use caudata::hazmat;
-use caudata::primitives::RandomSource;
 use caudata::primitives::{
-    Curve25519PublicKey, Curve25519SecretKey, Ed25519SecretKey, SecretBytes, base64_decode, base64_encode,
+    Curve25519PublicKey, Curve25519SecretKey, Ed25519SecretKey, RandomSource, SecretBytes, base64_decode, base64_encode,
 };
 
 /// valgrind's client-request codes (valgrind/memcheck.h).
@@ -139,6 +138,102 @@ fn check() {
     std::hint::black_box(bytes);
 
     sas_and_pk();
+
+    // 10. The MSC4108 ECIES channel, S's side: a secret ephemeral key, X25519 with G's public key,
+    //    HKDF-SHA-512 (both channel keys and the check code, over info strings holding the
+    //    base64 of S's secret-derived public key), the check code's digits, ChaCha20-Poly1305.
+    let g_public = caudata::ecies::Ecies::with_info_and_rng("MATRIX_QR_CODE_LOGIN", &mut Known(0x11)).public_key();
+    let s = caudata::ecies::Ecies::with_info_and_rng("MATRIX_QR_CODE_LOGIN", &mut Secret(0x31));
+    {
+        let out = s.establish_outbound_channel(g_public, b"MATRIX_QR_CODE_LOGIN_INITIATE").expect("ECIES set-up");
+        let mut channel = out.ecies;
+        let digits = [
+            channel.check_code().to_digit(caudata::ecies::DigitMode::AllowLeadingZero),
+            channel.check_code().to_digit(caudata::ecies::DigitMode::NoLeadingZero),
+        ];
+        public(&digits);
+        std::hint::black_box(digits);
+        let secret_plaintext = std::hint::black_box([0x77u8; 40]);
+        secret(&secret_plaintext);
+        for ct in [out.message.ciphertext, channel.encrypt(&secret_plaintext).expect("ECIES encrypt").ciphertext] {
+            public(&ct[..]);
+            std::hint::black_box(ct);
+        }
+    }
+
+    // 11. The MSC4388 HPKE channel, S's side: RFC 9180 SetupBaseS with a secret ephemeral key
+    //    (DHKEM's labeled HKDF-SHA-256, the key schedule) and Seal (the nonce XOR).
+    let g_public =
+        caudata::hpke::HpkeRecipientChannel::with_info_and_rng("MATRIX_QR_CODE_LOGIN", &mut Known(0x12)).public_key();
+    {
+        let sent = caudata::hpke::HpkeSenderChannel::new()
+            .establish_channel_with_rng(g_public, b"hello", b"", &mut Secret(0x41))
+            .expect("HPKE set-up");
+        let ct = sent.message.ciphertext;
+        public(&ct[..]);
+        std::hint::black_box(ct);
+    }
+
+    // 12. Dehydrating an account (MSC3814 v2) whose identity, one-time and fallback keys and the
+    //     dehydration key are secret: the plaintext encoding and ChaCha20-Poly1305.
+    let mut account = caudata::olm::Account::new_with_rng(&mut Secret(0x51));
+    account.generate_one_time_keys_with_rng(3, &mut Secret(0x61));
+    account.generate_fallback_key_with_rng(&mut Secret(0x71));
+    let key = std::hint::black_box([0x5au8; 32]);
+    secret(&key);
+    {
+        let device = account.to_dehydrated_device_with_rng(&key, &mut Known(0x13)).expect("dehydration");
+        let bytes = device.ciphertext.into_bytes();
+        public(&bytes[..]);
+        std::hint::black_box(bytes);
+    }
+}
+
+/// Randomness marked secret (undefined) as soon as it is drawn: key material.
+struct Secret(u8);
+impl RandomSource for Secret {
+    fn fill(&mut self, dest: &mut [u8]) {
+        for (i, b) in dest.iter_mut().enumerate() {
+            *b = self.0.wrapping_add(i as u8);
+        }
+        self.0 = self.0.wrapping_add(0x2b);
+        secret(dest);
+    }
+}
+
+/// Randomness that stays public: the peer's key, nonces.
+struct Known(u8);
+impl RandomSource for Known {
+    fn fill(&mut self, dest: &mut [u8]) {
+        dest.fill(self.0);
+    }
+}
+
+fn control() {
+    // An early-exit comparison of a secret: valgrind must report it.
+    let a = std::hint::black_box([1u8; 32]);
+    let b = std::hint::black_box([1u8; 32]);
+    secret(&a);
+    let (a, b) = (std::hint::black_box(&a), std::hint::black_box(&b));
+    let mut equal = true;
+    for i in 0..32 {
+        if a[i] != b[i] {
+            equal = false;
+            break;
+        }
+    }
+    std::hint::black_box(equal);
+}
+
+fn main() {
+    match std::env::args().nth(1).as_deref() {
+        Some("check") => check(),
+        Some("control") => control(),
+        _ => {
+            eprintln!("usage: ctgrind check|control");
+            std::process::exit(2);
+        }
+    }
 }
 
 /// Randomness whose output is marked secret as it is drawn.
@@ -205,32 +300,5 @@ fn sas_and_pk() {
             public(&pt[..]);
         }
         let _ = std::hint::black_box(out);
-    }
-}
-
-fn control() {
-    // An early-exit comparison of a secret: valgrind must report it.
-    let a = std::hint::black_box([1u8; 32]);
-    let b = std::hint::black_box([1u8; 32]);
-    secret(&a);
-    let (a, b) = (std::hint::black_box(&a), std::hint::black_box(&b));
-    let mut equal = true;
-    for i in 0..32 {
-        if a[i] != b[i] {
-            equal = false;
-            break;
-        }
-    }
-    std::hint::black_box(equal);
-}
-
-fn main() {
-    match std::env::args().nth(1).as_deref() {
-        Some("check") => check(),
-        Some("control") => control(),
-        _ => {
-            eprintln!("usage: ctgrind check|control");
-            std::process::exit(2);
-        }
     }
 }
