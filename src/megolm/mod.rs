@@ -98,6 +98,18 @@ impl MegolmMessage {
     pub fn signature(&self) -> Ed25519Signature {
         Ed25519Signature::from_bytes(self.0.signature())
     }
+    /// The AES-256-CBC ciphertext the message carries.
+    pub fn ciphertext(&self) -> &[u8] {
+        &self.0.ciphertext
+    }
+    /// The MAC (8 bytes for version 3, 32 for version 4), as received.
+    pub fn mac(&self) -> &[u8] {
+        self.0.mac()
+    }
+    /// The version byte (3: 8-byte MAC; 4: 32-byte MAC).
+    pub fn version(&self) -> u8 {
+        self.0.version
+    }
 }
 
 fn message_keys(ratchet: &MegolmRatchet) -> AesCbcKeys {
@@ -411,5 +423,23 @@ impl InboundGroupSession {
 impl From<&GroupSession> for InboundGroupSession {
     fn from(s: &GroupSession) -> Self {
         Self::new(&s.session_key(), s.config)
+    }
+}
+
+#[cfg(test)]
+mod accessor_tests {
+    use super::*;
+
+    #[test]
+    fn accessors_give_the_received_fields() {
+        for (config, version, mac_len) in [(SessionConfig::version_1(), 3, 8), (SessionConfig::version_2(), 4, 32)] {
+            let mut g = GroupSession::new(config);
+            let m = g.encrypt(b"sixteen bytes!!!");
+            assert_eq!((m.version(), m.mac().len(), m.ciphertext().len()), (version, mac_len, 32));
+            let bytes = m.to_bytes();
+            let end = bytes.len() - 64;
+            assert_eq!(&bytes[end - mac_len..end], m.mac());
+            assert_eq!(bytes[0], version);
+        }
     }
 }

@@ -57,6 +57,14 @@ impl Message {
     pub fn mac_truncated(&self) -> bool {
         self.0.mac().len() == 8
     }
+    /// The AES-256-CBC ciphertext the message carries.
+    pub fn ciphertext(&self) -> &[u8] {
+        &self.0.ciphertext
+    }
+    /// The MAC (8 bytes for version 3, 32 for version 4), as received.
+    pub fn mac(&self) -> &[u8] {
+        self.0.mac()
+    }
 }
 
 /// A pre-key Olm message.
@@ -181,6 +189,32 @@ impl OlmMessage {
         match self {
             Self::Normal(m) => m.to_bytes(),
             Self::PreKey(m) => m.to_bytes(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::olm::{Account, SessionConfig};
+
+    #[test]
+    fn accessors_give_the_received_fields() {
+        for config in [SessionConfig::version_1(), SessionConfig::version_2()] {
+            let alice = Account::new();
+            let mut bob = Account::new();
+            bob.generate_one_time_keys(1);
+            let otk = *bob.one_time_keys().values().next().unwrap();
+            let mut s = alice.create_outbound_session(config, bob.curve25519_key(), otk).unwrap();
+            let OlmMessage::PreKey(m) = s.encrypt(b"seventeen bytes..") else { panic!("a pre-key message") };
+            let inner = m.message();
+            let mac_len = if config.version() == 1 { 8 } else { 32 };
+            assert_eq!(inner.mac().len(), mac_len);
+            // one AES block of ciphertext for 17 bytes: 32 bytes with PKCS#7
+            assert_eq!(inner.ciphertext().len(), 32);
+            let bytes = inner.to_bytes();
+            assert!(bytes.ends_with(inner.mac()));
+            assert!(bytes.windows(32).any(|w| w == inner.ciphertext()));
         }
     }
 }
