@@ -36,6 +36,43 @@ fn cross<A: serde::Serialize, B: serde::Serialize + serde::de::DeserializeOwned>
     b
 }
 
+/// vodozemac's diagnostic ratchet counts (`ratchet_count`: `{"Known": n}`), which caudata does
+/// not keep (it writes `{"Unknown": null}`, as vodozemac does for sessions it imported from
+/// libolm), set to unknown in a session pickle's JSON.
+fn without_ratchet_counts(text: &str) -> serde_json::Value {
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m.iter_mut() {
+                    if k == "ratchet_count" {
+                        *x = serde_json::json!({ "Unknown": null });
+                    } else {
+                        walk(x);
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let mut v: serde_json::Value = serde_json::from_str(text).unwrap();
+    walk(&mut v);
+    v
+}
+
+/// [`cross`] for session pickles: the same bytes but for vodozemac's ratchet counts (a session
+/// that went through the facade has them as unknown, and then crosses byte for byte).
+fn cross_session<A: serde::Serialize, B: serde::Serialize + serde::de::DeserializeOwned>(a: &A) -> B {
+    let text = json(a);
+    let b: B = serde_json::from_str(&text).unwrap();
+    assert_eq!(without_ratchet_counts(&json(&b)), without_ratchet_counts(&text), "JSON differs after crossing");
+    let back: B = rmp_serde::from_slice(&rmp(a)).unwrap();
+    assert_eq!(rmp(&back), rmp(&b), "MessagePack does not read back");
+    let again: B = serde_json::from_str(&json(&b)).unwrap();
+    assert_eq!(json(&again), json(&b), "not a fixed point after crossing");
+    b
+}
+
 fn fa_otk(a: &mut fa::olm::Account) -> fa::Curve25519PublicKey {
     a.generate_one_time_keys(1);
     let k = *a.one_time_keys().values().next().unwrap();
@@ -113,7 +150,7 @@ fn olm_vodozemac_initiates_facade_responds() {
         let wrong = if config == 1 { fa::olm::SessionConfig::version_2() } else { fa::olm::SessionConfig::version_1() };
         let e = bob.create_inbound_session(wrong, to_fa(alice.curve25519_key()), &m).unwrap_err();
         assert!(matches!(e, fa::olm::SessionCreationError::MismatchedSessionConfig { .. }), "{e:?}");
-        let e = bob.create_inbound_session(fc, to_fa(otk), &m).unwrap_err();
+        let e = bob.create_inbound_session(fc, otk, &m).unwrap_err();
         assert!(matches!(e, fa::olm::SessionCreationError::MismatchedIdentityKey(..)), "{e:?}");
         let created = bob.create_inbound_session(fc, to_fa(alice.curve25519_key()), &m).unwrap();
         assert_eq!(created.plaintext, b"hello bob");
@@ -170,8 +207,8 @@ fn olm_sessions_and_accounts_cross_through_pickles_mid_conversation() {
     for _ in 0..3 {
         // every object moves to the other library through serde and back through the
         // encrypted pickle string, and the conversation goes on
-        let b2: fa::olm::Session = fa::olm::Session::from_pickle(cross(&b.pickle()));
-        let a2: real::olm::Session = real::olm::Session::from_pickle(cross(&a.pickle()));
+        let b2: fa::olm::Session = fa::olm::Session::from_pickle(cross_session(&b.pickle()));
+        let a2: real::olm::Session = real::olm::Session::from_pickle(cross_session(&a.pickle()));
         let (mut a, mut b) = (b2, a2);
         conversation(&mut a, &mut b);
         let pa = a.pickle().encrypt(&KEY);
@@ -462,8 +499,8 @@ fn dehydrated_devices_both_ways() {
     assert!(rehydrated_real.create_inbound_session(Default::default(), sender.curve25519_key(), &pk).is_ok());
     let _ = &mut sender;
     // a wrong key is refused by both with the same text
-    let e = fa::olm::Account::from_dehydrated_device(&d.ciphertext, &d.nonce, &[0; 32]).unwrap_err();
-    let e_real = real::olm::Account::from_dehydrated_device(&d.ciphertext, &d.nonce, &[0; 32]).unwrap_err();
+    let e = fa::olm::Account::from_dehydrated_device(&d.ciphertext, &d.nonce, &[0; 32]).map(|_| ()).unwrap_err();
+    let e_real = real::olm::Account::from_dehydrated_device(&d.ciphertext, &d.nonce, &[0; 32]).map(|_| ()).unwrap_err();
     assert_eq!(e.to_string(), e_real.to_string());
 }
 
@@ -521,9 +558,9 @@ fn key_ids_and_one_time_key_contract_match() {
         fids.sort();
         rids.sort();
         assert_eq!(fids, rids, "key ids continue the same counter");
-        let fid = *f.one_time_keys().keys().next().unwrap();
-        let rid = *r.one_time_keys().keys().next().unwrap();
-        assert_eq!(json(&fid).len(), json(&rid).len());
+        let fid = *f.one_time_keys().keys().max().unwrap();
+        let rid = *r.one_time_keys().keys().max().unwrap();
+        assert_eq!(json(&fid), json(&rid));
         f.mark_keys_as_published();
         r.mark_keys_as_published();
         assert_eq!(f.stored_one_time_key_count(), r.stored_one_time_key_count());

@@ -91,7 +91,7 @@ impl MegolmMessage {
         base64_encode(self.0.as_bytes())
     }
     /// The message index.
-    pub fn message_index(&self) -> u32 {
+    pub const fn message_index(&self) -> u32 {
         self.0.message_index
     }
     /// The signature.
@@ -107,7 +107,7 @@ impl MegolmMessage {
         self.0.mac()
     }
     /// The version byte (3: 8-byte MAC; 4: 32-byte MAC).
-    pub fn version(&self) -> u8 {
+    pub const fn version(&self) -> u8 {
         self.0.version
     }
 }
@@ -164,12 +164,12 @@ impl GroupSession {
     }
 
     /// The index the next message will have.
-    pub fn message_index(&self) -> u32 {
+    pub const fn message_index(&self) -> u32 {
         self.ratchet.index
     }
 
     /// The session's configuration.
-    pub fn session_config(&self) -> SessionConfig {
+    pub const fn session_config(&self) -> SessionConfig {
         self.config
     }
 
@@ -277,7 +277,7 @@ impl InboundGroupSession {
     }
 
     /// The first message index this session can decrypt.
-    pub fn first_known_index(&self) -> u32 {
+    pub const fn first_known_index(&self) -> u32 {
         self.initial_ratchet.index
     }
 
@@ -302,7 +302,7 @@ impl InboundGroupSession {
     }
 
     /// The session's configuration.
-    pub fn session_config(&self) -> SessionConfig {
+    pub const fn session_config(&self) -> SessionConfig {
         self.config
     }
 

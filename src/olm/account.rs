@@ -133,17 +133,17 @@ impl Account {
     }
 
     /// Both public identity keys.
-    pub fn identity_keys(&self) -> IdentityKeys {
+    pub const fn identity_keys(&self) -> IdentityKeys {
         IdentityKeys { ed25519: self.signing_key.public_key(), curve25519: self.identity_public }
     }
 
     /// The Curve25519 identity key.
-    pub fn curve25519_key(&self) -> Curve25519PublicKey {
+    pub const fn curve25519_key(&self) -> Curve25519PublicKey {
         self.identity_public
     }
 
     /// The Ed25519 signing key.
-    pub fn ed25519_key(&self) -> Ed25519PublicKey {
+    pub const fn ed25519_key(&self) -> Ed25519PublicKey {
         self.signing_key.public_key()
     }
 

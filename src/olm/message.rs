@@ -42,15 +42,15 @@ impl Message {
         base64_encode(self.0.as_bytes())
     }
     /// The sender's ratchet key.
-    pub fn ratchet_key(&self) -> Curve25519PublicKey {
+    pub const fn ratchet_key(&self) -> Curve25519PublicKey {
         self.0.ratchet_key
     }
     /// The message's index in its chain.
-    pub fn chain_index(&self) -> u32 {
+    pub const fn chain_index(&self) -> u32 {
         self.0.chain_index
     }
     /// The version byte (3: 8-byte MAC; 4: 32-byte MAC).
-    pub fn version(&self) -> u8 {
+    pub const fn version(&self) -> u8 {
         self.0.version
     }
     /// Whether the MAC is truncated to 8 bytes (libolm's format).

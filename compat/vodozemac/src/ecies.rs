@@ -194,7 +194,7 @@ impl EstablishedEcies {
     }
 
     /// Our public key.
-    pub fn public_key(&self) -> Curve25519PublicKey {
+    pub const fn public_key(&self) -> Curve25519PublicKey {
         Curve25519PublicKey::from_core(self.inner.public_key())
     }
 

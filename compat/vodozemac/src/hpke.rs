@@ -231,12 +231,12 @@ impl EstablishedHpkeChannel {
     }
 
     /// Our public key.
-    pub fn public_key(&self) -> Curve25519PublicKey {
+    pub const fn public_key(&self) -> Curve25519PublicKey {
         Curve25519PublicKey::from_core(self.inner.public_key())
     }
 
     /// The other device's public key.
-    pub fn their_public_key(&self) -> Curve25519PublicKey {
+    pub const fn their_public_key(&self) -> Curve25519PublicKey {
         Curve25519PublicKey::from_core(self.inner.their_public_key())
     }
 

@@ -64,6 +64,7 @@ impl Message {
 pub struct PkDecryption {
     inner: caudata::pk_encryption::PkDecryption,
     secret_key: Curve25519SecretKey,
+    public_key: Curve25519PublicKey,
 }
 
 impl PkDecryption {
@@ -74,7 +75,9 @@ impl PkDecryption {
 
     /// From a secret key (its bytes kept as given).
     pub fn from_key(secret_key: Curve25519SecretKey) -> Self {
-        Self { inner: caudata::pk_encryption::PkDecryption::from_key(secret_key.0.clone()), secret_key }
+        let inner = caudata::pk_encryption::PkDecryption::from_key(secret_key.0.clone());
+        let public_key = Curve25519PublicKey::from_core(inner.public_key());
+        Self { inner, secret_key, public_key }
     }
 
     /// The secret key.
@@ -83,8 +86,8 @@ impl PkDecryption {
     }
 
     /// The public key.
-    pub fn public_key(&self) -> Curve25519PublicKey {
-        Curve25519PublicKey::from_core(self.inner.public_key())
+    pub const fn public_key(&self) -> Curve25519PublicKey {
+        self.public_key
     }
 
     /// Imports libolm's `PkDecryption` pickle.
@@ -95,7 +98,8 @@ impl PkDecryption {
         let inner = caudata::pk_encryption::PkDecryption::from_libolm_pickle(pickle, pickle_key)
             .map_err(|e| crate::convert::libolm_pickle_error(e, pickle, 1))?;
         let secret_key = Curve25519SecretKey(inner.secret_key().clone());
-        Ok(Self { inner, secret_key })
+        let public_key = Curve25519PublicKey::from_core(inner.public_key());
+        Ok(Self { inner, secret_key, public_key })
     }
 
     /// Exports as libolm's `PkDecryption` pickle.

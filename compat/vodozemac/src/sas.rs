@@ -47,7 +47,10 @@ pub enum SasError {
 }
 
 /// Our side of a SAS verification before the other side's key is known.
-pub struct Sas(caudata::sas::Sas);
+pub struct Sas {
+    inner: caudata::sas::Sas,
+    public_key: Curve25519PublicKey,
+}
 
 /// A SAS verification with the shared secret established.
 pub struct EstablishedSas(caudata::sas::EstablishedSas);
@@ -93,12 +96,14 @@ impl Default for Sas {
 impl Sas {
     /// A fresh ephemeral key.
     pub fn new() -> Self {
-        Self(caudata::sas::Sas::new())
+        let inner = caudata::sas::Sas::new();
+        let public_key = Curve25519PublicKey::from_core(inner.public_key());
+        Self { inner, public_key }
     }
 
     /// Our public key, to send to the other side.
-    pub fn public_key(&self) -> Curve25519PublicKey {
-        Curve25519PublicKey::from_core(self.0.public_key())
+    pub const fn public_key(&self) -> Curve25519PublicKey {
+        self.public_key
     }
 
     /// Establishes the shared secret with the other side's key.
@@ -106,7 +111,7 @@ impl Sas {
     /// # Errors
     /// [`KeyError::NonContributoryKey`] for a small-order key.
     pub fn diffie_hellman(self, their_public_key: Curve25519PublicKey) -> Result<EstablishedSas, KeyError> {
-        self.0
+        self.inner
             .diffie_hellman(their_public_key.inner)
             .map(EstablishedSas)
             .map_err(|e| KeyError::from_core(e, "Curve25519"))
@@ -158,12 +163,12 @@ impl EstablishedSas {
     }
 
     /// Our public key.
-    pub fn our_public_key(&self) -> Curve25519PublicKey {
+    pub const fn our_public_key(&self) -> Curve25519PublicKey {
         Curve25519PublicKey::from_core(self.0.our_public_key())
     }
 
     /// The other side's public key.
-    pub fn their_public_key(&self) -> Curve25519PublicKey {
+    pub const fn their_public_key(&self) -> Curve25519PublicKey {
         Curve25519PublicKey::from_core(self.0.their_public_key())
     }
 }

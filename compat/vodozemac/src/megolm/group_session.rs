@@ -24,12 +24,12 @@ impl GroupSession {
     }
 
     /// The index the next message gets.
-    pub fn message_index(&self) -> u32 {
+    pub const fn message_index(&self) -> u32 {
         self.0.message_index()
     }
 
     /// The session's configuration.
-    pub fn session_config(&self) -> SessionConfig {
+    pub const fn session_config(&self) -> SessionConfig {
         SessionConfig::from_core(self.0.session_config())
     }
 

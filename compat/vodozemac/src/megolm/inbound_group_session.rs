@@ -109,7 +109,7 @@ impl InboundGroupSession {
     }
 
     /// The first message index this session can decrypt.
-    pub fn first_known_index(&self) -> u32 {
+    pub const fn first_known_index(&self) -> u32 {
         self.0.first_known_index()
     }
 

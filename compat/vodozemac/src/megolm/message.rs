@@ -27,7 +27,7 @@ impl MegolmMessage {
     }
 
     /// The message index.
-    pub fn message_index(&self) -> u32 {
+    pub const fn message_index(&self) -> u32 {
         self.inner.message_index()
     }
 

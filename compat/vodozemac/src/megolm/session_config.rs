@@ -42,7 +42,7 @@ impl SessionConfig {
 
     /// caudata's configuration; a version-2 one (only reachable from a stored session) reads
     /// as version 1 without the `experimental-session-config` feature.
-    pub(crate) fn from_core(c: caudata::megolm::SessionConfig) -> Self {
+    pub(crate) const fn from_core(c: caudata::megolm::SessionConfig) -> Self {
         match c.version() {
             #[cfg(feature = "experimental-session-config")]
             2 => Self::version_2(),

@@ -111,17 +111,17 @@ impl Account {
     }
 
     /// Both public identity keys.
-    pub fn identity_keys(&self) -> IdentityKeys {
+    pub const fn identity_keys(&self) -> IdentityKeys {
         IdentityKeys { ed25519: self.ed25519_key(), curve25519: self.curve25519_key() }
     }
 
     /// The Ed25519 signing key.
-    pub fn ed25519_key(&self) -> Ed25519PublicKey {
+    pub const fn ed25519_key(&self) -> Ed25519PublicKey {
         Ed25519PublicKey(self.0.ed25519_key())
     }
 
     /// The Curve25519 identity key.
-    pub fn curve25519_key(&self) -> Curve25519PublicKey {
+    pub const fn curve25519_key(&self) -> Curve25519PublicKey {
         Curve25519PublicKey::from_core(self.0.curve25519_key())
     }
 

@@ -17,13 +17,13 @@ pub struct Message(pub(crate) caudata::olm::Message);
 
 impl Message {
     /// The sender's ratchet key.
-    pub fn ratchet_key(&self) -> Curve25519PublicKey {
+    pub const fn ratchet_key(&self) -> Curve25519PublicKey {
         Curve25519PublicKey::from_core(self.0.ratchet_key())
     }
 
     /// The message's index in its chain.
-    pub fn chain_index(&self) -> u64 {
-        u64::from(self.0.chain_index())
+    pub const fn chain_index(&self) -> u64 {
+        self.0.chain_index() as u64
     }
 
     /// The ciphertext.
@@ -32,7 +32,7 @@ impl Message {
     }
 
     /// The version byte: 3 (8-byte MAC) or 4 (32-byte MAC).
-    pub fn version(&self) -> u8 {
+    pub const fn version(&self) -> u8 {
         self.0.version()
     }
 

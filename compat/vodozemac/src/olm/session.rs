@@ -98,7 +98,7 @@ impl Session {
 
     /// Whether a message from the other side has been decrypted (until then, this side sends
     /// pre-key messages).
-    pub fn has_received_message(&self) -> bool {
+    pub const fn has_received_message(&self) -> bool {
         self.0.has_received_message()
     }
 
@@ -111,12 +111,12 @@ impl Session {
     }
 
     /// The keys the session was made from.
-    pub fn session_keys(&self) -> SessionKeys {
+    pub const fn session_keys(&self) -> SessionKeys {
         SessionKeys::from_core(self.0.session_keys())
     }
 
     /// The session's configuration.
-    pub fn session_config(&self) -> SessionConfig {
+    pub const fn session_config(&self) -> SessionConfig {
         SessionConfig::from_core(self.0.session_config())
     }
 

@@ -27,7 +27,7 @@ impl SessionKeys {
         }
     }
 
-    pub(crate) fn from_core(k: caudata::olm::SessionKeys) -> Self {
+    pub(crate) const fn from_core(k: caudata::olm::SessionKeys) -> Self {
         Self {
             identity_key: Curve25519PublicKey::from_core(k.identity_key),
             base_key: Curve25519PublicKey::from_core(k.base_key),
