@@ -350,6 +350,14 @@ impl Account {
         Ok(InboundCreationResult { session, plaintext })
     }
 
+    /// Removes the one-time key whose public half is `public` and returns its secret half
+    /// (vodozemac's low-level `remove_one_time_key`); `None` if there is none.
+    #[cfg(feature = "hazmat")]
+    pub fn take_one_time_key(&mut self, public: Curve25519PublicKey) -> Option<Curve25519SecretKey> {
+        let id = self.one_time_keys.iter().find(|(_, k)| k.public == public).map(|(id, _)| *id)?;
+        self.one_time_keys.remove(&id).map(|k| k.secret)
+    }
+
     /// Removes the one-time key a session was created from (for callers that create sessions
     /// through other paths); returns whether one was removed.
     pub fn remove_one_time_key(&mut self, public: Curve25519PublicKey) -> bool {

@@ -124,6 +124,14 @@ impl PreKeyMessage {
     pub fn session_id(&self) -> String {
         session_id(&self.0.identity_key, &self.0.base_key, &self.0.one_time_key)
     }
+
+    /// Wraps a normal message with a session's keys (vodozemac's low-level `wrap`). Nothing is
+    /// checked: the result decrypts only in the session the keys name.
+    #[cfg(feature = "hazmat")]
+    pub fn wrap(session_keys: super::SessionKeys, message: Message) -> Self {
+        let k = session_keys;
+        Self(PreKeyMessageWire::encode(k.one_time_key, k.base_key, k.identity_key, message.0))
+    }
 }
 
 /// `base64(SHA-256(I_A ‖ E_A ‖ E_B))`.
@@ -215,6 +223,20 @@ mod tests {
             let bytes = inner.to_bytes();
             assert!(bytes.ends_with(inner.mac()));
             assert!(bytes.windows(32).any(|w| w == inner.ciphertext()));
+            #[cfg(feature = "hazmat")]
+            assert_eq!(PreKeyMessage::wrap(m.session_keys(), m.message()), m, "wrap rebuilds the message");
         }
+    }
+
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn take_one_time_key_returns_the_secret_once() {
+        let mut bob = Account::new();
+        bob.generate_one_time_keys(2);
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let secret = bob.take_one_time_key(otk).unwrap();
+        assert_eq!(secret.public_key(), otk);
+        assert!(bob.take_one_time_key(otk).is_none());
+        assert_eq!(bob.stored_one_time_key_count(), 1);
     }
 }

@@ -187,6 +187,19 @@ impl std::fmt::Debug for EstablishedEcies {
     }
 }
 
+impl zeroize::Zeroize for EstablishedEcies {
+    /// Overwrites both channel keys with zeros in place.
+    fn zeroize(&mut self) {
+        self.inner.zeroize();
+    }
+}
+
+impl Drop for EstablishedEcies {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(self);
+    }
+}
+
 impl EstablishedEcies {
     fn new(inner: caudata::ecies::EstablishedEcies, role: Role) -> Self {
         let check_code = CheckCode::from_core(inner.check_code());

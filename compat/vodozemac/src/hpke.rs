@@ -3,6 +3,9 @@
 
 use crate::{Curve25519PublicKey, KeyError, base64_decode, base64_encode};
 
+/// The application info prefix of Matrix's QR-code login.
+const MATRIX_QR_LOGIN_INFO_PREFIX: &str = "MATRIX_QR_CODE_LOGIN";
+
 /// A channel could not be established, or a message did not decrypt.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -275,18 +278,20 @@ pub struct SenderCreationResult {
 
 /// The sender (the device that scans the QR code) before encapsulating.
 #[derive(Debug)]
-pub struct HpkeSenderChannel(caudata::hpke::HpkeSenderChannel);
+pub struct HpkeSenderChannel {
+    application_info_prefix: String,
+}
 
 impl HpkeSenderChannel {
     /// With the info prefix `MATRIX_QR_CODE_LOGIN`.
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
-        Self(caudata::hpke::HpkeSenderChannel::new())
+        Self::with_info(MATRIX_QR_LOGIN_INFO_PREFIX)
     }
 
     /// With another application's info prefix.
     pub fn with_info(info: &str) -> Self {
-        Self(caudata::hpke::HpkeSenderChannel::with_info(info))
+        Self { application_info_prefix: info.to_owned() }
     }
 
     /// Encapsulates to the recipient's key and encrypts the first plaintext.
@@ -299,23 +304,38 @@ impl HpkeSenderChannel {
         initial_plaintext: &[u8],
         aad: &[u8],
     ) -> Result<SenderCreationResult, Error> {
-        let r = self.0.establish_channel(their_public_key.inner, initial_plaintext, aad).map_err(Error::from_core)?;
+        let Self { application_info_prefix } = self;
+        let r = caudata::hpke::HpkeSenderChannel::with_info(&application_info_prefix)
+            .establish_channel(their_public_key.inner, initial_plaintext, aad)
+            .map_err(Error::from_core)?;
+        let our_public_key = Curve25519PublicKey::from_core(r.message.encapsulated_key);
         Ok(SenderCreationResult {
-            channel: UnidirectionalSenderChannel(r.channel),
-            message: InitialMessage {
-                encapsulated_key: Curve25519PublicKey::from_core(r.message.encapsulated_key),
-                ciphertext: r.message.ciphertext,
+            channel: UnidirectionalSenderChannel {
+                inner: r.channel,
+                application_info_prefix,
+                our_public_key,
+                their_public_key,
             },
+            message: InitialMessage { encapsulated_key: our_public_key, ciphertext: r.message.ciphertext },
         })
     }
 }
 
 /// The sender's channel before the recipient's response.
-pub struct UnidirectionalSenderChannel(caudata::hpke::UnidirectionalSenderChannel);
+pub struct UnidirectionalSenderChannel {
+    inner: caudata::hpke::UnidirectionalSenderChannel,
+    application_info_prefix: String,
+    our_public_key: Curve25519PublicKey,
+    their_public_key: Curve25519PublicKey,
+}
 
 impl std::fmt::Debug for UnidirectionalSenderChannel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
+        f.debug_struct("UnidirectionalSenderChannel")
+            .field("application_info_prefix", &self.application_info_prefix)
+            .field("our_public_key", &self.our_public_key)
+            .field("their_public_key", &self.their_public_key)
+            .finish_non_exhaustive()
     }
 }
 
@@ -329,7 +349,7 @@ impl UnidirectionalSenderChannel {
         message: &InitialResponse,
         aad: &[u8],
     ) -> Result<BidirectionalCreationResult<Vec<u8>>, Error> {
-        let r = self.0.establish_bidirectional_channel(&message.to_core(), aad).map_err(Error::from_core)?;
+        let r = self.inner.establish_bidirectional_channel(&message.to_core(), aad).map_err(Error::from_core)?;
         Ok(BidirectionalCreationResult { channel: EstablishedHpkeChannel::new(r.channel, true), message: r.message })
     }
 }
@@ -344,11 +364,17 @@ pub struct RecipientCreationResult {
 }
 
 /// The recipient (the device that shows the QR code): its key pair.
-pub struct HpkeRecipientChannel(caudata::hpke::HpkeRecipientChannel);
+pub struct HpkeRecipientChannel {
+    inner: caudata::hpke::HpkeRecipientChannel,
+    application_info_prefix: String,
+}
 
 impl std::fmt::Debug for HpkeRecipientChannel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
+        f.debug_struct("HpkeRecipientChannel")
+            .field("our_public_key", &self.public_key())
+            .field("application_info_prefix", &self.application_info_prefix)
+            .finish_non_exhaustive()
     }
 }
 
@@ -356,12 +382,12 @@ impl HpkeRecipientChannel {
     /// A fresh key pair, with the info prefix `MATRIX_QR_CODE_LOGIN`.
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
-        Self(caudata::hpke::HpkeRecipientChannel::new())
+        Self::with_info(MATRIX_QR_LOGIN_INFO_PREFIX)
     }
 
     /// A fresh key pair with another application's info prefix.
     pub fn with_info(info: &str) -> Self {
-        Self(caudata::hpke::HpkeRecipientChannel::with_info(info))
+        Self { inner: caudata::hpke::HpkeRecipientChannel::with_info(info), application_info_prefix: info.to_owned() }
     }
 
     /// Opens the sender's initial message.
@@ -369,22 +395,40 @@ impl HpkeRecipientChannel {
     /// # Errors
     /// [`Error::Decryption`].
     pub fn establish_channel(self, message: &InitialMessage, aad: &[u8]) -> Result<RecipientCreationResult, Error> {
-        let r = self.0.establish_channel(&message.to_core(), aad).map_err(Error::from_core)?;
-        Ok(RecipientCreationResult { channel: UnidirectionalRecipientChannel(r.channel), message: r.message })
+        let our_public_key = self.public_key();
+        let r = self.inner.establish_channel(&message.to_core(), aad).map_err(Error::from_core)?;
+        Ok(RecipientCreationResult {
+            channel: UnidirectionalRecipientChannel {
+                inner: r.channel,
+                application_info_prefix: self.application_info_prefix,
+                their_public_key: message.encapsulated_key,
+                our_public_key,
+            },
+            message: r.message,
+        })
     }
 
     /// The public key (it goes into the QR code).
     pub fn public_key(&self) -> Curve25519PublicKey {
-        Curve25519PublicKey::from_core(self.0.public_key())
+        Curve25519PublicKey::from_core(self.inner.public_key())
     }
 }
 
 /// The recipient's channel before it answers.
-pub struct UnidirectionalRecipientChannel(caudata::hpke::UnidirectionalRecipientChannel);
+pub struct UnidirectionalRecipientChannel {
+    inner: caudata::hpke::UnidirectionalRecipientChannel,
+    application_info_prefix: String,
+    their_public_key: Curve25519PublicKey,
+    our_public_key: Curve25519PublicKey,
+}
 
 impl std::fmt::Debug for UnidirectionalRecipientChannel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
+        f.debug_struct("UnidirectionalRecipientChannel")
+            .field("application_info_prefix", &self.application_info_prefix)
+            .field("their_public_key", &self.their_public_key)
+            .field("our_public_key", &self.our_public_key)
+            .finish_non_exhaustive()
     }
 }
 
@@ -398,8 +442,10 @@ impl UnidirectionalRecipientChannel {
         // caudata refuses only a plaintext beyond the AEAD's length limit, where vodozemac
         // panics too.
         #[allow(clippy::expect_used)]
-        let r =
-            self.0.establish_bidirectional_channel(plaintext, aad).expect("the response is within the AEAD's limit");
+        let r = self
+            .inner
+            .establish_bidirectional_channel(plaintext, aad)
+            .expect("the response is within the AEAD's limit");
         BidirectionalCreationResult {
             channel: EstablishedHpkeChannel::new(r.channel, false),
             message: InitialResponse {

@@ -167,6 +167,15 @@ impl fmt::Debug for Curve25519PublicKey {
     }
 }
 
+impl matrix_pickle::Decode for Curve25519PublicKey {
+    /// 32 bytes, as in libolm's pickles.
+    fn decode(reader: &mut impl std::io::Read) -> Result<Self, matrix_pickle::DecodeError> {
+        let mut bytes = [0u8; 32];
+        reader.read_exact(&mut bytes)?;
+        Ok(Self::from_bytes(bytes))
+    }
+}
+
 impl From<[u8; Self::LENGTH]> for Curve25519PublicKey {
     fn from(bytes: [u8; Self::LENGTH]) -> Curve25519PublicKey {
         Self::from_bytes(bytes)

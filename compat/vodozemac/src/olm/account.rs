@@ -151,6 +151,12 @@ impl Account {
             .map_err(|e| SessionCreationError::from_core(e, session_config))
     }
 
+    /// Removes a one-time key and returns its secret half.
+    #[cfg(feature = "low-level-api")]
+    pub fn remove_one_time_key(&mut self, public_key: Curve25519PublicKey) -> Option<crate::Curve25519SecretKey> {
+        self.0.take_one_time_key(public_key.inner).map(crate::Curve25519SecretKey)
+    }
+
     /// Creates a session from a pre-key message and decrypts the message; the one-time key it
     /// used is then removed. On error the account is unchanged.
     ///

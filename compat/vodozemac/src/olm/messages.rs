@@ -171,6 +171,12 @@ impl PreKeyMessage {
         self.inner.to_bytes()
     }
 
+    /// Wraps a normal message with a session's keys. Nothing is checked.
+    #[cfg(feature = "low-level-api")]
+    pub fn wrap(session_keys: SessionKeys, message: Message) -> Self {
+        Self::from_core(caudata::olm::PreKeyMessage::wrap(session_keys.to_core(), message.0))
+    }
+
     /// Decodes the base64 form (padding optional).
     ///
     /// # Errors
@@ -239,6 +245,8 @@ impl TryFrom<&[u8]> for PreKeyMessage {
 
 /// An Olm message of either type.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// vodozemac's shape: boxing the pre-key variant would change the public enum.
+#[allow(clippy::large_enum_variant)]
 pub enum OlmMessage {
     /// A normal message (type 1).
     Normal(Message),

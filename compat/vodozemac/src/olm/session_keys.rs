@@ -1,3 +1,4 @@
+use matrix_pickle::Decode;
 use serde::{Deserialize, Serialize};
 
 use crate::Curve25519PublicKey;
@@ -33,6 +34,17 @@ impl SessionKeys {
             base_key: Curve25519PublicKey::from_core(k.base_key),
             one_time_key: Curve25519PublicKey::from_core(k.one_time_key),
         }
+    }
+}
+
+impl Decode for SessionKeys {
+    /// The three keys in libolm's session-pickle order: identity, base, one-time.
+    fn decode(reader: &mut impl std::io::Read) -> Result<Self, matrix_pickle::DecodeError> {
+        Ok(Self {
+            identity_key: Curve25519PublicKey::decode(reader)?,
+            base_key: Curve25519PublicKey::decode(reader)?,
+            one_time_key: Curve25519PublicKey::decode(reader)?,
+        })
     }
 }
 
