@@ -11,7 +11,8 @@
 # builds with the package's own Cargo.lock (--locked), except that vodozemac is the facade: the
 # lock used, sdk-suite/Cargo.lock, is the package's lock after cargo's minimal re-resolution
 # with the patch, and `update-lock` checks that every package of the original lock kept its
-# version. Needs the nightly toolchain (the package needs rustc >= 1.96), curl and python3.
+# version. Needs the nightly toolchain (the package needs rustc >= 1.96; installed through rustup
+# if missing) and python3.
 # The work directory (unpacked package and its target dir) is $SDK_SUITE_DIR, by default
 # target/sdk-suite; keep it between runs for warm builds.
 set -euo pipefail
@@ -33,16 +34,25 @@ case "$MODE" in facade | vodozemac | update-lock) ;; *)
   ;;
 esac
 
+# The package needs rustc >= 1.96: the nightly toolchain, installed if missing.
+cargo +nightly --version >/dev/null 2>&1 || rustup toolchain install nightly --profile minimal
+
 mkdir -p "$WORK"
 CRATE="$WORK/matrix-sdk-crypto-$VERSION.crate"
-if [ ! -f "$CRATE" ] || ! echo "$SHA256  $CRATE" | sha256sum -c --status; then
-  curl --proto '=https' --tlsv1.2 -fsSL --retry 3 -o "$CRATE.part" "$URL"
-  mv "$CRATE.part" "$CRATE"
-fi
-echo "$SHA256  $CRATE" | sha256sum -c --status || {
-  echo "sdk-suite: FAIL: $CRATE does not have the published sha256" >&2
-  exit 1
-}
+# fetched with python3's urllib (no curl needed) and checked against the published sha256
+python3 - "$URL" "$CRATE" "$SHA256" <<'EOF'
+import hashlib, os, sys, urllib.request
+url, path, want = sys.argv[1:]
+def digest(p):
+    with open(p, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+if not (os.path.exists(path) and digest(path) == want):
+    with urllib.request.urlopen(url, timeout=60) as r, open(path + ".part", "wb") as f:
+        f.write(r.read())
+    os.replace(path + ".part", path)
+if digest(path) != want:
+    sys.exit(f"sdk-suite: FAIL: {path} does not have the published sha256 {want}")
+EOF
 
 # <root>/crates/matrix-sdk-crypto (the package) and <root>/benchmarks (fixtures), as in the
 # matrix-rust-sdk repository; unpacked afresh each run (the target dir is kept).

@@ -23,6 +23,8 @@ PROGRAM="$HERE/store-roundtrip"
 export CARGO_TARGET_DIR="${SDK_SUITE_DIR:-$ROOT/target/sdk-suite}/target-facade"
 export CARGO_PROFILE_DEV_DEBUG=0 CARGO_INCREMENTAL=0
 
+# matrix-sdk-crypto 0.19.1 needs rustc >= 1.96: the nightly toolchain, installed if missing.
+cargo +nightly --version >/dev/null 2>&1 || rustup toolchain install nightly --profile minimal
 mkdir -p "$WORK/bin"
 for lib in vodozemac facade; do
   rm -rf "${WORK:?}/$lib"
@@ -61,6 +63,12 @@ fi
 
 for lib in vodozemac facade; do
   cp "$PROGRAM/Cargo.lock.$lib" "$WORK/$lib/Cargo.lock"
+  # the facade's build must link caudata, the other must not (--locked holds the rest)
+  if grep -q '^name = "caudata"$' "$WORK/$lib/Cargo.lock"; then has=facade; else has=vodozemac; fi
+  [ "$has" = "$lib" ] || {
+    echo "store-roundtrip: FAIL: the $lib build's lockfile links the $has" >&2
+    exit 1
+  }
   label=$([ "$lib" = facade ] && echo "0.11.1, the facade on caudata" || echo "0.11.1 from crates.io")
   (cd "$WORK/$lib" && STORE_ROUNDTRIP_VODOZEMAC="$label" cargo +nightly build --locked)
   cp "$CARGO_TARGET_DIR/debug/caudata-sdk-store-roundtrip" "$WORK/bin/$lib"

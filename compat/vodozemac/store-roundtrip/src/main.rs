@@ -23,7 +23,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use matrix_sdk_crypto::types::requests::{AnyOutgoingRequest, ToDeviceRequest};
-use matrix_sdk_crypto::{DecryptionSettings, EncryptionSettings, EncryptionSyncChanges, OlmMachine, TrustRequirement};
+use matrix_sdk_crypto::{
+    DecryptionSettings, EncryptionSettings, EncryptionSyncChanges, OlmMachine, OlmMachineBuilder, TrustRequirement,
+};
 use matrix_sdk_sqlite::SqliteCryptoStore;
 use ruma::api::client::keys::{claim_keys, get_keys, upload_keys};
 use ruma::api::client::sync::sync_events::DeviceLists;
@@ -32,7 +34,7 @@ use ruma::encryption::{DeviceKeys, OneTimeKey};
 use ruma::events::AnyToDeviceEvent;
 use ruma::events::room::message::RoomMessageEventContent;
 use ruma::serde::Raw;
-use ruma::{OwnedDeviceId, OwnedOneTimeKeyId, OwnedUserId, RoomId, UInt, UserId, device_id, room_id, user_id};
+use ruma::{OwnedDeviceId, OwnedOneTimeKeyId, RoomId, UInt, UserId, room_id, user_id};
 use serde_json::{Value, json};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -53,7 +55,7 @@ struct Device {
 async fn open(dir: &Path, user: &UserId, device: &str) -> Result<Device> {
     let store = SqliteCryptoStore::open(dir.join(device), Some(PASSPHRASE)).await?;
     let device_id: OwnedDeviceId = device.into();
-    let machine = OlmMachine::with_store(user, &device_id, store, None).await?;
+    let machine = OlmMachineBuilder::new(user, &device_id).with_crypto_store(store).build().await?;
     Ok(Device { machine, device_keys: None, one_time_keys: BTreeMap::new() })
 }
 
@@ -206,7 +208,7 @@ fn save_server(log: &mut Log, alice: &Device, bob: &Device) -> Result<()> {
     Ok(())
 }
 
-fn load_server(log: &Log, d: &mut Device, keys: &Option<Value>, otks: &BTreeMap<String, Value>) -> Result<()> {
+fn load_server(d: &mut Device, keys: &Option<Value>, otks: &BTreeMap<String, Value>) -> Result<()> {
     d.device_keys = keys.as_ref().map(|k| serde_json::from_value(k.clone())).transpose()?;
     d.one_time_keys = otks
         .iter()
@@ -270,8 +272,8 @@ async fn cont(dir: &Path) -> Result<()> {
     let mut bob = open(dir, user_id!("@bob:example.org"), "BOBDEVICE").await?;
     let (ak, ao) = (log.alice_keys.clone(), log.alice_otks.clone());
     let (bk, bo) = (log.bob_keys.clone(), log.bob_otks.clone());
-    load_server(&log, &mut alice, &ak, &ao)?;
-    load_server(&log, &mut bob, &bk, &bo)?;
+    load_server(&mut alice, &ak, &ao)?;
+    load_server(&mut bob, &bk, &bo)?;
     for (who, d) in [("alice", &alice), ("bob", &bob)] {
         if log.identity.get(who) != Some(&identity(d)) {
             return Err(format!("{who}'s identity keys changed on reopening").into());
