@@ -29,10 +29,10 @@ fn pair() -> (Session, Session) {
     bob.generate_kyber_pre_key(true);
     let bundle = bob.pre_key_bundle(1).unwrap();
     let mut a = alice.create_outbound_session(&bundle).unwrap();
-    let InterolmMessage::PreKey(m) = a.encrypt(b"hello") else { panic!() };
+    let InterolmMessage::PreKey(m) = a.encrypt(b"hello").unwrap() else { panic!() };
     let mut b = bob.create_inbound_session(&m).unwrap().session;
-    a.decrypt(&b.encrypt(b"hi")).unwrap();
-    b.decrypt(&a.encrypt(b"steady")).unwrap();
+    a.decrypt(&b.encrypt(b"hi").unwrap()).unwrap();
+    b.decrypt(&a.encrypt(b"steady").unwrap()).unwrap();
     (a, b)
 }
 
@@ -62,7 +62,7 @@ fn decrypt(c: &mut Criterion) {
 
     let (mut a, mut b) = pair();
     g.bench_function("session", |bn| {
-        bn.iter_batched(|| a.encrypt(&pt), |m| b.decrypt(black_box(&m)).unwrap(), BatchSize::SmallInput)
+        bn.iter_batched(|| a.encrypt(&pt).unwrap(), |m| b.decrypt(black_box(&m)).unwrap(), BatchSize::SmallInput)
     });
 
     let (mut a, b) = pair();
@@ -70,7 +70,7 @@ fn decrypt(c: &mut Criterion) {
     g.bench_function("session_record", |bn| {
         bn.iter_batched(
             || {
-                let InterolmMessage::Whisper(m) = a.encrypt(&pt) else { panic!() };
+                let InterolmMessage::Whisper(m) = a.encrypt(&pt).unwrap() else { panic!() };
                 m
             },
             |m| record.decrypt_signal_message(black_box(&m), Some((&aa, &ba))).unwrap(),

@@ -22,6 +22,12 @@ pub const MAX_ONE_TIME_KEYS_ON_SERVER: usize = 50;
 /// forgotten beyond this. Entries go also when their signed or Kyber prekey is removed.
 pub const MAX_LAST_RESORT_USES: usize = 1024;
 
+/// Olm: uses of fallback keys an account remembers, so that a replayed pre-key message to a
+/// fallback key (which outlives its uses, unlike a one-time key) is refused instead of making a
+/// second session; the oldest is forgotten beyond this. Entries go also when their fallback key
+/// is forgotten.
+pub const MAX_FALLBACK_KEY_USES: usize = 1024;
+
 /// interolm: libsignal's `MAX_FORWARD_JUMPS`.
 pub const SIGNAL_MAX_FORWARD_JUMPS: u32 = 25_000;
 /// interolm: libsignal's `MAX_MESSAGE_KEYS` per chain.
@@ -30,3 +36,12 @@ pub const SIGNAL_MAX_SKIPPED_KEYS: usize = 2_000;
 /// The largest message (or pickle) body caudata will decode, 1 MiB: anything bigger is refused
 /// before any allocation that depends on it.
 pub const MAX_MESSAGE_LENGTH: usize = 1 << 20;
+
+/// interolm sender keys: states a sender-key record keeps (libsignal's `MAX_SENDER_KEY_STATES`);
+/// the oldest is dropped beyond this.
+pub const MAX_SENDER_KEY_STATES: usize = 5;
+/// interolm sender keys: the largest forward jump in a chain (libsignal uses its
+/// `MAX_FORWARD_JUMPS` here too).
+pub const SENDER_KEY_MAX_FORWARD_JUMPS: u32 = SIGNAL_MAX_FORWARD_JUMPS;
+/// interolm sender keys: skipped message keys kept per state (libsignal's `MAX_MESSAGE_KEYS`).
+pub const SENDER_KEY_MAX_SKIPPED_KEYS: usize = SIGNAL_MAX_SKIPPED_KEYS;

@@ -232,10 +232,12 @@ pub enum SessionCreationError {
     /// and the account requires PQXDH.
     #[error("X3DH (session version 3) is not allowed: PQXDH is required")]
     X3dhNotAllowed,
-    /// interolm: a pre-key message on a last-resort Kyber prekey whose base key (with the same
-    /// signed and Kyber prekeys) already created a session: a replay, or a later pre-key
-    /// message of that session, which belongs to it (routed by base key:
-    /// [`crate::interolm::SessionRecord::find_pre_key_session`]).
+    /// A pre-key message that already created a session with a key that outlives its uses: in
+    /// interolm a last-resort Kyber prekey (same base key, signed and Kyber prekeys), in Olm a
+    /// fallback key (same base and identity key). A replay, or a later pre-key message of that
+    /// session, which belongs to it (routed by base key:
+    /// [`crate::interolm::SessionRecord::find_pre_key_session`]; in Olm
+    /// [`crate::olm::Session::matches`]).
     #[error("the pre-key message was already used to create a session (replay)")]
     ReplayedPreKeyMessage,
 }
@@ -441,6 +443,14 @@ pub enum EncryptionError {
         /// The longest plaintext this session can send in one message now.
         max: usize,
     },
+    /// interolm: SPQR could not make its part of the message. Its send chain for the epoch is
+    /// exhausted (2^32 − 1 messages sent without hearing back), or a restored state is
+    /// inconsistent ([`SpqrError::Internal`]). A message without its SPQR key would be a
+    /// downgrade that a peer which negotiated SPQR refuses, so none is made.
+    ///
+    /// [`SpqrError::Internal`]: crate::interolm::spqr::SpqrError::Internal
+    #[error("post-quantum ratchet error: {0}")]
+    Spqr(#[from] crate::interolm::spqr::SpqrError),
 }
 
 /// interolm: an operation of the high-level API ([`crate::interolm::Device`]) failed. Nothing
@@ -528,4 +538,179 @@ pub enum DehydratedDeviceError {
         /// The limit.
         max: usize,
     },
+}
+/// interolm sender keys (libsignal groups): a group operation failed. The record is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SenderKeyError {
+    /// The message or distribution message could not be decoded.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The record has no sender-key state at all (nothing distributed or received yet).
+    #[error("no sender key state")]
+    NoSenderKeyState,
+    /// The message names a chain this record does not hold (libsignal `NoSenderKeyState`).
+    #[error("no sender key state for chain id {chain_id}")]
+    UnknownChain {
+        /// The chain id in the message.
+        chain_id: u32,
+    },
+    /// The message or distribution message belongs to another distribution (group) than the
+    /// record.
+    #[error("distribution id {got} given to the record of distribution {expected}")]
+    WrongDistributionId {
+        /// The record's distribution id.
+        expected: crate::interolm::DistributionId,
+        /// The message's distribution id.
+        got: crate::interolm::DistributionId,
+    },
+    /// The message's signature does not verify with the chain's signing key.
+    #[error("the sender key message signature is invalid")]
+    InvalidSignature,
+    /// The message's key was already used, or is older than every key kept (libsignal
+    /// `DuplicatedMessage`).
+    #[error("duplicated message: iteration {iteration}, the chain is at {current}")]
+    DuplicatedMessage {
+        /// The message's iteration.
+        iteration: u32,
+        /// The chain's current iteration.
+        current: u32,
+    },
+    /// The message is further ahead in the chain than the limit allows.
+    #[error("sender key message {got} iterations ahead exceeds the limit of {max}")]
+    TooFarInFuture {
+        /// How far ahead the message is.
+        got: u64,
+        /// The limit (libsignal's `MAX_FORWARD_JUMPS`).
+        max: u32,
+    },
+    /// The ciphertext did not decrypt (a length or padding error).
+    #[error("sender key message decryption failed")]
+    DecryptionFailed,
+    /// The chain is at iteration 2^32 − 1: it cannot advance, so the message cannot be used.
+    #[error("the sender key chain is exhausted")]
+    ChainExhausted,
+    /// The record's current state can only receive (it holds no private signing key).
+    #[error("the sender key state has no private signing key: it only receives")]
+    NotSender,
+    /// A distribution message's signing key is not canonical or has small order.
+    #[error("invalid signing key in the distribution message: {0}")]
+    InvalidSigningKey(KeyError),
+    /// The message's version does not match the state's.
+    #[error("sender key message version {got}, the state has version {expected}")]
+    VersionMismatch {
+        /// The state's version.
+        expected: u8,
+        /// The message's version.
+        got: u8,
+    },
+}
+
+/// interolm sender keys through a [`SenderKeyStore`](crate::interolm::SenderKeyStore): the
+/// group operation or the store failed. On error nothing was stored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GroupError {
+    /// The sender-key operation was refused.
+    #[error(transparent)]
+    SenderKey(#[from] SenderKeyError),
+    /// The store failed, or a stored record does not decode.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<DecodeError> for GroupError {
+    fn from(e: DecodeError) -> Self {
+        Self::SenderKey(SenderKeyError::Decode(e))
+    }
+}
+
+/// interolm sealed sender: a sender certificate did not validate.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertificateError {
+    /// The server certificate's id is on the revocation list.
+    #[error("server certificate {0:#x} is revoked")]
+    Revoked(u32),
+    /// No trust root signed the server certificate.
+    #[error("the server certificate is not signed by a trust root")]
+    UntrustedServer,
+    /// The server certificate's key did not sign the sender certificate.
+    #[error("the sender certificate is not signed by its server certificate")]
+    InvalidSignature,
+    /// The certificate expired before the validation time.
+    #[error("the sender certificate expired at {expiration}, validated at {now}")]
+    Expired {
+        /// The certificate's expiration.
+        expiration: u64,
+        /// The validation time.
+        now: u64,
+    },
+}
+
+/// interolm sealed sender: a sealed message could not be made or opened. Nothing was changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SealedSenderError {
+    /// The envelope, the content or a certificate could not be decoded.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// Decryption failed: a MAC, the AES-GCM-SIV tag, or v2's re-derived ephemeral key did not
+    /// match (one opaque error for all).
+    #[error("the sealed sender message does not decrypt")]
+    DecryptionFailed,
+    /// The sender certificate's identity key is not the key that sealed the message.
+    #[error("the sender certificate's key does not match the message")]
+    SenderKeyMismatch,
+    /// A key in the message (or a recipient's identity key) is unusable.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The sender certificate did not validate.
+    #[error("invalid sender certificate: {0}")]
+    Certificate(#[from] CertificateError),
+    /// The sender is this very device (libsignal `SealedSenderSelfSend`).
+    #[error("a sealed sender message from this device")]
+    SelfSend,
+    /// Multi-recipient: a registration id above 14 bits, a recipient without devices, or a
+    /// recipient listed twice.
+    #[error("invalid multi-recipient argument: {0}")]
+    InvalidRecipient(&'static str),
+}
+
+/// interolm safety numbers: a fingerprint could not be made or compared.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FingerprintError {
+    /// The iteration count is 0, 1 or above 1 000 000 (libsignal refuses them too).
+    #[error("invalid fingerprint iteration count {0}")]
+    InvalidIterations(u32),
+    /// The scanned fingerprint has another version.
+    #[error("scanned fingerprint version {theirs}, ours is {ours}")]
+    VersionMismatch {
+        /// The scanned fingerprint's version.
+        theirs: u32,
+        /// Ours.
+        ours: u32,
+    },
+    /// The scanned fingerprint does not decode.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+}
+
+/// interolm sealed sender on the high-level API ([`Device`](crate::interolm::Device)): the
+/// envelope, the session or a store failed. Nothing was stored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SealedMessageError {
+    /// The envelope could not be made or opened, or its certificate did not validate.
+    #[error(transparent)]
+    Sealed(#[from] SealedSenderError),
+    /// The enclosed 1:1 message failed (as [`Device::decrypt`](crate::interolm::Device::decrypt)
+    /// or [`Device::encrypt`](crate::interolm::Device::encrypt)).
+    #[error(transparent)]
+    Protocol(#[from] ProtocolError),
+    /// The envelope holds a group message or a retry request: open it with
+    /// [`sealed_sender_decrypt`](crate::interolm::sealed_sender_decrypt) instead.
+    #[error("the sealed content is a {0:?} message, not a 1:1 message")]
+    UnexpectedContent(crate::interolm::MessageType),
 }

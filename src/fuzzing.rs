@@ -36,6 +36,13 @@ use crate::wire::signal::PreKeyBundle;
 /// A fuzz target's entry point.
 pub type Target = fn(&[u8]);
 
+// Sender keys, sealed sender, retry receipts, safety numbers.
+mod groups;
+pub use groups::{
+    FUZZ_DISTRIBUTION_ID, SealedFixture, SenderKeyFixture, decode_sealed_sender, decode_sender_key,
+    decrypt_sealed_sender, decrypt_sender_key, sealed_fixture, sender_key_fixture,
+};
+
 /// The fuzz targets: name (the file `fuzz/fuzz_targets/<name>.rs` and the corpus directory
 /// `fuzz/corpus/<name>/`) and entry point.
 pub const TARGETS: &[(&str, Target)] = &[
@@ -52,21 +59,24 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("interaction_olm", interaction_olm),
     ("interaction_interolm", interaction_interolm),
     ("spqr", spqr),
-    ("import_libsignal", import_libsignal),
     ("decode_sas_mac", decode_sas_mac),
     ("decode_pk_message", decode_pk_message),
+    ("decode_sender_key", decode_sender_key),
+    ("decrypt_sender_key", decrypt_sender_key),
+    ("decode_sealed_sender", decode_sealed_sender),
+    ("decrypt_sealed_sender", decrypt_sealed_sender),
+    ("import_libsignal", import_libsignal),
     ("decode_ecies", decode_ecies),
     ("decode_hpke", decode_hpke),
     ("decode_dehydrated_device", decode_dehydrated_device),
 ];
 
-// SAS MACs and key backup (PK messages and the PkDecryption pickle): fuzzing/sas_pk.rs.
-mod sas_pk;
-pub use sas_pk::{decode_pk_message, decode_sas_mac};
-
 // The QR-login channels and dehydrated devices (src/fuzzing/channels.rs).
 mod channels;
 pub use channels::{decode_dehydrated_device, decode_ecies, decode_hpke};
+// SAS MACs and key backup (PK messages and the PkDecryption pickle): fuzzing/sas_pk.rs.
+mod sas_pk;
+pub use sas_pk::{decode_pk_message, decode_sas_mac};
 
 /// The pickle key every fuzzing pickle uses.
 pub const PICKLE_KEY: [u8; 32] = [0x42; 32];
@@ -286,7 +296,7 @@ pub fn decode_bundle(data: &[u8]) {
         assert!(session.is_err(), "an unverifiable bundle made a session");
     }
     if let Ok(mut s) = session {
-        let m = s.encrypt_with_rng(b"x", &mut FuzzRng::new(b"enc"));
+        let m = s.encrypt_with_rng(b"x", &mut FuzzRng::new(b"enc")).expect("a fresh session encrypts");
         assert!(matches!(m, InterolmMessage::PreKey(_)));
     }
 }
@@ -384,20 +394,20 @@ pub fn interolm_fixture(pqxdh: bool, answered: bool) -> InterolmFixture {
     }
     let bundle = bob.pre_key_bundle(1).expect("bundle");
     let mut a = alice.create_outbound_session_with_rng(&bundle, rng).expect("outbound");
-    let InterolmMessage::PreKey(pk) = a.encrypt_with_rng(b"hello bob", rng) else { unreachable!() };
+    let InterolmMessage::PreKey(pk) = a.encrypt_with_rng(b"hello bob", rng).unwrap() else { unreachable!() };
     let mut b = bob.create_inbound_session_with_rng(&pk, rng).expect("inbound").session;
     if answered {
-        let reply = b.encrypt_with_rng(b"hello alice", rng);
+        let reply = b.encrypt_with_rng(b"hello alice", rng).unwrap();
         assert_eq!(a.decrypt_with_rng(&reply, rng).expect("reply"), b"hello alice");
     }
-    let mut pending = vec![a.encrypt_with_rng(b"first", rng), a.encrypt_with_rng(b"second", rng)];
-    b.decrypt_with_rng(&a.encrypt_with_rng(b"third, delivered", rng), rng).expect("third");
-    pending.push(a.encrypt_with_rng(b"fourth", rng));
+    let mut pending = vec![a.encrypt_with_rng(b"first", rng).unwrap(), a.encrypt_with_rng(b"second", rng).unwrap()];
+    b.decrypt_with_rng(&a.encrypt_with_rng(b"third, delivered", rng).unwrap(), rng).expect("third");
+    pending.push(a.encrypt_with_rng(b"fourth", rng).unwrap());
     let mut carol = interolm::Account::new_with_rng(rng);
     carol.allow_x3dh(!pqxdh);
     let bundle = bob.pre_key_bundle(1).expect("bundle");
     let mut c = carol.create_outbound_session_with_rng(&bundle, rng).expect("carol");
-    pending.push(c.encrypt_with_rng(b"hello from carol", rng));
+    pending.push(c.encrypt_with_rng(b"hello from carol", rng).unwrap());
     InterolmFixture { alice: a, bob: b, bob_account: bob, bob_signed_pre_key: bundle.signed_pre_key, pending, answered }
 }
 
@@ -921,7 +931,7 @@ impl Party for interolm::Session {
     type Msg = InterolmMessage;
     type State = interolm::RatchetSnapshot;
     fn encrypt(&mut self, plaintext: &[u8], rng: &mut FuzzRng) -> InterolmMessage {
-        self.encrypt_with_rng(plaintext, rng)
+        self.encrypt_with_rng(plaintext, rng).unwrap()
     }
     fn decrypt(&mut self, m: &InterolmMessage, rng: &mut FuzzRng) -> Result<Vec<u8>, DecryptionError> {
         self.decrypt_with_rng(m, rng)
@@ -1131,7 +1141,7 @@ pub fn run_interolm(pqxdh: bool, steps: &[Step]) -> Stats {
     }
     let bundle = bob.pre_key_bundle(1).expect("bundle");
     let mut a = alice.create_outbound_session_with_rng(&bundle, rng).expect("outbound");
-    let InterolmMessage::PreKey(pk) = a.encrypt_with_rng(b"setup", rng) else { unreachable!() };
+    let InterolmMessage::PreKey(pk) = a.encrypt_with_rng(b"setup", rng).unwrap() else { unreachable!() };
     let b = bob.create_inbound_session_with_rng(&pk, rng).expect("inbound").session;
     // Alice's first receiving chain is Bob's signed prekey (never sent on, but it takes a slot).
     let mut model_a = ModelReceiver::new(SIGNAL_LIMITS);
@@ -1267,9 +1277,9 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             vec![0, 0, 7, 3, 0, 8 | 7, 8, 3, 0, 7, 0x18, 8 | 7, 4, 0, 4, 0, 7, 0, 3, 0],
             vec![1, 0, 8 | 7, 3, 0, 7, 8, 8 | 7, 3, 0, 0x10, 7, 4, 1, 8 | 7, 3, 0],
         ],
-        "decode_sas_mac" | "decode_pk_message" => sas_pk::seeds(target),
         "decode_ecies" | "decode_hpke" | "decode_dehydrated_device" => channels::seeds(target),
-        _ => Vec::new(),
+        "decode_sas_mac" | "decode_pk_message" => sas_pk::seeds(target),
+        other => groups::seeds(other),
     }
 }
 

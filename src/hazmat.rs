@@ -35,3 +35,25 @@ pub fn verify_hmac_sha256(key: &[u8], message: &[u8], tag: &[u8]) -> bool {
     let full = HmacKey::new(key).mac(&[message]);
     tag.len() <= 32 && primitives::ct_eq(&full.expose()[..tag.len()], tag)
 }
+
+/// Sealed sender v1's cipher, opened: AES-256-CTR (zero IV) after a constant-time check of the
+/// 10-byte truncated HMAC-SHA-256; `None` when the tag does not verify.
+pub fn aes256_ctr_hmac_decrypt(cipher_key: &[u8; 32], mac_key: &[u8; 32], data: &[u8]) -> Option<Vec<u8>> {
+    primitives::aes256_ctr_hmac_decrypt(cipher_key, mac_key, data)
+}
+
+/// Sealed sender v2's cipher, opened: AES-256-GCM-SIV with the zero nonce and no associated
+/// data; `None` when the tag does not verify.
+pub fn aes256_gcm_siv_decrypt(key: &[u8; 32], data: &[u8]) -> Option<Vec<u8>> {
+    primitives::aes256_gcm_siv_decrypt(key, data)
+}
+
+/// Sealed sender v1's cipher (see [`aes256_ctr_hmac_decrypt`]).
+pub fn aes256_ctr_hmac_encrypt(cipher_key: &[u8; 32], mac_key: &[u8; 32], plaintext: &[u8]) -> Vec<u8> {
+    primitives::aes256_ctr_hmac_encrypt(cipher_key, mac_key, plaintext)
+}
+
+/// Sealed sender v2's cipher (see [`aes256_gcm_siv_decrypt`]).
+pub fn aes256_gcm_siv_encrypt(key: &[u8; 32], plaintext: &[u8]) -> Vec<u8> {
+    primitives::aes256_gcm_siv_encrypt(key, plaintext)
+}

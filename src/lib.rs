@@ -27,6 +27,9 @@ pub use error::{BundleError, PreKeyKind};
 pub mod pickle;
 pub use error::DehydratedDeviceError;
 pub use error::PickleError;
+pub use error::{
+    CertificateError, FingerprintError, GroupError, SealedMessageError, SealedSenderError, SenderKeyError,
+};
 pub use session::{Dialect, Message, Session};
 // Matrix parity (issue 15): SAS verification, key backup's PK encryption, and vodozemac's
 // root-level key names.

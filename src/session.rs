@@ -17,14 +17,14 @@
 //!
 //! // Any dialect goes into the same store.
 //! let mut store: Vec<Session> = vec![Session::from(olm)];
-//! let message: Message = store[0].encrypt(b"hello");
+//! let message: Message = store[0].encrypt(b"hello").unwrap();
 //! assert_eq!(message.dialect(), Dialect::Olm);
 //! let (dialect, message_type, body) = message.to_parts();
 //! assert_eq!((dialect, message_type), (Dialect::Olm, 0));
 //! # let _ = body;
 //! ```
 
-use crate::error::{DecodeError, DecryptionError};
+use crate::error::{DecodeError, DecryptionError, EncryptionError};
 use crate::interolm::{self, InterolmMessage};
 use crate::olm::{self, OlmMessage};
 
@@ -162,11 +162,15 @@ impl Session {
     }
 
     /// Encrypts `plaintext` in the session's dialect.
-    pub fn encrypt(&mut self, plaintext: impl AsRef<[u8]>) -> Message {
-        match &mut self.0 {
+    ///
+    /// # Errors
+    /// An interolm session's [`EncryptionError`] (an Olm session always encrypts); the session
+    /// is then unchanged.
+    pub fn encrypt(&mut self, plaintext: impl AsRef<[u8]>) -> Result<Message, EncryptionError> {
+        Ok(match &mut self.0 {
             Inner::Olm(s) => Message::Olm(s.encrypt(plaintext)),
-            Inner::Interolm(s) => Message::Interolm(s.encrypt(plaintext)),
-        }
+            Inner::Interolm(s) => Message::Interolm(s.encrypt(plaintext)?),
+        })
     }
 
     /// Decrypts a message of the session's dialect. On any error the session is unchanged.

@@ -71,11 +71,12 @@ fn encode_pre_key(otk: &[u8; 32], base: &[u8; 32], identity: &[u8; 32], inner: &
 }
 
 /// The sending chain key at index 0 of a fresh outbound Olm session, read from its unencrypted
-/// pickle (format 3: header 7, session keys 96, config 1, received 1, root 32, sender present 1,
+/// pickle (formats 3 and 4: header 7, session keys 96, config 1, received 1, root 32, sender present 1,
 /// ratchet key pair 64, then the chain key).
 fn first_chain_key(s: &Session) -> [u8; 32] {
     let plain = s.pickle().to_unencrypted_bytes();
-    assert_eq!(&plain[..5], b"cdpk\x03");
+    assert_eq!(&plain[..4], b"cdpk");
+    assert_eq!(plain[4], caudata::pickle::FORMAT_VERSION);
     plain[202..234].try_into().unwrap()
 }
 
@@ -260,11 +261,11 @@ fn defect1_small_order_receiving_chain_key_in_interolm_pickle_is_refused() {
     bob.generate_signed_pre_key();
     bob.generate_kyber_pre_key(true);
     let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
-    let InterolmMessage::PreKey(pk) = a.encrypt(b"1") else { unreachable!() };
+    let InterolmMessage::PreKey(pk) = a.encrypt(b"1").unwrap() else { unreachable!() };
     let first_ratchet_key = pk.message().ratchet_key().to_bytes();
     let mut b = bob.create_inbound_session(&pk).unwrap().session;
-    a.decrypt(&b.encrypt(b"2")).unwrap();
-    b.decrypt(&a.encrypt(b"3")).unwrap(); // Bob: two receiving chains, and a sending chain
+    a.decrypt(&b.encrypt(b"2").unwrap()).unwrap();
+    b.decrypt(&a.encrypt(b"3").unwrap()).unwrap(); // Bob: two receiving chains, and a sending chain
     let before = b.pickle().to_unencrypted_bytes();
     InterolmSessionPickle::from_unencrypted_bytes(&before).unwrap();
     for bad in small_order_keys() {
@@ -279,8 +280,8 @@ fn defect1_small_order_receiving_chain_key_in_interolm_pickle_is_refused() {
     }
     // a small-order ratchet key in a live message (a new chain) is refused before anything else
     let mut b = interolm::Session::from_pickle(InterolmSessionPickle::from_unencrypted_bytes(&before).unwrap());
-    a.decrypt(&b.encrypt(b"4")).unwrap();
-    let m = a.encrypt(b"5"); // on Alice's third chain
+    a.decrypt(&b.encrypt(b"4").unwrap()).unwrap();
+    let m = a.encrypt(b"5").unwrap(); // on Alice's third chain
     let (t, body) = m.to_parts();
     let InterolmMessage::Whisper(w) = &m else { unreachable!() };
     let key = w.ratchet_key().to_bytes();
@@ -323,7 +324,7 @@ fn defect1_small_order_session_keys_in_pickles_are_refused() {
     bob.generate_signed_pre_key();
     bob.generate_kyber_pre_key(true);
     let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
-    let InterolmMessage::PreKey(pk) = a.encrypt(b"1") else { unreachable!() };
+    let InterolmMessage::PreKey(pk) = a.encrypt(b"1").unwrap() else { unreachable!() };
     let b = bob.create_inbound_session(&pk).unwrap().session;
     let plain = b.pickle().to_unencrypted_bytes();
     for key in [b.remote_identity_key(), b.base_key()] {
@@ -363,13 +364,13 @@ mod spqr_downgrade {
         bob.generate_signed_pre_key();
         bob.generate_kyber_pre_key(true);
         let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
-        let mut b = bob.create_inbound_session(prekey(&a.encrypt(b"hello"))).unwrap().session;
+        let mut b = bob.create_inbound_session(prekey(&a.encrypt(b"hello").unwrap())).unwrap().session;
         for i in 0..rounds {
             for _ in 0..3 {
-                assert_eq!(a.decrypt(&b.encrypt(format!("b{i}"))).unwrap(), format!("b{i}").as_bytes());
+                assert_eq!(a.decrypt(&b.encrypt(format!("b{i}")).unwrap()).unwrap(), format!("b{i}").as_bytes());
             }
             for _ in 0..3 {
-                assert_eq!(b.decrypt(&a.encrypt(format!("a{i}"))).unwrap(), format!("a{i}").as_bytes());
+                assert_eq!(b.decrypt(&a.encrypt(format!("a{i}")).unwrap()).unwrap(), format!("a{i}").as_bytes());
             }
         }
         for s in [&a, &b] {
@@ -441,8 +442,8 @@ mod spqr_downgrade {
                     }
                 }
                 // and the real conversation goes on both ways
-                assert_eq!(b.decrypt(&a.encrypt(b"after")).unwrap(), b"after");
-                assert_eq!(a.decrypt(&b.encrypt(b"after")).unwrap(), b"after");
+                assert_eq!(b.decrypt(&a.encrypt(b"after").unwrap()).unwrap(), b"after");
+                assert_eq!(a.decrypt(&b.encrypt(b"after").unwrap()).unwrap(), b"after");
             }
         }
     }
@@ -489,12 +490,12 @@ mod spqr_downgrade {
         bob.generate_signed_pre_key();
         bob.generate_kyber_pre_key(true);
         let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
-        let first = a.encrypt(b"first");
+        let first = a.encrypt(b"first").unwrap();
         let fields = PreKeySignalMessageWire::decode(&first.to_bytes()).unwrap().fields;
         let mut b = bob.create_inbound_session(prekey(&first)).unwrap().session;
         for i in 0..3 {
-            a.decrypt(&b.encrypt(format!("{i}"))).unwrap();
-            b.decrypt(&a.encrypt(format!("{i}"))).unwrap();
+            a.decrypt(&b.encrypt(format!("{i}")).unwrap()).unwrap();
+            b.decrypt(&a.encrypt(format!("{i}")).unwrap()).unwrap();
         }
         let forged = forge_keyless(&a, &b, KEYLESS[1], b"forged");
         let wrapped = PreKeySignalMessageWire::encode(fields, forged);
@@ -521,7 +522,7 @@ mod spqr_downgrade {
                 bob.generate_signed_pre_key();
                 bob.generate_kyber_pre_key(true);
                 let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
-                let early: Vec<InterolmMessage> = (0..6).map(|i| a.encrypt(format!("early {i}"))).collect();
+                let early: Vec<InterolmMessage> = (0..6).map(|i| a.encrypt(format!("early {i}")).unwrap()).collect();
                 let mut b = bob.create_inbound_session(prekey(&early[5])).unwrap().session;
                 // Bob gets three of them at once (SPQR's header, 3 chunks, is then complete)
                 b.decrypt(&early[2]).unwrap();
@@ -529,11 +530,11 @@ mod spqr_downgrade {
                 // the conversation moves on: Alice's later chains carry SPQR keys
                 for i in 0..rounds {
                     for _ in 0..burst {
-                        let m = b.encrypt(format!("b{i}"));
+                        let m = b.encrypt(format!("b{i}")).unwrap();
                         a.decrypt(&m).unwrap();
                     }
                     for _ in 0..burst {
-                        let m = a.encrypt(format!("a{i}"));
+                        let m = a.encrypt(format!("a{i}")).unwrap();
                         b.decrypt(&m).unwrap();
                     }
                 }
@@ -547,4 +548,352 @@ mod spqr_downgrade {
             }
         }
     }
+}
+
+// ---------------------------------------------------------------- defect 3
+
+/// Defect 3 (SPQR send failure): when SPQR's `send` failed, the message went out without its
+/// SPQR key and without an error, a downgrade that a peer which negotiated SPQR refuses. Now
+/// `encrypt` returns `EncryptionError::Spqr` and the session is unchanged. The failure is made
+/// real: a session whose SPQR send counter for the epoch is exhausted (2^32 − 1 messages sent
+/// without hearing back), restored from its pickle with the counter set there.
+#[test]
+fn defect3_spqr_send_failure_is_an_error() {
+    use caudata::interolm::spqr::SpqrError;
+    use caudata::interolm::{Account, InterolmMessage, Session, SpqrPolicy};
+    use caudata::pickle::InterolmSessionPickle;
+    let mut alice = Account::new();
+    alice.set_spqr_policy(SpqrPolicy::Required);
+    let mut bob = Account::new();
+    bob.generate_signed_pre_key();
+    bob.generate_kyber_pre_key(true);
+    let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+    for _ in 0..0x123 {
+        a.encrypt(b"unanswered").unwrap();
+    }
+    assert_eq!(a.spqr().summary().chain_counters[0].0, 0x123);
+    // The SPQR state is the pickle's last field; its current send half is `ctr u32 ‖ has_next 1`.
+    let mut plain = a.pickle().to_unencrypted_bytes().to_vec();
+    let spqr = a.spqr().to_bytes();
+    let start = plain.len() - spqr.len();
+    assert_eq!(&plain[start..], &spqr[..]);
+    let at: Vec<usize> = (start..plain.len() - 5).filter(|&i| plain[i..i + 5] == [0, 0, 1, 0x23, 1]).collect();
+    assert_eq!(at.len(), 1);
+    plain[at[0]..at[0] + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+    let mut exhausted = Session::from_pickle(InterolmSessionPickle::from_unencrypted_bytes(&plain).unwrap());
+    let before = exhausted.snapshot_for_testing_only();
+    let r = exhausted.encrypt(b"would go without SPQR");
+    if let Ok(m) = &r {
+        let (InterolmMessage::PreKey(_) | InterolmMessage::Whisper(_)) = m;
+        panic!("a message was made although SPQR could not make its part: {m:?}");
+    }
+    assert_eq!(r.unwrap_err(), caudata::EncryptionError::Spqr(SpqrError::Internal("sub-chain counter overflow")));
+    assert_eq!(exhausted.snapshot_for_testing_only(), before, "nothing changed");
+    // the same through the dialect-independent session API
+    let mut any = caudata::Session::from(exhausted);
+    assert!(matches!(any.encrypt(b"x"), Err(caudata::EncryptionError::Spqr(_))));
+}
+
+// ---------------------------------------------------------------- low items
+
+/// Issue 14, low: `validate_vartime` (interolm's check of identity keys, prekeys and base keys)
+/// looked for small order through the map to Edwards form, which u = p − 1 (a point of order 2
+/// on the twist's side of the map) does not have: that key passed. It now uses the same
+/// comparison with the small-order encodings as every receiving chain's key.
+#[test]
+fn low_validate_vartime_refuses_p_minus_1() {
+    let mut p_minus_1 = [0xffu8; 32];
+    p_minus_1[0] = 0xec;
+    p_minus_1[31] = 0x7f;
+    assert_eq!(Curve25519PublicKey::from_bytes(p_minus_1).validate_vartime(), Err(KeyError::NonContributory));
+    for k in small_order_keys() {
+        assert!(Curve25519PublicKey::from_bytes(k).validate_vartime().is_err(), "{}", hex::encode(k));
+    }
+    let fine = caudata::primitives::Curve25519SecretKey::new().public_key();
+    fine.validate_vartime().unwrap();
+}
+
+/// Issue 14, low: the public XEdDSA verifier accepted forgeries under small-order keys: with
+/// `A` of small order, `h·A` takes at most 8 values, so `R = s·B` verifies for one message hash
+/// in 8, whatever `s`. The verifier now validates the key first.
+#[test]
+fn low_xeddsa_verifier_refuses_small_order_keys() {
+    use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
+    use curve25519_dalek::montgomery::MontgomeryPoint;
+    use curve25519_dalek::scalar::Scalar;
+    use curve25519_dalek::traits::IsIdentity;
+    use sha2::Digest;
+    let message = b"a prekey the identity never signed";
+    let mut forged_under = 0;
+    for u in small_order_keys() {
+        let Some(a) = MontgomeryPoint(u).to_edwards(0) else { continue };
+        let a_bytes = a.compress().to_bytes();
+        // search for s with h·A = identity, so that R = s·B passes R == s·B − h·A
+        let forgery = (1u64..400).find_map(|k| {
+            let s = Scalar::from(k);
+            let r = (ED25519_BASEPOINT_POINT * s).compress().to_bytes();
+            let h: [u8; 64] =
+                sha2::Sha512::new().chain_update(r).chain_update(a_bytes).chain_update(message).finalize().into();
+            let h = Scalar::from_bytes_mod_order_wide(&h);
+            (a * h).is_identity().then(|| {
+                let mut sig = [0u8; 64];
+                sig[..32].copy_from_slice(&r);
+                sig[32..].copy_from_slice(s.as_bytes());
+                sig
+            })
+        });
+        let sig = caudata::interolm::XEdDsaSignature::from_bytes(forgery.expect("a forgery within 400 tries"));
+        forged_under += 1;
+        let key = Curve25519PublicKey::from_bytes(u);
+        assert!(key.verify_xeddsa(message, &sig).is_err(), "a forged signature verified under {}", hex::encode(u));
+    }
+    assert!(forged_under >= 5, "forgeries tried under {forged_under} small-order keys");
+    // genuine signatures still verify
+    let k = caudata::primitives::Curve25519SecretKey::new();
+    k.public_key().verify_xeddsa(message, &k.sign_xeddsa(message)).unwrap();
+}
+
+/// Issue 14, low: `Debug` of `olm::InboundCreationResult`, `interolm::InboundCreationResult`
+/// and `megolm::DecryptedMessage` printed the plaintext (into logs, panics, `{:?}` of a
+/// result). Now only its length.
+#[test]
+fn low_debug_never_prints_plaintext() {
+    let secret = b"the launch code is 0000";
+    // as text, and as the list of numbers a derived `Debug` of a `Vec<u8>` prints
+    let numbers = secret[..4].iter().map(u8::to_string).collect::<Vec<_>>().join(", ");
+    let needles = [String::from_utf8_lossy(secret).to_string(), numbers];
+    let check = |what: &str, debug: String| {
+        for n in &needles {
+            assert!(!debug.contains(n.as_str()), "{what} prints the plaintext: {debug}");
+        }
+        assert!(debug.contains(&secret.len().to_string()), "{what} shows the length: {debug}");
+    };
+    let alice = Account::new();
+    let mut bob = Account::new();
+    bob.generate_one_time_keys(1);
+    let otk = *bob.one_time_keys().values().next().unwrap();
+    let mut a = alice.create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), otk).unwrap();
+    let OlmMessage::PreKey(pk) = a.encrypt(secret) else { unreachable!() };
+    let r = bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk).unwrap();
+    check("olm::InboundCreationResult", format!("{r:?}"));
+
+    let signal_alice = caudata::interolm::Account::new();
+    let mut signal_bob = caudata::interolm::Account::new();
+    signal_bob.generate_signed_pre_key();
+    signal_bob.generate_kyber_pre_key(true);
+    let mut s = signal_alice.create_outbound_session(&signal_bob.pre_key_bundle(1).unwrap()).unwrap();
+    let caudata::interolm::InterolmMessage::PreKey(pk) = s.encrypt(secret).unwrap() else { unreachable!() };
+    let r = signal_bob.create_inbound_session(&pk).unwrap();
+    check("interolm::InboundCreationResult", format!("{r:?}"));
+
+    let mut out = caudata::megolm::GroupSession::new(caudata::megolm::SessionConfig::version_1());
+    let mut inbound = caudata::megolm::InboundGroupSession::new(&out.session_key(), out.session_config());
+    let d = inbound.decrypt(&out.encrypt(secret)).unwrap();
+    check("megolm::DecryptedMessage", format!("{d:?}"));
+    check("megolm::DecryptedMessage (pretty)", format!("{d:#?}"));
+}
+
+/// Issue 14, low: caudata's own pickles (format 3) store each public key beside its secret
+/// key, and the readers took it as stored even from an unencrypted pickle, whose bytes the
+/// caller may have stored or moved anywhere. A wrong Ed25519 public key is not harmless: two
+/// signatures of one message under two public keys reveal the secret scalar. Unencrypted
+/// pickles now have their public keys recomputed and compared (`KeyMismatch`); encrypted ones,
+/// authenticated, still load without the base-point multiplications.
+#[test]
+fn low_unencrypted_pickles_public_keys_are_checked() {
+    use caudata::pickle::{AccountPickle, GroupSessionPickle, InterolmAccountPickle};
+    let mut account = Account::new();
+    account.generate_one_time_keys(2);
+    account.generate_fallback_key();
+    let other = Account::new();
+    let plain = account.pickle().to_unencrypted_bytes().to_vec();
+    let mut swapped_ed = plain.clone();
+    assert_eq!(replace_all(&mut swapped_ed, account.ed25519_key().as_bytes(), other.ed25519_key().as_bytes()), 1);
+    let r = AccountPickle::from_unencrypted_bytes(&swapped_ed).map(Account::from_pickle);
+    if let Ok(a) = &r {
+        // what the substitution gives an attacker: signatures under the wrong public key
+        assert_ne!(a.ed25519_key(), account.ed25519_key(), "the stored public key was taken");
+    }
+    assert_eq!(r.map(|_| ()), Err(PickleError::KeyMismatch("Ed25519 public key")));
+    let mut swapped_curve = plain.clone();
+    assert_eq!(
+        replace_all(&mut swapped_curve, &account.curve25519_key().to_bytes(), &other.curve25519_key().to_bytes()),
+        1
+    );
+    assert_eq!(
+        AccountPickle::from_unencrypted_bytes(&swapped_curve).map(|_| ()),
+        Err(PickleError::KeyMismatch("identity key"))
+    );
+    let otk = *account.one_time_keys().values().next().unwrap();
+    let mut swapped_otk = plain.clone();
+    assert_eq!(replace_all(&mut swapped_otk, &otk.to_bytes(), &other.curve25519_key().to_bytes()), 1);
+    assert_eq!(
+        AccountPickle::from_unencrypted_bytes(&swapped_otk).map(|_| ()),
+        Err(PickleError::KeyMismatch("one-time key"))
+    );
+    // the unmodified forms load, encrypted and not
+    Account::from_pickle(AccountPickle::from_unencrypted_bytes(&plain).unwrap());
+    Account::from_pickle(AccountPickle::from_encrypted(&account.pickle().encrypt(&[1; 32]), &[1; 32]).unwrap());
+
+    // an outbound group session's signing key
+    let group = caudata::megolm::GroupSession::new(caudata::megolm::SessionConfig::version_1());
+    let other_group = caudata::megolm::GroupSession::new(caudata::megolm::SessionConfig::version_1());
+    let mut g = group.pickle().to_unencrypted_bytes().to_vec();
+    let (old, new) = (group.session_key().to_bytes(), other_group.session_key().to_bytes());
+    assert_eq!(replace_all(&mut g, &old[133..165].try_into().unwrap(), &new[133..165].try_into().unwrap()), 1);
+    assert_eq!(
+        GroupSessionPickle::from_unencrypted_bytes(&g).map(|_| ()),
+        Err(PickleError::KeyMismatch("Ed25519 public key"))
+    );
+
+    // an interolm account's identity key
+    let signal = caudata::interolm::Account::new();
+    let mut s = signal.pickle().unwrap().to_unencrypted_bytes().to_vec();
+    assert_eq!(replace_all(&mut s, &signal.identity_key().to_bytes(), &other.curve25519_key().to_bytes()), 1);
+    assert_eq!(
+        InterolmAccountPickle::from_unencrypted_bytes(&s).map(|_| ()),
+        Err(PickleError::KeyMismatch("identity key"))
+    );
+}
+
+/// Issue 14, low: Megolm mixed ring arithmetic with plain ordering. A message index 2^31 + 10
+/// ahead of the first known index (refused when reached from the initial ratchet) was accepted
+/// when the cached latest ratchet was close enough; `compare` and `merge` ordered first indices
+/// plainly, so across the 2^32 wrap `merge` kept the copy that knows less and `compare` called
+/// it better. One rule now (SPEC.md §5.3): the ring, measured from the first known index.
+#[test]
+fn low_megolm_one_ordering_rule() {
+    use caudata::DecryptionError::UnknownMessageIndex;
+    use caudata::megolm::{GroupSession, InboundGroupSession, SessionConfig as MegolmConfig, SessionOrdering};
+    // 1. an index 2^31 + 10 ahead is refused, whatever the cached ratchet
+    let mut out = GroupSession::new(MegolmConfig::version_1());
+    let mut inbound = InboundGroupSession::new(&out.session_key(), MegolmConfig::version_1());
+    out.advance_to_for_testing(20);
+    inbound.decrypt(&out.encrypt(b"twenty")).unwrap();
+    let far = (1u32 << 31) + 10;
+    out.advance_to_for_testing(far);
+    let m = out.encrypt(b"far");
+    assert_eq!(inbound.decrypt(&m).map(|d| d.plaintext), Err(UnknownMessageIndex { got: far, first_known: 0 }));
+    // just under half the ring is still accepted
+    let mut out2 = GroupSession::new(MegolmConfig::version_1());
+    let mut inbound2 = InboundGroupSession::new(&out2.session_key(), MegolmConfig::version_1());
+    out2.advance_to_for_testing((1 << 31) - 1);
+    assert_eq!(inbound2.decrypt(&out2.encrypt(b"edge")).unwrap().plaintext, b"edge");
+
+    // 2. across the 2^32 wrap: a copy from 2^32 − 5 knows more than one from 3
+    let mut out = GroupSession::new(MegolmConfig::version_1());
+    out.advance_to_for_testing(u32::MAX - 4);
+    let early = InboundGroupSession::new(&out.session_key(), MegolmConfig::version_1());
+    out.advance_to_for_testing(3);
+    let late = InboundGroupSession::new(&out.session_key(), MegolmConfig::version_1());
+    assert!(early.connected(&late) && late.connected(&early));
+    assert_eq!(early.compare(&late), SessionOrdering::Better);
+    assert_eq!(late.compare(&early), SessionOrdering::Worse);
+    for merged in [early.merge(&late).unwrap(), late.merge(&early).unwrap()] {
+        assert_eq!(merged.first_known_index(), u32::MAX - 4, "the merge keeps the copy that knows more");
+    }
+    // and the merged copy decrypts a message from before the wrap
+    let mut sender = GroupSession::new(MegolmConfig::version_1());
+    sender.advance_to_for_testing(u32::MAX - 4);
+    let a = InboundGroupSession::new(&sender.session_key(), MegolmConfig::version_1());
+    sender.advance_to_for_testing(u32::MAX - 2);
+    let before_wrap = sender.encrypt(b"before the wrap");
+    sender.advance_to_for_testing(5);
+    let b = InboundGroupSession::new(&sender.session_key(), MegolmConfig::version_1());
+    let mut merged = b.merge(&a).unwrap();
+    assert_eq!(merged.decrypt(&before_wrap).unwrap().plaintext, b"before the wrap");
+}
+
+/// Issue 14, low: a fallback key outlives its uses, so replaying a pre-key message sent to one
+/// made a second session and delivered the message again. The account now remembers each use
+/// (base and identity key digest, the last 1 024, kept in its pickle from format 4 on, dropped
+/// with the key) and refuses a replay with `ReplayedPreKeyMessage`, before any key agreement.
+#[test]
+fn low_pre_key_message_replayed_to_a_fallback_key_is_refused() {
+    use caudata::consts::MAX_FALLBACK_KEY_USES;
+    use caudata::pickle::AccountPickle;
+    let mut bob = Account::new();
+    bob.generate_fallback_key();
+    let fallback = *bob.fallback_key().values().next().unwrap();
+    bob.mark_keys_as_published();
+    let first_message = |bob: &Account| {
+        let alice = Account::new();
+        let mut s = alice.create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), fallback).unwrap();
+        let OlmMessage::PreKey(pk) = s.encrypt(b"once") else { unreachable!() };
+        (alice, pk)
+    };
+    let (alice, pk) = first_message(&bob);
+    let r = bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk).unwrap();
+    assert_eq!(r.plaintext, b"once");
+    let before = bob.pickle().to_unencrypted_bytes();
+    let replay = bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk);
+    assert_eq!(replay.map(|r| r.plaintext), Err(SessionCreationError::ReplayedPreKeyMessage));
+    assert_eq!(bob.pickle().to_unencrypted_bytes(), before, "the account is unchanged");
+    // the record survives pickling, encrypted and not
+    for mut restored in [
+        Account::from_pickle(AccountPickle::from_unencrypted_bytes(&before).unwrap()),
+        Account::from_pickle(AccountPickle::from_encrypted(&bob.pickle().encrypt(&[5; 32]), &[5; 32]).unwrap()),
+    ] {
+        let r = restored.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk);
+        assert_eq!(r.map(|r| r.plaintext), Err(SessionCreationError::ReplayedPreKeyMessage));
+    }
+    // other senders still use the fallback key; the record is bounded, oldest forgotten
+    for _ in 0..MAX_FALLBACK_KEY_USES {
+        let (other, m) = first_message(&bob);
+        bob.create_inbound_session(SessionConfig::version_1(), other.curve25519_key(), &m).unwrap();
+    }
+    assert_eq!(bob.fallback_key_uses(), MAX_FALLBACK_KEY_USES);
+    // and it goes with the key: once the fallback key is forgotten, so are its uses
+    bob.generate_fallback_key();
+    assert!(bob.forget_fallback_key());
+    assert_eq!(bob.fallback_key_uses(), 0);
+    assert!(matches!(
+        bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk),
+        Err(SessionCreationError::MissingOneTimeKey(_))
+    ));
+}
+
+// ---------------------------------------------------------------- defect 5
+
+/// Defect 5 (bounded work before authentication): a forged interolm message made the receiver
+/// run SPQR (up to 25 000 chain steps, and a copy of the state) before the double ratchet even
+/// looked at its index. Now what the double ratchet refuses without deriving a key (a gap over
+/// 25 000, a missing skipped key, a new ratchet key of small order) is refused first, with no
+/// SPQR work: here the SPQR part is one the SPQR layer would refuse too, and the double
+/// ratchet's error is the one reported. The worst message that passes both cheap checks is
+/// measured in benches/forged.rs (SPEC.md §7).
+#[test]
+fn defect5_double_ratchet_limits_come_before_spqr_work() {
+    use caudata::interolm::spqr::{Payload, SpqrMessage};
+    use caudata::interolm::{Account as SignalAccount, InterolmMessage, SignalMessage, SpqrPolicy};
+    use caudata::wire::signal::SignalMessageWire;
+    let mut alice = SignalAccount::new();
+    alice.set_spqr_policy(SpqrPolicy::Required);
+    let mut bob = SignalAccount::new();
+    bob.set_spqr_policy(SpqrPolicy::Required);
+    bob.generate_signed_pre_key();
+    bob.generate_kyber_pre_key(true);
+    let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+    let InterolmMessage::PreKey(m) = a.encrypt(b"hello").unwrap() else { unreachable!() };
+    let mut b = bob.create_inbound_session(&m).unwrap().session;
+    a.decrypt(&b.encrypt(b"hi").unwrap()).unwrap();
+    let s = b.spqr().summary();
+    let ctr = s.chain_counters.last().unwrap().1;
+    let limit = caudata::consts::SIGNAL_MAX_FORWARD_JUMPS;
+    let forge = |dr_index: u32, spqr_index: u32| {
+        let field5 = SpqrMessage { epoch: s.epoch, index: spqr_index, payload: Payload::None }.to_bytes();
+        let key = caudata::primitives::Curve25519SecretKey::new().public_key();
+        let wire = SignalMessageWire::encode_with_pq_ratchet(4, &key, dr_index, 0, vec![0; 16], field5, |_| [0; 32]);
+        InterolmMessage::Whisper(SignalMessage::from_bytes(wire.as_bytes()).unwrap())
+    };
+    let before = b.snapshot_for_testing_only();
+    // over both limits: the double ratchet's refusal, without SPQR's
+    assert_eq!(
+        b.decrypt(&forge(limit + 1, ctr + limit + 1)),
+        Err(caudata::DecryptionError::TooBigMessageGap { got: u64::from(limit) + 1, max: limit.into() })
+    );
+    // at both limits: all the work, then the MAC fails; nothing changes
+    assert_eq!(b.decrypt(&forge(limit, ctr + limit)), Err(caudata::DecryptionError::InvalidMac));
+    assert_eq!(b.snapshot_for_testing_only(), before);
+    assert_eq!(b.decrypt(&a.encrypt(b"still fine").unwrap()).unwrap(), b"still fine");
 }

@@ -249,7 +249,7 @@ impl<'a> Conversation<'a> {
 
     fn caudata_send(&mut self, pt: &[u8]) -> InFlight {
         let session = self.session.as_mut().unwrap();
-        let (t, body) = session.encrypt(pt).to_parts();
+        let (t, body) = session.encrypt(pt).unwrap().to_parts();
         if !session.has_received_message() && session.is_initiator() {
             assert_eq!(t, 3, "caudata sends PreKey messages until the first reply");
         }

@@ -190,8 +190,8 @@ fn pqxdh_and_x3dh_conversations_with_and_without_one_time_prekeys() {
             let mut a = alice.create_outbound_session(&bundle).unwrap();
             let want = if kyber { SessionVersion::Pqxdh } else { SessionVersion::X3dh };
             assert_eq!(a.session_version(), want);
-            let m1 = a.encrypt(b"one");
-            let m2 = a.encrypt(b"two");
+            let m1 = a.encrypt(b"one").unwrap();
+            let m2 = a.encrypt(b"two").unwrap();
             assert_eq!(m1.to_bytes()[0], want.version_byte());
             // Out of order: the second PreKey message creates the session.
             let r = bob.create_inbound_session(prekey(&m2)).unwrap();
@@ -204,12 +204,12 @@ fn pqxdh_and_x3dh_conversations_with_and_without_one_time_prekeys() {
             for i in 0..20u32 {
                 let (from, to) = if i % 2 == 0 { (&mut b, &mut a) } else { (&mut a, &mut b) };
                 let msgs: Vec<_> =
-                    (0..(i % 4)).map(|k| (from.encrypt(format!("{i}.{k}")), format!("{i}.{k}"))).collect();
+                    (0..(i % 4)).map(|k| (from.encrypt(format!("{i}.{k}")).unwrap(), format!("{i}.{k}"))).collect();
                 for (m, pt) in msgs.iter().rev() {
                     assert_eq!(to.decrypt(m).unwrap(), pt.as_bytes());
                 }
             }
-            assert!(matches!(a.encrypt(b"x"), InterolmMessage::Whisper(_)));
+            assert!(matches!(a.encrypt(b"x").unwrap(), InterolmMessage::Whisper(_)));
             assert_eq!(a.session_id(), b.session_id());
             assert_eq!(a.remote_identity_key(), bob.identity_key());
             assert_eq!(b.remote_identity_key(), alice.identity_key());
@@ -232,7 +232,7 @@ fn last_resort_kyber_prekey_stays() {
     bob.generate_signed_pre_key();
     let k = bob.generate_kyber_pre_key(true);
     let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
-    bob.create_inbound_session(prekey(&a.encrypt(b"hi"))).unwrap();
+    bob.create_inbound_session(prekey(&a.encrypt(b"hi").unwrap())).unwrap();
     assert_eq!(bob.pre_keys().kyber_pre_key_ids(), vec![k]);
 }
 
@@ -248,7 +248,7 @@ fn replayed_pre_key_message_on_a_last_resort_kyber_prekey_is_refused() {
     let spk = bob.generate_signed_pre_key();
     bob.generate_kyber_pre_key(true);
     let bundle = bob.pre_key_bundle(1).unwrap();
-    let m = prekey(&alice.create_outbound_session(&bundle).unwrap().encrypt(b"pay 100")).clone();
+    let m = prekey(&alice.create_outbound_session(&bundle).unwrap().encrypt(b"pay 100").unwrap()).clone();
     assert_eq!(bob.create_inbound_session(&m).unwrap().plaintext, b"pay 100");
     assert_eq!(bob.pre_keys().last_resort_uses(), 1);
     let before = bob.pickle().unwrap().to_unencrypted_bytes();
@@ -261,12 +261,12 @@ fn replayed_pre_key_message_on_a_last_resort_kyber_prekey_is_refused() {
     );
     assert!(matches!(bob.create_inbound_session(&m), Err(SessionCreationError::ReplayedPreKeyMessage)));
     // another session on the same last-resort prekey is fine
-    let m2 = prekey(&alice.create_outbound_session(&bundle).unwrap().encrypt(b"hello")).clone();
+    let m2 = prekey(&alice.create_outbound_session(&bundle).unwrap().encrypt(b"hello").unwrap()).clone();
     assert_eq!(bob.create_inbound_session(&m2).unwrap().plaintext, b"hello");
     assert_eq!(bob.pre_keys().last_resort_uses(), 2);
     // a message with a fresh base key that does not decrypt is not remembered (so a forgery
     // cannot block the genuine message it copies the base key from)
-    let m3 = prekey(&alice.create_outbound_session(&bundle).unwrap().encrypt(b"x")).clone();
+    let m3 = prekey(&alice.create_outbound_session(&bundle).unwrap().encrypt(b"x").unwrap()).clone();
     let mut bytes = m3.to_bytes();
     let n = bytes.len();
     bytes[n - 1] ^= 1;
@@ -285,7 +285,8 @@ fn replayed_pre_key_message_on_a_last_resort_kyber_prekey_is_refused() {
     let mut carol = Account::new();
     carol.generate_signed_pre_key();
     carol.generate_kyber_pre_key(false);
-    let m = prekey(&alice.create_outbound_session(&carol.pre_key_bundle(1).unwrap()).unwrap().encrypt(b"c")).clone();
+    let m = prekey(&alice.create_outbound_session(&carol.pre_key_bundle(1).unwrap()).unwrap().encrypt(b"c").unwrap())
+        .clone();
     carol.create_inbound_session(&m).unwrap();
     assert_eq!(carol.pre_keys().last_resort_uses(), 0);
     assert!(matches!(
@@ -390,7 +391,7 @@ fn x3dh_needs_explicit_permission() {
     let mut legacy = Account::new();
     legacy.allow_x3dh(true);
     let mut s = legacy.create_outbound_session(&bundle).unwrap();
-    let m = s.encrypt(b"x3dh");
+    let m = s.encrypt(b"x3dh").unwrap();
     bob.allow_x3dh(false);
     assert_eq!(bob.create_inbound_session(prekey(&m)).unwrap_err(), SessionCreationError::X3dhNotAllowed);
     bob.allow_x3dh(true);
@@ -419,7 +420,7 @@ fn unknown_prekey_ids_are_refused_and_nothing_is_spent() {
     ];
     for (b, kind, id) in cases {
         let mut s = alice.create_outbound_session(&b).unwrap();
-        let m = s.encrypt(b"hi");
+        let m = s.encrypt(b"hi").unwrap();
         assert_eq!(
             bob.create_inbound_session(prekey(&m)).unwrap_err(),
             SessionCreationError::UnknownPreKey { kind, id }
@@ -429,7 +430,7 @@ fn unknown_prekey_ids_are_refused_and_nothing_is_spent() {
     }
     // The genuine message still works, and spends the prekeys.
     let mut s = alice.create_outbound_session(&bundle).unwrap();
-    let m = s.encrypt(b"genuine");
+    let m = s.encrypt(b"genuine").unwrap();
     assert_eq!(bob.create_inbound_session(prekey(&m)).unwrap().plaintext, b"genuine");
     assert!(!bob.pre_keys().contains_one_time_pre_key(otk));
     // A replay of the same pre-key message to the account: its one-time prekey is gone.
@@ -443,7 +444,7 @@ fn unknown_prekey_ids_are_refused_and_nothing_is_spent() {
 fn forged_prekey_message_spends_nothing() {
     let (_, mut a, mut bob, bundle) = pair(true);
     let otk = bundle.pre_key.unwrap().0;
-    let m = a.encrypt(b"hello");
+    let m = a.encrypt(b"hello").unwrap();
     let pk = prekey(&m);
     // Flip the last MAC byte of the inner message.
     let bad = edit_prekey(pk, |f| {
@@ -493,7 +494,7 @@ fn forged_prekey_message_spends_nothing() {
 #[test]
 fn kyber_field_errors_are_precise() {
     let (_, mut a, _, _) = pair(true);
-    let m = a.encrypt(b"hello");
+    let m = a.encrypt(b"hello").unwrap();
     let pk = prekey(&m);
     let short = edit_prekey(pk, |f| {
         for (n, v) in f.iter_mut() {
@@ -556,8 +557,8 @@ fn kyber_field_errors_are_precise() {
 #[test]
 fn prekey_message_with_altered_outer_fields_is_refused_by_its_session() {
     let (_, mut a, mut bob, _) = pair(true);
-    let m1 = a.encrypt(b"one");
-    let m2 = a.encrypt(b"two");
+    let m1 = a.encrypt(b"one").unwrap();
+    let m2 = a.encrypt(b"two").unwrap();
     let mut b = bob.create_inbound_session(prekey(&m1)).unwrap().session;
     let before = b.snapshot_for_testing_only();
     // The registration id and the one-time prekey id are outside the MAC.
@@ -582,7 +583,7 @@ fn prekey_message_with_altered_outer_fields_is_refused_by_its_session() {
 #[test]
 fn wrong_identity_order_in_the_mac_is_refused() {
     let (alice, mut a, mut bob, _) = pair_with(true, SpqrPolicy::Off);
-    let m1 = a.encrypt(b"first");
+    let m1 = a.encrypt(b"first").unwrap();
     let mut b = bob.create_inbound_session(prekey(&m1)).unwrap().session;
     let snap = b.snapshot_for_testing_only();
     let keys = message_keys(snap.sender_chain_key.unwrap(), snap.sender_chain_index.unwrap(), 0);
@@ -590,7 +591,7 @@ fn wrong_identity_order_in_the_mac_is_refused() {
     let (bob_ik, alice_ik) = (ik33(&bob.identity_key()), ik33(&alice.identity_key()));
     // The forger is right when it uses the right order (this checks the forger)…
     let right = forge(0x44, &rk, 0, &keys, b"reply", (&bob_ik, &alice_ik));
-    assert_eq!(right, b.encrypt(b"reply").to_bytes(), "independent encoder, same bytes");
+    assert_eq!(right, b.encrypt(b"reply").unwrap().to_bytes(), "independent encoder, same bytes");
     let before = a.snapshot_for_testing_only();
     // …and refused with the receiver's identity first.
     let wrong = forge(0x44, &rk, 0, &keys, b"reply", (&alice_ik, &bob_ik));
@@ -604,9 +605,9 @@ fn wrong_identity_order_in_the_mac_is_refused() {
 #[test]
 fn tampered_messages_leave_the_session_unchanged() {
     let (_, mut a, mut bob, _) = pair(true);
-    let mut b = bob.create_inbound_session(prekey(&a.encrypt(b"0"))).unwrap().session;
-    a.decrypt(&b.encrypt(b"r")).unwrap();
-    let m = a.encrypt(b"genuine");
+    let mut b = bob.create_inbound_session(prekey(&a.encrypt(b"0").unwrap())).unwrap().session;
+    a.decrypt(&b.encrypt(b"r").unwrap()).unwrap();
+    let m = a.encrypt(b"genuine").unwrap();
     let bytes = m.to_bytes();
     let before = b.snapshot_for_testing_only();
     for i in 0..bytes.len() {
@@ -630,16 +631,16 @@ fn tampered_messages_leave_the_session_unchanged() {
 #[test]
 fn replays_are_refused() {
     let (_, mut a, mut bob, _) = pair(false);
-    let m0 = a.encrypt(b"0");
+    let m0 = a.encrypt(b"0").unwrap();
     let mut b = bob.create_inbound_session(prekey(&m0)).unwrap().session;
     assert_eq!(b.decrypt(&m0), Err(DecryptionError::MissingMessageKey { index: 0 }));
-    let r = b.encrypt(b"r");
+    let r = b.encrypt(b"r").unwrap();
     a.decrypt(&r).unwrap();
     let before = a.snapshot_for_testing_only();
     assert_eq!(a.decrypt(&r), Err(DecryptionError::MissingMessageKey { index: 0 }));
     assert_eq!(a.snapshot_for_testing_only(), before);
     // A skipped key is used once.
-    let (x, y) = (b.encrypt(b"x"), b.encrypt(b"y"));
+    let (x, y) = (b.encrypt(b"x").unwrap(), b.encrypt(b"y").unwrap());
     a.decrypt(&y).unwrap();
     a.decrypt(&x).unwrap();
     assert_eq!(a.decrypt(&x), Err(DecryptionError::MissingMessageKey { index: 1 }));
@@ -648,7 +649,7 @@ fn replays_are_refused() {
 #[test]
 fn forward_jump_limit_is_25000() {
     let (_, mut a, mut bob, _) = pair(true);
-    let b = bob.create_inbound_session(prekey(&a.encrypt(b"0"))).unwrap().session;
+    let b = bob.create_inbound_session(prekey(&a.encrypt(b"0").unwrap())).unwrap().session;
     let snap = b.snapshot_for_testing_only();
     let (ck, idx, rk) =
         (snap.sender_chain_key.unwrap(), snap.sender_chain_index.unwrap(), snap.sender_ratchet_key.unwrap());
@@ -688,9 +689,9 @@ fn forward_jump_limit_is_25000() {
 fn at_most_2000_skipped_keys_and_5_receiving_chains() {
     // The double ratchet's limits alone (SPQR keeps its own 2 000 keys, checked first).
     let (_, mut a, mut bob, _) = pair_with(true, SpqrPolicy::Off);
-    let mut b = bob.create_inbound_session(prekey(&a.encrypt(b"0"))).unwrap().session;
-    let held: Vec<_> = (0..2_100).map(|i| b.encrypt(format!("{i}"))).collect();
-    let last = b.encrypt(b"last");
+    let mut b = bob.create_inbound_session(prekey(&a.encrypt(b"0").unwrap())).unwrap().session;
+    let held: Vec<_> = (0..2_100).map(|i| b.encrypt(format!("{i}")).unwrap()).collect();
+    let last = b.encrypt(b"last").unwrap();
     a.decrypt(&last).unwrap();
     let snap = a.snapshot_for_testing_only();
     let chain = snap.receiver_chains.last().unwrap();
@@ -699,9 +700,9 @@ fn at_most_2000_skipped_keys_and_5_receiving_chains() {
     assert_eq!(a.decrypt(&held[100]).unwrap(), b"100");
     // Ratchet turns: never more than 5 receiving chains.
     for i in 0..8 {
-        let m = a.encrypt(format!("a{i}"));
+        let m = a.encrypt(format!("a{i}")).unwrap();
         b.decrypt(&m).unwrap();
-        let m = b.encrypt(format!("b{i}"));
+        let m = b.encrypt(format!("b{i}")).unwrap();
         a.decrypt(&m).unwrap();
         assert!(a.snapshot_for_testing_only().receiver_chains.len() <= 5);
         assert!(b.snapshot_for_testing_only().receiver_chains.len() <= 5);
@@ -717,16 +718,16 @@ fn at_most_2000_skipped_keys_and_5_receiving_chains() {
 #[test]
 fn messages_of_another_session_are_refused() {
     let (_, mut a1, mut bob, _) = pair(true);
-    let mut b1 = bob.create_inbound_session(prekey(&a1.encrypt(b"x"))).unwrap().session;
+    let mut b1 = bob.create_inbound_session(prekey(&a1.encrypt(b"x").unwrap())).unwrap().session;
     let (_, mut a2, mut bob2, _) = pair(true);
-    let mut b2 = bob2.create_inbound_session(prekey(&a2.encrypt(b"y"))).unwrap().session;
+    let mut b2 = bob2.create_inbound_session(prekey(&a2.encrypt(b"y").unwrap())).unwrap().session;
     let before = a1.snapshot_for_testing_only();
-    let foreign = b2.encrypt(b"z");
+    let foreign = b2.encrypt(b"z").unwrap();
     assert!(a1.decrypt(&foreign).is_err());
     assert_eq!(a1.snapshot_for_testing_only(), before);
-    let pre = a2.encrypt(b"p");
+    let pre = a2.encrypt(b"p").unwrap();
     assert_eq!(b1.decrypt(&pre), Err(DecryptionError::SessionMismatch));
-    assert_eq!(a1.decrypt(&b1.encrypt(b"ok")).unwrap(), b"ok");
+    assert_eq!(a1.decrypt(&b1.encrypt(b"ok").unwrap()).unwrap(), b"ok");
 }
 
 #[test]
@@ -744,7 +745,7 @@ fn addresses_and_pq_ratchet_fields_are_read_and_authenticated() {
     // (SPQR); both are covered by the MAC, and caudata reads past them (with SPQR off, field 5
     // is authenticated and ignored).
     let (_, mut a, mut bob, _) = pair_with(true, SpqrPolicy::Off);
-    let b = bob.create_inbound_session(prekey(&a.encrypt(b"0"))).unwrap().session;
+    let b = bob.create_inbound_session(prekey(&a.encrypt(b"0").unwrap())).unwrap().session;
     let snap = b.snapshot_for_testing_only();
     let keys = message_keys(snap.sender_chain_key.unwrap(), snap.sender_chain_index.unwrap(), 0);
     let rk = snap.sender_ratchet_key.unwrap();

@@ -94,7 +94,7 @@ fn refused(session: &mut Session, m: &InterolmMessage, want: DecryptionError) {
 fn every_message_carries_spqr_and_epochs_advance() {
     for policy in [SpqrPolicy::Optional, SpqrPolicy::Required] {
         let (mut a, mut bob) = accounts(policy, policy);
-        let m0 = a.encrypt(b"hello");
+        let m0 = a.encrypt(b"hello").unwrap();
         let f0 = field5(&m0).unwrap();
         // Required: epoch 1, index 1, a header chunk (37 bytes); Optional: index 0 until the
         // peer has answered.
@@ -104,11 +104,11 @@ fn every_message_carries_spqr_and_epochs_advance() {
         assert_eq!(b.spqr().version_status(), VersionStatus::Complete(SpqrVersion::V1));
         for round in 0..120 {
             for k in 0..3 {
-                let m = a.encrypt(format!("a{round}.{k}"));
+                let m = a.encrypt(format!("a{round}.{k}")).unwrap();
                 assert!(field5(&m).is_some());
                 assert_eq!(b.decrypt(&m).unwrap(), format!("a{round}.{k}").as_bytes());
             }
-            let m = b.encrypt(format!("b{round}"));
+            let m = b.encrypt(format!("b{round}")).unwrap();
             assert_eq!(a.decrypt(&m).unwrap(), format!("b{round}").as_bytes());
         }
         assert!(a.spqr().summary().epoch >= 3, "{policy:?}: {:?}", a.spqr().summary());
@@ -120,28 +120,28 @@ fn every_message_carries_spqr_and_epochs_advance() {
 fn optional_drops_to_v0_for_a_peer_without_spqr_and_required_refuses_it() {
     // Alice without SPQR, Bob optional: Bob drops to V0 for good and sends no field 5.
     let (mut a, mut bob) = accounts(SpqrPolicy::Off, SpqrPolicy::Optional);
-    let m0 = a.encrypt(b"v0");
+    let m0 = a.encrypt(b"v0").unwrap();
     assert_eq!(field5(&m0), None);
     let mut b = bob.create_inbound_session(prekey(&m0)).unwrap().session;
     assert_eq!(b.spqr().version_status(), VersionStatus::Complete(SpqrVersion::V0));
-    let r = b.encrypt(b"reply");
+    let r = b.encrypt(b"reply").unwrap();
     assert_eq!(field5(&r), None);
     assert_eq!(a.decrypt(&r).unwrap(), b"reply");
 
     // Alice optional, Bob without SPQR: Alice's first messages carry SPQR index 0 without a
     // key, which Bob ignores; his reply without SPQR moves Alice to V0.
     let (mut a, mut bob) = accounts(SpqrPolicy::Optional, SpqrPolicy::Off);
-    let m0 = a.encrypt(b"offer");
+    let m0 = a.encrypt(b"offer").unwrap();
     assert!(field5(&m0).is_some());
     let mut b = bob.create_inbound_session(prekey(&m0)).unwrap().session;
-    let r = b.encrypt(b"no spqr");
+    let r = b.encrypt(b"no spqr").unwrap();
     assert_eq!(a.decrypt(&r).unwrap(), b"no spqr");
     assert_eq!(a.spqr().version_status(), VersionStatus::Complete(SpqrVersion::V0));
-    assert_eq!(field5(&a.encrypt(b"after")), None);
+    assert_eq!(field5(&a.encrypt(b"after").unwrap()), None);
 
     // Bob required: Alice's PreKey message without SPQR is refused, nothing spent.
     let (mut a, mut bob) = accounts(SpqrPolicy::Off, SpqrPolicy::Required);
-    let m0 = a.encrypt(b"v0");
+    let m0 = a.encrypt(b"v0").unwrap();
     let id = prekey(&m0).pre_key_id().unwrap();
     let err = bob.create_inbound_session(prekey(&m0)).unwrap_err();
     assert_eq!(
@@ -162,7 +162,7 @@ fn optional_drops_to_v0_for_a_peer_without_spqr_and_required_refuses_it() {
     bob.generate_signed_pre_key();
     let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
     assert_eq!(a.session_version(), SessionVersion::X3dh);
-    let m0 = a.encrypt(b"x3dh");
+    let m0 = a.encrypt(b"x3dh").unwrap();
     assert_eq!(field5(&m0), None);
     assert_eq!(a.spqr().version_status(), VersionStatus::Complete(SpqrVersion::V0));
 }
@@ -170,8 +170,8 @@ fn optional_drops_to_v0_for_a_peer_without_spqr_and_required_refuses_it() {
 #[test]
 fn stripped_field5_is_refused_in_a_v1_minimum_session() {
     let (mut a, mut bob) = accounts(SpqrPolicy::Required, SpqrPolicy::Required);
-    let m0 = a.encrypt(b"zero");
-    let m1 = a.encrypt(b"one");
+    let m0 = a.encrypt(b"zero").unwrap();
+    let m1 = a.encrypt(b"one").unwrap();
     // Bob (minimum V1) has not received anything yet through an existing session: build it
     // from m0, then m1 without field 5 while negotiation is over: VersionMismatch.
     let mut b = bob.create_inbound_session(prekey(&m0)).unwrap().session;
@@ -185,7 +185,7 @@ fn stripped_field5_is_refused_in_a_v1_minimum_session() {
     assert_eq!(b.decrypt(&m1).unwrap(), b"one");
 
     // Alice (minimum V1, still negotiating) gets Bob's reply without field 5: MinimumVersion.
-    let r = b.encrypt(b"reply");
+    let r = b.encrypt(b"reply").unwrap();
     let stripped = with_field5(&r, |_| Vec::new());
     refused(
         &mut a,
@@ -196,14 +196,14 @@ fn stripped_field5_is_refused_in_a_v1_minimum_session() {
 
     // Optional sessions refuse it too once V1 was negotiated.
     let (mut a, mut bob) = accounts(SpqrPolicy::Optional, SpqrPolicy::Optional);
-    let mut b = bob.create_inbound_session(prekey(&a.encrypt(b"0"))).unwrap().session;
-    let r = b.encrypt(b"r");
+    let mut b = bob.create_inbound_session(prekey(&a.encrypt(b"0").unwrap())).unwrap().session;
+    let r = b.encrypt(b"r").unwrap();
     let stripped = with_field5(&r, |_| Vec::new());
     // Alice is still negotiating with minimum V0: the stripped reply would be accepted as V0
     // by SPQR, and then fails the double-ratchet MAC (field 5 is under the MAC): unchanged.
     refused(&mut a, &stripped, DecryptionError::InvalidMac);
     assert_eq!(a.decrypt(&r).unwrap(), b"r");
-    let m = a.encrypt(b"next");
+    let m = a.encrypt(b"next").unwrap();
     let stripped = with_field5(&m, |_| Vec::new());
     refused(
         &mut b,
@@ -218,7 +218,7 @@ fn bad_spqr_parts_are_refused_and_change_nothing() {
     let (mut a, mut bob) = accounts(SpqrPolicy::Required, SpqrPolicy::Required);
     // Alice's first three messages carry the three chunks of the SPQR header (any three
     // distinct chunks complete it).
-    let msgs: Vec<_> = (0..4).map(|i| a.encrypt(format!("m{i}"))).collect();
+    let msgs: Vec<_> = (0..4).map(|i| a.encrypt(format!("m{i}")).unwrap()).collect();
     for m in &msgs {
         let f = field5(m).unwrap();
         assert_eq!((f.len(), f[3]), (37, 1), "a header chunk");
@@ -274,6 +274,6 @@ fn bad_spqr_parts_are_refused_and_change_nothing() {
     let before = b.snapshot_for_testing_only();
     assert!(b.decrypt(&msgs[2]).is_err());
     assert_eq!(b.snapshot_for_testing_only(), before);
-    let r = b.encrypt(b"ok");
+    let r = b.encrypt(b"ok").unwrap();
     assert_eq!(a.decrypt(&r).unwrap(), b"ok");
 }

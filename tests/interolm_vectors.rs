@@ -231,7 +231,7 @@ fn run_conversation(name: &str, text: &str) {
     // Messages 2 and 3: Bob answers. Without an SPQR field, libsignal's bytes are ours.
     for (i, step) in [(2usize, 5usize), (3, 7)] {
         let m = &v["messages"][i];
-        let ours = session.encrypt(h(&m["plaintext"]));
+        let ours = session.encrypt(h(&m["plaintext"])).unwrap();
         let (ty, body) = ours.to_parts();
         assert_eq!(ty, 2, "{name}: Bob's reply {i} is a SignalMessage");
         assert_eq!(u32_of(&m["type"]), 2);

@@ -107,7 +107,7 @@ fn pair() -> (Session, Session) {
     bob.generate_one_time_pre_keys_with_rng(1, rng);
     bob.generate_kyber_pre_key_with_rng(true, rng);
     let mut a = alice.create_outbound_session_with_rng(&bob.pre_key_bundle(1).unwrap(), rng).unwrap();
-    let InterolmMessage::PreKey(pk) = a.encrypt(b"setup") else { unreachable!() };
+    let InterolmMessage::PreKey(pk) = a.encrypt(b"setup").unwrap() else { unreachable!() };
     let b = bob.create_inbound_session_with_rng(&pk, rng).unwrap().session;
     (a, b)
 }
@@ -117,7 +117,7 @@ fn pair() -> (Session, Session) {
 #[test]
 fn signal_keeps_2000_skipped_keys_per_chain() {
     let (mut a, mut b) = pair();
-    let msgs: Vec<_> = (1..=2002).map(|i| a.encrypt(format!("{i}"))).collect(); // indices 1..=2002
+    let msgs: Vec<_> = (1..=2002).map(|i| a.encrypt(format!("{i}")).unwrap()).collect(); // indices 1..=2002
     assert_eq!(b.decrypt(&msgs[2001]).unwrap(), b"2002");
     let snap = b.snapshot_for_testing_only();
     assert_eq!(snap.receiver_chains.last().unwrap().skipped.len(), 2000);
@@ -134,7 +134,7 @@ fn signal_keeps_2000_skipped_keys_per_chain() {
 fn signal_forward_jump_limit_is_25000() {
     let (mut a, mut b) = pair();
     // Bob's chain expects index 1; index 25 002 is a jump of 25 001.
-    let msgs: Vec<_> = (1..=25_002u32).map(|i| a.encrypt(i.to_be_bytes())).collect();
+    let msgs: Vec<_> = (1..=25_002u32).map(|i| a.encrypt(i.to_be_bytes()).unwrap()).collect();
     let snap = b.snapshot_for_testing_only();
     assert_eq!(b.decrypt(&msgs[25_001]), Err(DecryptionError::TooBigMessageGap { got: 25_001, max: 25_000 }));
     assert_eq!(b.snapshot_for_testing_only(), snap);
@@ -150,11 +150,11 @@ fn signal_keeps_five_receiving_chains() {
     for (rounds, survives) in [(4, true), (5, false)] {
         let (mut a, mut b) = pair();
         // Bob answers: Alice opens Bob's first chain (next to the signed-prekey chain).
-        a.decrypt(&b.encrypt(b"first")).unwrap();
-        let late = b.encrypt(b"late"); // on Bob's first chain
+        a.decrypt(&b.encrypt(b"first").unwrap()).unwrap();
+        let late = b.encrypt(b"late").unwrap(); // on Bob's first chain
         for i in 0..rounds {
-            b.decrypt(&a.encrypt(format!("a{i}"))).unwrap();
-            a.decrypt(&b.encrypt(format!("b{i}"))).unwrap(); // a new Bob chain at Alice
+            b.decrypt(&a.encrypt(format!("a{i}")).unwrap()).unwrap();
+            a.decrypt(&b.encrypt(format!("b{i}")).unwrap()).unwrap(); // a new Bob chain at Alice
         }
         let chains = a.snapshot_for_testing_only().receiver_chains.len();
         assert_eq!(chains, 5, "rounds {rounds}");
@@ -170,10 +170,10 @@ fn signal_keeps_five_receiving_chains() {
 fn signal_ratchet_steps_on_receipt() {
     let (mut a, mut b) = pair();
     let before = b.snapshot_for_testing_only().sender_ratchet_key;
-    let reply = b.encrypt(b"reply");
+    let reply = b.encrypt(b"reply").unwrap();
     a.decrypt(&reply).unwrap();
-    let m1 = a.encrypt(b"1");
-    let m2 = a.encrypt(b"2");
+    let m1 = a.encrypt(b"1").unwrap();
+    let m2 = a.encrypt(b"2").unwrap();
     b.decrypt(&m1).unwrap();
     let after = b.snapshot_for_testing_only();
     assert_ne!(after.sender_ratchet_key, before, "a new sending chain right on receipt");

@@ -417,7 +417,7 @@ fn kat_json() -> Value {
         })
         .collect();
     json!({
-        "_comment": "caudata pickle format version 3: known answers. Made by tests/pickle_own.rs \
+        "_comment": "caudata pickle format version 4: known answers. Made by tests/pickle_own.rs \
                      (kat_objects: objects built from deterministic randomness SHA-256(label || u64be counter); \
                      encrypted with pickle_key and a nonce from the label \"nonce/<name>\"). \
                      Checked on every test run: the stored pickles must decode, re-encode to the same bytes \
@@ -442,7 +442,7 @@ fn pickle_format_known_answers() {
         "test-vectors/pickle/kat.json is missing: cargo test --test pickle_own -- --ignored regenerate_pickle_kats",
     );
     let stored: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(stored["format_version"], 3);
+    assert_eq!(stored["format_version"], 4);
     assert_eq!(hex::decode(stored["pickle_key_hex"].as_str().unwrap()).unwrap(), KEY);
     let cases = stored["cases"].as_array().unwrap();
     assert!(cases.len() >= 10);
@@ -461,8 +461,8 @@ fn pickle_format_known_answers() {
         let o = Obj::from_unencrypted(kind, &plain).unwrap();
         assert_eq!(o.behaviour(name), c["expect"], "{name}");
         // 3. the header is what the SPEC says
-        assert_eq!(&plain[..7], &[b'c', b'd', b'p', b'k', 3, type_tag(kind), 0]);
-        assert_eq!(&unb64(enc)[..7], &[b'c', b'd', b'p', b'k', 3, type_tag(kind), 1]);
+        assert_eq!(&plain[..7], &[b'c', b'd', b'p', b'k', 4, type_tag(kind), 0]);
+        assert_eq!(&unb64(enc)[..7], &[b'c', b'd', b'p', b'k', 4, type_tag(kind), 1]);
     }
     // 4. building the same objects today gives the same pickles (a failure here with 1-3
     //    passing means the protocol code draws its randomness differently, not a format change)
@@ -473,15 +473,17 @@ fn pickle_format_known_answers() {
 }
 
 /// Known answers of earlier format versions, frozen when the format moved on.
-const FROZEN_KATS: [(u8, &str); 2] = [
+const FROZEN_KATS: [(u8, &str); 3] = [
     (1, concat!(env!("CARGO_MANIFEST_DIR"), "/../test-vectors/pickle/kat-v1.json")),
     (2, concat!(env!("CARGO_MANIFEST_DIR"), "/../test-vectors/pickle/kat-v2.json")),
+    (3, concat!(env!("CARGO_MANIFEST_DIR"), "/../test-vectors/pickle/kat-v3.json")),
 ];
 
 #[test]
 fn earlier_format_versions_still_load() {
-    // Format 1 (no public keys beside the Curve25519 secrets) and format 2 (none beside the
-    // Ed25519 secrets) were written by earlier releases; their known answers are frozen. Each
+    // Format 1 (no public keys beside the Curve25519 secrets), format 2 (none beside the
+    // Ed25519 secrets) and format 3 (no remembered fallback-key uses in an account) were
+    // written by earlier releases; their known answers are frozen. Each
     // must still decode, behave as it did, and re-encode to exactly today's pickle of the same
     // object.
     let now = kat_json();

@@ -235,7 +235,7 @@ impl<'a> Live<'a> {
     }
 
     fn caudata_send(&mut self, pt: Vec<u8>, round: usize) -> InFlight {
-        let (t, body) = self.session.as_mut().unwrap().encrypt(&pt).to_parts();
+        let (t, body) = self.session.as_mut().unwrap().encrypt(&pt).unwrap().to_parts();
         if let Some(f5) = Self::field5(t, &body) {
             self.stats.caudata_field5_bytes += f5.len();
             self.stats.caudata_field5_count += 1;

@@ -18,6 +18,7 @@ use caudata::primitives::RandomSource;
 
 const BYTE: u8 = 0x5A;
 const RUN: usize = 24;
+const WORDS: usize = 12;
 const KEY: [u8; 32] = [7; 32];
 
 static SCANNING: AtomicBool = AtomicBool::new(false);
@@ -27,6 +28,9 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 struct ScanningAllocator;
 
+/// A freed block holds a secret if it has a run of [`RUN`] pattern bytes, or at least
+/// [`WORDS`] aligned 64-bit words equal to the pattern byte: secret bytes held one per integer,
+/// as a JSON reader's numbers are (the vodozemac pickle import).
 fn contains_pattern(block: &[u8]) -> bool {
     let mut run = 0;
     for &b in block {
@@ -35,7 +39,8 @@ fn contains_pattern(block: &[u8]) -> bool {
             return true;
         }
     }
-    false
+    let word = u64::from(BYTE).to_ne_bytes();
+    block.chunks_exact(8).filter(|w| *w == word).count() >= WORDS
 }
 
 unsafe impl GlobalAlloc for ScanningAllocator {
@@ -50,6 +55,11 @@ unsafe impl GlobalAlloc for ScanningAllocator {
                 FOUND.fetch_add(1, Ordering::Relaxed);
             }
         }
+        // Every freed block is cleared, so that a block handed out again cannot bring an
+        // earlier owner's pattern bytes into a later scan (what a scan finds was written while
+        // the block was in use).
+        // SAFETY: the block is still allocated and `layout.size()` bytes long.
+        unsafe { core::ptr::write_bytes(ptr, 0, layout.size()) };
         unsafe { System.dealloc(ptr, layout) }
     }
 }
@@ -66,11 +76,35 @@ impl RandomSource for Pattern {
     }
 }
 
+/// The pattern with a counter in the last 4 bytes of every 32: keys from it still hold runs of
+/// 28 pattern bytes, but are all different (a conversation needs fresh ratchet keys).
+struct PatternCounter(u32);
+impl RandomSource for PatternCounter {
+    fn fill(&mut self, dest: &mut [u8]) {
+        dest.fill(BYTE);
+        for chunk in dest.chunks_mut(32) {
+            if chunk.len() == 32 {
+                self.0 += 1;
+                chunk[28..].copy_from_slice(&self.0.to_le_bytes());
+            }
+        }
+    }
+}
+
 fn found_after(f: impl FnOnce()) -> usize {
+    /// Stops the scan even if `f` panics, so that a failed test cannot make the next one scan
+    /// frees it does not own.
+    struct Stop;
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            SCANNING.store(false, Ordering::SeqCst);
+        }
+    }
     FOUND.store(0, Ordering::SeqCst);
     SCANNING.store(true, Ordering::SeqCst);
+    let stop = Stop;
     f();
-    SCANNING.store(false, Ordering::SeqCst);
+    drop(stop);
     FOUND.load(Ordering::SeqCst)
 }
 
@@ -147,6 +181,8 @@ fn pickling_leaves_no_secret_in_freed_memory() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let control = found_after(|| drop(std::hint::black_box(vec![BYTE; 64])));
     assert_eq!(control, 1, "the scan must see an unwiped buffer");
+    let control = found_after(|| drop(std::hint::black_box(vec![u64::from(BYTE); 16])));
+    assert_eq!(control, 1, "the scan must see secret bytes held one per integer");
 
     // objects whose secrets all come from the pattern, built outside the scan
     let mut bob = Account::new_with_rng(&mut Pattern);
@@ -215,44 +251,248 @@ fn pickling_leaves_no_secret_in_freed_memory() {
     drop((bob, alice, session, group, inbound));
 }
 
-/// interolm store records (identity, one-time / signed / Kyber prekeys), their pickles in both
-/// forms, the in-memory store and a session record holding a session made from them.
+// ---------------------------------------------------------------- the stack
+
+/// How much stack below the scanning frame is cleared before, and scanned after, an operation.
+const STACK_PROBE: usize = 256 * 1024;
+
+/// Overwrites the stack region that the next call from the same frame will use.
+#[inline(never)]
+fn clear_stack() {
+    let mut region = core::mem::MaybeUninit::<[u8; STACK_PROBE]>::uninit();
+    let p = region.as_mut_ptr().cast::<u8>();
+    for i in 0..STACK_PROBE {
+        // SAFETY: `p` points to STACK_PROBE bytes of this frame.
+        unsafe { core::ptr::write_volatile(p.add(i), 0) };
+    }
+    std::hint::black_box(&mut region);
+}
+
+/// Whether the stack region that the previous call from the same frame used still holds
+/// `needle`. It reads memory this function never wrote (what the earlier calls left there),
+/// with volatile reads of uninitialised bytes: outside Rust's abstract machine, which is the
+/// point (this is a test of what the machine leaves behind).
+#[inline(never)]
+fn stack_holds(needle: &[u8]) -> bool {
+    let region = core::mem::MaybeUninit::<[u8; STACK_PROBE]>::uninit();
+    let p = region.as_ptr().cast::<u8>();
+    // SAFETY: `p` points to STACK_PROBE bytes of this frame; they are read, never written.
+    let mut bytes: Vec<u8> = (0..STACK_PROBE).map(|i| unsafe { core::ptr::read_volatile(p.add(i)) }).collect();
+    std::hint::black_box(&region);
+    let found = bytes.windows(needle.len()).any(|w| w == needle);
+    // what was copied may be secret, and must not show up in a heap scan of another test
+    bytes.fill(0);
+    std::hint::black_box(&bytes);
+    found
+}
+
+/// Runs `op` in a frame of its own, 4 KiB below the caller's (so that the scan's own few
+/// locals, at the top of its frame, cannot cover what `op` left behind).
+#[inline(never)]
+fn run_apart(op: impl FnOnce()) {
+    let pad = std::hint::black_box([0u8; 4096]);
+    op();
+    std::hint::black_box(&pad);
+}
+
+/// Clears the stack, runs `op`, and reports whether `needle` is left on the stack it used.
+/// (The needle itself must be on the heap or above this frame.)
+#[inline(never)]
+fn left_on_stack(needle: &[u8], op: impl FnOnce()) -> bool {
+    clear_stack();
+    run_apart(op);
+    stack_holds(needle)
+}
+
 #[test]
-fn interolm_store_records_and_their_pickles_are_wiped() {
-    use caudata::interolm::{
-        Account, IdentityKeyPair, InMemoryStore, KyberPreKeyRecord, OneTimePreKeyStore, PreKeyRecord, SessionRecord,
-        SignedPreKeyRecord, SignedPreKeyStore,
-    };
-    use caudata::pickle::{InterolmIdentityKeyPairPickle, InterolmPreKeyPickle, InterolmSessionRecordPickle};
+fn the_stack_scan_sees_a_copy_left_behind() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let secret = Box::new([0x77u8; 64]);
+    assert!(left_on_stack(&[0x77; 48], || {
+        let mut copy = std::hint::black_box([0u8; 64]);
+        copy.copy_from_slice(std::hint::black_box(&secret[..]));
+        std::hint::black_box(&copy);
+    }));
+    assert!(!left_on_stack(&[0x77; 48], || {
+        std::hint::black_box(&secret);
+    }));
+}
+
+/// Issue 14, low: the `aes` crate ran without its `zeroize` feature, and `cbc` moves the cipher
+/// by value, so the round keys of every message key (which begin with the AES key) stayed on
+/// the stack. Now the feature is on and the stack the cipher used is overwritten. Checked for
+/// Megolm's encryption and decryption (message keys from a known ratchet), libolm's pickle
+/// cipher (keys from a known pickle key), and the primitive itself.
+#[test]
+fn aes_keys_leave_no_copy_on_the_stack() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut okm = Box::new([0u8; 80]);
+    hkdf::Hkdf::<sha2::Sha256>::new(None, &[BYTE; 128]).expand(b"MEGOLM_KEYS", &mut okm[..]).unwrap();
+    let megolm_key = okm[..32].to_vec();
+    let mut out = GroupSession::new_with_rng(MegolmConfig::version_1(), &mut Pattern);
+    let mut inbound = InboundGroupSession::new(&out.session_key(), MegolmConfig::version_1());
+    let message = out.encrypt(b"message 0");
+    let mut out = GroupSession::new_with_rng(MegolmConfig::version_1(), &mut Pattern);
+    assert!(!left_on_stack(&megolm_key, || drop(std::hint::black_box(out.encrypt(b"message 0")))), "Megolm encrypt");
+    assert!(!left_on_stack(&megolm_key, || drop(inbound.decrypt(&message).unwrap())), "Megolm decrypt");
+
+    hkdf::Hkdf::<sha2::Sha256>::new(None, b"pickle key").expand(b"Pickle", &mut okm[..]).unwrap();
+    let pickle_key = okm[..32].to_vec();
+    let account = Account::new();
+    let pickle = account.to_libolm_pickle(b"pickle key").unwrap();
+    assert!(!left_on_stack(&pickle_key, || drop(account.to_libolm_pickle(b"pickle key").unwrap())), "libolm export");
+    assert!(
+        !left_on_stack(&pickle_key, || drop(Account::from_libolm_pickle(&pickle, b"pickle key").unwrap())),
+        "libolm import"
+    );
+
+    let key: Box<[u8; 32]> = Box::new(core::array::from_fn(|i| (i as u8).wrapping_mul(37).wrapping_add(11)));
+    let iv = Box::new([1u8; 16]);
+    let ct = caudata::hazmat::aes256_cbc_encrypt(&key, &iv, b"plaintext");
+    assert!(!left_on_stack(&key[..], || drop(caudata::hazmat::aes256_cbc_encrypt(&key, &iv, b"plaintext"))));
+    assert!(!left_on_stack(&key[..], || drop(caudata::hazmat::aes256_cbc_decrypt(&key, &iv, &ct))));
+}
+
+/// Issue 14, low: Kyber1024 and ML-KEM-768 secret keys were built on the stack before being
+/// boxed (parsing a stored key copied it into a local array; libcrux returns a generated key
+/// pair by value), and the copies were never wiped. Now stored keys are copied from box to box
+/// and the stack libcrux used is overwritten after each operation. Checked with a window of the
+/// secret polynomial part of each key (`sk_pke`, `dk_pke`), which nothing else holds.
+#[test]
+fn kem_secret_keys_leave_no_copy_on_the_stack() {
+    use caudata::interolm::Kyber1024SecretKey;
+    use caudata::interolm::spqr::SpqrState;
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let kyber = Kyber1024SecretKey::generate(&mut Pattern).to_bytes().to_vec();
+    let needle = kyber[1 + 100..1 + 164].to_vec();
+    assert!(
+        !left_on_stack(&needle, || drop(std::hint::black_box(Kyber1024SecretKey::generate(&mut Pattern)))),
+        "Kyber generate"
+    );
+    assert!(!left_on_stack(&needle, || drop(Kyber1024SecretKey::from_bytes(&kyber).unwrap())), "Kyber from_bytes");
+    let sk = Kyber1024SecretKey::from_bytes(&kyber).unwrap();
+    assert!(!left_on_stack(&needle, || drop(std::hint::black_box(sk.clone()))), "Kyber clone");
+    let (ct, _) = sk.public_key().encapsulate(&mut Pattern);
+    assert!(!left_on_stack(&needle, || drop(sk.decapsulate(&ct))), "Kyber decapsulate");
+
+    // ML-KEM-768: the SPQR initiator's first send generates its decapsulation key; the state's
+    // bytes hold it at offset 118 (format, version, flags, negotiation 42, tag, epoch, two keys).
+    let mut state = SpqrState::new_initiator(&[3; 32]);
+    state.send(&mut Pattern).unwrap();
+    let bytes = state.to_bytes().to_vec();
+    let needle = bytes[118 + 100..118 + 164].to_vec();
+    assert!(
+        !left_on_stack(&needle, || {
+            let mut s = SpqrState::new_initiator(&[3; 32]);
+            drop(std::hint::black_box(s.send(&mut Pattern).unwrap()));
+        }),
+        "ML-KEM generate"
+    );
+    assert!(!left_on_stack(&needle, || drop(SpqrState::from_bytes(&bytes).unwrap())), "ML-KEM from_bytes");
+}
+
+/// Issue 14, low: the vodozemac pickle import kept the JSON numbers (the secret bytes) in a
+/// growing `Vec`, whose growth freed the old buffers without wiping them. Now no buffer of the
+/// reader grows. Every object, and an import that fails after the secret arrays were read.
+#[test]
+fn vodozemac_import_leaves_no_secret_number_in_freed_memory() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let k = pattern_array(32);
+    let account = format!(
+        r#"{{"signing_key":{{"Expanded":{e}}},"diffie_hellman_key":{k},"one_time_keys":{{"next_key_id":2,"public_keys":{{}},"private_keys":{{"0":{k},"1":{k}}}}},"fallback_keys":{{"key_id":0,"fallback_key":null,"previous_fallback_key":null}}}}"#,
+        e = pattern_array(64)
+    );
+    let group =
+        format!(r#"{{"ratchet":{{"inner":{r},"counter":0}},"signing_key":{{"Normal":{k}}}}}"#, r = pattern_array(128));
+    let inbound = format!(
+        r#"{{"initial_ratchet":{{"inner":{r},"counter":0}},"signing_key":{p},"signing_key_verified":true}}"#,
+        r = pattern_array(128),
+        p = serde_json::to_string(&GroupSession::new(MegolmConfig::version_1()).session_key().to_bytes()[133..165])
+            .unwrap()
+    );
+    let pickles: Vec<String> = [account.clone(), group.clone(), inbound.clone(), format!("{account} trailing")]
+        .iter()
+        .map(|j| libolm_encrypt(j.as_bytes(), &KEY))
+        .collect();
+    let found = found_after(|| {
+        drop(Account::from_vodozemac_pickle(&pickles[0], &KEY).unwrap());
+        drop(GroupSession::from_vodozemac_pickle(&pickles[1], &KEY).unwrap());
+        drop(InboundGroupSession::from_vodozemac_pickle(&pickles[2], &KEY).unwrap());
+        assert!(Account::from_vodozemac_pickle(&pickles[3], &KEY).is_err());
+    });
+    assert_eq!(found, 0, "a secret survived the vodozemac import in a freed heap block");
+}
+
+/// Issue 14, low: decoding a base64 session key that fails part-way (a bad last character)
+/// freed the partly decoded secret without wiping it. Now the buffer is wiped either way.
+#[test]
+fn failed_base64_decoding_of_a_session_key_wipes_what_it_decoded() {
+    use base64ct::{Base64Unpadded, Encoding};
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut exported = vec![1u8, 0, 0, 0, 0];
+    exported.extend_from_slice(&[BYTE; 128]);
+    exported.extend_from_slice(&[0u8; 32]);
+    let mut text = Base64Unpadded::encode_string(&exported);
+    text.pop();
+    text.push('!');
+    let mut signed = vec![2u8, 0, 0, 0, 0];
+    signed.extend_from_slice(&[BYTE; 128]);
+    signed.extend_from_slice(&[0u8; 96]);
+    let mut signed_text = Base64Unpadded::encode_string(&signed);
+    signed_text.pop();
+    signed_text.push('!');
+    let found = found_after(|| {
+        assert!(caudata::megolm::ExportedSessionKey::from_base64(&text).is_err());
+        assert!(caudata::megolm::SessionKey::from_base64(&signed_text).is_err());
+    });
+    assert_eq!(found, 0, "a partly decoded session key was freed without being wiped");
+}
+
+/// Issue 14, low: the zeroization test covered no interolm object. Now: accounts (identity,
+/// signed, one-time and Kyber prekeys), PQXDH sessions running SPQR through a whole epoch
+/// (ML-KEM key generation, encapsulation, decapsulation, chain keys), and their pickles in both
+/// forms, all from the pattern; nothing survives in freed heap memory.
+#[test]
+fn interolm_secrets_are_wiped_when_objects_drop() {
+    use caudata::interolm::{Account as SignalAccount, InterolmMessage, Session as SignalSession};
+    use caudata::pickle::{InterolmAccountPickle, InterolmSessionPickle};
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let found = found_after(|| {
-        let identity = IdentityKeyPair::generate_with_rng(&mut Pattern);
-        let pre_key = PreKeyRecord::generate_with_rng(1, &mut Pattern);
-        let signed = SignedPreKeyRecord::generate_with_rng(2, 3, &identity, &mut Pattern);
-        let kyber = KyberPreKeyRecord::generate_with_rng(4, 5, &identity, true, &mut Pattern);
-        let sealed = identity.pickle().encrypt(&KEY);
-        let back = IdentityKeyPair::from_pickle(InterolmIdentityKeyPairPickle::from_encrypted(&sealed, &KEY).unwrap());
-        let plain = pre_key.pickle().to_unencrypted_bytes();
-        let pk = PreKeyRecord::from_pickle(InterolmPreKeyPickle::from_unencrypted_bytes(&plain).unwrap());
-        let _ = kyber.pickle().encrypt(&KEY);
-        let mut store = InMemoryStore::new(back, 1);
-        store.store_pre_key(&pk).unwrap();
-        store.store_signed_pre_key(&signed).unwrap();
-        let mut bob = Account::new_with_rng(&mut Pattern);
-        bob.generate_signed_pre_key_with_rng(&mut Pattern);
-        let mut alice = Account::new_with_rng(&mut Pattern);
-        alice.allow_x3dh(true);
-        let made = alice.create_outbound_session_with_rng(&bob.pre_key_bundle(1).unwrap(), &mut Pattern);
-        assert!(made.is_ok(), "the session record part must run");
-        if let Ok(s) = made {
-            let record = SessionRecord::from(s);
-            let p = record.pickle().encrypt(&KEY);
-            drop(SessionRecord::from_pickle(InterolmSessionRecordPickle::from_encrypted(&p, &KEY).unwrap()));
-            drop(record);
+        let rng = &mut PatternCounter(0);
+        let mut bob = SignalAccount::new_with_rng(rng);
+        bob.generate_signed_pre_key_with_rng(rng);
+        bob.generate_one_time_pre_keys_with_rng(2, rng);
+        bob.generate_kyber_pre_key_with_rng(true, rng);
+        let alice = SignalAccount::new_with_rng(rng);
+        let bundle = bob.pre_key_bundle(1).unwrap();
+        let mut a = alice.create_outbound_session_with_rng(&bundle, rng).unwrap();
+        let InterolmMessage::PreKey(pk) = a.encrypt_with_rng(b"hello", rng).unwrap() else { unreachable!() };
+        let mut b = bob.create_inbound_session_with_rng(&pk, rng).unwrap().session;
+        for i in 0..60 {
+            let (from, to) = if i % 2 == 0 { (&mut b, &mut a) } else { (&mut a, &mut b) };
+            for _ in 0..3 {
+                let m = from.encrypt_with_rng(b"x", rng).unwrap();
+                to.decrypt_with_rng(&m, rng).unwrap();
+            }
         }
-        drop((identity, pre_key, signed, kyber, store, plain, bob, alice));
+        assert!(a.spqr().summary().epoch >= 2, "SPQR went through a whole epoch");
+        for s in [&a, &b] {
+            let plain = s.pickle().to_unencrypted_bytes();
+            drop(SignalSession::from_pickle(InterolmSessionPickle::from_unencrypted_bytes(&plain).unwrap()));
+            let enc = s.pickle().encrypt(&KEY);
+            drop(SignalSession::from_pickle(InterolmSessionPickle::from_encrypted(&enc, &KEY).unwrap()));
+        }
+        let plain = bob.pickle().unwrap().to_unencrypted_bytes();
+        drop(SignalAccount::from_pickle(InterolmAccountPickle::from_unencrypted_bytes(&plain).unwrap()));
+        let enc = bob.pickle().unwrap().encrypt(&KEY);
+        drop(SignalAccount::from_pickle(InterolmAccountPickle::from_encrypted(&enc, &KEY).unwrap()));
+        drop((a, b, alice, bob));
     });
-    assert_eq!(found, 0, "an interolm store secret survived in a freed heap block");
+    assert_eq!(found, 0, "an interolm secret survived in a freed heap block");
+    // control: the scan sees these secrets when they are not wiped
+    let kyber = caudata::interolm::Kyber1024SecretKey::generate(&mut PatternCounter(0));
+    let control = found_after(|| drop(std::hint::black_box(kyber.to_bytes().to_vec())));
+    assert_eq!(control, 1, "a copy of a Kyber secret key is seen");
 }
 
 /// SAS, key backup (PK encryption, the libolm `PkDecryption` pickle) and secret-key import and
@@ -311,6 +551,46 @@ fn sas_pk_and_key_import_leave_no_secret_in_freed_memory() {
     assert_eq!(found, 0, "a SAS, PK or imported secret survived in a freed heap block");
 }
 
+/// interolm store records (identity, one-time / signed / Kyber prekeys), their pickles in both
+/// forms, the in-memory store and a session record holding a session made from them.
+#[test]
+fn interolm_store_records_and_their_pickles_are_wiped() {
+    use caudata::interolm::{
+        Account, IdentityKeyPair, InMemoryStore, KyberPreKeyRecord, OneTimePreKeyStore, PreKeyRecord, SessionRecord,
+        SignedPreKeyRecord, SignedPreKeyStore,
+    };
+    use caudata::pickle::{InterolmIdentityKeyPairPickle, InterolmPreKeyPickle, InterolmSessionRecordPickle};
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let found = found_after(|| {
+        let identity = IdentityKeyPair::generate_with_rng(&mut Pattern);
+        let pre_key = PreKeyRecord::generate_with_rng(1, &mut Pattern);
+        let signed = SignedPreKeyRecord::generate_with_rng(2, 3, &identity, &mut Pattern);
+        let kyber = KyberPreKeyRecord::generate_with_rng(4, 5, &identity, true, &mut Pattern);
+        let sealed = identity.pickle().encrypt(&KEY);
+        let back = IdentityKeyPair::from_pickle(InterolmIdentityKeyPairPickle::from_encrypted(&sealed, &KEY).unwrap());
+        let plain = pre_key.pickle().to_unencrypted_bytes();
+        let pk = PreKeyRecord::from_pickle(InterolmPreKeyPickle::from_unencrypted_bytes(&plain).unwrap());
+        let _ = kyber.pickle().encrypt(&KEY);
+        let mut store = InMemoryStore::new(back, 1);
+        store.store_pre_key(&pk).unwrap();
+        store.store_signed_pre_key(&signed).unwrap();
+        let mut bob = Account::new_with_rng(&mut Pattern);
+        bob.generate_signed_pre_key_with_rng(&mut Pattern);
+        let mut alice = Account::new_with_rng(&mut Pattern);
+        alice.allow_x3dh(true);
+        let made = alice.create_outbound_session_with_rng(&bob.pre_key_bundle(1).unwrap(), &mut Pattern);
+        assert!(made.is_ok(), "the session record part must run");
+        if let Ok(s) = made {
+            let record = SessionRecord::from(s);
+            let p = record.pickle().encrypt(&KEY);
+            drop(SessionRecord::from_pickle(InterolmSessionRecordPickle::from_encrypted(&p, &KEY).unwrap()));
+            drop(record);
+        }
+        drop((identity, pre_key, signed, kyber, store, plain, bob, alice));
+    });
+    assert_eq!(found, 0, "an interolm store secret survived in a freed heap block");
+}
+
 /// The QR-login channels (ECIES, HPKE) and dehydrated devices (v2 and legacy): every ephemeral
 /// and identity secret, the dehydration key and the one-time keys come from the pattern; after
 /// the objects drop, no freed heap block holds it. (The derived channel keys are not the
@@ -363,4 +643,82 @@ fn qr_login_and_dehydration_leave_no_secret_in_freed_memory() {
         drop((a, back, d, legacy));
     });
     assert_eq!(found, 0, "a QR-login or dehydration secret survived in a freed heap block");
+}
+
+/// Sender keys and sealed sender (libsignal groups): a sender-key chain key and signing key,
+/// sealed sender's ephemeral keys (v1) and message keys (v2) and an identity key all come from
+/// the pattern; every form they pass through (distribution messages, libsignal's record
+/// format, pickles, skipped keys, the envelopes' key schedules) must be wiped.
+#[test]
+fn sender_keys_and_sealed_sender_leave_no_secret_in_freed_memory() {
+    use caudata::interolm::{
+        ContentHint, DeviceId, DistributionId, IdentityKeyPair, MessageType, SealedSenderRecipient, SenderCertificate,
+        SenderKeyDistributionMessage, SenderKeyRecord, ServerCertificate, ServiceId, UnidentifiedSenderMessageContent,
+        Uuid, sealed_sender_decrypt_to_usmc, sealed_sender_encrypt_with_rng,
+        sealed_sender_multi_recipient_encrypt_with_rng,
+    };
+    use caudata::pickle::SenderKeyRecordPickle;
+    use caudata::primitives::Curve25519SecretKey;
+
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let groups = found_after(|| {
+        let dist = DistributionId::from_bytes([1; 16]);
+        let mut sender = SenderKeyRecord::new();
+        let skdm = sender.create_distribution_message_with_rng(dist, &mut Pattern).unwrap();
+        let wire = skdm.to_bytes();
+        let skdm = SenderKeyDistributionMessage::from_bytes(&wire).unwrap();
+        let mut receiver = SenderKeyRecord::new();
+        receiver.process_distribution_message(&skdm).unwrap();
+        let messages: Vec<_> =
+            (0..5u8).map(|i| sender.encrypt_with_rng(dist, &[i; 40], &mut Pattern).unwrap()).collect();
+        // out of order: skipped keys are stored, then taken
+        for i in [4usize, 0, 2] {
+            receiver.decrypt(&messages[i]).unwrap();
+        }
+        for r in [&sender, &receiver] {
+            let libsignal = r.to_libsignal_bytes();
+            let back = SenderKeyRecord::from_libsignal_bytes(&libsignal, dist).unwrap();
+            let plain = back.pickle().to_unencrypted_bytes();
+            let again = SenderKeyRecord::from_pickle(SenderKeyRecordPickle::from_unencrypted_bytes(&plain).unwrap());
+            let sealed = again.pickle().encrypt(&KEY);
+            let opened = SenderKeyRecord::from_pickle(SenderKeyRecordPickle::from_encrypted(&sealed, &KEY).unwrap());
+            drop((libsignal, back, plain, again, sealed, opened));
+        }
+        drop((sender, receiver, skdm, wire, messages));
+    });
+    assert_eq!(groups, 0, "a sender-key secret survived in a freed heap block");
+    // Control: the pattern does reach those forms (an unwiped copy of the sender's record, whose
+    // signing key is the pattern, is seen).
+    let control = found_after(|| {
+        let mut sender = SenderKeyRecord::new();
+        sender.create_distribution_message_with_rng(DistributionId::from_bytes([1; 16]), &mut Pattern).unwrap();
+        let copy = std::hint::black_box(sender.to_libsignal_bytes().to_vec());
+        drop(copy);
+        drop(sender);
+    });
+    assert_eq!(control, 1, "the scan must see an unwiped copy of a record");
+
+    let sealed = found_after(|| {
+        let root = Curve25519SecretKey::new();
+        let server_key = Curve25519SecretKey::new();
+        let server = ServerCertificate::new(1, &server_key.public_key(), &root);
+        let alice = IdentityKeyPair::from_secret_key(Curve25519SecretKey::random(&mut Pattern));
+        let bob = IdentityKeyPair::generate();
+        let cert = SenderCertificate::new("a", None, DeviceId::PRIMARY, &alice.public_key(), 1, server, &server_key);
+        let usmc =
+            UnidentifiedSenderMessageContent::new(MessageType::Whisper, cert, vec![1; 50], ContentHint::Default, None);
+        let v1 = sealed_sender_encrypt_with_rng(&usmc, &alice, &bob.public_key(), &mut Pattern).unwrap();
+        let to = SealedSenderRecipient {
+            service_id: ServiceId::aci(Uuid::from_bytes([2; 16])),
+            identity_key: bob.public_key(),
+            devices: vec![(DeviceId::PRIMARY, 1)],
+        };
+        let sent = sealed_sender_multi_recipient_encrypt_with_rng(&usmc, &alice, &[to], &[], &mut Pattern).unwrap();
+        let v2 = caudata::interolm::multi_recipient_message_for_recipient(&sent).unwrap()[0].message.clone().unwrap();
+        for e in [&v1, &v2] {
+            assert_eq!(sealed_sender_decrypt_to_usmc(e, &bob).unwrap(), usmc);
+        }
+        drop((alice, bob, usmc, v1, v2, sent, root, server_key));
+    });
+    assert_eq!(sealed, 0, "a sealed-sender secret survived in a freed heap block");
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Constant-time evidence: caudata's MAC check, secret comparisons, HKDF, AES-CBC, base64 of
-# secrets, X25519, Ed25519 signing, SAS MAC verification, key-backup decryption, the QR-login
-# channels (ECIES, HPKE) and dehydration run under valgrind memcheck with their secrets marked
+# secrets, X25519, Ed25519 signing, the QR-login channels (ECIES, HPKE), dehydration, SAS MAC
+# verification, key-backup decryption, and sealed sender's ciphers (AES-CTR + HMAC, AES-GCM-SIV)
+# and ephemeral-key derivation run under valgrind memcheck with their secrets marked
 # undefined; any secret-dependent branch or table index fails the run. A deliberately leaky
 # control must be caught, or the harness itself is broken.
 set -euo pipefail
@@ -22,4 +23,4 @@ if [ "$rc" -ne 42 ]; then
   echo "ctgrind: FAIL: the leaky control was not flagged (exit $rc): the harness sees nothing" >&2
   exit 1
 fi
-echo "ctgrind: 12 operation groups constant-time under memcheck; leaky control flagged as expected"
+echo "ctgrind: 15 operation groups constant-time under memcheck; leaky control flagged as expected"

@@ -1,151 +1,108 @@
-// Timings of caudata-wasm next to libolm 3.2.15's own WebAssembly build, in one Node process,
-// each operation on the messages of the other implementation (so every number is also an
-// interop check). Reports the median and the 10th/90th percentiles of single operations.
+// Timings of caudata's WebAssembly package next to libolm 3.2.15's own WebAssembly build
+// (@matrix-org/olm) and vodozemac 0.11.1 compiled to WebAssembly the same way as caudata
+// (bench/vodozemac-wasm, same profiles, same wasm-opt), all in one Node process. Every
+// operation that involves a message works on messages of libolm (so every number is also an
+// interop check).
 //
-//   node bindings/wasm/bench.mjs [iterations]      (after bindings/wasm/build.sh)
+//   bash bindings/wasm/bench.sh        # builds every implementation, then runs this
+//   node bindings/wasm/bench.mjs [rounds] [--only=a,b] [--ops=x,y] [--json=out.json]
+//
+// Method: for each operation, `rounds` rounds; in each round every implementation (in a
+// rotating order) runs a batch of the operation, measured as a whole in the process's CPU time
+// (user + system, all of Node's threads), not wall time: on a machine shared with other jobs,
+// time spent waiting for a core is not counted (wall-clock medians moved by 2-10x with the
+// load; CPU time by about 10 %). The figure is the median over rounds of the batch's CPU time
+// per operation. Interleaving the implementations round by round keeps load changes (cache
+// and frequency effects remain) from favouring one of them.
+//
+// Implementations are found by path (missing ones are left out, unless named in --only):
+//   caudata-speed     pkg/caudata_wasm.js (build.sh: the published build, Cargo profile `release`)
+//   caudata-size      bench/pkg-caudata-size/ (bench.sh: Cargo profile `size`, all at opt-level z)
+//   vodozemac-speed   bench/pkg-vodozemac-speed/ (bench.sh: vodozemac 0.11.1, profile `release`)
+//   vodozemac-size    bench/pkg-vodozemac-size/  (bench.sh: vodozemac 0.11.1, profile `size`)
+//   libolm            @matrix-org/olm 3.2.15
+// --pkg=name=dir,… adds more builds (e.g. those of bench/variant.sh).
 
 import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
+import { Olm, loadImpls } from './bench/impls.mjs';
+import { OPERATIONS, PLAINTEXT } from './bench/operations.mjs';
 
 const require = createRequire(import.meta.url);
-// CAUDATA_WASM_PKG: another build of the package to time (e.g. one built at opt-level "s").
-const caudata = require(process.env.CAUDATA_WASM_PKG ?? './pkg/caudata_wasm.js');
-const Olm = require('@matrix-org/olm');
-await Olm.init();
 
-const N = Number(process.argv[2] ?? 5000);
-const PLAINTEXT = JSON.stringify({
-  type: 'm.room_key',
-  content: { algorithm: 'm.megolm.v1.aes-sha2', room_id: '!room:example.org', session_id: 'x'.repeat(43) },
-}); // ≈ 140 bytes, the size of a typical to-device payload
+const args = process.argv.slice(2);
+const opt = (name) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const ROUNDS = Number(args.find((a) => /^\d+$/.test(a)) ?? 15);
+const ONLY = opt('only')?.split(',');
+const OPS = opt('ops')?.split(',');
 
-/** Runs `op(i)` n times after a warm-up; returns percentiles in µs. */
-function time(n, op) {
-  for (let i = 0; i < Math.min(200, n); i++) op(i, true);
-  const t = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const s = process.hrtime.bigint();
-    op(i, false);
-    t[i] = Number(process.hrtime.bigint() - s) / 1000;
+
+// ---- implementations behind one interface (caudata's JavaScript API)
+
+const extra = (opt('pkg')?.split(',') ?? []).map((spec) => spec.split('='));
+const impls = loadImpls({ only: ONLY, extra });
+
+// ---- timing
+
+/** Runs `setup(B)` untimed, then `run(state, i)` for i < B timed as a whole; µs per operation. */
+function batch(B, setup, run, teardown) {
+  const state = setup(B);
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < B; i++) run(state, i);
+  const c = process.cpuUsage(c0);
+  const dt = (c.user + c.system) / B;
+  teardown?.(state);
+  return dt;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+// ---- run
+
+const ops = OPERATIONS.filter((o) => !OPS || OPS.some((x) => o.name.toLowerCase().includes(x.toLowerCase())));
+const results = {};
+for (const op of ops) {
+  const runners = impls.map((impl) => ({ impl, run: op.make(impl, batch) }));
+  runners.forEach((r) => r.run()); // warm-up (JIT tiers, caches, lazy tables)
+  runners.forEach((r) => r.run());
+  const times = new Map(impls.map((i) => [i.name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < runners.length; k++) {
+      const r = runners[(k + round) % runners.length];
+      times.get(r.impl.name).push(r.run());
+    }
   }
-  t.sort();
-  const p = (q) => t[Math.min(n - 1, Math.floor(q * n))];
-  return { median: p(0.5), p10: p(0.1), p90: p(0.9) };
+  results[op.name] = Object.fromEntries([...times].map(([n, t]) => [n, median(t)]));
+  process.stderr.write('.');
 }
+process.stderr.write('\n');
 
-const rows = [];
-function row(name, impl, r) {
-  rows.push({ operation: name, implementation: impl, 'median µs': r.median.toFixed(1), 'p10 µs': r.p10.toFixed(1), 'p90 µs': r.p90.toFixed(1) });
+const sizes = Object.fromEntries(
+  impls.map((i) => {
+    const { readFileSync } = require('node:fs');
+    const { gzipSync } = require('node:zlib');
+    const b = readFileSync(i.wasm);
+    return [i.name, { raw: b.length, gzip: gzipSync(b, { level: 9 }).length }];
+  }),
+);
+
+console.log(
+  `µs per operation, median of ${ROUNDS} interleaved rounds; Node ${process.version}; ` +
+    `${PLAINTEXT.length}-byte plaintext; libolm ${Olm.get_library_version().join('.')}`,
+);
+const names = impls.map((i) => i.name);
+const pad = (s, n) => String(s).padStart(n);
+const w = Math.max(...ops.map((o) => o.name.length));
+console.log(`| ${'operation'.padEnd(w)} | ${names.map((n) => pad(n, 15)).join(' | ')} |`);
+console.log(`|${'-'.repeat(w + 2)}|${names.map(() => `${'-'.repeat(16)}:`).join('|')}|`);
+for (const op of ops) {
+  const r = results[op.name];
+  console.log(`| ${op.name.padEnd(w)} | ${names.map((n) => pad(r[n].toFixed(1), 15)).join(' | ')} |`);
 }
-
-// ---- Olm: an established session between a caudata account and a libolm account.
-const libAccount = new Olm.Account();
-libAccount.create();
-libAccount.generate_one_time_keys(1);
-const libKeys = JSON.parse(libAccount.identity_keys());
-const otk = Object.values(JSON.parse(libAccount.one_time_keys()).curve25519)[0];
-const ours = new caudata.Account();
-const cSession = ours.createOutboundSession(libKeys.curve25519, otk);
-const first = cSession.encrypt('hello');
-const lSession = new Olm.Session();
-lSession.create_inbound_from(libAccount, ours.curve25519Key, first.body);
-lSession.decrypt(first.type, first.body);
-const reply = lSession.encrypt('hi');
-cSession.decrypt(reply.type, reply.body);
-
-// Same chain (no ratchet step): the symmetric cost, HKDF + HMAC + AES-CBC.
-{
-  const total = N + 200;
-  const fromLib = Array.from({ length: total }, () => lSession.encrypt(PLAINTEXT));
-  let k = 0;
-  row('Olm decrypt (libolm → caudata), same chain', 'caudata-wasm', time(N, () => {
-    const m = fromLib[k++];
-    cSession.decrypt(m.type, m.body);
-  }));
-  const fromUs = [];
-  row('Olm encrypt, same chain', 'caudata-wasm', time(N, (_, warm) => {
-    const m = cSession.encrypt(PLAINTEXT);
-    if (!warm) fromUs.push(m);
-  }));
-  // libolm's own numbers on the same operations, for comparison.
-  let j = 0;
-  row('Olm decrypt (caudata → libolm), same chain', 'libolm-wasm', time(Math.min(N, fromUs.length), (_, warm) => {
-    if (warm) return;
-    const m = fromUs[j++];
-    lSession.decrypt(m.type, m.body);
-  }));
-}
-
-// Ping-pong: every message starts a new chain (one X25519 key generation and two DH per
-// round trip, as in a live 1:1 conversation).
-{
-  const n = Math.max(200, Math.floor(N / 10));
-  row('Olm encrypt + decrypt round trip with ratchet steps', 'caudata-wasm ↔ libolm-wasm', time(n, () => {
-    const a = cSession.encrypt(PLAINTEXT);
-    lSession.decrypt(a.type, a.body);
-    const b = lSession.encrypt(PLAINTEXT);
-    cSession.decrypt(b.type, b.body);
-  }));
-}
-
-// The same round trip within each implementation, for reference (the X25519 cost).
-{
-  const n = Math.max(200, Math.floor(N / 10));
-  const b = new caudata.Account();
-  b.generateOneTimeKeys(1);
-  const x = ours.createOutboundSession(b.curve25519Key, Object.values(b.oneTimeKeys)[0]);
-  const y = b.createInboundSession(ours.curve25519Key, x.encrypt('hi').body).session;
-  row('Olm encrypt + decrypt round trip with ratchet steps', 'caudata-wasm ↔ caudata-wasm', time(n, () => {
-    const m1 = x.encrypt(PLAINTEXT);
-    y.decrypt(m1.type, m1.body);
-    const m2 = y.encrypt(PLAINTEXT);
-    x.decrypt(m2.type, m2.body);
-  }));
-  const la = new Olm.Account();
-  la.create();
-  const lb = new Olm.Account();
-  lb.create();
-  lb.generate_one_time_keys(1);
-  const lx = new Olm.Session();
-  lx.create_outbound(la, JSON.parse(lb.identity_keys()).curve25519, Object.values(JSON.parse(lb.one_time_keys()).curve25519)[0]);
-  const first = lx.encrypt('hi');
-  const ly = new Olm.Session();
-  ly.create_inbound(lb, first.body);
-  ly.decrypt(first.type, first.body);
-  row('Olm encrypt + decrypt round trip with ratchet steps', 'libolm-wasm ↔ libolm-wasm', time(n, () => {
-    const m1 = lx.encrypt(PLAINTEXT);
-    ly.decrypt(m1.type, m1.body);
-    const m2 = ly.encrypt(PLAINTEXT);
-    lx.decrypt(m2.type, m2.body);
-  }));
-}
-
-// libolm's encryption last: nobody decrypts these (they would exceed Olm's gap limit of 2000).
-row('Olm encrypt, same chain', 'libolm-wasm', time(N, () => lSession.encrypt(PLAINTEXT)));
-
-// ---- Megolm: libolm's outbound session, caudata's inbound (and libolm's inbound to compare).
-{
-  const out = new Olm.OutboundGroupSession();
-  out.create();
-  const key = out.session_key();
-  const ourIn = new caudata.InboundGroupSession(key);
-  const libIn = new Olm.InboundGroupSession();
-  libIn.create(key);
-  const msgs = Array.from({ length: N + 200 }, () => out.encrypt(PLAINTEXT));
-  let k = 0;
-  row('Megolm decrypt (libolm → caudata), sequential', 'caudata-wasm', time(N, () => {
-    const d = ourIn.decrypt(msgs[k++]);
-    assert.equal(d.plaintext.length, PLAINTEXT.length);
-  }));
-  k = 0;
-  row('Megolm decrypt, sequential', 'libolm-wasm', time(N, () => libIn.decrypt(msgs[k++])));
-  // Decrypting an old message again from the first known index (a fresh ratchet walk).
-  const fresh = new caudata.InboundGroupSession(key);
-  row('Megolm decrypt at a random index ≤ N (caudata)', 'caudata-wasm', time(Math.min(N, 1000), (i) => fresh.decrypt(msgs[(i * 7919) % N])));
-  const ourOut = new caudata.GroupSession();
-  row('Megolm encrypt', 'caudata-wasm', time(N, () => ourOut.encrypt(PLAINTEXT)));
-  row('Megolm encrypt', 'libolm-wasm', time(N, () => out.encrypt(PLAINTEXT)));
-}
-
-console.log(`caudata-wasm ${caudata.version()} vs libolm ${Olm.get_library_version().join('.')} (WebAssembly), Node ${process.version}, ${N} iterations, ${PLAINTEXT.length}-byte plaintext`);
-console.table(rows);
+console.log(`| ${'wasm bytes raw'.padEnd(w)} | ${names.map((n) => pad(sizes[n].raw, 15)).join(' | ')} |`);
+console.log(`| ${'wasm bytes gzip -9'.padEnd(w)} | ${names.map((n) => pad(sizes[n].gzip, 15)).join(' | ')} |`);
+if (opt('json')) writeFileSync(opt('json'), JSON.stringify({ node: process.version, rounds: ROUNDS, results, sizes }, null, 2));

@@ -10,8 +10,9 @@
 #    libolm's own WebAssembly build, libsignal) exactly as package-lock.json pins them;
 # 4. builds the core crate for wasm32-unknown-unknown with only the `wasm_js` feature (the
 #    check that the library itself needs no extra code path for WebAssembly);
-# 5. builds the bindings (release: opt-level "z", LTO, one codegen unit), runs wasm-bindgen
-#    (--target nodejs into pkg/, --target web into pkg-web/), then `wasm-opt -Oz`;
+# 5. builds the bindings (profile `release` of Cargo.toml: caudata and the crypto crates at
+#    opt-level 3, the JavaScript glue and Kyber at "z", LTO, one codegen unit), runs wasm-bindgen
+#    (--target nodejs into pkg/, --target web into pkg-web/), then wasm-opt (wasm-opt.sh);
 # 6. prints the .wasm size raw and gzipped, before and after wasm-opt, and fails if the
 #    result exceeds size-budget.json.
 #
@@ -60,7 +61,7 @@ export CARGO_TARGET_DIR="$target_dir"
 step "core crate for wasm32-unknown-unknown (--features wasm_js)"
 cargo build --manifest-path "$root/Cargo.toml" --lib --target wasm32-unknown-unknown --features wasm_js
 
-step "bindings (release, opt-level z, LTO)"
+step "bindings (profile release: crypto at opt-level 3, glue at z, LTO)"
 cargo build --release --target wasm32-unknown-unknown
 wasm="$target_dir/wasm32-unknown-unknown/release/caudata_wasm.wasm"
 
@@ -74,21 +75,19 @@ size() { wc -c <"$1" | tr -d ' '; }
 raw_before=$(size pkg/caudata_wasm_bg.wasm)
 gz_before=$(gz pkg/caudata_wasm_bg.wasm)
 
-wasm_opt=node_modules/.bin/wasm-opt
-if [[ -x $wasm_opt ]]; then
-  step "wasm-opt -Oz ($("$wasm_opt" --version))"
-  # The features rustc enables by default for wasm32-unknown-unknown; wasm-opt must accept
-  # them and may use nothing else.
-  features=(--enable-bulk-memory --enable-sign-ext --enable-mutable-globals --enable-nontrapping-float-to-int
-    --enable-reference-types --enable-multivalue)
-  "$wasm_opt" -Oz "${features[@]}" pkg/caudata_wasm_bg.wasm -o pkg/caudata_wasm_bg.opt.wasm
+# shellcheck source=wasm-opt.sh
+source "$here/wasm-opt.sh"
+if [[ -x node_modules/.bin/wasm-opt ]]; then
+  step "wasm-opt ($(node_modules/.bin/wasm-opt --version))"
   # Both targets get the same module (only the JavaScript glue differs): optimise it once.
-  if cmp -s pkg/caudata_wasm_bg.wasm pkg-web/caudata_wasm_bg.wasm; then
-    cp pkg/caudata_wasm_bg.opt.wasm pkg-web/caudata_wasm_bg.wasm
+  same=0
+  cmp -s pkg/caudata_wasm_bg.wasm pkg-web/caudata_wasm_bg.wasm && same=1
+  wasm_opt_profile release pkg/caudata_wasm_bg.wasm
+  if [[ $same == 1 ]]; then
+    cp pkg/caudata_wasm_bg.wasm pkg-web/caudata_wasm_bg.wasm
   else
-    "$wasm_opt" -Oz "${features[@]}" pkg-web/caudata_wasm_bg.wasm -o pkg-web/caudata_wasm_bg.wasm
+    wasm_opt_profile release pkg-web/caudata_wasm_bg.wasm
   fi
-  mv pkg/caudata_wasm_bg.opt.wasm pkg/caudata_wasm_bg.wasm
 else
   echo "build.sh: wasm-opt not found (npm ci installs binaryen); the module is not optimised" >&2
 fi

@@ -11,13 +11,23 @@ use crate::primitives::{
 };
 use crate::wire::signal::{PreKeyBundle, SESSION_VERSION_X3DH, encode_public_key};
 
-/// The result of [`Account::create_inbound_session`].
-#[derive(Debug)]
+/// The result of [`Account::create_inbound_session`]. Its `Debug` shows the plaintext's length,
+/// never its bytes.
 pub struct InboundCreationResult {
     /// The new session.
     pub session: Session,
     /// The plaintext of the pre-key message.
     pub plaintext: Vec<u8>,
+}
+
+impl core::fmt::Debug for InboundCreationResult {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self { session, plaintext } = self;
+        f.debug_struct("InboundCreationResult")
+            .field("session", session)
+            .field("plaintext_len", &plaintext.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The identity and prekeys of one Signal-dialect device.

@@ -4,7 +4,8 @@ use crate::error::DecodeError;
 use crate::primitives::{Curve25519PublicKey, base64_decode, base64_encode};
 use crate::wire::signal::{MESSAGE_TYPE_PRE_KEY, MESSAGE_TYPE_WHISPER, PreKeySignalMessageWire, SignalMessageWire};
 
-/// libsignal's `CiphertextMessageType` for the two messages a session makes.
+/// libsignal's `CiphertextMessageType`: the two messages a session makes, and the two other
+/// contents a sealed-sender envelope can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MessageType {
@@ -12,6 +13,29 @@ pub enum MessageType {
     Whisper = 2,
     /// Type 3: a `PreKeySignalMessage`, which can start a session.
     PreKey = 3,
+    /// Type 7: a `SenderKeyMessage` (a group message, [`crate::interolm::SenderKeyMessage`]).
+    SenderKey = 7,
+    /// Type 8: a `PlaintextContent` (an unencrypted retry request,
+    /// [`crate::interolm::PlaintextContent`]).
+    Plaintext = 8,
+}
+
+impl MessageType {
+    /// The type with libsignal's number (2, 3, 7 or 8).
+    pub fn from_number(n: u8) -> Option<Self> {
+        match n {
+            2 => Some(Self::Whisper),
+            3 => Some(Self::PreKey),
+            7 => Some(Self::SenderKey),
+            8 => Some(Self::Plaintext),
+            _ => None,
+        }
+    }
+
+    /// libsignal's number.
+    pub fn number(self) -> u8 {
+        self as u8
+    }
 }
 
 /// A `SignalMessage` (type 2).

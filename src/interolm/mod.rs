@@ -10,6 +10,12 @@
 //! messages skipped at once, 2 000 stored skipped keys per chain, 5 receiving chains, and a
 //! new sending chain made as soon as a new ratchet key arrives.
 //!
+//! Beyond one session, what applications talking to libsignal peers use: [`group`] (sender
+//! keys: Signal groups), [`sealed_sender`] (v1, v2 and multi-recipient envelopes with server
+//! and sender certificates), [`retry`] (retry receipts: `DecryptionErrorMessage`,
+//! `PlaintextContent`) and [`fingerprint`] (safety numbers); the same over the stores and on
+//! [`Device`] for applications using the high-level API.
+//!
 //! ```
 //! use caudata::interolm::{Account, InterolmMessage};
 //!
@@ -23,7 +29,7 @@
 //! let bundle = caudata::interolm::PreKeyBundle::from_bytes(&bundle.to_bytes()).unwrap();
 //!
 //! let mut alice_session = alice.create_outbound_session(&bundle).unwrap();
-//! let message = alice_session.encrypt(b"Hello, Bob");
+//! let message = alice_session.encrypt(b"Hello, Bob").unwrap();
 //! let (message_type, body) = message.to_parts();
 //! assert_eq!(message_type, 3);
 //! let InterolmMessage::PreKey(pre_key) = InterolmMessage::from_parts(message_type, &body).unwrap() else {
@@ -33,7 +39,7 @@
 //! assert_eq!(result.plaintext, b"Hello, Bob");
 //! let mut bob_session = result.session;
 //!
-//! let reply = bob_session.encrypt(b"Hi Alice");
+//! let reply = bob_session.encrypt(b"Hi Alice").unwrap();
 //! assert_eq!(alice_session.decrypt(&reply).unwrap(), b"Hi Alice");
 //! assert_eq!(alice_session.session_id(), bob_session.session_id());
 //! ```
@@ -42,9 +48,14 @@ mod account;
 mod address;
 mod bundle;
 mod device;
+mod device_groups;
+pub mod fingerprint;
+pub mod group;
 mod key_records;
 mod memory_store;
 mod message;
+pub mod retry;
+pub mod sealed_sender;
 mod session;
 mod session_record;
 pub mod spqr;
@@ -52,7 +63,21 @@ mod store;
 mod stores;
 
 pub use account::{Account, InboundCreationResult};
+pub use fingerprint::{DEFAULT_ITERATIONS as FINGERPRINT_ITERATIONS, Fingerprint, ScannableFingerprint};
+pub use group::{
+    DistributionId, SenderKeyDistributionMessage, SenderKeyMessage, SenderKeyRecord,
+    create_sender_key_distribution_message, group_decrypt, group_encrypt, process_sender_key_distribution_message,
+};
 pub use message::{InterolmMessage, MessageType, PreKeySignalMessage, SignalMessage};
+pub use retry::{DecryptionErrorMessage, PlaintextContent};
+pub use sealed_sender::{
+    ContentHint, MAX_KNOWN_SENDERS, MAX_KNOWN_SERVER_CERTIFICATES, MultiRecipientDelivery, SealedSenderReceiver,
+    SealedSenderRecipient, SenderCertificate, ServerCertificate, UnidentifiedSenderMessageContent,
+    multi_recipient_message_for_recipient, sealed_sender_decrypt, sealed_sender_decrypt_to_usmc, sealed_sender_encrypt,
+    sealed_sender_multi_recipient_encrypt,
+};
+#[cfg(feature = "hazmat")]
+pub use sealed_sender::{sealed_sender_encrypt_with_rng, sealed_sender_multi_recipient_encrypt_with_rng};
 #[cfg(feature = "hazmat")]
 pub use session::{RatchetSnapshot, ReceiverChainSnapshot};
 pub use session::{Session, SessionVersion, SpqrPolicy};
@@ -65,6 +90,7 @@ pub use address::{
     ServiceIdKind, Uuid,
 };
 pub use device::Device;
+pub use device_groups::SealedSenderDecryptionResult;
 pub use key_records::{IdentityKeyPair, KyberPreKeyRecord, PreKeyRecord, SignedPreKeyRecord};
 pub use memory_store::InMemoryStore;
 pub use session_record::{MAX_ARCHIVED_SESSIONS, SessionRecord, SessionSlot};

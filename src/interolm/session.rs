@@ -413,19 +413,32 @@ impl Session {
     /// Encrypts `plaintext`. Until the other side has answered, the result is a
     /// `PreKeySignalMessage` (as libsignal sends).
     ///
-    /// This never fails, so it does not check the plaintext's length: a plaintext of about
-    /// 1 MiB or more makes a message longer than receivers decode
+    /// It does not check the plaintext's length: a plaintext of about 1 MiB or more makes a
+    /// message longer than receivers decode
     /// ([`MAX_MESSAGE_LENGTH`](crate::consts::MAX_MESSAGE_LENGTH)). [`Session::try_encrypt`]
     /// refuses such a plaintext instead, and also writes the `addresses` field.
-    pub fn encrypt(&mut self, plaintext: impl AsRef<[u8]>) -> InterolmMessage {
+    ///
+    /// # Errors
+    /// [`EncryptionError::Spqr`] when SPQR cannot make its part of the message (its send chain
+    /// for the epoch is exhausted after 2^32 − 1 messages without a reply, or a restored state is
+    /// inconsistent). The session is then unchanged: a message without its SPQR key would be a
+    /// downgrade, so none is made.
+    pub fn encrypt(&mut self, plaintext: impl AsRef<[u8]>) -> Result<InterolmMessage, EncryptionError> {
         self.encrypt_inner(plaintext.as_ref(), None, &mut OsRandom)
     }
 
     /// [`Session::encrypt`] with an explicit random source. (The Signal ratchet makes its next
     /// sending chain on receipt; only SPQR draws here: 64 bytes when it makes an ML-KEM-768
     /// key pair, 32 when it encapsulates.)
+    ///
+    /// # Errors
+    /// As [`Session::encrypt`].
     #[cfg(feature = "hazmat")]
-    pub fn encrypt_with_rng(&mut self, plaintext: &[u8], rng: &mut impl RandomSource) -> InterolmMessage {
+    pub fn encrypt_with_rng(
+        &mut self,
+        plaintext: &[u8],
+        rng: &mut impl RandomSource,
+    ) -> Result<InterolmMessage, EncryptionError> {
         self.encrypt_inner(plaintext, None, rng)
     }
 
@@ -440,7 +453,8 @@ impl Session {
     /// [`EncryptionError::PlaintextTooLong`] when the message could exceed
     /// [`MAX_MESSAGE_LENGTH`](crate::consts::MAX_MESSAGE_LENGTH), the most any receiver
     /// decodes (the bound counts the largest SPQR part, 52 bytes, so a plaintext within 54
-    /// bytes of the exact limit may be refused too). The session is then unchanged.
+    /// bytes of the exact limit may be refused too); [`EncryptionError::Spqr`] as for
+    /// [`Session::encrypt`]. The session is then unchanged.
     pub fn try_encrypt(
         &mut self,
         plaintext: &[u8],
@@ -477,7 +491,7 @@ impl Session {
         if plaintext.len() > max {
             return Err(EncryptionError::PlaintextTooLong { got: plaintext.len(), max });
         }
-        Ok(self.encrypt_inner(plaintext, field.map(|a| a.to_bytes()), rng))
+        self.encrypt_inner(plaintext, field.map(|a| a.to_bytes()), rng)
     }
 
     /// The longest plaintext [`Session::try_encrypt`] accepts now (it depends on whether the
@@ -536,16 +550,15 @@ impl Session {
         plaintext: &[u8],
         addresses: Option<[u8; ADDRESSES_LENGTH]>,
         rng: &mut impl RandomSource,
-    ) -> InterolmMessage {
+    ) -> Result<InterolmMessage, EncryptionError> {
         // The addresses go only into pre-key messages (libsignal ≥ 0.91).
         let addresses = addresses.filter(|_| self.pending_pre_key.is_some());
         let version = self.version.as_u8();
         let sender_ik = encode_public_key(&self.local_identity);
         let receiver_ik = encode_public_key(&self.remote_identity);
-        // One SPQR step per message, before the double-ratchet step, as libsignal. `send` fails
-        // only on an internally inconsistent state (a library bug), and then changes nothing;
-        // the message then goes without SPQR, which a peer that negotiated SPQR refuses.
-        let (pq_ratchet, spqr_key) = self.spqr.send(rng).map(|s| s.into_parts()).unwrap_or_default();
+        // One SPQR step per message, before the double-ratchet step, as libsignal. If `send`
+        // fails (nothing changed), no message is made: never one without its SPQR key.
+        let (pq_ratchet, spqr_key) = self.spqr.send(rng)?.into_parts();
         let salt = spqr_key.as_ref().map(|k| &k.as_bytes()[..]);
         let wire = self.ratchet.encrypt(rng, |ctx| {
             let keys = AesCbcKeys::derive(salt, ctx.seed.seed.expose(), MESSAGE_KEYS_INFO);
@@ -565,12 +578,12 @@ impl Session {
                 |b| *mac.mac(&[&sender_ik, &receiver_ik, b]).expose(),
             )
         });
-        match &self.pending_pre_key {
+        Ok(match &self.pending_pre_key {
             Some(fields) => {
                 InterolmMessage::PreKey(PreKeySignalMessage(PreKeySignalMessageWire::encode(fields.clone(), wire)))
             }
             None => InterolmMessage::Whisper(SignalMessage(wire)),
-        }
+        })
     }
 
     /// Decrypts a message of this session. On any error the session is unchanged.
@@ -669,6 +682,9 @@ impl Session {
         }
         let sender_ik = encode_public_key(&self.remote_identity);
         let receiver_ik = encode_public_key(&self.local_identity);
+        // What the double ratchet would refuse without deriving a key is refused before any
+        // SPQR work (SPEC.md §7, work before authentication).
+        self.ratchet.precheck(&m.ratchet_key, m.counter)?;
         // SPQR first, on a copy: nothing is committed before the MAC and the padding check.
         // Once SPQR V1 is negotiated a message must carry an SPQR key, except the initiator's
         // messages from before it heard from us (SPEC.md §6, "Policy and version negotiation").

@@ -60,14 +60,14 @@ pub enum SessionSlot {
 /// // Alice starts twice (say, after reinstalling her session store): both sessions stay.
 /// let mut record = SessionRecord::new();
 /// record.promote(alice.create_outbound_session(&bundle).unwrap());
-/// let first = record.current_mut().unwrap().encrypt(b"first");
+/// let first = record.current_mut().unwrap().encrypt(b"first").unwrap();
 /// record.promote(alice.create_outbound_session(&bundle).unwrap());
 /// assert_eq!(record.archived_len(), 1);
 ///
 /// // Bob answers on the first session; Alice finds it and makes it current again.
 /// let InterolmMessage::PreKey(m) = first else { unreachable!() };
 /// let mut bobs = bob.create_inbound_session(&m).unwrap().session;
-/// let InterolmMessage::Whisper(reply) = bobs.encrypt(b"reply") else { unreachable!() };
+/// let InterolmMessage::Whisper(reply) = bobs.encrypt(b"reply").unwrap() else { unreachable!() };
 /// assert_eq!(record.decrypt_signal_message(&reply, None).unwrap(), b"reply");
 /// assert_eq!(record.current().unwrap().base_key(), m.base_key());
 /// ```
@@ -299,7 +299,7 @@ mod tests {
         let mut record = SessionRecord::new();
         for _ in 0..42 {
             let mut a = alice.create_outbound_session(&bundle).unwrap();
-            let InterolmMessage::PreKey(m) = a.encrypt(b"first") else { panic!() };
+            let InterolmMessage::PreKey(m) = a.encrypt(b"first").unwrap() else { panic!() };
             assert!(record.decrypt_pre_key_message(&m, None).is_none(), "a new base key has no session");
             record.promote(bob.create_inbound_session(&m).unwrap().session);
             alices.push(a);
@@ -315,7 +315,7 @@ mod tests {
         assert!(matches!(e, DecryptionError::Spqr(_) | DecryptionError::MissingMessageKey { .. }), "{e:?}");
         assert_eq!(bytes(&record), before);
         // the second pre-key message of an archived session decrypts there and promotes it
-        let InterolmMessage::PreKey(m) = alices[5].encrypt(b"second") else { panic!() };
+        let InterolmMessage::PreKey(m) = alices[5].encrypt(b"second").unwrap() else { panic!() };
         assert_eq!(record.decrypt_pre_key_message(&m, None).unwrap().unwrap(), b"second");
         assert_eq!(record.current().unwrap().base_key(), firsts[5].base_key());
         assert_eq!(record.archived_len(), MAX_ARCHIVED_SESSIONS);
@@ -325,9 +325,13 @@ mod tests {
         let alice_base = alice_record.current().unwrap().base_key();
         let s = record.archived().position(|s| s.base_key() == alice_base).unwrap();
         assert!(record.promote_slot(SessionSlot::Archived(s)));
-        let InterolmMessage::Whisper(reply) = record.current_mut().unwrap().encrypt(b"from bob") else { panic!() };
+        let InterolmMessage::Whisper(reply) = record.current_mut().unwrap().encrypt(b"from bob").unwrap() else {
+            panic!()
+        };
         assert_eq!(alice_record.decrypt_signal_message(&reply, None).unwrap(), b"from bob");
-        let InterolmMessage::Whisper(w) = alice_record.current_mut().unwrap().encrypt(b"from alice") else { panic!() };
+        let InterolmMessage::Whisper(w) = alice_record.current_mut().unwrap().encrypt(b"from alice").unwrap() else {
+            panic!()
+        };
         assert!(record.promote_slot(SessionSlot::Archived(3)));
         assert_ne!(record.current().unwrap().base_key(), alice_base);
         let before = bytes(&record);

@@ -199,13 +199,23 @@ impl GroupSession {
     }
 }
 
-/// A decrypted group message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A decrypted group message. Its `Debug` shows the plaintext's length, never its bytes.
+#[derive(Clone, PartialEq, Eq)]
 pub struct DecryptedMessage {
     /// The plaintext.
     pub plaintext: Vec<u8>,
     /// The message's index (the caller tracks `(session_id, index)` to detect replays).
     pub message_index: u32,
+}
+
+impl core::fmt::Debug for DecryptedMessage {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self { plaintext, message_index } = self;
+        f.debug_struct("DecryptedMessage")
+            .field("plaintext_len", &plaintext.len())
+            .field("message_index", message_index)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How two copies of a group session relate.
@@ -243,9 +253,17 @@ impl core::fmt::Debug for InboundGroupSession {
     }
 }
 
-/// `a` is at or after `b` in the 2^32 ring (within half the ring).
+/// Megolm's one ordering rule (SPEC.md §5.3): indices live in the 2^32 ring, and `a` is at or
+/// after `b` when it is less than half the ring ahead of it, `(a − b) mod 2^32 < 2^31`. Every
+/// comparison of indices (which ratchet to advance, whether a message is known, which copy of a
+/// session knows more, what a merge keeps) goes through this or through [`offset_from`].
 fn at_or_after(a: u32, b: u32) -> bool {
     a.wrapping_sub(b) < 1 << 31
+}
+
+/// How far `index` is ahead of `first` in the ring, if it is at or after it.
+fn offset_from(first: u32, index: u32) -> Option<u32> {
+    at_or_after(index, first).then(|| index.wrapping_sub(first))
 }
 
 impl InboundGroupSession {
@@ -306,17 +324,16 @@ impl InboundGroupSession {
         self.config
     }
 
-    /// The ratchet at `index`, from the latest ratchet when possible, else from the initial
-    /// one; `None` before the first known index.
+    /// The ratchet at `index`: `None` unless `index` is at or after the first known index
+    /// (less than 2^31 ahead of it in the ring); then advanced from the latest ratchet if that
+    /// is between the two, else from the initial one. Whether an index is usable never depends
+    /// on the cached ratchet.
     fn ratchet_at(&self, index: u32) -> Option<MegolmRatchet> {
-        let base = if at_or_after(index, self.latest_ratchet.index)
-            && at_or_after(self.latest_ratchet.index, self.initial_ratchet.index)
-        {
-            &self.latest_ratchet
-        } else if at_or_after(index, self.initial_ratchet.index) {
-            &self.initial_ratchet
-        } else {
-            return None;
+        let first = self.initial_ratchet.index;
+        let wanted = offset_from(first, index)?;
+        let base = match offset_from(first, self.latest_ratchet.index) {
+            Some(latest) if latest <= wanted => &self.latest_ratchet,
+            _ => &self.initial_ratchet,
         };
         let mut r = base.clone();
         if r.index != index {
@@ -353,7 +370,11 @@ impl InboundGroupSession {
         }
         let plaintext =
             aes256_cbc_decrypt(&keys.aes_key, &keys.iv, &m.ciphertext).ok_or(DecryptionError::InvalidPadding)?;
-        if at_or_after(ratchet.index, self.latest_ratchet.index) {
+        // Keep the ratchet furthest from the first known index (a stale latest ratchet, not
+        // between the two, is replaced).
+        let first = self.initial_ratchet.index;
+        let reached = offset_from(first, ratchet.index);
+        if offset_from(first, self.latest_ratchet.index).is_none_or(|latest| reached >= Some(latest)) {
             self.latest_ratchet = ratchet;
         }
         Ok(DecryptedMessage { plaintext, message_index: m.message_index })
@@ -369,47 +390,59 @@ impl InboundGroupSession {
         ExportedSessionKey { ratchet: self.initial_ratchet.clone(), signing_key: self.signing_key }
     }
 
-    /// Whether both are copies of one session (same key; ratchets agree at the later of
-    /// the two first indices; compared in constant time).
+    /// The two copies ordered by their first known index in the ring: `(earlier, later)`, or
+    /// `None` when they are exactly half the ring apart (neither is before the other).
+    fn ordered<'a>(&'a self, other: &'a InboundGroupSession) -> Option<(&'a Self, &'a Self)> {
+        let (mine, theirs) = (self.first_known_index(), other.first_known_index());
+        if at_or_after(theirs, mine) {
+            Some((self, other))
+        } else if at_or_after(mine, theirs) {
+            Some((other, self))
+        } else {
+            None
+        }
+    }
+
+    /// Whether both are copies of one session (same key; the earlier copy's ratchet, advanced
+    /// to the later copy's first index, equals it; compared in constant time). "Earlier" is in
+    /// the ring, as everywhere in Megolm: a copy from index 2^32 − 5 is earlier than one from
+    /// index 3 of the same session.
     pub fn connected(&self, other: &InboundGroupSession) -> bool {
         if self.config != other.config || self.signing_key != other.signing_key {
             return false;
         }
-        let (earlier, later) = if at_or_after(other.first_known_index(), self.first_known_index()) {
-            (self, other)
-        } else {
-            (other, self)
-        };
+        let Some((earlier, later)) = self.ordered(other) else { return false };
         match earlier.ratchet_at(later.first_known_index()) {
             Some(r) => bool::from(r.parts.expose().ct_eq(later.initial_ratchet.parts.expose())),
             None => false,
         }
     }
 
-    /// Which copy knows more.
+    /// Which copy knows more: the one whose first known index is earlier in the ring.
     pub fn compare(&self, other: &InboundGroupSession) -> SessionOrdering {
         if !self.connected(other) {
             return SessionOrdering::Unconnected;
         }
-        match self.first_known_index().cmp(&other.first_known_index()) {
-            core::cmp::Ordering::Less => SessionOrdering::Better,
-            core::cmp::Ordering::Equal => SessionOrdering::Equal,
-            core::cmp::Ordering::Greater => SessionOrdering::Worse,
+        match self.ordered(other) {
+            _ if self.first_known_index() == other.first_known_index() => SessionOrdering::Equal,
+            Some((earlier, _)) if core::ptr::eq(earlier, self) => SessionOrdering::Better,
+            _ => SessionOrdering::Worse,
         }
     }
 
-    /// Merges two copies: the lower first index, verified if either was verified. `None` if
-    /// they are not the same session.
+    /// Merges two copies: the earlier first index (in the ring), the latest ratchet furthest
+    /// from it, verified if either was verified. `None` if they are not the same session.
     pub fn merge(&self, other: &InboundGroupSession) -> Option<InboundGroupSession> {
         if !self.connected(other) {
             return None;
         }
-        let best = if self.first_known_index() <= other.first_known_index() { self } else { other };
-        let latest = if at_or_after(self.latest_ratchet.index, other.latest_ratchet.index) {
-            &self.latest_ratchet
-        } else {
-            &other.latest_ratchet
-        };
+        let (best, _) = self.ordered(other)?;
+        let first = best.first_known_index();
+        let latest = [&self.latest_ratchet, &other.latest_ratchet]
+            .into_iter()
+            .filter_map(|r| offset_from(first, r.index).map(|o| (o, r)))
+            .max_by_key(|(o, _)| *o)
+            .map_or(&best.initial_ratchet, |(_, r)| r);
         Some(InboundGroupSession {
             initial_ratchet: best.initial_ratchet.clone(),
             latest_ratchet: latest.clone(),

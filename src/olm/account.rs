@@ -1,14 +1,14 @@
 //! An Olm account: the long-term identity and the one-time and fallback keys.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use super::message::PreKeyMessage;
 use super::session::{Session, SessionConfig};
-use crate::consts::{MAX_ONE_TIME_KEYS, MAX_ONE_TIME_KEYS_ON_SERVER};
+use crate::consts::{MAX_FALLBACK_KEY_USES, MAX_ONE_TIME_KEYS, MAX_ONE_TIME_KEYS_ON_SERVER};
 use crate::error::{KeyError, SessionCreationError};
 use crate::primitives::{
     Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretKey, Ed25519Signature, OsRandom,
-    RandomSource, SecretBytes, base64_encode,
+    RandomSource, SecretBytes, base64_encode, sha256,
 };
 
 /// The id of a one-time or fallback key. Encoded in Matrix as base64 of its 8 big-endian bytes
@@ -54,13 +54,40 @@ pub struct OneTimeKeyGenerationResult {
     pub removed: Vec<Curve25519PublicKey>,
 }
 
-/// The result of [`Account::create_inbound_session`].
-#[derive(Debug)]
+/// The result of [`Account::create_inbound_session`]. Its `Debug` shows the plaintext's length,
+/// never its bytes.
 pub struct InboundCreationResult {
     /// The new session.
     pub session: Session,
     /// The plaintext of the pre-key message.
     pub plaintext: Vec<u8>,
+}
+
+impl core::fmt::Debug for InboundCreationResult {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let Self { session, plaintext } = self;
+        f.debug_struct("InboundCreationResult")
+            .field("session", session)
+            .field("plaintext_len", &plaintext.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One use of a fallback key that created a session: the key's id and the first 16 bytes of
+/// SHA-256 over a label, the initiator's base key and identity key (what names the session).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct FallbackKeyUse {
+    pub(crate) key_id: KeyId,
+    pub(crate) digest: [u8; 16],
+}
+
+impl FallbackKeyUse {
+    pub(crate) fn new(key_id: KeyId, base_key: &Curve25519PublicKey, identity_key: &Curve25519PublicKey) -> Self {
+        let d = sha256(&[b"caudata olm fallback key use", base_key.as_bytes(), identity_key.as_bytes()]);
+        let mut digest = [0u8; 16];
+        digest.copy_from_slice(&d[..16]);
+        Self { key_id, digest }
+    }
 }
 
 #[derive(Clone)]
@@ -84,6 +111,9 @@ pub struct Account {
     /// next fallback key id is the current fallback key's id plus one (see
     /// [`Account::next_fallback_key_id`]).
     pub(crate) next_key_id: u64,
+    /// Uses of the current and previous fallback keys that created a session, oldest first, at
+    /// most [`MAX_FALLBACK_KEY_USES`]: a replay of such a pre-key message is refused.
+    pub(crate) fallback_key_uses: VecDeque<FallbackKeyUse>,
 }
 
 impl core::fmt::Debug for Account {
@@ -129,6 +159,7 @@ impl Account {
             fallback_key: None,
             previous_fallback_key: None,
             next_key_id: 0,
+            fallback_key_uses: VecDeque::new(),
         }
     }
 
@@ -235,10 +266,13 @@ impl Account {
         let secret = Curve25519SecretKey::random(rng);
         let public = secret.public_key();
         let id = KeyId(self.next_fallback_key_id());
-        let old_previous = self.previous_fallback_key.take().map(|(_, k)| k.public);
+        let old_previous = self.previous_fallback_key.take();
+        if let Some((old_id, _)) = &old_previous {
+            self.fallback_key_uses.retain(|u| u.key_id != *old_id);
+        }
         self.previous_fallback_key = self.fallback_key.take();
         self.fallback_key = Some((id, StoredKey { secret, public, published: false }));
-        old_previous
+        old_previous.map(|(_, k)| k.public)
     }
 
     /// The id the next fallback key gets: fallback keys have their own counter, as in
@@ -252,9 +286,22 @@ impl Account {
         self.fallback_key.iter().filter(|(_, k)| !k.published).map(|(id, k)| (*id, k.public)).collect()
     }
 
-    /// Forgets the previous fallback key; returns whether there was one.
+    /// Forgets the previous fallback key (and the record of its uses); returns whether there
+    /// was one.
     pub fn forget_fallback_key(&mut self) -> bool {
-        self.previous_fallback_key.take().is_some()
+        match self.previous_fallback_key.take() {
+            Some((id, _)) => {
+                self.fallback_key_uses.retain(|u| u.key_id != id);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// How many uses of fallback keys the account remembers (to refuse replays), at most
+    /// [`MAX_FALLBACK_KEY_USES`].
+    pub fn fallback_key_uses(&self) -> usize {
+        self.fallback_key_uses.len()
     }
 
     /// Marks every one-time key and the fallback key as published.
@@ -296,29 +343,34 @@ impl Account {
     ) -> Result<Session, SessionCreationError> {
         Ok(Session::new_outbound(session_config, &self.identity_key, &identity_key, &one_time_key, rng)?)
     }
-    fn find_key(&self, public: &Curve25519PublicKey) -> Option<(Option<KeyId>, &Curve25519SecretKey)> {
+    /// The key a pre-key message names: a one-time key (`Ok`) or a fallback key (`Err`), with
+    /// its id.
+    fn find_key(&self, public: &Curve25519PublicKey) -> Option<(Result<KeyId, KeyId>, &Curve25519SecretKey)> {
         if let Some((id, k)) = self.one_time_keys.iter().find(|(_, k)| k.public == *public) {
-            return Some((Some(*id), &k.secret));
+            return Some((Ok(*id), &k.secret));
         }
         [&self.fallback_key, &self.previous_fallback_key]
             .into_iter()
             .flatten()
             .find(|(_, k)| k.public == *public)
-            .map(|(_, k)| (None, &k.secret))
+            .map(|(id, k)| (Err(*id), &k.secret))
     }
 
     /// Creates the responder's session from a pre-key message and decrypts it. The one-time key
-    /// is removed only after the message decrypts; fallback keys are kept. On any error the
-    /// account is unchanged. `session_config` must match the sender's (version-2 messages carry
-    /// a full MAC).
+    /// is removed only after the message decrypts; fallback keys are kept, and the use is
+    /// remembered (base and identity key, the last [`MAX_FALLBACK_KEY_USES`]) so that the same
+    /// pre-key message cannot make a second session. (Later pre-key messages of a session belong
+    /// to it: find it with [`Session::matches`].) On any error the account is unchanged.
+    /// `session_config` must match the sender's (version-2 messages carry a full MAC).
     ///
     /// # Errors
     /// [`SessionCreationError`]: the sender's identity key differs from `their_identity_key`
     /// ([`SessionCreationError::MismatchedIdentityKey`] with both keys), the message was made
     /// with another session configuration
     /// ([`SessionCreationError::MismatchedSessionConfig`]), the one-time key is unknown or used
-    /// ([`SessionCreationError::MissingOneTimeKey`] with the key), a key is non-contributory, or
-    /// the message does not decrypt.
+    /// ([`SessionCreationError::MissingOneTimeKey`] with the key), the message was already used
+    /// with a fallback key ([`SessionCreationError::ReplayedPreKeyMessage`]), a key is
+    /// non-contributory, or the message does not decrypt.
     pub fn create_inbound_session(
         &mut self,
         session_config: SessionConfig,
@@ -342,10 +394,22 @@ impl Account {
         }
         let (key_id, secret) =
             self.find_key(&m.one_time_key).ok_or(SessionCreationError::MissingOneTimeKey(m.one_time_key))?;
+        // A fallback key outlives its uses: a pre-key message that already made a session with
+        // it is refused before any key agreement (a one-time key is simply gone).
+        let fallback_use = key_id.err().map(|id| FallbackKeyUse::new(id, &m.base_key, &m.identity_key));
+        if fallback_use.is_some_and(|u| self.fallback_key_uses.contains(&u)) {
+            return Err(SessionCreationError::ReplayedPreKeyMessage);
+        }
         let mut session = Session::new_inbound(config, &self.identity_key, secret, m)?;
         let plaintext = session.decrypt_normal(&m.message)?;
-        if let Some(id) = key_id {
+        if let Ok(id) = key_id {
             self.one_time_keys.remove(&id);
+        }
+        if let Some(u) = fallback_use {
+            if self.fallback_key_uses.len() >= MAX_FALLBACK_KEY_USES {
+                self.fallback_key_uses.pop_front();
+            }
+            self.fallback_key_uses.push_back(u);
         }
         Ok(InboundCreationResult { session, plaintext })
     }

@@ -30,8 +30,8 @@ mod session;
 
 /// The result of [`Account::to_dehydrated_device`] (MSC3814 dehydrated devices).
 pub use crate::pickle::DehydratedDeviceResult;
-pub(crate) use account::StoredKey;
 pub use account::{Account, IdentityKeys, InboundCreationResult, KeyId, OneTimeKeyGenerationResult};
+pub(crate) use account::{FallbackKeyUse, StoredKey};
 pub use message::{Message, MessageType, OlmMessage, PreKeyMessage};
 pub use session::{Session, SessionConfig, SessionKeys};
 

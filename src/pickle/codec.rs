@@ -78,6 +78,9 @@ pub(crate) struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
     version: u8,
+    /// Whether the bytes were authenticated (an encrypted pickle opened with its key). Only
+    /// then may a public key stored beside its secret be taken as stored.
+    authenticated: bool,
 }
 
 impl<'a> Reader<'a> {
@@ -86,14 +89,25 @@ impl<'a> Reader<'a> {
         Self::with_version(buf, super::envelope::FORMAT_VERSION)
     }
 
-    /// A reader of a body written in caudata's format `version` (from the pickle's header).
+    /// A reader of a body written in caudata's format `version` (from the pickle's header),
+    /// not authenticated.
     pub(crate) fn with_version(buf: &'a [u8], version: u8) -> Self {
-        Self { buf, pos: 0, version }
+        Self { buf, pos: 0, version, authenticated: false }
+    }
+
+    /// The same reader, for bytes that were authenticated.
+    pub(crate) fn authenticated(self) -> Self {
+        Self { authenticated: true, ..self }
     }
 
     /// The format version of the body being read (caudata's own format).
     pub(crate) fn version(&self) -> u8 {
         self.version
+    }
+
+    /// Whether the bytes being read were authenticated.
+    pub(crate) fn is_authenticated(&self) -> bool {
+        self.authenticated
     }
 
     /// Bytes not yet read.

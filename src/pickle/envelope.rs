@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | 0 | 4 | magic `"cdpk"` (`63 64 70 6b`) |
 //! | 4 | 1 | format version (2; 1 is still read) |
-//! | 5 | 1 | object type (1 account, 2 Olm session, 3 group session, 4 inbound group session, 5 interolm session, 6 interolm account, 7 interolm session record, 8 interolm identity key pair, 9 / 10 / 11 interolm one-time / signed / Kyber prekey record) |
+//! | 5 | 1 | object type (1 account, 2 Olm session, 3 group session, 4 inbound group session, 5 interolm session, 6 interolm account, 7 interolm session record, 8 interolm identity key pair, 9 / 10 / 11 interolm one-time / signed / Kyber prekey record, 12 interolm sender-key record) |
 //! | 6 | 1 | protection: 0 none, 1 ChaCha20-Poly1305 |
 //! | 7 | 12 | nonce (protection 1 only) |
 //! | 19 | n | ciphertext of the body (protection 1) — or the body itself at offset 7 (protection 0) |
@@ -32,7 +32,10 @@ pub(crate) const MAGIC: [u8; 4] = *b"cdpk";
 /// keys (an account's identity key, an outbound group session's signing key): the public key
 /// is stored beside the secret, so loading decompresses a point instead of multiplying the base
 /// point.
-pub(crate) const FORMAT_VERSION: u8 = 3;
+///
+/// Version 4 adds an Olm account's remembered uses of its fallback keys (so that a replayed
+/// pre-key message cannot make a second session); every other body is as in version 3.
+pub(crate) const FORMAT_VERSION: u8 = 4;
 /// The oldest format version this library reads.
 pub(crate) const MIN_FORMAT_VERSION: u8 = 1;
 pub(crate) const HEADER_LEN: usize = 7;
@@ -67,6 +70,8 @@ pub(crate) enum ObjectType {
     InterolmSignedPreKey = 10,
     /// An interolm Kyber prekey record.
     InterolmKyberPreKey = 11,
+    /// An interolm sender-key record (libsignal groups).
+    SenderKeyRecord = 12,
 }
 
 fn header(ty: ObjectType, protection: u8) -> [u8; HEADER_LEN] {
@@ -263,10 +268,10 @@ mod tests {
     fn seal_open_and_header_checks() {
         let key = [7u8; 32];
         let sealed = seal(ObjectType::Account, b"body", &key, &mut Fixed(1));
-        assert_eq!(&sealed[..7], b"cdpk\x03\x01\x01");
+        assert_eq!(&sealed[..7], b"cdpk\x04\x01\x01");
         assert_eq!(sealed.len(), 7 + 12 + 4 + 16);
         let (body, version) = open(ObjectType::Account, &sealed, &key).unwrap();
-        assert_eq!((&body[..], version), (&b"body"[..], 3));
+        assert_eq!((&body[..], version), (&b"body"[..], 4));
         assert_eq!(open(ObjectType::Account, &sealed, &[8; 32]).unwrap_err(), PickleError::Authentication);
         assert_eq!(
             open(ObjectType::OlmSession, &sealed, &key).unwrap_err(),
@@ -295,7 +300,7 @@ mod tests {
         retyped[5] = 2;
         assert_eq!(open(ObjectType::OlmSession, &retyped, &key).unwrap_err(), PickleError::Authentication);
         let plain = wrap_plain(ObjectType::GroupSession, b"xyz");
-        assert_eq!(unwrap_plain(ObjectType::GroupSession, &plain).unwrap(), (&b"xyz"[..], 3));
+        assert_eq!(unwrap_plain(ObjectType::GroupSession, &plain).unwrap(), (&b"xyz"[..], 4));
         assert_eq!(
             open(ObjectType::GroupSession, &plain, &key).unwrap_err(),
             PickleError::WrongProtection { encrypted: false }

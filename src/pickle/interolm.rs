@@ -225,7 +225,7 @@ const ONE_TIME_LEN: usize = 4 + CURVE25519_PAIR_LEN;
 /// A remembered use of a last-resort Kyber prekey: `u32 Kyber id ‖ u32 signed id ‖ digest 16`.
 const LAST_RESORT_USE_LEN: usize = 4 + 4 + 16;
 
-/// The largest interolm account pickle (encrypted, every list full, format 3): 1 041 709 bytes.
+/// The largest interolm account pickle (encrypted, every list full, format 3 or 4): 1 041 709 bytes.
 /// It must stay below the largest pickle any reader accepts, or a full account could be
 /// written and never read back; checked when the crate compiles.
 const MAX_ACCOUNT_PICKLE: usize = envelope::HEADER_LEN
@@ -637,11 +637,11 @@ mod tests {
     fn decode_all_is_used_for_bodies() {
         // An empty body is truncated at the first field, for both new objects.
         assert_eq!(
-            decode_all(&[], envelope::FORMAT_VERSION, decode_interolm_session).unwrap_err(),
+            decode_all(&[], envelope::FORMAT_VERSION, false, decode_interolm_session).unwrap_err(),
             PickleError::Truncated("session version")
         );
         assert_eq!(
-            decode_all(&[], envelope::FORMAT_VERSION, decode_interolm_account).unwrap_err(),
+            decode_all(&[], envelope::FORMAT_VERSION, false, decode_interolm_account).unwrap_err(),
             PickleError::Truncated("identity key")
         );
     }

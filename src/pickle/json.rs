@@ -7,6 +7,10 @@
 //! dependency in the library, and accepts only what vodozemac writes: RFC 8259 JSON whose
 //! numbers are non-negative integers below 2^64, nested at most [`MAX_DEPTH`] deep, without
 //! duplicate object keys. Anything else is an error with the byte offset.
+//!
+//! No buffer ever grows: `Vec`'s growth frees the old allocation without wiping it, which would
+//! leave copies of the numbers (the secret bytes) in freed memory. Each array and object is
+//! sized by a first pass that counts its items, and each string by the length of its raw text.
 
 use zeroize::{Zeroize, Zeroizing};
 
@@ -15,6 +19,10 @@ use crate::primitives::SecretBytes;
 
 /// Deepest nesting accepted (vodozemac's pickles nest 6 levels).
 pub(crate) const MAX_DEPTH: usize = 32;
+/// Most items in one array or object (vodozemac's largest is an account's map of up to 5 000
+/// one-time keys; the account reader refuses more than that itself, with `TooMany`), so that the
+/// capacity reserved before parsing one stays bounded whatever the input.
+pub(crate) const MAX_ITEMS: usize = 1 << 16;
 
 /// A parsed JSON value. Numbers and strings are wiped when the tree is dropped.
 pub(crate) enum Json {
@@ -222,10 +230,75 @@ impl Parser<'_> {
         Ok(v)
     }
 
+    /// The number of items of the array or object that starts at `self.pos` (`[` or `{`),
+    /// counted without allocating: commas at its own nesting level, skipping strings. Only a
+    /// capacity: malformed input is found by the parse that follows, and the count is bounded by
+    /// the input's length.
+    fn count_items(&self) -> usize {
+        let (mut depth, mut commas, mut empty, mut in_string, mut escaped) = (0usize, 0usize, true, false, false);
+        for &c in &self.s[self.pos..] {
+            if in_string {
+                match (escaped, c) {
+                    (true, _) => escaped = false,
+                    (false, b'\\') => escaped = true,
+                    (false, b'"') => in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match c {
+                b'[' | b'{' => {
+                    if depth == 1 {
+                        empty = false;
+                    }
+                    depth += 1;
+                }
+                b']' | b'}' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                b',' if depth == 1 => commas += 1,
+                b'"' => {
+                    in_string = true;
+                    if depth == 1 {
+                        empty = false;
+                    }
+                }
+                b' ' | b'\t' | b'\n' | b'\r' => {}
+                _ if depth == 1 => empty = false,
+                _ => {}
+            }
+        }
+        if empty { 0 } else { commas + 1 }
+    }
+
+    /// [`Parser::count_items`], refused above [`MAX_ITEMS`].
+    fn checked_count(&self) -> Result<usize, PickleError> {
+        let n = self.count_items();
+        if n > MAX_ITEMS { Err(self.err("too many items in an array or object")) } else { Ok(n) }
+    }
+
+    /// The length of the raw text of the string whose opening quote was just consumed, up to
+    /// its closing quote (or the end of the input): an upper bound of its decoded length.
+    fn raw_string_len(&self) -> usize {
+        let mut escaped = false;
+        for (i, &c) in self.s[self.pos..].iter().enumerate() {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => return i,
+                _ => {}
+            }
+        }
+        self.s.len() - self.pos
+    }
+
     fn string(&mut self) -> Result<String, PickleError> {
         self.expect(b'"', "expected a string")?;
-        // Zeroizing, so a string abandoned by an error is wiped too.
-        let mut out = Zeroizing::new(Vec::new());
+        // Zeroizing, so a string abandoned by an error is wiped too; sized so it never grows.
+        let mut out = Zeroizing::new(Vec::with_capacity(self.raw_string_len()));
         loop {
             let Some(c) = self.peek() else {
                 return Err(self.err("unterminated string"));
@@ -288,8 +361,8 @@ impl Parser<'_> {
         if depth > MAX_DEPTH {
             return Err(self.err("nested too deeply"));
         }
+        let mut items = Vec::with_capacity(self.checked_count()?);
         self.expect(b'[', "expected an array")?;
-        let mut items = Vec::new();
         self.ws();
         if self.peek() == Some(b']') {
             self.pos += 1;
@@ -315,8 +388,8 @@ impl Parser<'_> {
             return Err(self.err("nested too deeply"));
         }
         let start = self.pos;
+        let mut members: Vec<(String, Json)> = Vec::with_capacity(self.checked_count()?);
         self.expect(b'{', "expected an object")?;
-        let mut members: Vec<(String, Json)> = Vec::new();
         self.ws();
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -363,6 +436,41 @@ mod tests {
         assert_eq!(v.field("b").unwrap().field("e").unwrap().as_str("e").unwrap(), "V1");
         assert_eq!(v.field("f").unwrap().as_u64("f").unwrap(), u64::MAX);
         assert_eq!(parse(br#""\u00e9\ud83d\ude00\n""#).unwrap().as_str("s").unwrap(), "é😀\n");
+    }
+
+    /// Every array, object and string is sized before it is filled: none ever grows (growth
+    /// would free the old buffer, secret numbers and all, without wiping it).
+    #[test]
+    fn buffers_never_grow() {
+        fn check(v: &Json) {
+            match v {
+                Json::Arr(a) => {
+                    assert_eq!(a.capacity(), a.len());
+                    a.iter().for_each(check);
+                }
+                Json::Obj(m) => {
+                    assert_eq!(m.capacity(), m.len());
+                    for (k, v) in m {
+                        assert!(k.capacity() >= k.len());
+                        check(v);
+                    }
+                }
+                Json::Str(s) => assert!(s.capacity() >= s.len()),
+                _ => {}
+            }
+        }
+        let doc = br#" [ 1 , [2,3], [], {}, {"a,]":"x\"],}","b":[ [ ], [4] , { "c" : [5,6,7] } ]}, "s,t\\", 8 ] "#;
+        let v = parse(doc).unwrap();
+        check(&v);
+        assert_eq!(v.as_array("v").unwrap().len(), 7);
+        let numbers = format!("[{}]", vec!["255"; 300].join(","));
+        check(&parse(numbers.as_bytes()).unwrap());
+        // more items than any pickle has is refused before anything is reserved
+        let many = format!("[{}]", vec!["0"; MAX_ITEMS + 1].join(","));
+        assert!(matches!(
+            parse(many.as_bytes()),
+            Err(PickleError::Json { reason: "too many items in an array or object", .. })
+        ));
     }
 
     #[test]

@@ -38,7 +38,7 @@
 //! assert_eq!(restored.one_time_keys(), account.one_time_keys());
 //! ```
 
-mod codec;
+pub(crate) mod codec;
 mod dehydrated;
 mod envelope;
 mod interolm;
@@ -48,6 +48,7 @@ mod libolm;
 mod libsignal;
 mod own;
 mod pk;
+mod sender_key;
 pub mod vodozemac;
 
 pub use dehydrated::DehydratedDeviceResult;
@@ -64,6 +65,7 @@ pub use interolm_store::{
 };
 pub use libsignal::MAX_LIBSIGNAL_RECORD_LENGTH;
 pub use own::{AccountPickle, GroupSessionPickle, InboundGroupSessionPickle, SessionPickle};
+pub use sender_key::SenderKeyRecordPickle;
 
 /// The version of caudata's own pickle format this library writes (the newest it reads).
 pub const FORMAT_VERSION: u8 = envelope::FORMAT_VERSION;

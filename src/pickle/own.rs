@@ -1,4 +1,4 @@
-//! caudata's own pickle bodies (format version 3; versions 1 and 2 are read) and the public pickle types.
+//! caudata's own pickle bodies (format version 4; versions 1 to 3 are read) and the public pickle types.
 //!
 //! Each pickle type is an opaque snapshot of its object; the byte layout lives only in the
 //! `encode_*`/`decode_*` functions below (documented as tables in SPEC.md §9). Decoding
@@ -11,10 +11,10 @@ use zeroize::Zeroizing;
 
 use super::codec::{Reader, Writer};
 use super::envelope::{self, ObjectType};
-use crate::consts::MAX_ONE_TIME_KEYS;
+use crate::consts::{MAX_FALLBACK_KEY_USES, MAX_ONE_TIME_KEYS};
 use crate::error::PickleError;
 use crate::megolm::{GroupSession, InboundGroupSession, MegolmRatchet, SessionConfig as MegolmConfig};
-use crate::olm::{Account, KeyId, Session, SessionConfig, SessionKeys, StoredKey};
+use crate::olm::{Account, FallbackKeyUse, KeyId, Session, SessionConfig, SessionKeys, StoredKey};
 use crate::primitives::{
     ContributoryKey, Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretForm, Ed25519SecretKey,
     OsRandom, RandomSource, base64_decode, base64_encode,
@@ -41,12 +41,12 @@ pub(crate) fn write_ed25519_secret(w: &mut Writer, key: &Ed25519SecretKey) {
     w.bytes(key.public_key().as_bytes());
 }
 
-/// Reads what [`write_ed25519_secret`] wrote. From version 3 on the public key is taken as
-/// stored, after the check that it decompresses to a curve point; older pickles have it
-/// recomputed, one base-point multiplication. Taking it as stored is sound only because it sits
-/// beside its secret in the same container: the pickle was authenticated, or is the caller's
-/// own unencrypted form, where anyone able to change the public key can read the secret (a
-/// mismatched public key would let two signatures of one message reveal the secret scalar).
+/// Reads what [`write_ed25519_secret`] wrote. From version 3 on the public key is stored: an
+/// authenticated (encrypted) pickle's is taken as stored, after the check that it decompresses
+/// to a curve point, which saves a base-point multiplication. An unencrypted pickle's is
+/// recomputed from the secret and must equal the stored one ([`PickleError::KeyMismatch`]): its
+/// bytes may have been altered, and a wrong public key is not harmless, since two signatures of
+/// one message under two public keys reveal the secret scalar. Older pickles have it recomputed.
 pub(crate) fn read_ed25519_secret(r: &mut Reader<'_>) -> Result<Ed25519SecretKey, PickleError> {
     let form = match r.u8("Ed25519 key form")? {
         ED25519_SEED => Ed25519SecretForm::Seed(r.secret::<32>("Ed25519 seed")?),
@@ -58,7 +58,14 @@ pub(crate) fn read_ed25519_secret(r: &mut Reader<'_>) -> Result<Ed25519SecretKey
     } else {
         None
     };
-    Ok(Ed25519SecretKey::from_form(form, stored_public))
+    if r.is_authenticated() {
+        return Ok(Ed25519SecretKey::from_form(form, stored_public));
+    }
+    let key = Ed25519SecretKey::from_form(form, None);
+    if stored_public.is_some_and(|p| p != key.public_key()) {
+        return Err(PickleError::KeyMismatch("Ed25519 public key"));
+    }
+    Ok(key)
 }
 
 fn read_olm_config(r: &mut Reader<'_>) -> Result<SessionConfig, PickleError> {
@@ -73,6 +80,11 @@ fn read_megolm_config(r: &mut Reader<'_>) -> Result<MegolmConfig, PickleError> {
 const V2: u8 = 2;
 /// The first format version with Ed25519 public keys stored beside their secret keys.
 pub(crate) const V3: u8 = 3;
+/// The first format version with an Olm account's remembered fallback-key uses.
+pub(crate) const V4: u8 = 4;
+
+/// A remembered fallback-key use as written: `u64 key id ‖ digest(16)`.
+const FALLBACK_USE_LEN: usize = 8 + 16;
 
 /// A Curve25519 key pair as written: `secret(32) ‖ public(32)`.
 pub(crate) const CURVE25519_PAIR_LEN: usize = 64;
@@ -86,17 +98,26 @@ pub(crate) fn write_curve25519_pair(w: &mut Writer, key: &Curve25519SecretKey) {
     w.bytes(key.public_key().as_bytes());
 }
 
-/// Reads what [`write_curve25519_pair`] wrote. From version 2 on the public key is taken as
-/// stored (the pickle was authenticated, or is the caller's own unencrypted form); a version 1
-/// pickle has its public keys recomputed, one base-point multiplication each.
+/// Reads what [`write_curve25519_pair`] wrote. From version 2 on the public key is stored: an
+/// authenticated (encrypted) pickle's is taken as stored, which saves a base-point
+/// multiplication; an unencrypted pickle's is recomputed and must equal the stored one
+/// ([`PickleError::KeyMismatch`]), since its bytes may have been altered (a wrong public key
+/// would be published, signed and used in session ids). A version 1 pickle has its public keys
+/// recomputed.
 pub(crate) fn read_curve25519_pair(r: &mut Reader<'_>, what: &'static str) -> Result<Curve25519SecretKey, PickleError> {
     let secret = r.secret::<32>(what)?;
-    if r.version() >= V2 {
-        let public = Curve25519PublicKey::from_bytes(r.bytes::<32>(what)?);
-        Ok(Curve25519SecretKey::from_secret_bytes_and_public(&secret, public))
-    } else {
-        Ok(Curve25519SecretKey::from_secret_bytes(&secret))
+    if r.version() < V2 {
+        return Ok(Curve25519SecretKey::from_secret_bytes(&secret));
     }
+    let public = Curve25519PublicKey::from_bytes(r.bytes::<32>(what)?);
+    if r.is_authenticated() {
+        return Ok(Curve25519SecretKey::from_secret_bytes_and_public(&secret, public));
+    }
+    let key = Curve25519SecretKey::from_secret_bytes(&secret);
+    if key.public_key() != public {
+        return Err(PickleError::KeyMismatch(what));
+    }
+    Ok(key)
 }
 
 /// The encoded length of a key pair in the format being read.
@@ -128,7 +149,8 @@ pub(crate) fn stored_key(secret: Curve25519SecretKey, published: bool) -> Stored
 
 /// The body of an account pickle:
 /// `ed25519 key | identity key pair | u64 next_key_id | list<stored key> (ascending ids, ≤ 5 000)
-///  | option<fallback> | option<previous fallback>`.
+///  | option<fallback> | option<previous fallback> | list≤1024<u64 key id | digest(16)>`, the
+/// last list (the remembered uses of the fallback keys, oldest first) from format version 4 on.
 fn encode_account(a: &Account, w: &mut Writer) {
     write_ed25519_secret(w, &a.signing_key);
     write_curve25519_pair(w, &a.identity_key);
@@ -145,6 +167,11 @@ fn encode_account(a: &Account, w: &mut Writer) {
             }
             None => w.bool(false),
         }
+    }
+    w.count(a.fallback_key_uses.len());
+    for u in &a.fallback_key_uses {
+        w.u64(u.key_id.0);
+        w.bytes(&u.digest);
     }
 }
 
@@ -179,12 +206,25 @@ fn decode_account(r: &mut Reader<'_>) -> Result<Account, PickleError> {
             *slot = Some((id, k));
         }
     }
+    let fallback_ids: Vec<KeyId> = fallback.iter().flatten().map(|(id, _)| *id).collect();
     let [fallback_key, previous_fallback_key] = fallback;
+    let fallback_key_uses = if r.version() >= V4 {
+        r.list(MAX_FALLBACK_KEY_USES, FALLBACK_USE_LEN, "fallback key uses", |r| {
+            let key_id = KeyId(r.u64("fallback key use")?);
+            if !fallback_ids.contains(&key_id) {
+                return Err(PickleError::InvalidField("fallback key use (of a key the account does not hold)"));
+            }
+            Ok(FallbackKeyUse { key_id, digest: r.bytes::<16>("fallback key use")? })
+        })?
+    } else {
+        Vec::new()
+    };
     let mut account = Account::from_parts(signing_key, identity_key);
     account.one_time_keys = one_time_keys;
     account.fallback_key = fallback_key;
     account.previous_fallback_key = previous_fallback_key;
     account.next_key_id = next_key_id;
+    account.fallback_key_uses = fallback_key_uses.into();
     Ok(account)
 }
 
@@ -194,6 +234,7 @@ pub(crate) fn clone_account(a: &Account) -> Account {
     c.fallback_key = a.fallback_key.clone();
     c.previous_fallback_key = a.previous_fallback_key.clone();
     c.next_key_id = a.next_key_id;
+    c.fallback_key_uses = a.fallback_key_uses.clone();
     c
 }
 
@@ -374,13 +415,16 @@ pub(crate) fn clone_inbound_group_session(s: &InboundGroupSession) -> InboundGro
 
 // ---------------------------------------------------------------- the public pickle types
 
-/// Decodes a whole body of format `version`: every byte must be used.
+/// Decodes a whole body of format `version` (`authenticated`: it came out of the pickle
+/// cipher): every byte must be used.
 pub(crate) fn decode_all<T>(
     body: &[u8],
     version: u8,
+    authenticated: bool,
     f: impl FnOnce(&mut Reader<'_>) -> Result<T, PickleError>,
 ) -> Result<T, PickleError> {
-    let mut r = Reader::with_version(body, version);
+    let r = Reader::with_version(body, version);
+    let mut r = if authenticated { r.authenticated() } else { r };
     let v = f(&mut r)?;
     r.finish()?;
     Ok(v)
@@ -407,7 +451,7 @@ pub(crate) fn to_encrypted<T: PickleBody>(v: &T, key: &[u8; 32], rng: &mut impl 
 
 pub(crate) fn from_encrypted_bytes<T: PickleBody>(bytes: &[u8], key: &[u8; 32]) -> Result<T, PickleError> {
     let (body, version) = envelope::open(T::TYPE, bytes, key)?;
-    decode_all(&body, version, T::decode)
+    decode_all(&body, version, true, T::decode)
 }
 
 pub(crate) fn from_encrypted_str<T: PickleBody>(pickle: &str, key: &[u8; 32]) -> Result<T, PickleError> {
@@ -421,7 +465,7 @@ pub(crate) fn from_encrypted_str<T: PickleBody>(pickle: &str, key: &[u8; 32]) ->
 
 pub(crate) fn from_plain<T: PickleBody>(bytes: &[u8]) -> Result<T, PickleError> {
     let (body, version) = envelope::unwrap_plain(T::TYPE, bytes)?;
-    decode_all(body, version, T::decode)
+    decode_all(body, version, false, T::decode)
 }
 
 /// Defines a pickle type: the opaque struct, its [`PickleBody`] and its envelope methods
@@ -539,7 +583,10 @@ pickle_type!(
     AccountPickle,
     Account,
     ObjectType::Account,
-    |a: &Account| 192 + a.one_time_keys.len() * STORED_KEY_LEN + 2 * STORED_KEY_LEN,
+    |a: &Account| 196
+        + a.one_time_keys.len() * STORED_KEY_LEN
+        + 2 * STORED_KEY_LEN
+        + a.fallback_key_uses.len() * FALLBACK_USE_LEN,
     encode_account,
     decode_account
 );

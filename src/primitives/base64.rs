@@ -24,15 +24,25 @@ pub fn base64_encode(bytes: impl AsRef<[u8]>) -> String {
 /// [`Base64DecodeError`] for characters outside the alphabet, a bad length or non-zero
 /// trailing bits.
 pub fn base64_decode(input: impl AsRef<[u8]>) -> Result<Vec<u8>, Base64DecodeError> {
-    let input = input.as_ref();
-    if input.len().is_multiple_of(4) { decode_with::<Base64>(input) } else { decode_with::<Base64Unpadded>(input) }
+    let mut out = Vec::new();
+    decode_into(input.as_ref(), &mut out)?;
+    Ok(out)
 }
 
-fn decode_with<E: Encoding>(input: &[u8]) -> Result<Vec<u8>, Base64DecodeError> {
-    let mut out = vec![0u8; input.len() / 4 * 3 + 3];
-    let len = E::decode(input, &mut out).map_err(|_| Base64DecodeError)?.len();
+/// Decodes into `out` (sized once, never grown), choosing the decoder by the length alone.
+fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Result<(), Base64DecodeError> {
+    if input.len().is_multiple_of(4) {
+        decode_with::<Base64>(input, out)
+    } else {
+        decode_with::<Base64Unpadded>(input, out)
+    }
+}
+
+fn decode_with<E: Encoding>(input: &[u8], out: &mut Vec<u8>) -> Result<(), Base64DecodeError> {
+    out.resize(input.len() / 4 * 3 + 3, 0);
+    let len = E::decode(input, out).map_err(|_| Base64DecodeError)?.len();
     out.truncate(len);
-    Ok(out)
+    Ok(())
 }
 
 /// Encodes secret bytes; the result is wiped when dropped.
@@ -40,9 +50,13 @@ pub(crate) fn base64_encode_secret(bytes: &[u8]) -> Zeroizing<String> {
     Zeroizing::new(base64_encode(bytes))
 }
 
-/// Decodes into a buffer that is wiped when dropped.
+/// Decodes into a buffer that is wiped when dropped, on success and on failure alike: a decode
+/// that fails part-way (a bad character at the end) has already written the secret bytes before
+/// it, and the buffer holding them is wiped, not just freed.
 pub(crate) fn base64_decode_secret(input: impl AsRef<[u8]>) -> Result<Zeroizing<Vec<u8>>, Base64DecodeError> {
-    base64_decode(input).map(Zeroizing::new)
+    let mut out = Zeroizing::new(Vec::new());
+    decode_into(input.as_ref(), &mut out)?;
+    Ok(out)
 }
 
 /// Decodes base64 as vodozemac's `base64_decode` does (the standard alphabet, canonical

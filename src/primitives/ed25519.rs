@@ -1,8 +1,9 @@
 //! Ed25519: signing from a seed or from libolm's expanded key, and strict verification.
 
+use curve25519_dalek::{EdwardsPoint, Scalar};
+use ed25519_dalek::VerifyingKey;
 use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign};
-use ed25519_dalek::{Signature, VerifyingKey};
-use sha2::Sha512;
+use sha2::{Digest, Sha512};
 
 use super::base64::{base64_decode, base64_encode};
 use super::rng::RandomSource;
@@ -60,11 +61,32 @@ impl Ed25519PublicKey {
     /// # Errors
     /// [`SignatureError::Invalid`] if the signature does not verify.
     pub fn verify(&self, message: &[u8], signature: &Ed25519Signature) -> Result<(), SignatureError> {
-        // `verify_strict` itself refuses a small-order key (and a small-order `R`) before any
-        // other work, so no separate `is_weak` check is made;
-        // `tests/attacks.rs::attack_megolm_session_key_with_small_order_signing_key` holds it to that.
-        let sig = Signature::from_bytes(&signature.0);
-        self.0.verify_strict(message, &sig).map_err(|_| SignatureError::Invalid)
+        // RFC 8032 §5.1.7 with ed25519-dalek's `verify_strict` acceptance rule, which the
+        // tests below hold this to: S < L; neither the key nor R of small order; and
+        // [S]B − [k]A encoded equal to R's bytes (so a non-canonical or invalid R never
+        // matches). `verify_strict` decodes R to test its order, a square root per signature;
+        // here the recomputed point is tested instead, which is R itself once the encodings are
+        // equal, and costs three doublings. About 10 % of a verification, and most of the cost
+        // of a Megolm decryption is that verification.
+        let (r, s) = signature.0.split_at(32);
+        let mut s_bytes = [0u8; 32];
+        s_bytes.copy_from_slice(s);
+        let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes)).ok_or(SignatureError::Invalid)?;
+        let a = self.0.to_edwards();
+        if a.is_small_order() {
+            return Err(SignatureError::Invalid);
+        }
+        let mut h = Sha512::new();
+        h.update(r);
+        h.update(self.0.as_bytes());
+        h.update(message);
+        let k = Scalar::from_bytes_mod_order_wide(&h.finalize().into());
+        let expected_r = EdwardsPoint::vartime_double_scalar_mul_basepoint(&k, &-a, &s);
+        // Public values only: an ordinary comparison.
+        if expected_r.compress().as_bytes()[..] != *r || expected_r.is_small_order() {
+            return Err(SignatureError::Invalid);
+        }
+        Ok(())
     }
 }
 
@@ -203,7 +225,6 @@ impl Ed25519SecretKey {
         match &self.form {
             SecretForm::Expanded(e) => e.clone(),
             SecretForm::Seed(s) => {
-                use sha2::Digest;
                 let mut h: [u8; 64] = Sha512::digest(s.expose()).into();
                 h[0] &= 248;
                 h[31] &= 127;
@@ -241,5 +262,119 @@ impl Default for Ed25519SecretKey {
 impl core::fmt::Debug for Ed25519SecretKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Ed25519SecretKey").field("public", &self.public_key()).finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
+    use ed25519_dalek::Signature;
+
+    use super::*;
+
+    /// `ed25519-dalek`'s `verify_strict`, the rule `Ed25519PublicKey::verify` must equal.
+    fn reference(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+        VerifyingKey::from_bytes(key).is_ok_and(|k| k.verify_strict(message, &Signature::from_bytes(signature)).is_ok())
+    }
+
+    fn ours(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> Option<bool> {
+        let k = Ed25519PublicKey::from_bytes(key).ok()?;
+        Some(k.verify(message, &Ed25519Signature::from_bytes(*signature)).is_ok())
+    }
+
+    fn same(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {
+        let r = reference(key, message, signature);
+        assert_eq!(ours(key, message, signature).unwrap_or(false), r, "key {key:?} sig {signature:?}");
+        r
+    }
+
+    /// A deterministic key: seed `i`.
+    fn key(i: u8) -> Ed25519SecretKey {
+        Ed25519SecretKey::from_seed(SecretBytes::from_array(&mut [i; 32]))
+    }
+
+    #[test]
+    fn verify_accepts_what_verify_strict_accepts_and_refuses_every_tampering() {
+        let mut accepted = 0;
+        for i in 0..24u8 {
+            let sk = key(i);
+            let pk = *sk.public_key().as_bytes();
+            let message: Vec<u8> = (0..i as usize * 7).map(|j| (j * 31) as u8 ^ i).collect();
+            let sig = sk.sign(&message).to_bytes();
+            accepted += usize::from(same(&pk, &message, &sig));
+            // Every bit of the signature flipped (R: other points, invalid encodings, the
+            // non-canonical ones; S: other scalars and values ≥ L).
+            for bit in 0..512 {
+                let mut t = sig;
+                t[bit / 8] ^= 1 << (bit % 8);
+                assert!(!same(&pk, &message, &t), "bit {bit}");
+            }
+            // Another message, another key.
+            assert!(!same(&pk, b"another message", &sig));
+            assert!(!same(key(i.wrapping_add(100)).public_key().as_bytes(), &message, &sig));
+        }
+        assert_eq!(accepted, 24, "every honest signature verifies");
+    }
+
+    #[test]
+    fn verify_refuses_s_plus_l_the_malleability_libolm_accepts() {
+        // L, little-endian.
+        let l: [u8; 32] = [
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+        ];
+        let sk = key(7);
+        let sig = sk.sign(b"m").to_bytes();
+        let mut t = sig;
+        let mut carry = 0u16;
+        for j in 0..32 {
+            let v = u16::from(t[32 + j]) + u16::from(l[j]) + carry;
+            t[32 + j] = v as u8;
+            carry = v >> 8;
+        }
+        assert_eq!(carry, 0, "S + L fits in 256 bits");
+        assert!(same(sk.public_key().as_bytes(), b"m", &sig));
+        assert!(!same(sk.public_key().as_bytes(), b"m", &t));
+    }
+
+    #[test]
+    fn verify_refuses_small_order_r_even_when_the_equation_holds() {
+        // R = the identity and S = k·a: [S]B = R + [k]A holds, so a cofactorless verifier
+        // without the small-order check would accept this "signature" of any message.
+        let sk = key(3);
+        let a = ExpandedSecretKey::from_bytes(sk.expanded_bytes().expose()).scalar;
+        let pk = sk.public_key();
+        let r = EIGHT_TORSION[0].compress().to_bytes();
+        let mut h = Sha512::new();
+        h.update(r);
+        h.update(pk.as_bytes());
+        h.update(b"forged");
+        let k = Scalar::from_bytes_mod_order_wide(&h.finalize().into());
+        let mut sig = [0u8; 64];
+        sig[..32].copy_from_slice(&r);
+        sig[32..].copy_from_slice((k * a).as_bytes());
+        assert_eq!(ED25519_BASEPOINT_POINT * (k * a), pk.0.to_edwards() * k, "the equation holds");
+        assert!(!same(pk.as_bytes(), b"forged", &sig));
+        // And every small-order R with an otherwise honest S.
+        let honest = sk.sign(b"m").to_bytes();
+        for t in EIGHT_TORSION {
+            let mut sig = honest;
+            sig[..32].copy_from_slice(t.compress().as_bytes());
+            assert!(!same(pk.as_bytes(), b"m", &sig));
+        }
+    }
+
+    #[test]
+    fn verify_refuses_small_order_keys_even_when_the_equation_holds() {
+        // A small-order key A and R = [S]B: [S]B = R + [k]A holds for the identity, and up to
+        // torsion for the others; both verifiers must refuse all eight keys.
+        for (n, t) in EIGHT_TORSION.iter().enumerate() {
+            let a = t.compress().to_bytes();
+            let s = Scalar::from_bytes_mod_order([n as u8 + 1; 32]);
+            let mut sig = [0u8; 64];
+            sig[..32].copy_from_slice((ED25519_BASEPOINT_POINT * s).compress().as_bytes());
+            sig[32..].copy_from_slice(s.as_bytes());
+            assert!(!same(&a, b"any message", &sig), "torsion point {n}");
+        }
     }
 }

@@ -19,6 +19,7 @@ use zeroize::Zeroize;
 
 use super::rng::RandomSource;
 use super::secret::SecretBytes;
+use super::stack::{KEM_SCRUB, scrubbed};
 use crate::error::KeyError;
 
 /// libsignal's key-type byte for Kyber1024.
@@ -74,14 +75,16 @@ impl Kyber1024PublicKey {
         out
     }
 
-    /// Encapsulates a fresh shared secret to this key, drawing 32 bytes from `rng`.
+    /// Encapsulates a fresh shared secret to this key, drawing 32 bytes from `rng`. The stack
+    /// libcrux used (the randomness, the shared secret) is overwritten afterwards.
     pub fn encapsulate(&self, rng: &mut impl RandomSource) -> (Kyber1024Ciphertext, SecretBytes<32>) {
-        let mut randomness = [0u8; 32];
-        rng.fill(&mut randomness);
-        let (ct, mut ss) = kyber1024::encapsulate(&self.0, randomness);
-        randomness.zeroize();
-        let shared = SecretBytes::from_array(&mut ss);
-        (Kyber1024Ciphertext(Box::new(ct)), shared)
+        let mut randomness = SecretBytes::<32>::random(rng);
+        scrubbed::<_, KEM_SCRUB>(|| {
+            let (ct, mut ss) = kyber1024::encapsulate(&self.0, *randomness.expose());
+            randomness.expose_mut().zeroize();
+            let shared = SecretBytes::from_array(&mut ss);
+            (Kyber1024Ciphertext(Box::new(ct)), shared)
+        })
     }
 }
 
@@ -150,16 +153,19 @@ impl Kyber1024SecretKey {
     /// Length of the serialized secret key, type byte included (3169).
     pub const LENGTH: usize = SK_LEN + 1;
 
-    /// A fresh key pair from 64 bytes of `rng` (`d ‖ z` of the key generation).
+    /// A fresh key pair from 64 bytes of `rng` (`d ‖ z` of the key generation). libcrux returns
+    /// the pair by value: the secret key is copied into its box and the stack libcrux used is
+    /// overwritten afterwards.
     pub fn generate(rng: &mut impl RandomSource) -> Self {
-        let mut seed = [0u8; 64];
-        rng.fill(&mut seed);
-        let pair = kyber1024::generate_key_pair(seed);
-        seed.zeroize();
-        let (mut sk, pk) = pair.into_parts();
-        let secret = Box::new(sk.clone());
-        sk[0..].zeroize();
-        Self { secret, public: Kyber1024PublicKey(Box::new(pk)) }
+        let seed = SecretBytes::<64>::random(rng);
+        let mut secret = Box::new(MlKem1024PrivateKey::default());
+        let public = scrubbed::<_, KEM_SCRUB>(|| {
+            let (mut sk, pk) = kyber1024::generate_key_pair(*seed.expose()).into_parts();
+            secret[0..].copy_from_slice(sk.as_slice());
+            sk[0..].zeroize();
+            pk
+        });
+        Self { secret, public: Kyber1024PublicKey(Box::new(public)) }
     }
 
     /// From libsignal's serialized secret key `0x08 ‖ sk` (3169 bytes). The public key is the
@@ -170,12 +176,11 @@ impl Kyber1024SecretKey {
     /// when the embedded public key is malformed or does not match its hash.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
         let raw = strip_type(bytes, SK_LEN)?;
-        let secret = Box::new(
-            MlKem1024PrivateKey::try_from(raw)
-                .map_err(|_| KeyError::InvalidLength { expected: Self::LENGTH, got: bytes.len() })?,
-        );
+        // Copied straight into its box: never an array on the stack.
+        let mut secret = Box::new(MlKem1024PrivateKey::default());
+        secret[0..].copy_from_slice(raw);
         let placeholder = MlKem1024Ciphertext::default();
-        if !kyber1024::validate_private_key(&secret, &placeholder) {
+        if !scrubbed::<_, KEM_SCRUB>(|| kyber1024::validate_private_key(&secret, &placeholder)) {
             let mut secret = secret;
             secret[0..].zeroize();
             return Err(KeyError::InvalidPoint);
@@ -208,15 +213,23 @@ impl Kyber1024SecretKey {
 
     /// Decapsulates `ciphertext`. Kyber rejects implicitly: a ciphertext that was not made for
     /// this key gives an unrelated pseudo-random secret, and the MAC of the first message fails.
+    ///
+    /// The stack libcrux used (the unpacked secret key, the shared secret) is overwritten
+    /// afterwards.
     pub fn decapsulate(&self, ciphertext: &Kyber1024Ciphertext) -> SecretBytes<32> {
-        let mut ss = kyber1024::decapsulate(&self.secret, &ciphertext.0);
-        SecretBytes::from_array(&mut ss)
+        scrubbed::<_, KEM_SCRUB>(|| {
+            let mut ss = kyber1024::decapsulate(&self.secret, &ciphertext.0);
+            SecretBytes::from_array(&mut ss)
+        })
     }
 }
 
 impl Clone for Kyber1024SecretKey {
+    /// Copies from box to box (`Box::clone` would build the copy on the stack first).
     fn clone(&self) -> Self {
-        Self { secret: self.secret.clone(), public: self.public.clone() }
+        let mut secret = Box::new(MlKem1024PrivateKey::default());
+        secret[0..].copy_from_slice(self.secret.as_slice());
+        Self { secret, public: self.public.clone() }
     }
 }
 

@@ -23,6 +23,7 @@ use zeroize::Zeroize;
 
 use super::rng::RandomSource;
 use super::secret::SecretBytes;
+use super::stack::{KEM_SCRUB, scrubbed};
 
 /// Length of the header `rho ‖ H(ek)`.
 pub(crate) const MLKEM768_HEADER_LEN: usize = 64;
@@ -45,22 +46,26 @@ pub(crate) struct MlKem768DecapsulationKey(Box<[u8; MLKEM768_DK_LEN]>);
 
 impl MlKem768DecapsulationKey {
     /// `ML-KEM.KeyGen_internal(d, z)` from 64 bytes of `rng`.
+    /// libcrux writes the key into its box; the stack it used is overwritten afterwards.
     pub(crate) fn generate(rng: &mut impl RandomSource) -> Self {
-        let mut seed = [0u8; 64];
-        rng.fill(&mut seed);
+        let seed = SecretBytes::<64>::random(rng);
         let mut dk = Box::new([0u8; MLKEM768_DK_LEN]);
-        incremental::generate_key_pair_compressed(seed, &mut dk);
-        seed.zeroize();
+        scrubbed::<_, KEM_SCRUB>(|| incremental::generate_key_pair_compressed(*seed.expose(), &mut dk));
         Self(dk)
     }
 
     /// A stored decapsulation key; `None` unless it is 2400 bytes whose embedded public key
     /// matches its hash and passes the FIPS 203 modulus check.
+    /// Copied from box to box, never into an array on the stack.
     pub(crate) fn from_slice(bytes: &[u8]) -> Option<Self> {
-        let arr: [u8; MLKEM768_DK_LEN] = bytes.try_into().ok()?;
-        let key = Self(Box::new(arr));
-        let mut sk = MlKem768PrivateKey::from(*key.0);
-        let hash_ok = validate_private_key(&sk, &MlKem768Ciphertext::default());
+        if bytes.len() != MLKEM768_DK_LEN {
+            return None;
+        }
+        let mut key = Self(Box::new([0u8; MLKEM768_DK_LEN]));
+        key.0.copy_from_slice(bytes);
+        let mut sk = Box::new(MlKem768PrivateKey::default());
+        sk[0..].copy_from_slice(&key.0[..]);
+        let hash_ok = scrubbed::<_, KEM_SCRUB>(|| validate_private_key(&sk, &MlKem768Ciphertext::default()));
         sk[0..].zeroize();
         (hash_ok && mlkem768_validate_ek(&key.header(), key.ek_vector())).then_some(key)
     }
@@ -86,11 +91,14 @@ impl MlKem768DecapsulationKey {
 
     /// FIPS 203 decapsulation of `ct1 ‖ ct2`, implicit rejection included: a ciphertext not
     /// made for this key gives an unrelated pseudo-random secret.
+    /// The stack libcrux used is overwritten afterwards.
     pub(crate) fn decapsulate(&self, ct1: &[u8; MLKEM768_CT1_LEN], ct2: &[u8; MLKEM768_CT2_LEN]) -> SecretBytes<32> {
-        let c1 = incremental::Ciphertext1 { value: *ct1 };
-        let c2 = incremental::Ciphertext2 { value: *ct2 };
-        let mut ss = incremental::decapsulate_compressed_key(&self.0, &c1, &c2);
-        SecretBytes::from_array(&mut ss)
+        scrubbed::<_, KEM_SCRUB>(|| {
+            let c1 = incremental::Ciphertext1 { value: *ct1 };
+            let c2 = incremental::Ciphertext2 { value: *ct2 };
+            let mut ss = incremental::decapsulate_compressed_key(&self.0, &c1, &c2);
+            SecretBytes::from_array(&mut ss)
+        })
     }
 }
 
@@ -115,14 +123,14 @@ fn with_encaps1<T>(
     f: impl FnOnce(&[u8; ENCAPS_STATE_LEN], [u8; MLKEM768_CT1_LEN], SecretBytes<32>) -> T,
 ) -> Option<T> {
     let mut state = Box::new([0u8; ENCAPS_STATE_LEN]);
-    let mut ss = [0u8; 32];
-    let result = incremental::encapsulate1(header, *m.expose(), &mut state[..], &mut ss);
-    let out = match result {
-        Ok(ct1) => Some(f(&state, ct1.value, SecretBytes::from_array(&mut ss))),
-        Err(_) => None,
-    };
+    let mut ss = SecretBytes::<32>::zero();
+    let out = scrubbed::<_, KEM_SCRUB>(|| {
+        match incremental::encapsulate1(header, *m.expose(), &mut state[..], ss.expose_mut()) {
+            Ok(ct1) => Some(f(&state, ct1.value, ss.clone())),
+            Err(_) => None,
+        }
+    });
     state.zeroize();
-    ss.zeroize();
     out
 }
 

@@ -13,6 +13,7 @@ mod rng;
 mod secret;
 #[cfg(feature = "serde")]
 mod serde_shapes;
+mod stack;
 #[cfg(feature = "serde")]
 pub(crate) use serde_shapes::{base64_decode_unpadded_secret, with as serde_with};
 
@@ -43,6 +44,13 @@ mod kyber;
 mod xeddsa;
 pub use kyber::{KYBER1024_KEY_TYPE, Kyber1024Ciphertext, Kyber1024PublicKey, Kyber1024SecretKey};
 pub use xeddsa::XEdDsaSignature;
+
+// interolm sealed sender (AES-CTR + HMAC, AES-GCM-SIV) and safety numbers (iterated SHA-512).
+mod sealed;
+pub(crate) use sealed::{
+    GCM_SIV_TAG_LEN, aes256_ctr_hmac_decrypt, aes256_ctr_hmac_encrypt, aes256_gcm_siv_decrypt, aes256_gcm_siv_encrypt,
+    fingerprint_hash,
+};
 
 // interolm SPQR: ML-KEM-768 with libcrux's incremental (split) encapsulation.
 mod mlkem768;

@@ -142,11 +142,17 @@ impl Curve25519SecretKey {
 
 impl Curve25519PublicKey {
     /// Verifies an XEdDSA signature the way libsignal's `PublicKey::verify_signature` does
-    /// (see the module documentation). Variable time: only public data is involved.
+    /// (see the module documentation), except that the key is validated first
+    /// ([`Curve25519PublicKey::validate_vartime`]): under a key of small order `h·A` takes at
+    /// most 8 values, so a "signature" `R = s·B` verifies for one message in 8 whatever `s` is,
+    /// and forging takes a handful of tries. libsignal does not refuse such keys here. Variable
+    /// time: only public data is involved.
     ///
     /// # Errors
+    /// [`SignatureError::Key`] for a key of small order or not canonically encoded,
     /// [`SignatureError::Invalid`] if the signature does not verify.
     pub fn verify_xeddsa(&self, message: &[u8], signature: &XEdDsaSignature) -> Result<(), SignatureError> {
+        self.validate_vartime()?;
         if xeddsa_verify_vartime(self.as_bytes(), message, &signature.0) {
             Ok(())
         } else {
@@ -158,8 +164,10 @@ impl Curve25519PublicKey {
 impl Curve25519PublicKey {
     /// Checks a peer's long- or medium-term key the way interolm does before using it: the
     /// encoding must be canonical (`u < 2^255 − 19`, bit 255 clear) and the point must not
-    /// have small order (the all-zero key included), so that no two encodings name one key
-    /// and no Diffie-Hellman with it can be non-contributory. Variable time (public data).
+    /// have small order (the all-zero key included; the same constant-time comparison with the
+    /// small-order encodings that every receiving chain's key passes), so that no two encodings
+    /// name one key and no Diffie-Hellman with it can be non-contributory. Variable time in the
+    /// canonical check (public data).
     ///
     /// # Errors
     /// [`KeyError::NonCanonical`] or [`KeyError::NonContributory`].
@@ -171,7 +179,9 @@ impl Curve25519PublicKey {
         if high_bit || at_least_p {
             return Err(KeyError::NonCanonical);
         }
-        if MontgomeryPoint(*b).to_edwards(0).is_some_and(|p| p.is_small_order()) {
+        // Not a birational map to Edwards (u = p − 1 has no Edwards image, so a check through
+        // `to_edwards` let that small-order key through): the list X25519 itself refuses.
+        if self.has_small_order() {
             return Err(KeyError::NonContributory);
         }
         Ok(())

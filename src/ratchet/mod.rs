@@ -221,6 +221,44 @@ impl DoubleRatchet {
         })
     }
 
+    /// The refusals of [`DoubleRatchet::decrypt`] that need no key derivation: an index over
+    /// the gap limit, a skipped key that is not (or no longer) stored, a new ratchet key with
+    /// nothing to answer it or of small order. A dialect with work of its own before the MAC
+    /// (interolm's SPQR) calls this first, so that a message the double ratchet would refuse
+    /// costs nothing else. `decrypt` makes the same checks itself.
+    ///
+    /// # Errors
+    /// As [`DoubleRatchet::decrypt`] gives them for these cases.
+    pub(crate) fn precheck(&self, their_ratchet_key: &Curve25519PublicKey, index: u32) -> Result<(), DecryptionError> {
+        let d = self.dialect;
+        match self.receivers.iter().find(|r| r.ratchet_key.key() == their_ratchet_key) {
+            Some(rc) if index < rc.chain.index => {
+                if rc.skipped.iter().any(|s| s.index == index) {
+                    Ok(())
+                } else {
+                    Err(DecryptionError::MissingMessageKey { index })
+                }
+            }
+            Some(rc) => {
+                let gap = index - rc.chain.index;
+                if gap > d.max_gap {
+                    return Err(DecryptionError::TooBigMessageGap { got: gap.into(), max: d.max_gap.into() });
+                }
+                Ok(())
+            }
+            None => {
+                if index > d.max_gap {
+                    return Err(DecryptionError::TooBigMessageGap { got: index.into(), max: d.max_gap.into() });
+                }
+                if self.sender.is_none() {
+                    return Err(DecryptionError::UnexpectedRatchetKey);
+                }
+                ContributoryKey::new(*their_ratchet_key)?;
+                Ok(())
+            }
+        }
+    }
+
     /// Finds or derives the seed for (`their_ratchet_key`, `index`), runs `f` with it, and
     /// commits the new state only if `f` succeeds.
     ///

@@ -1,10 +1,14 @@
 //! The protobuf subset that Olm, Megolm and Signal messages use: varints (wire type 0) and
-//! length-delimited fields (wire type 2), tags below 16.
+//! length-delimited fields (wire type 2), tags below 16. Sealed sender's certificates also use
+//! fixed64 (wire type 1): a reader made with [`Reader::with_fixed_width`] reads wire types 1 and
+//! 5 as well (the other readers refuse them, as before).
 
 use crate::error::DecodeError;
 
 pub(crate) const WIRE_VARINT: u8 = 0;
 pub(crate) const WIRE_LEN: u8 = 2;
+pub(crate) const WIRE_FIXED64: u8 = 1;
+pub(crate) const WIRE_FIXED32: u8 = 5;
 
 /// Appends an unsigned LEB128 varint.
 pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
@@ -28,26 +32,55 @@ pub(crate) fn put_bytes_field(out: &mut Vec<u8>, field: u8, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
+/// Appends a fixed64 field (little-endian).
+pub(crate) fn put_fixed64_field(out: &mut Vec<u8>, field: u8, v: u64) {
+    out.push(field << 3 | WIRE_FIXED64);
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
 /// One decoded field.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Value<'a> {
     Varint(u64),
     Bytes(&'a [u8]),
+    /// Wire type 1 (only from [`Reader::with_fixed_width`]).
+    Fixed64(u64),
+    /// Wire type 5 (only from [`Reader::with_fixed_width`]); no decoder reads one yet.
+    #[allow(dead_code)]
+    Fixed32(u32),
 }
 
 /// Reads protobuf fields from a byte slice.
 pub(crate) struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
+    fixed_width: bool,
 }
 
 impl<'a> Reader<'a> {
     pub(crate) fn new(buf: &'a [u8]) -> Self {
-        Self { buf, pos: 0 }
+        Self { buf, pos: 0, fixed_width: false }
+    }
+
+    /// A reader that also accepts fixed64 and fixed32 fields (wire types 1 and 5).
+    pub(crate) fn with_fixed_width(buf: &'a [u8]) -> Self {
+        Self { buf, pos: 0, fixed_width: true }
+    }
+
+    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], DecodeError> {
+        let end = self.pos.checked_add(n).ok_or(DecodeError::Truncated(what))?;
+        let bytes = self.buf.get(self.pos..end).ok_or(DecodeError::Truncated(what))?;
+        self.pos = end;
+        Ok(bytes)
     }
 
     pub(crate) fn is_empty(&self) -> bool {
         self.pos >= self.buf.len()
+    }
+
+    /// Bytes not read yet.
+    pub(crate) fn remaining(&self) -> usize {
+        self.buf.len().saturating_sub(self.pos)
     }
 
     /// A varint of at most 10 bytes whose value fits in 64 bits.
@@ -84,6 +117,16 @@ impl<'a> Reader<'a> {
                 let bytes = self.buf.get(self.pos..end).ok_or(DecodeError::Truncated("field body"))?;
                 self.pos = end;
                 Ok(Some((field, Value::Bytes(bytes))))
+            }
+            WIRE_FIXED64 if self.fixed_width => {
+                let b: [u8; 8] =
+                    self.take(8, "fixed64 field")?.try_into().map_err(|_| DecodeError::Truncated("fixed64 field"))?;
+                Ok(Some((field, Value::Fixed64(u64::from_le_bytes(b)))))
+            }
+            WIRE_FIXED32 if self.fixed_width => {
+                let b: [u8; 4] =
+                    self.take(4, "fixed32 field")?.try_into().map_err(|_| DecodeError::Truncated("fixed32 field"))?;
+                Ok(Some((field, Value::Fixed32(u32::from_le_bytes(b)))))
             }
             _ => Err(DecodeError::MalformedField("unsupported protobuf wire type")),
         }
@@ -128,7 +171,23 @@ pub(crate) fn set_once<T>(slot: &mut Option<T>, v: T, name: &'static str) -> Res
 pub(crate) fn as_u32(v: Value<'_>, name: &'static str) -> Result<u32, DecodeError> {
     match v {
         Value::Varint(x) => u32::try_from(x).map_err(|_| DecodeError::OversizeVarint(name)),
-        Value::Bytes(_) => Err(DecodeError::MalformedField(name)),
+        _ => Err(DecodeError::MalformedField(name)),
+    }
+}
+
+/// A varint field of any width (a `uint64`).
+pub(crate) fn as_u64(v: Value<'_>, name: &'static str) -> Result<u64, DecodeError> {
+    match v {
+        Value::Varint(x) => Ok(x),
+        _ => Err(DecodeError::MalformedField(name)),
+    }
+}
+
+/// A fixed64 field.
+pub(crate) fn as_fixed64(v: Value<'_>, name: &'static str) -> Result<u64, DecodeError> {
+    match v {
+        Value::Fixed64(x) => Ok(x),
+        _ => Err(DecodeError::MalformedField(name)),
     }
 }
 
@@ -136,7 +195,7 @@ pub(crate) fn as_u32(v: Value<'_>, name: &'static str) -> Result<u32, DecodeErro
 pub(crate) fn as_bytes<'a>(v: Value<'a>, name: &'static str) -> Result<&'a [u8], DecodeError> {
     match v {
         Value::Bytes(b) => Ok(b),
-        Value::Varint(_) => Err(DecodeError::MalformedField(name)),
+        _ => Err(DecodeError::MalformedField(name)),
     }
 }
 
@@ -192,7 +251,7 @@ impl<'a> Fields<'a> {
         match self.one(n, name)? {
             None => Ok(0),
             Some(Value::Varint(x)) => Ok(x),
-            Some(Value::Bytes(_)) => Err(DecodeError::MalformedField(name)),
+            Some(_) => Err(DecodeError::MalformedField(name)),
         }
     }
 

@@ -137,9 +137,7 @@ fn check() {
     public(&bytes[..]);
     std::hint::black_box(bytes);
 
-    sas_and_pk();
-
-    // 10. The MSC4108 ECIES channel, S's side: a secret ephemeral key, X25519 with G's public key,
+    // 8. The MSC4108 ECIES channel, S's side: a secret ephemeral key, X25519 with G's public key,
     //    HKDF-SHA-512 (both channel keys and the check code, over info strings holding the
     //    base64 of S's secret-derived public key), the check code's digits, ChaCha20-Poly1305.
     let g_public = caudata::ecies::Ecies::with_info_and_rng("MATRIX_QR_CODE_LOGIN", &mut Known(0x11)).public_key();
@@ -161,7 +159,7 @@ fn check() {
         }
     }
 
-    // 11. The MSC4388 HPKE channel, S's side: RFC 9180 SetupBaseS with a secret ephemeral key
+    // 9. The MSC4388 HPKE channel, S's side: RFC 9180 SetupBaseS with a secret ephemeral key
     //    (DHKEM's labeled HKDF-SHA-256, the key schedule) and Seal (the nonce XOR).
     let g_public =
         caudata::hpke::HpkeRecipientChannel::with_info_and_rng("MATRIX_QR_CODE_LOGIN", &mut Known(0x12)).public_key();
@@ -174,7 +172,7 @@ fn check() {
         std::hint::black_box(ct);
     }
 
-    // 12. Dehydrating an account (MSC3814 v2) whose identity, one-time and fallback keys and the
+    // 10. Dehydrating an account (MSC3814 v2) whose identity, one-time and fallback keys and the
     //     dehydration key are secret: the plaintext encoding and ChaCha20-Poly1305.
     let mut account = caudata::olm::Account::new_with_rng(&mut Secret(0x51));
     account.generate_one_time_keys_with_rng(3, &mut Secret(0x61));
@@ -187,6 +185,48 @@ fn check() {
         public(&bytes[..]);
         std::hint::black_box(bytes);
     }
+
+    sas_and_pk();
+
+    // 13. Sealed sender v1's cipher: AES-256-CTR and the truncated HMAC checked in constant time,
+    //    with secret keys; the ciphertext (good and with a bad tag) is public; whether the tag
+    //    verified is public.
+    let (ck, mk) = (std::hint::black_box([0x11u8; 32]), std::hint::black_box([0x22u8; 32]));
+    let sealed = hazmat::aes256_ctr_hmac_encrypt(&ck, &mk, b"sealed sender content");
+    let mut tampered = sealed.clone();
+    tampered[3] ^= 1;
+    secret(&ck);
+    secret(&mk);
+    for data in [&sealed, &tampered] {
+        let out = hazmat::aes256_ctr_hmac_decrypt(&ck, &mk, data);
+        public(&out.is_some());
+        std::hint::black_box(&out);
+    }
+
+    // 14. Sealed sender v2's cipher: AES-256-GCM-SIV decryption with a secret key (tag checked
+    //    by the crate in constant time; POLYVAL with CLMUL or its constant-time software form).
+    let k = std::hint::black_box([0x33u8; 32]);
+    let sealed = hazmat::aes256_gcm_siv_encrypt(&k, b"sealed sender v2 content");
+    let mut tampered = sealed.clone();
+    tampered[0] ^= 1;
+    secret(&k);
+    for data in [&sealed, &tampered] {
+        let out = hazmat::aes256_gcm_siv_decrypt(&k, data);
+        public(&out.is_some());
+        std::hint::black_box(&out);
+    }
+
+    // 15. Sealed sender v2's ephemeral key from a secret seed (HKDF, then an X25519 base-point
+    //     multiplication), compared in constant time with the received key.
+    let m = std::hint::black_box([0x44u8; 32]);
+    secret(&m);
+    let mut r = [0u8; 32];
+    hazmat::hkdf_sha256(None, &m, b"Sealed Sender v2: r (2023-08)", &mut r);
+    let e = Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_array(&mut r)).public_key();
+    let received = Curve25519PublicKey::from_bytes([0x55u8; 32]);
+    let same = hazmat::ct_eq(e.as_bytes(), received.as_bytes());
+    public(&same);
+    std::hint::black_box(same);
 }
 
 /// Randomness marked secret (undefined) as soon as it is drawn: key material.
@@ -206,6 +246,64 @@ struct Known(u8);
 impl RandomSource for Known {
     fn fill(&mut self, dest: &mut [u8]) {
         dest.fill(self.0);
+    }
+}
+
+
+/// 11–12: SAS (the ephemeral secrets secret; public keys and sent MACs public) and key-backup
+/// decryption (the recipient's secret key secret; the message public).
+fn sas_and_pk() {
+    use caudata::pk_encryption::{PkDecryption, PkEncryption};
+    use caudata::sas::{Mac, Sas};
+
+    // 11. SAS: key agreement, the SAS bytes, and verification of each kind of MAC, good and bad.
+    let a = Sas::new_with_rng(&mut Secret(0x31));
+    let b = Sas::new_with_rng(&mut Secret(0x61));
+    let (ak, bk) = (a.public_key(), b.public_key());
+    public(ak.as_bytes());
+    public(bk.as_bytes());
+    let (Ok(a), Ok(b)) = (a.diffie_hellman(bk), b.diffie_hellman(ak)) else { panic!("contributory keys") };
+    let shown = a.bytes("MATRIX_KEY_VERIFICATION_SAS|...");
+    public(shown.as_bytes());
+    std::hint::black_box(shown.emoji_indices());
+    let (input, info) = ("ed25519 key", "MATRIX_KEY_VERIFICATION_MAC...");
+    let mac = a.calculate_mac(input, info);
+    public(mac.as_bytes());
+    let mut bad = *mac.as_bytes();
+    bad[7] ^= 4;
+    for tag in [mac, Mac::from_bytes(bad)] {
+        let ok = b.verify_mac(input, info, &tag).is_ok();
+        public(&ok);
+        std::hint::black_box(ok);
+    }
+    for legacy in [a.calculate_mac_invalid_base64(input, info), a.calculate_mac_long_kdf(input, info)] {
+        public(legacy.as_bytes());
+        let ok = b.verify_mac_invalid_base64(input, info, &legacy).is_ok()
+            | b.verify_mac_long_kdf(input, info, &legacy).is_ok();
+        public(&ok);
+        std::hint::black_box(ok);
+    }
+
+    // 12. PK decryption of a backed-up key: good MAC (then the padding check on the
+    //    plaintext), and a bad MAC.
+    let dec = PkDecryption::new_with_rng(&mut Secret(0x7e));
+    let their = dec.public_key();
+    public(their.as_bytes());
+    let Ok(enc) = PkEncryption::from_key(their) else { panic!("our own key") };
+    let m = enc.encrypt_with_rng(b"{\"session_key\":\"...\"}", &mut Secret(0x13));
+    public(&m.ciphertext[..]);
+    public(&m.mac[..]);
+    public(m.ephemeral_key.as_bytes());
+    let mut wrong = m.clone();
+    wrong.mac[0] ^= 1;
+    for msg in [&m, &wrong] {
+        let out = dec.decrypt(msg);
+        let ok = out.is_ok();
+        public(&ok);
+        if let Ok(pt) = &out {
+            public(&pt[..]);
+        }
+        let _ = std::hint::black_box(out);
     }
 }
 
@@ -233,72 +331,5 @@ fn main() {
             eprintln!("usage: ctgrind check|control");
             std::process::exit(2);
         }
-    }
-}
-
-/// Randomness whose output is marked secret as it is drawn.
-struct SecretRng(u8);
-impl RandomSource for SecretRng {
-    fn fill(&mut self, dest: &mut [u8]) {
-        dest.fill(self.0);
-        self.0 = self.0.wrapping_add(0x3b);
-        secret(dest);
-    }
-}
-
-/// 8–9: SAS (the ephemeral secrets secret; public keys and sent MACs public) and key-backup
-/// decryption (the recipient's secret key secret; the message public).
-fn sas_and_pk() {
-    use caudata::pk_encryption::{PkDecryption, PkEncryption};
-    use caudata::sas::{Mac, Sas};
-
-    // 8. SAS: key agreement, the SAS bytes, and verification of each kind of MAC, good and bad.
-    let a = Sas::new_with_rng(&mut SecretRng(0x31));
-    let b = Sas::new_with_rng(&mut SecretRng(0x61));
-    let (ak, bk) = (a.public_key(), b.public_key());
-    public(ak.as_bytes());
-    public(bk.as_bytes());
-    let (Ok(a), Ok(b)) = (a.diffie_hellman(bk), b.diffie_hellman(ak)) else { panic!("contributory keys") };
-    let shown = a.bytes("MATRIX_KEY_VERIFICATION_SAS|...");
-    public(shown.as_bytes());
-    std::hint::black_box(shown.emoji_indices());
-    let (input, info) = ("ed25519 key", "MATRIX_KEY_VERIFICATION_MAC...");
-    let mac = a.calculate_mac(input, info);
-    public(mac.as_bytes());
-    let mut bad = *mac.as_bytes();
-    bad[7] ^= 4;
-    for tag in [mac, Mac::from_bytes(bad)] {
-        let ok = b.verify_mac(input, info, &tag).is_ok();
-        public(&ok);
-        std::hint::black_box(ok);
-    }
-    for legacy in [a.calculate_mac_invalid_base64(input, info), a.calculate_mac_long_kdf(input, info)] {
-        public(legacy.as_bytes());
-        let ok = b.verify_mac_invalid_base64(input, info, &legacy).is_ok()
-            | b.verify_mac_long_kdf(input, info, &legacy).is_ok();
-        public(&ok);
-        std::hint::black_box(ok);
-    }
-
-    // 9. PK decryption of a backed-up key: good MAC (then the padding check on the
-    //    plaintext), and a bad MAC.
-    let dec = PkDecryption::new_with_rng(&mut SecretRng(0x7e));
-    let their = dec.public_key();
-    public(their.as_bytes());
-    let Ok(enc) = PkEncryption::from_key(their) else { panic!("our own key") };
-    let m = enc.encrypt_with_rng(b"{\"session_key\":\"...\"}", &mut SecretRng(0x13));
-    public(&m.ciphertext[..]);
-    public(&m.mac[..]);
-    public(m.ephemeral_key.as_bytes());
-    let mut wrong = m.clone();
-    wrong.mac[0] ^= 1;
-    for msg in [&m, &wrong] {
-        let out = dec.decrypt(msg);
-        let ok = out.is_ok();
-        public(&ok);
-        if let Ok(pt) = &out {
-            public(&pt[..]);
-        }
-        let _ = std::hint::black_box(out);
     }
 }

@@ -4,7 +4,10 @@
 
 use caudata::interolm::spqr::SpqrError;
 use caudata::megolm::SessionKeyDecodeError;
-use caudata::{BundleError, DecodeError, DecryptionError, KeyError, PickleError, SessionCreationError, SignatureError};
+use caudata::{
+    BundleError, DecodeError, DecryptionError, EncryptionError, KeyError, PickleError, SessionCreationError,
+    SignatureError,
+};
 use wasm_bindgen::JsValue;
 
 /// Every code an error can carry, in the order of README.md's table. Exported to JavaScript as
@@ -93,6 +96,7 @@ from_caudata!(
     SignatureError,
     DecodeError,
     DecryptionError,
+    EncryptionError,
     SessionCreationError,
     BundleError,
     SessionKeyDecodeError,
@@ -147,6 +151,15 @@ impl Code for DecryptionError {
             Self::UnknownMessageIndex { .. } => "UNKNOWN_MESSAGE_INDEX",
             Self::WrongDialect { .. } => "WRONG_DIALECT",
             Self::VersionMismatch { .. } => "VERSION_MISMATCH",
+            Self::Spqr(e) => e.code(),
+            _ => "ERROR",
+        }
+    }
+}
+
+impl Code for EncryptionError {
+    fn code(&self) -> &'static str {
+        match self {
             Self::Spqr(e) => e.code(),
             _ => "ERROR",
         }

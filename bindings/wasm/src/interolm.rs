@@ -356,7 +356,7 @@ impl InterolmSession {
 
     /// Encrypts `plaintext`; a `PreKeySignalMessage` (type 3) until the peer has answered.
     pub fn encrypt(&mut self, plaintext: &Plaintext) -> Result<InterolmMessageJs, Error> {
-        Ok(message_js(&self.inner.encrypt(plaintext_bytes(plaintext)?.as_slice())))
+        Ok(message_js(&self.inner.encrypt(plaintext_bytes(plaintext)?.as_slice())?))
     }
 
     /// Decrypts a message (`type` 2 or 3, its bytes). On any error the session is unchanged.

@@ -137,8 +137,12 @@ pub(crate) fn secret_to_uint8array(bytes: Zeroizing<Vec<u8>>) -> Uint8Array {
 /// Decodes a plaintext as UTF-8 for JavaScript, replacing invalid sequences with U+FFFD (as
 /// libolm's JavaScript build does); the `…Bytes` methods return the exact bytes instead.
 pub(crate) fn secret_to_string(bytes: Zeroizing<Vec<u8>>) -> js_sys::JsString {
-    let text = Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned());
-    JsValue::from_str(&text).unchecked_into()
+    let text = match core::str::from_utf8(&bytes) {
+        // Valid UTF-8 (the usual case) goes out as it is, without a second copy to wipe.
+        Ok(text) => JsValue::from_str(text),
+        Err(_) => JsValue::from_str(&Zeroizing::new(String::from_utf8_lossy(&bytes).into_owned())),
+    };
+    text.unchecked_into()
 }
 
 /// A plain object with the given properties.

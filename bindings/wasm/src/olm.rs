@@ -105,7 +105,7 @@ impl Account {
         self.inner.stored_one_time_key_count()
     }
 
-    /// Generates `count` one-time keys, evicting the oldest beyond the limit.
+    /// Generates `count` one-time keys, evicting the oldest beyond the 5 000 kept.
     #[wasm_bindgen(js_name = generateOneTimeKeys)]
     pub fn generate_one_time_keys(&mut self, count: usize) -> OneTimeKeyGeneration {
         let result = self.inner.generate_one_time_keys(count);

@@ -4,18 +4,17 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { caudata, assertCode } from './helpers.mjs';
+import { caudata, assertCode, readText, pkgDir, toBase64, fromBase64 } from './common.mjs';
 
 const CLASSES = ['Account', 'Session', 'GroupSession', 'InboundGroupSession', 'InterolmAccount', 'InterolmSession', 'PreKeyBundle'];
 
 test('the package exports its classes and functions, with TypeScript declarations', () => {
   for (const c of CLASSES) assert.equal(typeof caudata[c], 'function', c);
   for (const f of ['ed25519Verify', 'errorCodes', 'version']) assert.equal(typeof caudata[f], 'function', f);
-  const pkg = JSON.parse(readFileSync(new URL('../pkg/package.json', import.meta.url)));
+  const pkg = JSON.parse(readText(new URL(`${pkgDir}package.json`, import.meta.url)));
   assert.equal(pkg.main, 'caudata_wasm.js');
   assert.equal(pkg.version, caudata.version());
-  const dts = readFileSync(new URL('../pkg/caudata_wasm.d.ts', import.meta.url), 'utf8');
+  const dts = readText(new URL(`${pkgDir}caudata_wasm.d.ts`, import.meta.url));
   for (const c of CLASSES) assert.match(dts, new RegExp(`export class ${c} `), c);
   assert.match(dts, /export interface OlmMessage \{ type: 0 \| 1; body: string \}/);
   assert.match(dts, /encrypt\(plaintext: string \| Uint8Array\): OlmMessage;/);
@@ -26,7 +25,7 @@ test('error codes are a fixed list of distinct strings', () => {
   const codes = caudata.errorCodes();
   assert.ok(codes.length >= 25);
   assert.equal(new Set(codes).size, codes.length);
-  const dts = readFileSync(new URL('../pkg/caudata_wasm.d.ts', import.meta.url), 'utf8');
+  const dts = readText(new URL(`${pkgDir}caudata_wasm.d.ts`, import.meta.url));
   const union = dts.match(/export type ErrorCode =([^;]+);/)[1].match(/"([A-Z0-9_]+)"/g).map((s) => s.slice(1, -1));
   assert.deepEqual(union, codes, 'the TypeScript ErrorCode union lists exactly errorCodes()');
   for (const c of ['BAD_MAC', 'UNKNOWN_MESSAGE_INDEX', 'MISSING_MESSAGE_KEY', 'BAD_SIGNATURE', 'INVALID_BASE64', 'INVALID_ARGUMENT'])
@@ -62,14 +61,22 @@ test('account keys: identity keys, one-time key generation and eviction, fallbac
   const a = new caudata.Account();
   assert.deepEqual(a.identityKeys, { ed25519: a.ed25519Key, curve25519: a.curve25519Key });
   assert.match(a.curve25519Key, /^[A-Za-z0-9+/]{43}$/);
+  // vodozemac's contract: 50 advertised for upload, up to 5 000 kept (claimed keys whose
+  // pre-key message is still in flight survive top-ups), the oldest evicted beyond that.
   const max = a.maxNumberOfOneTimeKeys;
-  const g = a.generateOneTimeKeys(max + 3);
-  assert.equal(g.created.length, max);
-  assert.equal(g.removed.length, 3);
-  assert.equal(a.storedOneTimeKeyCount, max);
-  assert.equal(Object.keys(a.oneTimeKeys).length, max);
+  assert.equal(max, 50);
+  let g = a.generateOneTimeKeys(max + 3);
+  assert.equal(g.created.length, max + 3);
+  assert.equal(g.removed.length, 0);
+  assert.equal(a.storedOneTimeKeyCount, max + 3);
+  assert.equal(Object.keys(a.oneTimeKeys).length, max + 3);
   a.markKeysAsPublished();
   assert.deepEqual(a.oneTimeKeys, {});
+  const oldest = g.created[0];
+  g = a.generateOneTimeKeys(5000 - (max + 3) + 2);
+  assert.equal(g.removed.length, 2);
+  assert.equal(g.removed[0], oldest, 'the oldest key is evicted first');
+  assert.equal(a.storedOneTimeKeyCount, 5000);
   a.generateFallbackKey();
   const first = Object.values(a.fallbackKey)[0];
   assert.equal(a.generateFallbackKey(), undefined);
@@ -107,31 +114,31 @@ test('bad input of every kind throws a coded CaudataError, never a trap', () => 
   assertCode(() => s.decrypt(1, '%%%'), 'INVALID_BASE64');
   assertCode(() => s.decrypt(1, 'Aw'), 'DECODE_ERROR');
   assertCode(() => s.decrypt(1, 'AwoI'), 'DECODE_ERROR');
-  assertCode(() => s.decrypt(1, Buffer.from([0x09, 1, 2]).toString('base64')), 'UNSUPPORTED_VERSION');
+  assertCode(() => s.decrypt(1, toBase64([0x09, 1, 2])), 'UNSUPPORTED_VERSION');
   assertCode(() => new caudata.GroupSession(0), 'INVALID_ARGUMENT');
   assertCode(() => new caudata.GroupSession(257), 'INVALID_ARGUMENT');
   assertCode(() => new caudata.InboundGroupSession('AAAA'), 'INVALID_SESSION_KEY');
   assertCode(() => new caudata.InboundGroupSession('*'), 'INVALID_BASE64');
   assertCode(() => caudata.InboundGroupSession.import(new caudata.GroupSession().sessionKey), 'INVALID_SESSION_KEY');
   const out = new caudata.GroupSession();
-  const key = Buffer.from(out.sessionKey, 'base64');
+  const key = fromBase64(out.sessionKey);
   key[key.length - 1] ^= 1;
-  assertCode(() => new caudata.InboundGroupSession(key.toString('base64')), 'BAD_SIGNATURE');
+  assertCode(() => new caudata.InboundGroupSession(toBase64(key)), 'BAD_SIGNATURE');
   const inbound = new caudata.InboundGroupSession(out.sessionKey);
   assertCode(() => inbound.decrypt('Aw'), 'DECODE_ERROR');
   assertCode(() => inbound.decrypt('AAAA'), 'UNSUPPORTED_VERSION');
-  const m = Buffer.from(out.encrypt('x'), 'base64');
+  const m = fromBase64(out.encrypt('x'));
   m[10] ^= 1;
-  assertCode(() => inbound.decrypt(m.toString('base64')), 'BAD_SIGNATURE');
+  assertCode(() => inbound.decrypt(toBase64(m)), 'BAD_SIGNATURE');
   assertCode(() => caudata.ed25519Verify(a.ed25519Key, 'm', 'AAAA'), 'INVALID_KEY');
 
   // Random garbage into every decoder: only coded errors, and the module keeps working.
   let seed = 99;
   const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) & 0xff;
   for (let i = 0; i < 300; i++) {
-    const bytes = Buffer.from(Array.from({ length: (i * 7) % 200 }, rnd));
+    const bytes = Uint8Array.from({ length: (i * 7) % 200 }, rnd);
     if (i % 2) bytes[0] = 3; // an Olm version byte, to go deeper
-    const b64 = bytes.toString('base64');
+    const b64 = toBase64(bytes);
     for (const f of [
       () => s.decrypt(i % 2, b64),
       () => inbound.decrypt(b64),

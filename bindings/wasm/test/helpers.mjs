@@ -1,59 +1,11 @@
-// Shared helpers for the Node tests: the built package (pkg/, made by build.sh), libolm's own
-// WebAssembly build (@matrix-org/olm 3.2.15), and in-process libsignal parties
-// (@signalapp/libsignal-client 0.72.1 and 0.90.0 as the npm aliases ls072 and ls090).
+// Node-only helpers: in-process libsignal parties (@signalapp/libsignal-client 0.72.1 and
+// 0.90.0 as the npm aliases ls072 and ls090, native Node modules), on top of the portable
+// helpers of common.mjs (which the browser tests use too).
 // Everything comes from bindings/wasm/node_modules, installed by build.sh from package-lock.json.
 
-import { createRequire } from 'node:module';
 import assert from 'node:assert/strict';
 
-const require = createRequire(import.meta.url);
-
-/** The package exactly as npm would ship it. */
-export const caudata = require('../pkg/caudata_wasm.js');
-
-let olmPromise;
-/** libolm 3.2.15 (its own Emscripten WebAssembly build), initialised once. */
-export function loadOlm() {
-  olmPromise ??= (async () => {
-    const Olm = require('@matrix-org/olm');
-    await Olm.init();
-    return Olm;
-  })();
-  return olmPromise;
-}
-
-/** Asserts that `fn` throws a CaudataError with `code` (and never a WebAssembly trap). */
-export function assertCode(fn, code) {
-  let thrown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  assert.ok(thrown !== undefined, `expected a throw with code ${code}`);
-  assert.ok(!(thrown instanceof WebAssembly.RuntimeError), `a WebAssembly trap: ${thrown}`);
-  assert.ok(thrown instanceof Error, `not an Error: ${thrown}`);
-  assert.equal(thrown.name, 'CaudataError', `${thrown}`);
-  assert.equal(thrown.code, code, `${thrown.message}`);
-  return thrown;
-}
-
-/** A deterministic shuffle (the tests must be reproducible). */
-export function shuffled(items, seed = 1) {
-  const a = [...items];
-  let s = seed >>> 0 || 1;
-  for (let i = a.length - 1; i > 0; i--) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    const j = s % (i + 1);
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
-}
-
-export function firstEntry(json) {
-  const [[id, key]] = Object.entries(json);
-  return { id, key };
-}
+export * from './common.mjs';
 
 // ------------------------------------------------------------------------------------------
 // libsignal
@@ -266,5 +218,3 @@ export class SignalParty {
   }
 }
 
-export const utf8 = (s) => new TextEncoder().encode(s);
-export const fromUtf8 = (b) => new TextDecoder().decode(b);

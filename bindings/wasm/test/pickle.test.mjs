@@ -5,8 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { caudata, loadOlm, assertCode, firstEntry } from './helpers.mjs';
+import { caudata, loadOlm, assertCode, firstEntry, readText, fromHex } from './common.mjs';
 
 const Olm = await loadOlm();
 const LIBOLM_KEY = 'a libolm pickle key, any length';
@@ -146,8 +145,8 @@ test("caudata's own pickles round trip for all four objects; wrong key, type and
 });
 
 test('the native known-answer pickles (test-vectors/pickle/kat.json) load identically in WebAssembly', () => {
-  const kat = JSON.parse(readFileSync(new URL('../../../test-vectors/pickle/kat.json', import.meta.url)));
-  const key = Buffer.from(kat.pickle_key_hex, 'hex');
+  const kat = JSON.parse(readText(new URL('../../../test-vectors/pickle/kat.json', import.meta.url)));
+  const key = fromHex(kat.pickle_key_hex);
   const classes = { Account: caudata.Account, Session: caudata.Session, GroupSession: caudata.GroupSession, InboundGroupSession: caudata.InboundGroupSession };
   assert.ok(kat.cases.length >= 4);
   for (const c of kat.cases) {

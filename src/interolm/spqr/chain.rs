@@ -159,18 +159,29 @@ impl SubChain {
 
     /// Steps once: `(ctr + 1, key_{ctr+1})`.
     fn step(&mut self) -> Result<(u32, SecretBytes<32>), SpqrError> {
+        let mut key = SecretBytes::zero();
+        let ctr = self.advance(Some(key.expose_mut()))?;
+        Ok((ctr, key))
+    }
+
+    /// Steps once and returns `ctr + 1`, writing `key_{ctr+1}` into `key` if asked. A step whose
+    /// key is not kept needs only the next chain key, the first half of the HKDF output: one
+    /// HMAC block fewer (a skip of 25 000 runs mostly on such steps), and no allocation.
+    fn advance(&mut self, key: Option<&mut [u8; 32]>) -> Result<u32, SpqrError> {
         let next = self.next.as_mut().ok_or(SpqrError::Internal("the sub-chain was wiped"))?;
         let ctr = self.ctr.checked_add(1).ok_or(SpqrError::Internal("sub-chain counter overflow"))?;
-        let mut info = Vec::with_capacity(4 + LABEL_NEXT.len());
-        info.extend_from_slice(&ctr.to_be_bytes());
-        info.extend_from_slice(LABEL_NEXT);
+        let mut info = [0u8; 4 + LABEL_NEXT.len()];
+        info[..4].copy_from_slice(&ctr.to_be_bytes());
+        info[4..].copy_from_slice(LABEL_NEXT);
         let mut okm = Zeroizing::new([0u8; 64]);
-        hkdf_sha256(None, next.expose(), &info, &mut okm[..]);
+        let len = if key.is_some() { 64 } else { 32 };
+        hkdf_sha256(None, next.expose(), &info, &mut okm[..len]);
         next.expose_mut().copy_from_slice(&okm[..32]);
-        let mut key = SecretBytes::zero();
-        key.expose_mut().copy_from_slice(&okm[32..]);
+        if let Some(key) = key {
+            key.copy_from_slice(&okm[32..]);
+        }
         self.ctr = ctr;
-        Ok((ctr, key))
+        Ok(ctr)
     }
 
     /// The receive key for `index`, with skipped keys kept and old ones trimmed as libsignal does.
@@ -194,10 +205,14 @@ impl SubChain {
         if u64::from(index) > u64::from(self.ctr) + max_ooo {
             self.history.clear();
         }
+        let mut key = Zeroizing::new([0u8; 32]);
         while index > self.ctr + 1 {
-            let (i, key) = self.step()?;
-            if u64::from(i) + max_ooo >= u64::from(index) {
-                self.history.push(i, key.expose());
+            // Only the keys within `max_ooo_keys` of `index` are kept; the others are not derived.
+            if u64::from(self.ctr) + 1 + max_ooo >= u64::from(index) {
+                let i = self.advance(Some(&mut key))?;
+                self.history.push(i, &key);
+            } else {
+                self.advance(None)?;
             }
         }
         if self.history.len() >= params.trim_size() {
