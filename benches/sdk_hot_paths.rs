@@ -17,6 +17,12 @@
 //! * `share_room_key_500_new_devices`: the first share with 500 devices: an outbound Olm session
 //!   per device from its claimed one-time key, then the same encryption.
 //!
+//! * `ops/…`: the single operations under those paths, each on both libraries: Olm encrypt and
+//!   decrypt of a 600-byte payload in an established session, Megolm encrypt and decrypt of a
+//!   150-byte event, `Account::new`, and the store's pickling (`rmp_serde::to_vec_named` of
+//!   `pickle()`, and back through `from_pickle`) of an account with 50 one-time keys, an Olm
+//!   session and an inbound group session.
+//!
 //! The facade must not be slower than vodozemac on any of them.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -56,6 +62,22 @@ fn history() -> Vec<(Vec<u8>, Vec<String>)> {
             (pickle, events)
         })
         .collect()
+}
+
+/// An established Olm session pair of one library (the receiver has answered once, so both
+/// sides are past the pre-key stage), as `(sender, receiver)`.
+macro_rules! olm_pair_of {
+    ($lib:ident) => {{
+        let alice = $lib::olm::Account::new();
+        let mut bob = $lib::olm::Account::new();
+        bob.generate_one_time_keys(1);
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let mut s = alice.create_outbound_session(Default::default(), bob.curve25519_key(), otk).unwrap();
+        let $lib::olm::OlmMessage::PreKey(m) = s.encrypt("hello").unwrap() else { panic!() };
+        let mut r = bob.create_inbound_session(Default::default(), alice.curve25519_key(), &m).unwrap().session;
+        s.decrypt(&r.encrypt("reply").unwrap()).unwrap();
+        (s, r)
+    }};
 }
 
 fn room_history(c: &mut Criterion) {
@@ -185,5 +207,121 @@ fn share_room_key(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, room_history, share_room_key);
+/// One operation on both libraries, side by side in one criterion group.
+macro_rules! pair {
+    ($c:expr, $name:expr, |$lib:ident| $body:block) => {{
+        let mut g = $c.benchmark_group(concat!("ops/", $name));
+        {
+            use vz as $lib;
+            g.bench_function("vodozemac", $body);
+        }
+        {
+            use fa as $lib;
+            g.bench_function("facade", $body);
+        }
+        g.finish();
+    }};
+}
+
+fn ops(c: &mut Criterion) {
+    let payload = room_key_payload(&vz::megolm::GroupSession::new(Default::default()).session_key().to_base64());
+    let event = event_payload(7);
+
+    pair!(c, "account_new", |lib| { |b: &mut criterion::Bencher<'_>| b.iter(|| black_box(lib::olm::Account::new())) });
+
+    pair!(c, "olm_encrypt_600B", |lib| {
+        |b: &mut criterion::Bencher<'_>| {
+            let (mut s, _) = olm_pair_of!(lib);
+            b.iter(|| black_box(s.encrypt(&payload).unwrap()))
+        }
+    });
+
+    pair!(c, "olm_decrypt_600B", |lib| {
+        |b: &mut criterion::Bencher<'_>| {
+            let (mut s, mut r) = olm_pair_of!(lib);
+            b.iter_batched(
+                || s.encrypt(&payload).unwrap(),
+                |m| black_box(r.decrypt(&m).unwrap()),
+                BatchSize::SmallInput,
+            )
+        }
+    });
+
+    pair!(c, "megolm_encrypt_150B", |lib| {
+        |b: &mut criterion::Bencher<'_>| {
+            let mut out = lib::megolm::GroupSession::new(Default::default());
+            b.iter(|| black_box(out.encrypt(&event)))
+        }
+    });
+
+    pair!(c, "megolm_decrypt_150B", |lib| {
+        |b: &mut criterion::Bencher<'_>| {
+            let mut out = lib::megolm::GroupSession::new(Default::default());
+            let mut inbound = lib::megolm::InboundGroupSession::new(&out.session_key(), Default::default());
+            b.iter_batched(|| out.encrypt(&event), |m| black_box(inbound.decrypt(&m).unwrap()), BatchSize::SmallInput)
+        }
+    });
+
+    pair!(c, "pickle_account_50otk", |lib| {
+        |b: &mut criterion::Bencher<'_>| {
+            let mut a = lib::olm::Account::new();
+            a.generate_one_time_keys(50);
+            a.generate_fallback_key();
+            b.iter(|| black_box(rmp_serde::to_vec_named(&a.pickle()).unwrap()))
+        }
+    });
+
+    pair!(c, "unpickle_account_50otk", |lib| {
+        |b: &mut criterion::Bencher<'_>| {
+            let mut a = lib::olm::Account::new();
+            a.generate_one_time_keys(50);
+            a.generate_fallback_key();
+            let bytes = rmp_serde::to_vec_named(&a.pickle()).unwrap();
+            b.iter(|| {
+                let p: lib::olm::AccountPickle = rmp_serde::from_slice(&bytes).unwrap();
+                black_box(lib::olm::Account::from_pickle(p))
+            })
+        }
+    });
+
+    pair!(c, "pickle_olm_session", |lib| {
+        |b: &mut criterion::Bencher<'_>| {
+            let (s, _) = olm_pair_of!(lib);
+            b.iter(|| black_box(rmp_serde::to_vec_named(&s.pickle()).unwrap()))
+        }
+    });
+
+    pair!(c, "unpickle_olm_session", |lib| {
+        |b: &mut criterion::Bencher<'_>| {
+            let (s, _) = olm_pair_of!(lib);
+            let bytes = rmp_serde::to_vec_named(&s.pickle()).unwrap();
+            b.iter(|| {
+                let p: lib::olm::SessionPickle = rmp_serde::from_slice(&bytes).unwrap();
+                black_box(lib::olm::Session::from_pickle(p))
+            })
+        }
+    });
+
+    pair!(c, "pickle_inbound_group_session", |lib| {
+        |b: &mut criterion::Bencher<'_>| {
+            let out = lib::megolm::GroupSession::new(Default::default());
+            let inbound = lib::megolm::InboundGroupSession::new(&out.session_key(), Default::default());
+            b.iter(|| black_box(rmp_serde::to_vec_named(&inbound.pickle()).unwrap()))
+        }
+    });
+
+    pair!(c, "unpickle_inbound_group_session", |lib| {
+        |b: &mut criterion::Bencher<'_>| {
+            let out = lib::megolm::GroupSession::new(Default::default());
+            let inbound = lib::megolm::InboundGroupSession::new(&out.session_key(), Default::default());
+            let bytes = rmp_serde::to_vec_named(&inbound.pickle()).unwrap();
+            b.iter(|| {
+                let p: lib::megolm::InboundGroupSessionPickle = rmp_serde::from_slice(&bytes).unwrap();
+                black_box(lib::megolm::InboundGroupSession::from_pickle(p))
+            })
+        }
+    });
+}
+
+criterion_group!(benches, room_history, share_room_key, ops);
 criterion_main!(benches);
