@@ -577,6 +577,41 @@ fn key_ids_and_one_time_key_contract_match() {
     );
 }
 
+/// The one deliberate difference in session creation: a pre-key message replayed to a fallback
+/// key. vodozemac makes a second session and delivers the plaintext again; the facade (caudata)
+/// refuses it with vodozemac's answer to a replay to a one-time key, `MissingOneTimeKey`, and
+/// its account is unchanged. The first delivery is the same on both.
+#[test]
+fn fallback_key_replay_refused_by_the_facade_only() {
+    let sender = real::olm::Account::new();
+    let mut f = fa::olm::Account::new();
+    let mut r = real::olm::Account::new();
+    f.generate_fallback_key();
+    r.generate_fallback_key();
+    let fk = *f.fallback_key().values().next().unwrap();
+    let rk = *r.fallback_key().values().next().unwrap();
+    let mut to_f =
+        sender.create_outbound_session(Default::default(), to_real(f.curve25519_key()), to_real(fk)).unwrap();
+    let mut to_r = sender.create_outbound_session(Default::default(), r.curve25519_key(), rk).unwrap();
+    let real::olm::OlmMessage::PreKey(mf) = to_f.encrypt("once").unwrap() else { panic!() };
+    let real::olm::OlmMessage::PreKey(mr) = to_r.encrypt("once").unwrap() else { panic!() };
+    let mf = fa::olm::PreKeyMessage::from_base64(&mf.to_base64()).unwrap();
+
+    let first = f.create_inbound_session(Default::default(), to_fa(sender.curve25519_key()), &mf).unwrap();
+    assert_eq!(first.plaintext, b"once");
+    assert_eq!(r.create_inbound_session(Default::default(), sender.curve25519_key(), &mr).unwrap().plaintext, b"once");
+
+    let before = json(&f.pickle());
+    let replay = f.create_inbound_session(Default::default(), to_fa(sender.curve25519_key()), &mf);
+    assert!(
+        matches!(replay, Err(fa::olm::SessionCreationError::MissingOneTimeKey(k)) if k == fk),
+        "the facade refuses the replay"
+    );
+    assert_eq!(json(&f.pickle()), before, "a refused replay changes nothing");
+    let again = r.create_inbound_session(Default::default(), sender.curve25519_key(), &mr).unwrap();
+    assert_eq!(again.plaintext, b"once", "vodozemac delivers the replay a second time");
+}
+
 #[test]
 fn error_texts_match() {
     // keys

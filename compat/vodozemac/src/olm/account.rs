@@ -171,7 +171,16 @@ impl Account {
         self.0
             .create_inbound_session(expected_config.to_core(), their_identity_key.inner, &pre_key_message.inner)
             .map(|r| InboundCreationResult { session: Session(r.session), plaintext: r.plaintext })
-            .map_err(|e| SessionCreationError::from_core(e, expected_config))
+            .map_err(|e| match e {
+                // caudata refuses a pre-key message replayed to a fallback key (vodozemac makes a
+                // second session and delivers the message again). vodozemac's answer to a replay
+                // to a one-time key is `MissingOneTimeKey`: the same answer here, with the key
+                // the message names, so that callers treat both replays alike.
+                caudata::SessionCreationError::ReplayedPreKeyMessage => {
+                    SessionCreationError::MissingOneTimeKey(pre_key_message.one_time_key())
+                }
+                e => SessionCreationError::from_core(e, expected_config),
+            })
     }
 
     /// Generates `count` one-time keys (the oldest are removed beyond the store's 5 000).
