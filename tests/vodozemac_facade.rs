@@ -11,6 +11,8 @@
 //! serde (JSON and MessagePack, byte for byte) and vodozemac's encrypted strings. Debug formats,
 //! serde shapes and error Display texts are compared too.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code
+
 use vodozemac as real;
 use vodozemac_facade as fa;
 
