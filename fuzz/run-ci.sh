@@ -14,6 +14,12 @@ seconds="${FUZZ_SECONDS:-15}"
 toolchain="${FUZZ_TOOLCHAIN:-nightly}"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz
 
+# libolm_differential compiles libolm 3.2.16 itself from python-olm 3.2.16's source package
+# (pinned, SHA-256 checked) to compare caudata-libolm with it call for call.
+LIBOLM_SRC="$(bash ../libolm/tests/fetch-python-olm.sh)/libolm"
+export LIBOLM_SRC
+features=(--features libolm-differential)
+
 if [ "$#" -gt 0 ]; then
     targets=("$@")
 else
@@ -21,7 +27,7 @@ else
 fi
 
 echo "== building ${#targets[@]} fuzz targets"
-cargo +"$toolchain" fuzz build
+cargo +"$toolchain" fuzz build "${features[@]}"
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -33,7 +39,7 @@ for t in "${targets[@]}"; do
     cp corpus/"$t"/* "$work/$t"/ 2>/dev/null || true
     log="$work/$t.log"
     start=$(date +%s)
-    if ! cargo +"$toolchain" fuzz run "$t" "$work/$t" -- -max_total_time="$seconds" -print_final_stats=1 \
+    if ! cargo +"$toolchain" fuzz run "${features[@]}" "$t" "$work/$t" -- -max_total_time="$seconds" -print_final_stats=1 \
         >"$log" 2>&1; then
         tail -n 60 "$log"
         echo "FUZZ FAILURE in $t (input saved under fuzz/artifacts/$t/)" >&2

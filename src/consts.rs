@@ -16,6 +16,10 @@ pub const MAX_ONE_TIME_KEYS: usize = 5_000;
 /// ([`Account::max_number_of_one_time_keys`](crate::olm::Account::max_number_of_one_time_keys)),
 /// vodozemac's value. libolm's function of that name returned its storage size (100).
 pub const MAX_ONE_TIME_KEYS_ON_SERVER: usize = 50;
+/// Olm under [`OneTimeKeyContract::Libolm`](crate::olm::OneTimeKeyContract::Libolm): libolm
+/// 3.2.16's `MAX_ONE_TIME_KEYS`, both the keys it keeps and what
+/// `olm_account_max_number_of_one_time_keys` returns.
+pub const LIBOLM_MAX_ONE_TIME_KEYS: usize = 100;
 
 /// interolm: uses of last-resort Kyber prekeys an account remembers, so that a replayed pre-key
 /// message is refused (libsignal asks the application to remember them); the oldest is

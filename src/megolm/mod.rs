@@ -168,6 +168,18 @@ impl GroupSession {
         self.ratchet.index
     }
 
+    /// The length in bytes (before base64) of the message the next [`GroupSession::encrypt`]
+    /// of `plaintext_length` bytes makes (libolm's `olm_group_encrypt_message_length`).
+    pub fn encrypt_message_length(&self, plaintext_length: usize) -> usize {
+        use crate::wire::codec::{bytes_field_len, varint_len};
+        let ciphertext = plaintext_length - plaintext_length % 16 + 16;
+        1 + 1
+            + varint_len(self.ratchet.index.into())
+            + bytes_field_len(ciphertext)
+            + MegolmMessageWire::mac_len_for(self.config.message_version())
+            + 64
+    }
+
     /// The session's configuration.
     pub const fn session_config(&self) -> SessionConfig {
         self.config
@@ -380,9 +392,36 @@ impl InboundGroupSession {
         Ok(DecryptedMessage { plaintext, message_index: m.message_index })
     }
 
+    /// libolm's `olm_group_decrypt`: [`InboundGroupSession::decrypt`], after which the session
+    /// also counts as verified ([`InboundGroupSession::signing_key_verified`]): libolm takes a
+    /// message that decrypts and carries the session key's signature as proof that an
+    /// imported session is genuine. (vodozemac keeps the flag as the key left it.)
+    ///
+    /// # Errors
+    /// As [`InboundGroupSession::decrypt`]; the session is then unchanged.
+    #[cfg(feature = "hazmat")]
+    pub fn decrypt_libolm(&mut self, message: &MegolmMessage) -> Result<DecryptedMessage, DecryptionError> {
+        let r = self.decrypt(message)?;
+        self.signing_key_verified = true;
+        Ok(r)
+    }
+
     /// The session exported at `index` (≥ the first known index), or `None` before it.
     pub fn export_at(&self, index: u32) -> Option<ExportedSessionKey> {
         self.ratchet_at(index).map(|ratchet| ExportedSessionKey { ratchet, signing_key: self.signing_key })
+    }
+
+    /// libolm's `olm_export_inbound_group_session`: [`InboundGroupSession::export_at`], which
+    /// also moves the session's cached latest ratchet forward to `index` when `index` is at or
+    /// after it, as libolm does (a later pickle then holds the advanced ratchet, byte for byte
+    /// what libolm writes). What the session can decrypt does not change.
+    #[cfg(feature = "hazmat")]
+    pub fn export_at_libolm(&mut self, index: u32) -> Option<ExportedSessionKey> {
+        let key = self.export_at(index)?;
+        if at_or_after(index, self.latest_ratchet.index) {
+            self.latest_ratchet = key.ratchet.clone();
+        }
+        Some(key)
     }
 
     /// The session exported at its first known index.

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use super::message::PreKeyMessage;
 use super::session::{Session, SessionConfig};
-use crate::consts::{MAX_FALLBACK_KEY_USES, MAX_ONE_TIME_KEYS, MAX_ONE_TIME_KEYS_ON_SERVER};
+use crate::consts::{LIBOLM_MAX_ONE_TIME_KEYS, MAX_FALLBACK_KEY_USES, MAX_ONE_TIME_KEYS, MAX_ONE_TIME_KEYS_ON_SERVER};
 use crate::error::{KeyError, SessionCreationError};
 use crate::primitives::{
     Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretKey, Ed25519Signature, OsRandom,
@@ -43,6 +43,47 @@ pub struct IdentityKeys {
     pub ed25519: Ed25519PublicKey,
     /// The Curve25519 identity key.
     pub curve25519: Curve25519PublicKey,
+}
+
+/// The rules an account follows for its one-time and fallback keys: how many it keeps, how
+/// many a client should publish, and how key ids are numbered. The keys themselves and every
+/// protocol step are the same under both; only the bookkeeping differs.
+///
+/// The contract is a runtime setting: caudata's own pickle format does not store it (set it
+/// again after [`Account::from_pickle`](crate::pickle::AccountPickle)); libolm's format
+/// implies [`OneTimeKeyContract::Libolm`] when read by the libolm C interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+#[non_exhaustive]
+pub enum OneTimeKeyContract {
+    /// vodozemac 0.11's contract (the default): publish up to 50 keys
+    /// ([`MAX_ONE_TIME_KEYS_ON_SERVER`]), keep up to 5 000 ([`MAX_ONE_TIME_KEYS`]) so that keys
+    /// claimed long ago still work, number one-time keys from 0 and fallback keys with a
+    /// separate counter from 0.
+    #[default]
+    Vodozemac,
+    /// libolm 3.2.16's contract, for its C interface and for applications that depend on its
+    /// numbers: keep and publish up to 100 keys ([`LIBOLM_MAX_ONE_TIME_KEYS`], evicting the
+    /// oldest), and number one-time *and* fallback keys from one 32-bit counter starting at 1,
+    /// which wraps at 2³² as libolm's does.
+    Libolm,
+}
+
+impl OneTimeKeyContract {
+    /// The most one-time keys an account keeps under this contract.
+    pub const fn max_stored_one_time_keys(self) -> usize {
+        match self {
+            Self::Vodozemac => MAX_ONE_TIME_KEYS,
+            Self::Libolm => LIBOLM_MAX_ONE_TIME_KEYS,
+        }
+    }
+
+    /// How many one-time keys a client should keep published on the server.
+    pub const fn max_published_one_time_keys(self) -> usize {
+        match self {
+            Self::Vodozemac => MAX_ONE_TIME_KEYS_ON_SERVER,
+            Self::Libolm => LIBOLM_MAX_ONE_TIME_KEYS,
+        }
+    }
 }
 
 /// What [`Account::generate_one_time_keys`] did.
@@ -107,10 +148,12 @@ pub struct Account {
     /// Current and previous fallback keys.
     pub(crate) fallback_key: Option<(KeyId, StoredKey)>,
     pub(crate) previous_fallback_key: Option<(KeyId, StoredKey)>,
-    /// The next one-time key id. Fallback keys are counted separately, as vodozemac does: the
-    /// next fallback key id is the current fallback key's id plus one (see
-    /// [`Account::next_fallback_key_id`]).
+    /// The next one-time key id. Under [`OneTimeKeyContract::Vodozemac`] fallback keys are
+    /// counted separately: the next fallback key id is the current fallback key's id plus one
+    /// (see [`Account::next_fallback_key_id`]). Under [`OneTimeKeyContract::Libolm`] fallback
+    /// keys draw from this counter too, and it is libolm's last id plus one.
     pub(crate) next_key_id: u64,
+    pub(crate) contract: OneTimeKeyContract,
     /// Uses of the current and previous fallback keys that created a session, oldest first, at
     /// most [`MAX_FALLBACK_KEY_USES`]: a replay of such a pre-key message is refused.
     pub(crate) fallback_key_uses: VecDeque<FallbackKeyUse>,
@@ -159,8 +202,46 @@ impl Account {
             fallback_key: None,
             previous_fallback_key: None,
             next_key_id: 0,
+            contract: OneTimeKeyContract::Vodozemac,
             fallback_key_uses: VecDeque::new(),
         }
+    }
+
+    /// The one-time-key contract the account follows ([`OneTimeKeyContract::Vodozemac`] unless
+    /// set otherwise).
+    pub fn one_time_key_contract(&self) -> OneTimeKeyContract {
+        self.contract
+    }
+
+    /// Switches the account to `contract`. Switching to [`OneTimeKeyContract::Libolm`] evicts
+    /// the oldest one-time keys beyond libolm's 100 (returned, oldest first) and continues the
+    /// one shared counter above every id in use (libolm's ids start at 1); switching back
+    /// keeps every key and id (fallback keys then count on from the current one's id).
+    pub fn set_one_time_key_contract(&mut self, contract: OneTimeKeyContract) -> Vec<Curve25519PublicKey> {
+        let mut removed = Vec::new();
+        if contract == OneTimeKeyContract::Libolm && self.contract != contract {
+            let fallback_next = [&self.fallback_key, &self.previous_fallback_key]
+                .into_iter()
+                .flatten()
+                .map(|(id, _)| id.0.saturating_add(1))
+                .max()
+                .unwrap_or(0);
+            self.next_key_id = self.next_key_id.max(fallback_next).max(1);
+            removed = self.evict_beyond(contract.max_stored_one_time_keys());
+        }
+        self.contract = contract;
+        removed
+    }
+
+    /// Drops the oldest one-time keys (lowest ids) beyond `max`; returns their public keys.
+    fn evict_beyond(&mut self, max: usize) -> Vec<Curve25519PublicKey> {
+        let mut removed = Vec::new();
+        while self.one_time_keys.len() > max {
+            if let Some((_, k)) = self.one_time_keys.pop_first() {
+                removed.push(k.public);
+            }
+        }
+        removed
     }
 
     /// Both public identity keys.
@@ -186,9 +267,10 @@ impl Account {
     /// How many one-time keys a client should keep published on the server: 50, as vodozemac
     /// says. The account itself keeps up to [`MAX_ONE_TIME_KEYS`] (5 000) private keys, so that
     /// keys claimed from the server whose pre-key messages arrive late survive later top-ups
-    /// (libolm's function of this name returned its storage size, 100).
+    /// (libolm's function of this name returned its storage size, 100, which is what it returns
+    /// under [`OneTimeKeyContract::Libolm`]).
     pub fn max_number_of_one_time_keys(&self) -> usize {
-        MAX_ONE_TIME_KEYS_ON_SERVER
+        self.contract.max_published_one_time_keys()
     }
 
     /// How many one-time keys are stored (published or not).
@@ -197,13 +279,25 @@ impl Account {
     }
 
     fn next_id(&mut self) -> KeyId {
-        let id = KeyId(self.next_key_id);
-        self.next_key_id = self.next_key_id.wrapping_add(1);
-        id
+        match self.contract {
+            OneTimeKeyContract::Vodozemac => {
+                let id = KeyId(self.next_key_id);
+                self.next_key_id = self.next_key_id.wrapping_add(1);
+                id
+            }
+            OneTimeKeyContract::Libolm => {
+                // libolm's `++next_one_time_key_id` on a `uint32_t`: after 2^32 - 1 comes 0.
+                #[allow(clippy::cast_possible_truncation)]
+                let id = self.next_key_id as u32;
+                self.next_key_id = u64::from(id) + 1;
+                KeyId(id.into())
+            }
+        }
     }
 
     /// Generates `count` one-time keys with ids continuing the account's counter, evicting the
-    /// oldest (lowest id) beyond [`MAX_ONE_TIME_KEYS`] (5 000) private keys.
+    /// oldest (lowest id) beyond [`MAX_ONE_TIME_KEYS`] (5 000) private keys (100 under
+    /// [`OneTimeKeyContract::Libolm`]).
     pub fn generate_one_time_keys(&mut self, count: usize) -> OneTimeKeyGenerationResult {
         self.generate_otks_inner(count, &mut OsRandom)
     }
@@ -221,7 +315,8 @@ impl Account {
         // The randomness is drawn a batch of keys at a time: one system call for up to 64 keys
         // instead of one per key, and the same bytes in the same order as key-by-key draws.
         const BATCH: usize = 64;
-        let mut created = Vec::with_capacity(count.min(MAX_ONE_TIME_KEYS));
+        let max = self.contract.max_stored_one_time_keys();
+        let mut created = Vec::with_capacity(count.min(max));
         let mut removed = Vec::new();
         let mut pool = zeroize::Zeroizing::new([[0u8; 32]; BATCH]);
         for i in 0..count {
@@ -236,11 +331,7 @@ impl Account {
             let id = self.next_id();
             self.one_time_keys.insert(id, StoredKey { secret, public, published: false });
             created.push(public);
-            while self.one_time_keys.len() > MAX_ONE_TIME_KEYS {
-                if let Some((_, k)) = self.one_time_keys.pop_first() {
-                    removed.push(k.public);
-                }
-            }
+            removed.extend(self.evict_beyond(max));
         }
         created.retain(|k| !removed.contains(k));
         OneTimeKeyGenerationResult { created, removed }
@@ -265,7 +356,10 @@ impl Account {
     fn generate_fallback_inner(&mut self, rng: &mut impl RandomSource) -> Option<Curve25519PublicKey> {
         let secret = Curve25519SecretKey::random(rng);
         let public = secret.public_key();
-        let id = KeyId(self.next_fallback_key_id());
+        let id = match self.contract {
+            OneTimeKeyContract::Vodozemac => KeyId(self.next_fallback_key_id()),
+            OneTimeKeyContract::Libolm => self.next_id(),
+        };
         let old_previous = self.previous_fallback_key.take();
         if let Some((old_id, _)) = &old_previous {
             self.fallback_key_uses.retain(|u| u.key_id != *old_id);
@@ -284,6 +378,11 @@ impl Account {
     /// The current fallback key if it is not yet published.
     pub fn fallback_key(&self) -> HashMap<KeyId, Curve25519PublicKey> {
         self.fallback_key.iter().filter(|(_, k)| !k.published).map(|(id, k)| (*id, k.public)).collect()
+    }
+
+    /// The current fallback key, published or not (libolm's `olm_account_fallback_key`).
+    pub fn current_fallback_key(&self) -> Option<(KeyId, Curve25519PublicKey)> {
+        self.fallback_key.as_ref().map(|(id, k)| (*id, k.public))
     }
 
     /// Forgets the previous fallback key (and the record of its uses); returns whether there
@@ -427,6 +526,56 @@ impl Account {
     pub fn remove_one_time_key(&mut self, public: Curve25519PublicKey) -> bool {
         let id = self.one_time_keys.iter().find(|(_, k)| k.public == public).map(|(id, _)| *id);
         id.and_then(|id| self.one_time_keys.remove(&id)).is_some()
+    }
+
+    /// libolm's `olm_remove_one_time_keys`: removes the one-time key `public` and returns its
+    /// id; for the current or previous fallback key, returns its id and keeps the key (libolm
+    /// does not treat that as an error); `None` (and no change) for a key the account does not
+    /// hold.
+    pub fn remove_one_time_key_libolm(&mut self, public: Curve25519PublicKey) -> Option<KeyId> {
+        // newest first, as libolm's list is ordered (two keys made from the same random bytes
+        // are equal: libolm removes the newer)
+        if let Some(id) = self.one_time_keys.iter().rev().find(|(_, k)| k.public == public).map(|(id, _)| *id) {
+            self.one_time_keys.remove(&id);
+            return Some(id);
+        }
+        [&self.fallback_key, &self.previous_fallback_key]
+            .into_iter()
+            .flatten()
+            .find(|(_, k)| k.public == public)
+            .map(|(id, _)| *id)
+    }
+
+    /// libolm's `olm_create_inbound_session[_from]`: the responder's session from a pre-key
+    /// message, *without* decrypting it and without removing the one-time key (the caller
+    /// decrypts the same message with [`Session::decrypt`] next, and removes the key with
+    /// [`Account::remove_one_time_key_libolm`] once it did). The session has not received a
+    /// message until then ([`Session::has_received_message`] is `false`), as in libolm.
+    ///
+    /// Applications use [`Account::create_inbound_session`], which authenticates the message
+    /// before anything is kept.
+    ///
+    /// # Errors
+    /// [`SessionCreationError::MismatchedIdentityKey`] if `their_identity_key` is given and is
+    /// not the message's, [`SessionCreationError::MissingOneTimeKey`] for a key the account
+    /// does not hold, [`SessionCreationError::Key`] for a non-contributory key.
+    #[cfg(feature = "hazmat")]
+    pub fn create_inbound_session_libolm(
+        &self,
+        their_identity_key: Option<Curve25519PublicKey>,
+        pre_key_message: &PreKeyMessage,
+    ) -> Result<Session, SessionCreationError> {
+        let m = &pre_key_message.0;
+        if let Some(theirs) = their_identity_key
+            && theirs != m.identity_key
+        {
+            return Err(SessionCreationError::MismatchedIdentityKey(theirs, m.identity_key));
+        }
+        let (_, secret) =
+            self.find_key(&m.one_time_key).ok_or(SessionCreationError::MissingOneTimeKey(m.one_time_key))?;
+        let mut session = Session::new_inbound(SessionConfig::version_1(), &self.identity_key, secret, m)?;
+        session.received_message = false;
+        Ok(session)
     }
 }
 

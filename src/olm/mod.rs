@@ -30,10 +30,12 @@ mod session;
 
 /// The result of [`Account::to_dehydrated_device`] (MSC3814 dehydrated devices).
 pub use crate::pickle::DehydratedDeviceResult;
-pub use account::{Account, IdentityKeys, InboundCreationResult, KeyId, OneTimeKeyGenerationResult};
+pub use account::{
+    Account, IdentityKeys, InboundCreationResult, KeyId, OneTimeKeyContract, OneTimeKeyGenerationResult,
+};
 pub(crate) use account::{FallbackKeyUse, StoredKey};
 pub use message::{Message, MessageType, OlmMessage, PreKeyMessage};
-pub use session::{Session, SessionConfig, SessionKeys};
+pub use session::{ChainIndices, Session, SessionConfig, SessionKeys};
 
 use crate::ratchet::Dialect;
 

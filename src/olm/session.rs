@@ -75,6 +75,18 @@ impl SessionKeys {
     }
 }
 
+/// The chain indices of a session (see [`Session::chain_indices`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ChainIndices {
+    /// The index of the next message sent (0 before there is a sending chain).
+    pub sender: u32,
+    /// The index of the next message expected on each receiving chain, newest chain first.
+    pub receivers: Vec<u32>,
+    /// The index of each kept skipped message key, newest first.
+    pub skipped: Vec<u32>,
+}
+
 /// An Olm session: one end of a 1:1 double-ratchet conversation.
 pub struct Session {
     pub(crate) session_keys: SessionKeys,
@@ -190,6 +202,60 @@ impl Session {
     /// sends pre-key messages).
     pub const fn has_received_message(&self) -> bool {
         self.received_message
+    }
+
+    /// The indices libolm's `olm_session_describe` reports: the sending chain's next index (0
+    /// while there is none), each receiving chain's next index (newest chain first) and each
+    /// skipped message key's index (newest first). Public bookkeeping only, for logs.
+    pub fn chain_indices(&self) -> ChainIndices {
+        let d = &self.ratchet;
+        ChainIndices {
+            sender: d.sender.as_ref().map_or(0, |s| s.chain.index),
+            receivers: d.receivers.iter().rev().map(|rc| rc.chain.index).collect(),
+            skipped: match &d.shared_skipped {
+                Some(list) => list.iter().map(|s| s.seed.index).collect(),
+                None => d.receivers.iter().rev().flat_map(|rc| rc.skipped.iter().rev().map(|k| k.index)).collect(),
+            },
+        }
+    }
+
+    /// [`Session::chain_indices`] in libolm's words (`olm_session_describe`, which mautrix
+    /// logs): `sender chain index: 2 receiver chain indices: 5 1 skipped message keys: 3`.
+    pub fn describe(&self) -> String {
+        use core::fmt::Write;
+        let c = self.chain_indices();
+        // libolm prints the indices with `%d`
+        let mut s = format!("sender chain index: {} receiver chain indices:", c.sender as i32);
+        for i in &c.receivers {
+            let _ = write!(s, " {}", *i as i32);
+        }
+        s.push_str(" skipped message keys:");
+        for i in &c.skipped {
+            let _ = write!(s, " {}", *i as i32);
+        }
+        s
+    }
+
+    /// How many random bytes the next [`Session::encrypt`] draws: 32 when it starts a new
+    /// sending chain (a new ratchet key), else 0 (libolm's `olm_encrypt_random_length`).
+    pub fn encrypt_random_length(&self) -> usize {
+        if self.ratchet.sender.is_some() { 0 } else { 32 }
+    }
+
+    /// The length in bytes (before base64) of the message the next [`Session::encrypt`] of
+    /// `plaintext_length` bytes makes (libolm's `olm_encrypt_message_length`).
+    pub fn encrypt_message_length(&self, plaintext_length: usize) -> usize {
+        use crate::wire::codec::{bytes_field_len, varint_len};
+        let index = self.ratchet.sender.as_ref().map_or(0, |s| s.chain.index);
+        let ciphertext = plaintext_length - plaintext_length % 16 + 16;
+        let version = self.config.message_version();
+        let normal = 1
+            + bytes_field_len(32)
+            + 1
+            + varint_len(index.into())
+            + bytes_field_len(ciphertext)
+            + NormalMessageWire::mac_len_for(version);
+        if self.received_message { normal } else { 1 + 3 * bytes_field_len(32) + bytes_field_len(normal) }
     }
 
     /// Whether `message` belongs to this session (same three session keys).

@@ -30,7 +30,7 @@ use crate::primitives::{
     AesCbcKeys, ContributoryKey, Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretKey, HmacKey,
     aes256_cbc_decrypt, aes256_cbc_encrypt, base64_decode, base64_encode, ct_eq,
 };
-use crate::ratchet::{ChainKey, DoubleRatchet, MessageSeed, ReceiverChain, RootKey, SenderChain};
+use crate::ratchet::{ChainKey, DoubleRatchet, MessageSeed, ReceiverChain, RootKey, SenderChain, SharedSeed};
 
 const MAC_LEN: usize = 8;
 /// libolm's limits: `MAX_ONE_TIME_KEYS`, receiving chains, skipped message keys (all sessions'
@@ -141,11 +141,20 @@ struct LibolmKey {
     secret: Curve25519SecretKey,
 }
 
-fn read_key_raw(r: &mut Reader<'_>, what: &'static str) -> Result<LibolmKey, PickleError> {
+/// One stored key. Its public key is derived from the secret (later, and compared with the
+/// stored one), unless `trust_public` (bytes this library wrote into memory only the key's owner
+/// can reach, beside the secret key itself): then the stored public key is taken as it is,
+/// saving a base-point multiplication per key.
+fn read_key_raw(r: &mut Reader<'_>, what: &'static str, trust_public: bool) -> Result<LibolmKey, PickleError> {
     let id = r.u32(what)?;
     let published = r.bool_lenient(what)?;
     let public = r.bytes::<32>(what)?;
-    let secret = Curve25519SecretKey::from_secret_bytes(&r.secret::<32>(what)?);
+    let bytes = r.secret::<32>(what)?;
+    let secret = if trust_public {
+        Curve25519SecretKey::from_secret_bytes_and_public(&bytes, Curve25519PublicKey::from_bytes(public))
+    } else {
+        Curve25519SecretKey::from_secret_bytes(&bytes)
+    };
     Ok(LibolmKey { id, published, public, secret })
 }
 
@@ -158,6 +167,25 @@ fn into_stored(k: LibolmKey, what: &'static str) -> Result<(KeyId, StoredKey), P
 }
 
 fn decode_account(r: &mut Reader<'_>) -> Result<Account, PickleError> {
+    decode_account_with(r, false, false)
+}
+
+/// An account as libolm itself holds it (the libolm C interface's object memory): libolm's
+/// one-time-key contract, its counter exactly as stored, and its way of reading an over-long
+/// key list (the first 99 keys and the last, as inserting into its 100-slot list keeps them).
+#[cfg(feature = "hazmat")]
+fn decode_account_libolm_state(r: &mut Reader<'_>) -> Result<Account, PickleError> {
+    decode_account_with(r, true, false)
+}
+
+/// [`decode_account_libolm_state`] trusting the stored one-time and fallback public keys.
+#[cfg(feature = "hazmat")]
+fn decode_account_libolm_state_trusted(r: &mut Reader<'_>) -> Result<Account, PickleError> {
+    decode_account_with(r, true, true)
+}
+
+fn decode_account_with(r: &mut Reader<'_>, libolm_state: bool, trust_public: bool) -> Result<Account, PickleError> {
+    let read_key_raw = |r: &mut Reader<'_>, what| read_key_raw(r, what, trust_public);
     let version = r.u32("version")?;
     match version {
         2..=ACCOUNT_VERSION => {}
@@ -202,6 +230,14 @@ fn decode_account(r: &mut Reader<'_>) -> Result<Account, PickleError> {
     // the one-time keys' public keys together: one field inversion instead of one each
     Curve25519SecretKey::precompute_public_keys(otks.iter().map(|k| &k.secret));
 
+    let mut otks = otks;
+    if libolm_state && otks.len() > LIBOLM_MAX_ONE_TIME_KEYS {
+        // libolm inserts each key at the end of a full 100-slot list by overwriting its last
+        // slot: the first 99 keys and the last one remain.
+        let last = otks.pop();
+        otks.truncate(LIBOLM_MAX_ONE_TIME_KEYS - 1);
+        otks.extend(last);
+    }
     let mut one_time_keys = BTreeMap::new();
     for k in otks {
         let (id, stored) = into_stored(k, "one-time key")?;
@@ -216,8 +252,15 @@ fn decode_account(r: &mut Reader<'_>) -> Result<Account, PickleError> {
         .chain(previous_fallback_key.iter().map(|(id, _)| id))
         .map(|id| id.0)
         .max();
-    let next_key_id = (u64::from(last_key_id) + 1).max(max_id.map_or(0, |m| m + 1));
+    let next_key_id = if libolm_state {
+        u64::from(last_key_id) + 1
+    } else {
+        (u64::from(last_key_id) + 1).max(max_id.map_or(0, |m| m + 1))
+    };
     let mut account = Account::from_parts(signing_key, identity_key);
+    if libolm_state {
+        account.contract = crate::olm::OneTimeKeyContract::Libolm;
+    }
     account.one_time_keys = one_time_keys;
     account.fallback_key = fallback_key;
     account.previous_fallback_key = previous_fallback_key;
@@ -240,7 +283,10 @@ fn write_stored(w: &mut Writer, id: KeyId, k: &StoredKey) -> Result<(), PickleEr
 fn encode_account(a: &Account) -> Result<Zeroizing<Vec<u8>>, PickleError> {
     // libolm keeps one counter for one-time and fallback keys: it must continue above both of
     // caudata's (the fallback counter is the current fallback id plus one).
-    let next = a.next_key_id.max(a.next_fallback_key_id());
+    let next = match a.contract {
+        crate::olm::OneTimeKeyContract::Libolm => a.next_key_id,
+        _ => a.next_key_id.max(a.next_fallback_key_id()),
+    };
     let last_key_id = u32::try_from(next.saturating_sub(1))
         .map_err(|_| PickleError::Unrepresentable("a key id beyond libolm's 32 bits"))?;
     // libolm holds 100 one-time keys (a longer list would lose all but the first 99 and the
@@ -275,6 +321,17 @@ const RECEIVER_LEN: usize = 32 + 32 + 4;
 const SKIPPED_LEN: usize = 32 + 32 + 4;
 
 fn decode_session(r: &mut Reader<'_>) -> Result<Session, PickleError> {
+    decode_session_with(r, false)
+}
+
+/// A session as libolm holds it (its C interface's object memory): libolm's single list of
+/// skipped message keys, kept as it is.
+#[cfg(feature = "hazmat")]
+fn decode_session_libolm_state(r: &mut Reader<'_>) -> Result<Session, PickleError> {
+    decode_session_with(r, true)
+}
+
+fn decode_session_with(r: &mut Reader<'_>, libolm_state: bool) -> Result<Session, PickleError> {
     let with_chain_index = match r.u32("version")? {
         SESSION_VERSION => false,
         SESSION_VERSION_WITH_CHAIN_INDEX => true,
@@ -312,19 +369,24 @@ fn decode_session(r: &mut Reader<'_>) -> Result<Session, PickleError> {
         r.u32("chain index (ignored)")?;
     }
     let mut receivers: VecDeque<ReceiverChain> = chains.into_iter().rev().collect();
-    // libolm's single list (newest first) onto caudata's per-chain lists (oldest first). A key
-    // whose chain is no longer kept is dropped: libolm looks skipped keys up only through a
-    // known chain, so it could not use it either.
-    for (ratchet_key, seed) in skipped.into_iter().rev() {
-        if let Some(rc) = receivers.iter_mut().find(|rc| *rc.ratchet_key.key() == ratchet_key) {
-            rc.skipped.push_back(seed);
+    let shared_skipped = if libolm_state {
+        Some(skipped.into_iter().map(|(ratchet_key, seed)| SharedSeed { ratchet_key, seed }).collect())
+    } else {
+        // libolm's single list (newest first) onto caudata's per-chain lists (oldest first). A
+        // key whose chain is no longer kept is dropped: libolm looks skipped keys up only
+        // through a known chain, so it could not use it either.
+        for (ratchet_key, seed) in skipped.into_iter().rev() {
+            if let Some(rc) = receivers.iter_mut().find(|rc| *rc.ratchet_key.key() == ratchet_key) {
+                rc.skipped.push_back(seed);
+            }
         }
-    }
+        None
+    };
     let sender = senders.pop();
     check_ratchet_invariant(sender.as_ref(), &receivers)?;
     Ok(Session {
         session_keys,
-        ratchet: DoubleRatchet { dialect: &OLM_DIALECT, root, sender, receivers, previous_counter: 0 },
+        ratchet: DoubleRatchet { dialect: &OLM_DIALECT, root, sender, receivers, previous_counter: 0, shared_skipped },
         config: SessionConfig::version_1(),
         received_message,
     })
@@ -335,15 +397,19 @@ fn encode_session(s: &Session) -> Result<Zeroizing<Vec<u8>>, PickleError> {
         return Err(PickleError::Unrepresentable("an Olm session with configuration version 2"));
     }
     let d = &s.ratchet;
-    // libolm keeps one list of at most 40 skipped keys, newest first: the newest chains'
-    // keys first, each chain's newest first.
-    let skipped: Vec<(&Curve25519PublicKey, &MessageSeed)> = d
-        .receivers
-        .iter()
-        .rev()
-        .flat_map(|rc| rc.skipped.iter().rev().map(move |k| (rc.ratchet_key.key(), k)))
-        .take(LIBOLM_MAX_SKIPPED_KEYS)
-        .collect();
+    // libolm keeps one list of at most 40 skipped keys, newest first: libolm's own list when
+    // the session keeps it (the C interface), else the newest chains' keys first, each chain's
+    // newest first.
+    let skipped: Vec<(&Curve25519PublicKey, &MessageSeed)> = match &d.shared_skipped {
+        Some(list) => list.iter().take(LIBOLM_MAX_SKIPPED_KEYS).map(|s| (&s.ratchet_key, &s.seed)).collect(),
+        None => d
+            .receivers
+            .iter()
+            .rev()
+            .flat_map(|rc| rc.skipped.iter().rev().map(move |k| (rc.ratchet_key.key(), k)))
+            .take(LIBOLM_MAX_SKIPPED_KEYS)
+            .collect(),
+    };
     let receivers = d.receivers.len().min(LIBOLM_MAX_RECEIVER_CHAINS);
     let mut w = Writer::with_capacity(
         4 + 1 + 96 + 32 + 12 + SENDER_LEN + receivers * RECEIVER_LEN + skipped.len() * SKIPPED_LEN,
@@ -477,6 +543,101 @@ macro_rules! libolm_api {
 }
 
 libolm_api!(Account, "account", "2, 3 and 4; version 1 is refused", decode_account, encode_account);
+
+// ---------------------------------------------------------------- raw states (hazmat)
+
+macro_rules! libolm_raw_api {
+    ($object:ty, $libolm_name:literal, $decode:ident, $encode:ident) => {
+        #[cfg(feature = "hazmat")]
+        impl $object {
+            #[doc = concat!("⚠️ A libolm ", $libolm_name, " from its *unencrypted* pickle bytes, as libolm holds it in memory (for the libolm C interface, whose objects live in the caller's memory in this form).")]
+            ///
+            /// The bytes are checked exactly as an imported pickle's are (versions, lengths,
+            /// every stored public key against its secret key).
+            ///
+            /// # Errors
+            /// As the pickle import, except that nothing is decrypted.
+            pub fn from_libolm_raw_pickle(raw: &[u8]) -> Result<Self, PickleError> {
+                if raw.len() > MAX_PICKLE_LENGTH {
+                    return Err(PickleError::TooLong { got: raw.len(), max: MAX_PICKLE_LENGTH });
+                }
+                decode_all(raw, $decode)
+            }
+
+            #[doc = concat!("⚠️ The *unencrypted* bytes of this ", $libolm_name, "'s libolm pickle (secret keys in the clear, wiped when dropped).")]
+            ///
+            /// # Errors
+            /// As the pickle export.
+            pub fn to_libolm_raw_pickle(&self) -> Result<Zeroizing<Vec<u8>>, PickleError> {
+                $encode(self)
+            }
+        }
+    };
+}
+
+libolm_raw_api!(Account, "account", decode_account_libolm_state, encode_account);
+
+#[cfg(feature = "hazmat")]
+impl Account {
+    /// ⚠️ [`Account::from_libolm_raw_pickle`] that takes the stored one-time and fallback
+    /// public keys as they are instead of deriving each from its secret key (up to 102
+    /// base-point multiplications, some 20 million instructions). Only for bytes this library
+    /// wrote itself into memory that holds the secret keys beside them (the libolm C
+    /// interface's object memory, reloaded on every call): whoever could alter a stored
+    /// public key there could read the secret keys. The identity keys are still checked. A
+    /// wrong stored key would only be published, or looked up, wrongly: sessions are always
+    /// computed from the secret key.
+    ///
+    /// # Errors
+    /// As [`Account::from_libolm_raw_pickle`].
+    pub fn from_libolm_raw_pickle_trusted(raw: &[u8]) -> Result<Self, PickleError> {
+        if raw.len() > MAX_PICKLE_LENGTH {
+            return Err(PickleError::TooLong { got: raw.len(), max: MAX_PICKLE_LENGTH });
+        }
+        decode_all(raw, decode_account_libolm_state_trusted)
+    }
+}
+libolm_raw_api!(Session, "session", decode_session_libolm_state, encode_session);
+libolm_raw_api!(GroupSession, "outbound group session", decode_group_session, encode_group_session);
+libolm_raw_api!(
+    InboundGroupSession,
+    "inbound group session",
+    decode_inbound_group_session,
+    encode_inbound_group_session
+);
+
+/// ⚠️ libolm's pickle cipher on raw bytes (the libolm C interface's `_olm_enc_output`):
+/// `AES-256-CBC(raw) ‖ HMAC-SHA-256(ciphertext)[..8]` under keys derived from `pickle_key`,
+/// before base64. The IV is derived from the key: equal inputs give equal outputs.
+#[cfg(feature = "hazmat")]
+pub(crate) fn seal_libolm_pickle(raw: &[u8], pickle_key: &[u8]) -> Vec<u8> {
+    let keys = AesCbcKeys::derive(None, pickle_key, b"Pickle");
+    let mut out = aes256_cbc_encrypt(&keys.aes_key, &keys.iv, raw);
+    let mac = HmacKey::new(&keys.mac_key).mac(&[&out]);
+    out.extend_from_slice(&mac.expose()[..MAC_LEN]);
+    out
+}
+
+/// ⚠️ The inverse of [`seal_libolm_pickle`] (libolm's `_olm_enc_input` after base64): checks
+/// the MAC first, then decrypts.
+///
+/// # Errors
+/// [`PickleError::Truncated`] for fewer than 8 bytes, [`PickleError::Authentication`] for a
+/// wrong key or altered bytes, [`PickleError::InvalidField`] for an authentic ciphertext that
+/// does not decrypt (which only a broken writer makes).
+#[cfg(feature = "hazmat")]
+pub(crate) fn open_libolm_pickle(sealed: &[u8], pickle_key: &[u8]) -> Result<Zeroizing<Vec<u8>>, PickleError> {
+    if sealed.len() < MAC_LEN {
+        return Err(PickleError::Truncated("pickle MAC"));
+    }
+    let (ct, mac) = sealed.split_at(sealed.len() - MAC_LEN);
+    let keys = AesCbcKeys::derive(None, pickle_key, b"Pickle");
+    let expected = HmacKey::new(&keys.mac_key).mac(&[ct]);
+    if !ct_eq(&expected.expose()[..MAC_LEN], mac) {
+        return Err(PickleError::Authentication);
+    }
+    aes256_cbc_decrypt(&keys.aes_key, &keys.iv, ct).map(Zeroizing::new).ok_or(PickleError::InvalidField("padding"))
+}
 libolm_api!(Session, "session", "1 and 0x80000001", decode_session, encode_session);
 libolm_api!(GroupSession, "outbound group session", "1", decode_group_session, encode_group_session);
 libolm_api!(

@@ -302,7 +302,14 @@ fn session(bytes: &[u8]) -> Result<Session, PickleError> {
         received_message: pending_pre_key.is_none(),
         pending_pre_key,
         pre_key_digest,
-        ratchet: DoubleRatchet { dialect: &SIGNAL_DIALECT, root, sender: Some(sender), receivers, previous_counter },
+        ratchet: DoubleRatchet {
+            dialect: &SIGNAL_DIALECT,
+            root,
+            sender: Some(sender),
+            receivers,
+            previous_counter,
+            shared_skipped: None,
+        },
         spqr,
     };
     // caudata's own invariants, exactly as for its own pickles.

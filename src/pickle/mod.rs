@@ -45,6 +45,8 @@ mod interolm;
 mod interolm_store;
 mod json;
 mod libolm;
+#[cfg(feature = "hazmat")]
+pub(crate) use libolm::{open_libolm_pickle, seal_libolm_pickle};
 mod libsignal;
 mod own;
 mod pk;

@@ -234,6 +234,7 @@ pub(crate) fn clone_account(a: &Account) -> Account {
     c.fallback_key = a.fallback_key.clone();
     c.previous_fallback_key = a.previous_fallback_key.clone();
     c.next_key_id = a.next_key_id;
+    c.contract = a.contract;
     c.fallback_key_uses = a.fallback_key_uses.clone();
     c
 }
@@ -248,6 +249,8 @@ const SKIPPED_LEN: usize = 4 + 32;
 /// `root(32) | option<ratchet key pair | chain(32) | u32 index> | u32 previous_counter
 ///  | list<ratchet pub(32) | chain(32) | u32 index | list<u32 index | seed(32)>>` (oldest first).
 pub(crate) fn encode_ratchet(d: &DoubleRatchet, w: &mut Writer) {
+    // caudata's format keeps skipped seeds per chain
+    let d = &*d.with_per_chain_skipped();
     w.secret(d.root.0.expose());
     match &d.sender {
         Some(s) => {
@@ -300,7 +303,7 @@ pub(crate) fn decode_ratchet(r: &mut Reader<'_>, dialect: &'static Dialect) -> R
         receivers.push_back(ReceiverChain { ratchet_key, chain: ChainKey { key, index }, skipped });
     }
     check_ratchet_invariant(sender.as_ref(), &receivers)?;
-    Ok(DoubleRatchet { dialect, root, sender, receivers, previous_counter })
+    Ok(DoubleRatchet { dialect, root, sender, receivers, previous_counter, shared_skipped: None })
 }
 
 /// What the ratchet core relies on and a pickle could otherwise break: there is a sending

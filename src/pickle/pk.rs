@@ -35,7 +35,11 @@ impl PkDecryption {
     /// [`PickleError::TooLong`] for text that is not a pickle.
     pub fn from_libolm_pickle(pickle: &str, pickle_key: &[u8]) -> Result<Self, PickleError> {
         let raw = decrypt(pickle, pickle_key)?;
-        let mut r = Reader::new(&raw);
+        Self::decode_libolm_raw(&raw)
+    }
+
+    fn decode_libolm_raw(raw: &[u8]) -> Result<Self, PickleError> {
+        let mut r = Reader::new(raw);
         let version = r.u32("version")?;
         if version != PK_DECRYPTION_VERSION {
             return Err(PickleError::UnknownVersion { got: version, max: PK_DECRYPTION_VERSION });
@@ -53,10 +57,31 @@ impl PkDecryption {
     /// it is deterministic (the IV comes from the key): the same key and pickle key give the
     /// same text, byte for byte what libolm and vodozemac write.
     pub fn to_libolm_pickle(&self, pickle_key: &[u8]) -> String {
+        encrypt(&self.encode_libolm_raw(), pickle_key)
+    }
+
+    fn encode_libolm_raw(&self) -> zeroize::Zeroizing<Vec<u8>> {
         let mut w = Writer::with_capacity(RAW_LENGTH);
         w.u32(PK_DECRYPTION_VERSION);
         w.bytes(self.public_key().as_bytes());
         w.secret(self.secret_key().to_secret_bytes().expose());
-        encrypt(&w.finish(), pickle_key)
+        w.finish()
+    }
+
+    /// ⚠️ From the *unencrypted* bytes of libolm's `PkDecryption` pickle (for the libolm C
+    /// interface), checked as [`PkDecryption::from_libolm_pickle`] checks them.
+    ///
+    /// # Errors
+    /// As [`PkDecryption::from_libolm_pickle`], except that nothing is decrypted.
+    #[cfg(feature = "hazmat")]
+    pub fn from_libolm_raw_pickle(raw: &[u8]) -> Result<Self, PickleError> {
+        Self::decode_libolm_raw(raw)
+    }
+
+    /// ⚠️ The *unencrypted* bytes of libolm's `PkDecryption` pickle (the secret key in the
+    /// clear, wiped when dropped).
+    #[cfg(feature = "hazmat")]
+    pub fn to_libolm_raw_pickle(&self) -> zeroize::Zeroizing<Vec<u8>> {
+        self.encode_libolm_raw()
     }
 }

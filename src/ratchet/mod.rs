@@ -124,6 +124,13 @@ pub(crate) struct ReceiverChain {
     pub(crate) skipped: VecDeque<MessageSeed>,
 }
 
+/// A skipped seed in libolm's single list, with the ratchet key of its chain.
+#[derive(Clone, Debug)]
+pub(crate) struct SharedSeed {
+    pub(crate) ratchet_key: Curve25519PublicKey,
+    pub(crate) seed: MessageSeed,
+}
+
 /// The ratchet state.
 #[derive(Clone, Debug)]
 pub(crate) struct DoubleRatchet {
@@ -135,6 +142,12 @@ pub(crate) struct DoubleRatchet {
     pub(crate) receivers: VecDeque<ReceiverChain>,
     /// Signal's `previous_counter`: the length of the previous sending chain.
     pub(crate) previous_counter: u32,
+    /// `Some`: libolm's bookkeeping of skipped seeds, for its C interface (byte-identical
+    /// states): one list for all receiving chains, newest first, of at most `max_skipped`
+    /// seeds, which keeps a seed after its chain is forgotten (where it can no longer be used).
+    /// The chains' own lists stay empty. `None`: caudata's (and vodozemac's), up to
+    /// `max_skipped` seeds per chain, forgotten with their chain.
+    pub(crate) shared_skipped: Option<VecDeque<SharedSeed>>,
 }
 
 /// What [`DoubleRatchet::encrypt`] hands to the message layer.
@@ -148,6 +161,9 @@ pub(crate) struct SendContext<'a> {
 enum Plan {
     Skipped {
         chain: usize,
+        pos: usize,
+    },
+    SharedSkipped {
         pos: usize,
     },
     Advance {
@@ -168,7 +184,14 @@ impl DoubleRatchet {
     /// A ratchet that starts with a sending chain (the Olm initiator, the Signal initiator
     /// after its first step).
     pub(crate) fn with_sender(dialect: &'static Dialect, root: RootKey, sender: SenderChain) -> Self {
-        Self { dialect, root, sender: Some(sender), receivers: VecDeque::new(), previous_counter: 0 }
+        Self {
+            dialect,
+            root,
+            sender: Some(sender),
+            receivers: VecDeque::new(),
+            previous_counter: 0,
+            shared_skipped: None,
+        }
     }
 
     /// A ratchet that starts with one receiving chain and no sending chain (the Olm responder).
@@ -180,7 +203,7 @@ impl DoubleRatchet {
     ) -> Self {
         let mut receivers = VecDeque::new();
         receivers.push_back(ReceiverChain { ratchet_key: their_ratchet_key, chain, skipped: VecDeque::new() });
-        Self { dialect, root, sender: None, receivers, previous_counter: 0 }
+        Self { dialect, root, sender: None, receivers, previous_counter: 0, shared_skipped: None }
     }
 
     /// Performs a root step against `theirs` with a fresh ratchet key from `rng`.
@@ -277,13 +300,26 @@ impl DoubleRatchet {
             Some(ci) => {
                 let rc = &self.receivers[ci];
                 if index < rc.chain.index {
-                    let pos = rc
-                        .skipped
-                        .iter()
-                        .position(|s| s.index == index)
-                        .ok_or(DecryptionError::MissingMessageKey { index })?;
-                    let r = f(&rc.skipped[pos])?;
-                    (Plan::Skipped { chain: ci, pos }, r)
+                    match &self.shared_skipped {
+                        Some(list) => {
+                            // libolm's list, newest first: the first seed of this chain and index
+                            let pos = list
+                                .iter()
+                                .position(|s| s.seed.index == index && s.ratchet_key == *their_ratchet_key)
+                                .ok_or(DecryptionError::MissingMessageKey { index })?;
+                            let r = f(&list[pos].seed)?;
+                            (Plan::SharedSkipped { pos }, r)
+                        }
+                        None => {
+                            let pos = rc
+                                .skipped
+                                .iter()
+                                .position(|s| s.index == index)
+                                .ok_or(DecryptionError::MissingMessageKey { index })?;
+                            let r = f(&rc.skipped[pos])?;
+                            (Plan::Skipped { chain: ci, pos }, r)
+                        }
+                    }
                 } else {
                     let gap = index - rc.chain.index;
                     if gap > d.max_gap {
@@ -322,15 +358,26 @@ impl DoubleRatchet {
                     rc.skipped.remove(pos);
                 }
             }
+            Plan::SharedSkipped { pos } => {
+                if let Some(list) = self.shared_skipped.as_mut() {
+                    list.remove(pos);
+                }
+            }
             Plan::Advance { chain, new_chain, skipped } => {
                 if let Some(rc) = self.receivers.get_mut(chain) {
                     rc.chain = new_chain;
-                    push_skipped(&mut rc.skipped, skipped, max_skipped);
+                    match self.shared_skipped.as_mut() {
+                        Some(list) => push_shared(list, *rc.ratchet_key.key(), skipped, max_skipped),
+                        None => push_skipped(&mut rc.skipped, skipped, max_skipped),
+                    }
                 }
             }
             Plan::NewChain { theirs, root, chain, skipped, next_sender } => {
                 let mut store = VecDeque::new();
-                push_skipped(&mut store, skipped, max_skipped);
+                match self.shared_skipped.as_mut() {
+                    Some(list) => push_shared(list, *theirs.key(), skipped, max_skipped),
+                    None => push_skipped(&mut store, skipped, max_skipped),
+                }
                 self.receivers.push_back(ReceiverChain { ratchet_key: theirs, chain, skipped: store });
                 while self.receivers.len() > self.dialect.max_receiver_chains {
                     self.receivers.pop_front();
@@ -367,6 +414,34 @@ fn advance_to(chain: &mut ChainKey, index: u32, max_skipped: usize) -> (MessageS
             return (seed, skipped);
         }
         skipped.push(seed);
+    }
+}
+
+/// libolm's insertion into its one list: each new seed (oldest first) at the front, the
+/// oldest dropped from the back beyond `max`.
+fn push_shared(list: &mut VecDeque<SharedSeed>, ratchet_key: Curve25519PublicKey, new: Vec<MessageSeed>, max: usize) {
+    for seed in new {
+        list.push_front(SharedSeed { ratchet_key, seed });
+    }
+    list.truncate(max);
+}
+
+impl DoubleRatchet {
+    /// The same ratchet with caudata's per-chain bookkeeping of skipped seeds, for encoders of
+    /// formats that store them per chain: each shared seed goes back to its chain (oldest
+    /// first), and the seeds of chains no longer kept are left out (they cannot be used).
+    pub(crate) fn with_per_chain_skipped(&self) -> std::borrow::Cow<'_, DoubleRatchet> {
+        let Some(list) = &self.shared_skipped else {
+            return std::borrow::Cow::Borrowed(self);
+        };
+        let mut d = self.clone();
+        d.shared_skipped = None;
+        for s in list.iter().rev() {
+            if let Some(rc) = d.receivers.iter_mut().find(|rc| *rc.ratchet_key.key() == s.ratchet_key) {
+                rc.skipped.push_back(s.seed.clone());
+            }
+        }
+        std::borrow::Cow::Owned(d)
     }
 }
 

@@ -20,6 +20,21 @@ pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
 }
 
 /// Appends a varint field.
+/// The length of `v` as a protobuf varint.
+pub(crate) const fn varint_len(mut v: u64) -> usize {
+    let mut n = 1;
+    while v >= 0x80 {
+        v >>= 7;
+        n += 1;
+    }
+    n
+}
+
+/// The length of a length-delimited field (tag, length, bytes) of `len` bytes.
+pub(crate) const fn bytes_field_len(len: usize) -> usize {
+    1 + varint_len(len as u64) + len
+}
+
 pub(crate) fn put_varint_field(out: &mut Vec<u8>, field: u8, v: u64) {
     out.push(field << 3 | WIRE_VARINT);
     put_varint(out, v);

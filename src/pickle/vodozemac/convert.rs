@@ -189,7 +189,14 @@ pub(crate) fn session_from_shape(p: SessionShape) -> Result<Session, PickleError
     let received_message = !receivers.is_empty();
     Ok(Session {
         session_keys,
-        ratchet: DoubleRatchet { dialect: &OLM_DIALECT, root, sender, receivers, previous_counter: 0 },
+        ratchet: DoubleRatchet {
+            dialect: &OLM_DIALECT,
+            root,
+            sender,
+            receivers,
+            previous_counter: 0,
+            shared_skipped: None,
+        },
         config,
         received_message,
     })
@@ -199,7 +206,8 @@ pub(crate) fn session_from_shape(p: SessionShape) -> Result<Session, PickleError
 const UNKNOWN: RatchetCount = RatchetCount::Unknown(());
 
 pub(crate) fn session_to_shape(s: &Session) -> SessionShape {
-    let d = &s.ratchet;
+    // vodozemac keeps skipped keys per chain
+    let d = &*s.ratchet.with_per_chain_skipped();
     let newest = d.receivers.back().map(|r| *r.ratchet_key.key());
     let sending_ratchet = match (&d.sender, newest) {
         (Some(sender), _) => SendingShape::Active(ActiveShape {
