@@ -251,12 +251,12 @@ impl EstablishedSas {
     }
 
     /// Our ephemeral public key.
-    pub fn our_public_key(&self) -> Curve25519PublicKey {
+    pub const fn our_public_key(&self) -> Curve25519PublicKey {
         self.our_public_key
     }
 
     /// Their ephemeral public key.
-    pub fn their_public_key(&self) -> Curve25519PublicKey {
+    pub const fn their_public_key(&self) -> Curve25519PublicKey {
         self.their_public_key
     }
 }

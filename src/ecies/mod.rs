@@ -185,6 +185,16 @@ pub struct EstablishedEcies {
     role: Role,
 }
 
+/// vodozemac's `EstablishedEcies` implements `Zeroize`: both channel keys are overwritten with
+/// zeros in place (the channel can no longer talk to its peer). The keys are also wiped when the
+/// channel is dropped.
+impl zeroize::Zeroize for EstablishedEcies {
+    fn zeroize(&mut self) {
+        self.encryption_key.wipe();
+        self.decryption_key.wipe();
+    }
+}
+
 impl core::fmt::Debug for EstablishedEcies {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let Self { our_public_key, their_public_key, role, .. } = self;
@@ -304,6 +314,17 @@ mod tests {
         let inb = g.establish_inbound_channel(&out.message).unwrap();
         assert_eq!(inb.message, b"hi");
         (out.ecies, inb.ecies)
+    }
+
+    #[test]
+    fn zeroize_wipes_both_channel_keys() {
+        use zeroize::Zeroize;
+        let (mut s, mut g) = pair();
+        let m = g.encrypt(b"before").unwrap();
+        s.zeroize();
+        assert!(s.encryption_key == ChaChaKey::from_array(&[0; 32]));
+        assert!(s.decryption_key == ChaChaKey::from_array(&[0; 32]));
+        assert_eq!(s.decrypt(&m), Err(Error::Decryption), "the wiped channel no longer decrypts");
     }
 
     #[test]

@@ -91,12 +91,24 @@ impl MegolmMessage {
         base64_encode(self.0.as_bytes())
     }
     /// The message index.
-    pub fn message_index(&self) -> u32 {
+    pub const fn message_index(&self) -> u32 {
         self.0.message_index
     }
     /// The signature.
     pub fn signature(&self) -> Ed25519Signature {
         Ed25519Signature::from_bytes(self.0.signature())
+    }
+    /// The AES-256-CBC ciphertext the message carries.
+    pub fn ciphertext(&self) -> &[u8] {
+        &self.0.ciphertext
+    }
+    /// The MAC (8 bytes for version 3, 32 for version 4), as received.
+    pub fn mac(&self) -> &[u8] {
+        self.0.mac()
+    }
+    /// The version byte (3: 8-byte MAC; 4: 32-byte MAC).
+    pub const fn version(&self) -> u8 {
+        self.0.version
     }
 }
 
@@ -152,7 +164,7 @@ impl GroupSession {
     }
 
     /// The index the next message will have.
-    pub fn message_index(&self) -> u32 {
+    pub const fn message_index(&self) -> u32 {
         self.ratchet.index
     }
 
@@ -169,7 +181,7 @@ impl GroupSession {
     }
 
     /// The session's configuration.
-    pub fn session_config(&self) -> SessionConfig {
+    pub const fn session_config(&self) -> SessionConfig {
         self.config
     }
 
@@ -295,7 +307,7 @@ impl InboundGroupSession {
     }
 
     /// The first message index this session can decrypt.
-    pub fn first_known_index(&self) -> u32 {
+    pub const fn first_known_index(&self) -> u32 {
         self.initial_ratchet.index
     }
 
@@ -320,7 +332,7 @@ impl InboundGroupSession {
     }
 
     /// The session's configuration.
-    pub fn session_config(&self) -> SessionConfig {
+    pub const fn session_config(&self) -> SessionConfig {
         self.config
     }
 
@@ -483,5 +495,23 @@ impl InboundGroupSession {
 impl From<&GroupSession> for InboundGroupSession {
     fn from(s: &GroupSession) -> Self {
         Self::new(&s.session_key(), s.config)
+    }
+}
+
+#[cfg(test)]
+mod accessor_tests {
+    use super::*;
+
+    #[test]
+    fn accessors_give_the_received_fields() {
+        for (config, version, mac_len) in [(SessionConfig::version_1(), 3, 8), (SessionConfig::version_2(), 4, 32)] {
+            let mut g = GroupSession::new(config);
+            let m = g.encrypt(b"sixteen bytes!!!");
+            assert_eq!((m.version(), m.mac().len(), m.ciphertext().len()), (version, mac_len, 32));
+            let bytes = m.to_bytes();
+            let end = bytes.len() - 64;
+            assert_eq!(&bytes[end - mac_len..end], m.mac());
+            assert_eq!(bytes[0], version);
+        }
     }
 }

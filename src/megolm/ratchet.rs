@@ -14,6 +14,12 @@ impl MegolmRatchet {
         Self { parts, index }
     }
 
+    /// Wipes the parts and the index in place.
+    pub(crate) fn zeroize(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.parts);
+        self.index = 0;
+    }
+
     /// `R_to = HMAC(R_from, [to])`.
     fn rehash(&mut self, from: usize, to: usize) {
         let key = self.key(from);

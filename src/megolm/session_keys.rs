@@ -176,3 +176,44 @@ impl core::fmt::Debug for ExportedSessionKey {
             .finish_non_exhaustive()
     }
 }
+
+// vodozemac's `SessionKey` and `ExportedSessionKey` implement `Zeroize` (matrix-rust-sdk calls
+// it on received keys): the ratchet and its index are wiped in place, the public signing key
+// (and signature) kept. Both types also wipe their ratchet when dropped.
+impl zeroize::Zeroize for SessionKey {
+    fn zeroize(&mut self) {
+        self.ratchet.zeroize();
+    }
+}
+
+impl zeroize::Zeroize for ExportedSessionKey {
+    fn zeroize(&mut self) {
+        self.ratchet.zeroize();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::megolm::GroupSession;
+    use zeroize::Zeroize;
+
+    #[test]
+    fn zeroize_wipes_the_ratchet_and_keeps_the_signing_key() {
+        let mut g = GroupSession::new(Default::default());
+        g.encrypt(b"advance the index");
+        let mut key = g.session_key();
+        let mut exported =
+            crate::megolm::InboundGroupSession::new(&key, Default::default()).export_at_first_known_index();
+        let signing_key = key.signing_key;
+        key.zeroize();
+        exported.zeroize();
+        for (index, parts, public) in [
+            (key.ratchet.index, &key.ratchet.parts, key.signing_key),
+            (exported.ratchet.index, &exported.ratchet.parts, exported.signing_key),
+        ] {
+            assert_eq!(index, 0);
+            assert_eq!(parts.expose(), &[0u8; 128]);
+            assert_eq!(public, signing_key);
+        }
+    }
+}

@@ -245,17 +245,17 @@ impl Account {
     }
 
     /// Both public identity keys.
-    pub fn identity_keys(&self) -> IdentityKeys {
+    pub const fn identity_keys(&self) -> IdentityKeys {
         IdentityKeys { ed25519: self.signing_key.public_key(), curve25519: self.identity_public }
     }
 
     /// The Curve25519 identity key.
-    pub fn curve25519_key(&self) -> Curve25519PublicKey {
+    pub const fn curve25519_key(&self) -> Curve25519PublicKey {
         self.identity_public
     }
 
     /// The Ed25519 signing key.
-    pub fn ed25519_key(&self) -> Ed25519PublicKey {
+    pub const fn ed25519_key(&self) -> Ed25519PublicKey {
         self.signing_key.public_key()
     }
 
@@ -511,6 +511,14 @@ impl Account {
             self.fallback_key_uses.push_back(u);
         }
         Ok(InboundCreationResult { session, plaintext })
+    }
+
+    /// Removes the one-time key whose public half is `public` and returns its secret half
+    /// (vodozemac's low-level `remove_one_time_key`); `None` if there is none.
+    #[cfg(feature = "hazmat")]
+    pub fn take_one_time_key(&mut self, public: Curve25519PublicKey) -> Option<Curve25519SecretKey> {
+        let id = self.one_time_keys.iter().find(|(_, k)| k.public == public).map(|(id, _)| *id)?;
+        self.one_time_keys.remove(&id).map(|k| k.secret)
     }
 
     /// Removes the one-time key a session was created from (for callers that create sessions

@@ -42,20 +42,28 @@ impl Message {
         base64_encode(self.0.as_bytes())
     }
     /// The sender's ratchet key.
-    pub fn ratchet_key(&self) -> Curve25519PublicKey {
+    pub const fn ratchet_key(&self) -> Curve25519PublicKey {
         self.0.ratchet_key
     }
     /// The message's index in its chain.
-    pub fn chain_index(&self) -> u32 {
+    pub const fn chain_index(&self) -> u32 {
         self.0.chain_index
     }
     /// The version byte (3: 8-byte MAC; 4: 32-byte MAC).
-    pub fn version(&self) -> u8 {
+    pub const fn version(&self) -> u8 {
         self.0.version
     }
     /// Whether the MAC is truncated to 8 bytes (libolm's format).
     pub fn mac_truncated(&self) -> bool {
         self.0.mac().len() == 8
+    }
+    /// The AES-256-CBC ciphertext the message carries.
+    pub fn ciphertext(&self) -> &[u8] {
+        &self.0.ciphertext
+    }
+    /// The MAC (8 bytes for version 3, 32 for version 4), as received.
+    pub fn mac(&self) -> &[u8] {
+        self.0.mac()
     }
 }
 
@@ -115,6 +123,14 @@ impl PreKeyMessage {
     /// The id of the session this message starts or belongs to.
     pub fn session_id(&self) -> String {
         session_id(&self.0.identity_key, &self.0.base_key, &self.0.one_time_key)
+    }
+
+    /// Wraps a normal message with a session's keys (vodozemac's low-level `wrap`). Nothing is
+    /// checked: the result decrypts only in the session the keys name.
+    #[cfg(feature = "hazmat")]
+    pub fn wrap(session_keys: super::SessionKeys, message: Message) -> Self {
+        let k = session_keys;
+        Self(PreKeyMessageWire::encode(k.one_time_key, k.base_key, k.identity_key, message.0))
     }
 }
 
@@ -182,5 +198,45 @@ impl OlmMessage {
             Self::Normal(m) => m.to_bytes(),
             Self::PreKey(m) => m.to_bytes(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::olm::{Account, SessionConfig};
+
+    #[test]
+    fn accessors_give_the_received_fields() {
+        for config in [SessionConfig::version_1(), SessionConfig::version_2()] {
+            let alice = Account::new();
+            let mut bob = Account::new();
+            bob.generate_one_time_keys(1);
+            let otk = *bob.one_time_keys().values().next().unwrap();
+            let mut s = alice.create_outbound_session(config, bob.curve25519_key(), otk).unwrap();
+            let OlmMessage::PreKey(m) = s.encrypt(b"seventeen bytes..") else { panic!("a pre-key message") };
+            let inner = m.message();
+            let mac_len = if config.version() == 1 { 8 } else { 32 };
+            assert_eq!(inner.mac().len(), mac_len);
+            // one AES block of ciphertext for 17 bytes: 32 bytes with PKCS#7
+            assert_eq!(inner.ciphertext().len(), 32);
+            let bytes = inner.to_bytes();
+            assert!(bytes.ends_with(inner.mac()));
+            assert!(bytes.windows(32).any(|w| w == inner.ciphertext()));
+            #[cfg(feature = "hazmat")]
+            assert_eq!(PreKeyMessage::wrap(m.session_keys(), m.message()), m, "wrap rebuilds the message");
+        }
+    }
+
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn take_one_time_key_returns_the_secret_once() {
+        let mut bob = Account::new();
+        bob.generate_one_time_keys(2);
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let secret = bob.take_one_time_key(otk).unwrap();
+        assert_eq!(secret.public_key(), otk);
+        assert!(bob.take_one_time_key(otk).is_none());
+        assert_eq!(bob.stored_one_time_key_count(), 1);
     }
 }

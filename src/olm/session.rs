@@ -189,18 +189,18 @@ impl Session {
     }
 
     /// The keys the session was created from.
-    pub fn session_keys(&self) -> SessionKeys {
+    pub const fn session_keys(&self) -> SessionKeys {
         self.session_keys
     }
 
     /// The session's configuration.
-    pub fn session_config(&self) -> SessionConfig {
+    pub const fn session_config(&self) -> SessionConfig {
         self.config
     }
 
     /// Whether this side has decrypted a message from the other (until then, an initiator
     /// sends pre-key messages).
-    pub fn has_received_message(&self) -> bool {
+    pub const fn has_received_message(&self) -> bool {
         self.received_message
     }
 

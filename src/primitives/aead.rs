@@ -26,6 +26,11 @@ impl ChaChaKey {
         Self(key)
     }
 
+    /// Overwrites the key with zeros in place.
+    pub(crate) fn wipe(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+
     /// From the caller's 32 bytes (a dehydration key): copied into zeroizing storage.
     pub(crate) fn from_array(key: &[u8; 32]) -> Self {
         let mut copy = *key;

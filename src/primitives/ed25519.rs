@@ -235,7 +235,7 @@ impl Ed25519SecretKey {
     }
 
     /// The public key.
-    pub fn public_key(&self) -> Ed25519PublicKey {
+    pub const fn public_key(&self) -> Ed25519PublicKey {
         Ed25519PublicKey(self.public)
     }
 

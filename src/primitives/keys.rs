@@ -117,7 +117,7 @@ impl Ed25519Keypair {
     }
 
     /// The public key.
-    pub fn public_key(&self) -> Ed25519PublicKey {
+    pub const fn public_key(&self) -> Ed25519PublicKey {
         self.0.public_key()
     }
 
