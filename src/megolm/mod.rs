@@ -13,8 +13,11 @@
 //! assert_eq!(inbound.session_id(), outbound.session_id());
 //! ```
 
+mod batch;
 mod ratchet;
 mod session_keys;
+
+pub use batch::{BatchResults, decrypt_batch};
 
 pub use session_keys::{
     EXPORTED_SESSION_KEY_LEN, ExportedSessionKey, SESSION_KEY_LEN, SessionKey, SessionKeyDecodeError,
