@@ -137,8 +137,13 @@ impl GroupSession {
     }
 
     fn new_inner(config: SessionConfig, rng: &mut impl RandomSource) -> Self {
-        let parts = SecretBytes::<128>::random(rng);
-        let signing_key = Ed25519SecretKey::random(rng);
+        // One draw (one system call) for the ratchet and the seed, in libolm's order.
+        let random = SecretBytes::<160>::random(rng);
+        let (parts, seed) = random.expose().split_at(128);
+        #[allow(clippy::expect_used)]
+        let parts = SecretBytes::<128>::from_slice(parts).expect("160 = 128 + 32");
+        #[allow(clippy::expect_used)]
+        let signing_key = Ed25519SecretKey::from_seed(SecretBytes::from_slice(seed).expect("160 = 128 + 32"));
         Self { ratchet: MegolmRatchet::new(parts, 0), signing_key, config }
     }
 
