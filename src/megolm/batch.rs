@@ -151,10 +151,10 @@ impl InboundGroupSession {
             } else {
                 match aes256_cbc_decrypt(&k.aes_key, &k.iv, &m.ciphertext) {
                     Some(plaintext) => {
-                        if furthest.as_ref().is_none_or(|(f, _)| *f < offset) {
-                            if let Some((_, r)) = cursor.as_ref() {
-                                furthest = Some((offset, r.clone()));
-                            }
+                        if furthest.as_ref().is_none_or(|(f, _)| *f < offset)
+                            && let Some((_, r)) = cursor.as_ref()
+                        {
+                            furthest = Some((offset, r.clone()));
                         }
                         Ok(DecryptedMessage { plaintext, message_index: m.message_index })
                     }
@@ -162,10 +162,10 @@ impl InboundGroupSession {
                 }
             };
         }
-        if let Some((offset, ratchet)) = furthest {
-            if latest_offset.is_none_or(|l| offset >= l) {
-                self.latest_ratchet = ratchet;
-            }
+        if let Some((offset, ratchet)) = furthest
+            && latest_offset.is_none_or(|l| offset >= l)
+        {
+            self.latest_ratchet = ratchet;
         }
         results
     }

@@ -172,7 +172,8 @@ impl InboundGroupSession {
                 Ok(m) => object(&[
                     ("plaintext", &secret_to_string(Zeroizing::new(m.plaintext))),
                     ("messageIndex", &JsValue::from(m.message_index)),
-                ]),
+                ])
+                .into(),
                 Err(e) => e.into(),
             };
             out.push(&value);
