@@ -43,6 +43,7 @@ const OPS: &[&str] = &[
     "olm_decrypt_skip_1000",
     "megolm_encrypt_100B",
     "megolm_decrypt_100B",
+    "megolm_history_10000x5",
     "megolm_advance_1000",
     "megolm_decrypt_at_1000",
     "megolm_session_key_import",
@@ -232,6 +233,23 @@ fn caudata_op(op: &str, n: usize) {
             measured(|| {
                 for _ in 0..n {
                     black_box(g.encrypt(&pt));
+                }
+            })
+        }
+        "megolm_history_10000x5" => {
+            // A room's history: 5 sessions × 2000 messages, interleaved; caudata in one batch.
+            let mut outs: Vec<_> = (0..5).map(|_| GroupSession::new(MegolmConfig::version_1())).collect();
+            let inbound: Vec<_> =
+                outs.iter().map(|g| InboundGroupSession::new(&g.session_key(), MegolmConfig::version_1())).collect();
+            let messages: Vec<Vec<_>> = outs.iter_mut().map(|g| (0..2000).map(|_| g.encrypt(&pt)).collect()).collect();
+            let copies: Vec<Vec<_>> = (0..n)
+                .map(|_| inbound.iter().map(|s| InboundGroupSession::from_pickle(s.pickle())).collect())
+                .collect();
+            measured(|| {
+                for mut sessions in copies {
+                    let mut batch: Vec<_> =
+                        sessions.iter_mut().zip(&messages).map(|(s, m)| (s, m.as_slice())).collect();
+                    black_box(caudata::megolm::decrypt_batch(&mut batch));
                 }
             })
         }
@@ -474,6 +492,40 @@ fn vodozemac_op(op: &str, n: usize) {
             measured(|| {
                 for _ in 0..n {
                     black_box(g.encrypt(&pt));
+                }
+            })
+        }
+        "megolm_history_10000x5" => {
+            let mut outs: Vec<_> = (0..5)
+                .map(|_| caudata::megolm::GroupSession::new(caudata::megolm::SessionConfig::version_1()))
+                .collect();
+            let inbound: Vec<_> = outs
+                .iter()
+                .map(|g| {
+                    InboundGroupSession::new(
+                        &SessionKey::from_base64(&g.session_key().to_base64()).unwrap(),
+                        MegolmConfig::version_1(),
+                    )
+                })
+                .collect();
+            let messages: Vec<Vec<_>> = outs
+                .iter_mut()
+                .map(|g| {
+                    (0..2000)
+                        .map(|_| vodozemac::megolm::MegolmMessage::from_bytes(&g.encrypt(&pt).to_bytes()).unwrap())
+                        .collect()
+                })
+                .collect();
+            let copies: Vec<Vec<_>> = (0..n)
+                .map(|_| inbound.iter().map(|s| InboundGroupSession::from_pickle(s.pickle())).collect())
+                .collect();
+            measured(|| {
+                for mut sessions in copies {
+                    for i in 0..2000 {
+                        for (s, m) in sessions.iter_mut().zip(&messages) {
+                            black_box(s.decrypt(&m[i]).unwrap());
+                        }
+                    }
                 }
             })
         }

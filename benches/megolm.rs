@@ -161,5 +161,64 @@ fn keys(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group! { name = benches; config = common::criterion(); targets = encrypt, decrypt, at_distance, keys }
+/// Opening a room (issue 19 §4): 10 000 messages of 5 sessions, 100-byte plaintexts, each
+/// session's messages at consecutive indices from its first known one, the sessions
+/// interleaved as a room's history is. caudata decrypts them with one `decrypt_batch` call,
+/// vodozemac one by one in history order.
+fn history(c: &mut Criterion) {
+    const SESSIONS: usize = 5;
+    const PER_SESSION: usize = 2000;
+    let pt = plaintext(100);
+    let mut outs: Vec<_> = (0..SESSIONS).map(|_| cm::GroupSession::new(cd_cfg())).collect();
+    let cd_in: Vec<_> = outs.iter().map(|o| cm::InboundGroupSession::new(&o.session_key(), cd_cfg())).collect();
+    let vz_in: Vec<_> = outs
+        .iter()
+        .map(|o| {
+            vm::InboundGroupSession::new(&vm::SessionKey::from_base64(&o.session_key().to_base64()).unwrap(), vz_cfg())
+        })
+        .collect();
+    let per_session: Vec<Vec<cm::MegolmMessage>> =
+        outs.iter_mut().map(|o| (0..PER_SESSION).map(|_| o.encrypt(&pt)).collect()).collect();
+    // Interleaved history for the one-by-one decryption.
+    let vz_history: Vec<(usize, vm::MegolmMessage)> = (0..PER_SESSION)
+        .flat_map(|i| (0..SESSIONS).map(move |s| (s, i)))
+        .map(|(s, i)| (s, vz_msg(&per_session[s][i])))
+        .collect();
+    let cd_history: Vec<(usize, cm::MegolmMessage)> = (0..PER_SESSION)
+        .flat_map(|i| (0..SESSIONS).map(move |s| (s, i)))
+        .map(|(s, i)| (s, per_session[s][i].clone()))
+        .collect();
+
+    let mut g = c.benchmark_group("megolm_history_10000x5");
+    g.sample_size(10);
+    g.bench_function("caudata_batch", |b| {
+        b.iter_batched(
+            || cd_in.iter().map(|s| cm::InboundGroupSession::from_pickle(s.pickle())).collect::<Vec<_>>(),
+            |mut sessions| {
+                let mut batch: Vec<_> = sessions.iter_mut().zip(&per_session).map(|(s, m)| (s, m.as_slice())).collect();
+                let results = cm::decrypt_batch(&mut batch);
+                assert!(results.iter().flatten().all(Result::is_ok));
+                results
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("caudata_one_by_one", |b| {
+        b.iter_batched(
+            || cd_in.iter().map(|s| cm::InboundGroupSession::from_pickle(s.pickle())).collect::<Vec<_>>(),
+            |mut sessions| cd_history.iter().map(|(s, m)| sessions[*s].decrypt(m).unwrap()).collect::<Vec<_>>(),
+            BatchSize::LargeInput,
+        )
+    });
+    g.bench_function("vodozemac", |b| {
+        b.iter_batched(
+            || vz_in.iter().map(|s| vm::InboundGroupSession::from_pickle(s.pickle())).collect::<Vec<_>>(),
+            |mut sessions| vz_history.iter().map(|(s, m)| sessions[*s].decrypt(m).unwrap()).collect::<Vec<_>>(),
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group! { name = benches; config = common::criterion(); targets = encrypt, decrypt, at_distance, keys, history }
 criterion_main!(benches);

@@ -13,8 +13,11 @@
 //! assert_eq!(inbound.session_id(), outbound.session_id());
 //! ```
 
+mod batch;
 mod ratchet;
 mod session_keys;
+
+pub use batch::{BatchResults, decrypt_batch};
 
 pub use session_keys::{
     EXPORTED_SESSION_KEY_LEN, ExportedSessionKey, SESSION_KEY_LEN, SessionKey, SessionKeyDecodeError,
@@ -146,8 +149,13 @@ impl GroupSession {
     }
 
     fn new_inner(config: SessionConfig, rng: &mut impl RandomSource) -> Self {
-        let parts = SecretBytes::<128>::random(rng);
-        let signing_key = Ed25519SecretKey::random(rng);
+        // One draw (one system call) for the ratchet and the seed, in libolm's order.
+        let random = SecretBytes::<160>::random(rng);
+        let (parts, seed) = random.expose().split_at(128);
+        #[allow(clippy::expect_used)]
+        let parts = SecretBytes::<128>::from_slice(parts).expect("160 = 128 + 32");
+        #[allow(clippy::expect_used)]
+        let signing_key = Ed25519SecretKey::from_seed(SecretBytes::from_slice(seed).expect("160 = 128 + 32"));
         Self { ratchet: MegolmRatchet::new(parts, 0), signing_key, config }
     }
 

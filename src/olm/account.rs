@@ -187,8 +187,12 @@ impl Account {
         Self::new_inner(rng)
     }
     fn new_inner(rng: &mut impl RandomSource) -> Self {
-        let signing_key = Ed25519SecretKey::random(rng);
-        let identity_key = Curve25519SecretKey::random(rng);
+        // Both keys' randomness in one draw (one system call; SPEC.md §2, "Randomness"): the
+        // same 64 bytes in the same order as two draws of 32.
+        let mut seeds = zeroize::Zeroizing::new([[0u8; 32]; 2]);
+        rng.fill(seeds.as_flattened_mut());
+        let signing_key = Ed25519SecretKey::from_seed(SecretBytes::from_array(&mut seeds[0]));
+        let identity_key = Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_array(&mut seeds[1]));
         Self::from_parts(signing_key, identity_key)
     }
 

@@ -90,6 +90,162 @@ impl Ed25519PublicKey {
     }
 }
 
+/// Below this many signatures [`verify_batch`] verifies one by one: the torsion check's fixed
+/// cost ([`TORSION_ROUNDS`] scalar multiplications) would outweigh what batching saves.
+pub(crate) const BATCH_MIN: usize = 96;
+
+/// Independent random subset sums in the torsion check: each misses a nonzero torsion
+/// component with probability at most 1/2, so a batch accepts a signature the strict
+/// verification refuses with probability at most 2^-64 (+ 2^-128 for the prime-order part).
+const TORSION_ROUNDS: usize = 64;
+
+/// Points per precomputed subset table in the torsion check: 11 additions build the 16 subset
+/// sums of 4 points, then each round adds one entry (≈ 18 additions per point instead of 32).
+const TORSION_CHUNK: usize = 4;
+
+/// Whether 32 bytes are the canonical encoding of a field element (y < 2^255 − 19, ignoring
+/// the sign bit). The sign bit of `x = 0` points (y = ±1) is not checked here: both are of small
+/// order and refused anyway.
+fn canonical_y(bytes: &[u8; 32]) -> bool {
+    let top = bytes[31] & 0x7f;
+    !(top == 0x7f && bytes[1..31].iter().all(|&b| b == 0xff) && bytes[0] >= 0xed)
+}
+
+/// Strict verification of many signatures, each under one of `keys`: entry `i` of the result is
+/// what [`Ed25519PublicKey::verify`] would return for `items[i] = (key index, message,
+/// signature)` (an out-of-range key index is `false`).
+///
+/// Randomised batch verification (SPEC.md, "Megolm batch decryption"): the prime-order part of
+/// every equation `[s]B = R + [k]A` is checked in one multiscalar multiplication with random
+/// 128-bit weights; the torsion part, which a random linear combination cannot check soundly
+/// (weights that are even cancel points of order 2), is checked separately: each `R` must be
+/// torsion-free, tested on [`TORSION_ROUNDS`] random subset sums of the `R`s. Keys that are not
+/// torsion-free, and batches that fail, fall back to one verification per signature, so a
+/// forged signature never makes another one fail. Accepting a signature that `verify` refuses
+/// has probability ≤ 2^-64 + 2^-128 per batch, over `rng`'s weights; `rng` must be
+/// unpredictable to whoever chose the signatures.
+pub(crate) fn verify_batch(
+    keys: &[Ed25519PublicKey],
+    items: &[(usize, &[u8], &Ed25519Signature)],
+    rng: &mut impl RandomSource,
+) -> Vec<bool> {
+    use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+    use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
+
+    let mut result = vec![false; items.len()];
+    if items.len() < BATCH_MIN {
+        for (out, (key, message, signature)) in result.iter_mut().zip(items) {
+            *out = keys.get(*key).is_some_and(|k| k.verify(message, signature).is_ok());
+        }
+        return result;
+    }
+    // Per key: small order (every signature refused), torsion-free (batchable).
+    let points: Vec<EdwardsPoint> = keys.iter().map(|k| k.0.to_edwards()).collect();
+    let batchable: Vec<Option<bool>> =
+        points.iter().map(|a| (!a.is_small_order()).then(|| a.is_torsion_free())).collect();
+    // The candidates: (item, key, R, S, k). Everything `verify` refuses before its equation is
+    // refused here the same way; signatures under a key with torsion are verified alone.
+    let mut candidates: Vec<(usize, usize, EdwardsPoint, Scalar, Scalar)> = Vec::with_capacity(items.len());
+    for (i, (key, message, signature)) in items.iter().enumerate() {
+        let Some(torsion_free) = batchable.get(*key).copied().flatten() else { continue };
+        if !torsion_free {
+            result[i] = keys[*key].verify(message, signature).is_ok();
+            continue;
+        }
+        let (r_bytes, s_bytes) = signature.0.split_at(32);
+        let mut r = [0u8; 32];
+        r.copy_from_slice(r_bytes);
+        let mut s = [0u8; 32];
+        s.copy_from_slice(s_bytes);
+        let Some(s) = Option::<Scalar>::from(Scalar::from_canonical_bytes(s)) else { continue };
+        if !canonical_y(&r) {
+            continue;
+        }
+        let Some(r_point) = CompressedEdwardsY(r).decompress() else { continue };
+        if r_point.is_small_order() {
+            continue;
+        }
+        let mut h = Sha512::new();
+        h.update(r);
+        h.update(keys[*key].as_bytes());
+        h.update(message);
+        let k = Scalar::from_bytes_mod_order_wide(&h.finalize().into());
+        candidates.push((i, *key, r_point, s, k));
+    }
+    if candidates.is_empty() {
+        return result;
+    }
+    // One draw from the OS for all weights: 16 bytes (z) and 8 bytes (subset bits) each.
+    let mut random = vec![0u8; candidates.len() * 24];
+    rng.fill(&mut random);
+    let (z_bytes, bit_bytes) = random.split_at(candidates.len() * 16);
+
+    // Prime-order part: Σ z·R + Σ_A (Σ z·k)·A − (Σ z·s)·B = 0.
+    let mut scalars: Vec<Scalar> = Vec::with_capacity(candidates.len() + keys.len() + 1);
+    let mut bases: Vec<EdwardsPoint> = Vec::with_capacity(candidates.len() + keys.len() + 1);
+    let mut per_key = vec![Scalar::ZERO; keys.len()];
+    let mut sum_zs = Scalar::ZERO;
+    for ((_, key, r, s, k), z) in candidates.iter().zip(z_bytes.chunks_exact(16)) {
+        let mut wide = [0u8; 32];
+        wide[..16].copy_from_slice(z);
+        let z = Scalar::from_bytes_mod_order(wide);
+        per_key[*key] += z * k;
+        sum_zs += z * s;
+        scalars.push(z);
+        bases.push(*r);
+    }
+    for (a, w) in points.iter().zip(&per_key) {
+        if *w != Scalar::ZERO {
+            scalars.push(*w);
+            bases.push(*a);
+        }
+    }
+    scalars.push(-sum_zs);
+    bases.push(ED25519_BASEPOINT_POINT);
+    let prime_part_ok = EdwardsPoint::vartime_multiscalar_mul(&scalars, &bases).is_identity();
+
+    // Torsion part: every R torsion-free, checked on random subset sums U_j = Σ c_ji·R_i.
+    let torsion_ok = prime_part_ok && {
+        let mut sums = [EdwardsPoint::default(); TORSION_ROUNDS];
+        let mut table = [EdwardsPoint::default(); 1 << TORSION_CHUNK];
+        let mut masks;
+        for (chunk, bits) in candidates.chunks(TORSION_CHUNK).zip(bit_bytes.chunks(TORSION_CHUNK * 8)) {
+            masks = [0; TORSION_CHUNK];
+            for (m, b) in masks.iter_mut().zip(bits.chunks_exact(8)) {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(b);
+                *m = u64::from_le_bytes(w);
+            }
+            // table[x] = Σ_{bit t of x} R_t.
+            for x in 1..(1usize << chunk.len()) {
+                let low = x.trailing_zeros() as usize;
+                let rest = x & (x - 1);
+                table[x] = if rest == 0 { chunk[low].2 } else { table[rest] + chunk[low].2 };
+            }
+            for (j, sum) in sums.iter_mut().enumerate() {
+                let x = masks.iter().enumerate().fold(0usize, |acc, (t, m)| acc | ((((m >> j) & 1) as usize) << t));
+                if x != 0 {
+                    *sum += table[x];
+                }
+            }
+        }
+        sums.iter().all(EdwardsPoint::is_torsion_free)
+    };
+    if prime_part_ok && torsion_ok {
+        for (i, ..) in &candidates {
+            result[*i] = true;
+        }
+    } else {
+        // Find which failed: each alone, so one forgery never hides or taints another.
+        for (i, key, ..) in &candidates {
+            let (_, message, signature) = items[*i];
+            result[*i] = keys[*key].verify(message, signature).is_ok();
+        }
+    }
+    result
+}
+
 impl core::fmt::Debug for Ed25519PublicKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "Ed25519PublicKey({})", self.to_base64())
@@ -376,5 +532,111 @@ mod tests {
             sig[32..].copy_from_slice(s.as_bytes());
             assert!(!same(&a, b"any message", &sig), "torsion point {n}");
         }
+    }
+
+    /// A signature whose `R` carries a torsion component `t`, made with the secret key:
+    /// `R' = [r]B + t`, `S = r + k'·a` with `k' = H(R' ‖ A ‖ M)`. `[S]B − [k']A = [r]B ≠ R'`, so
+    /// the cofactorless verification refuses it; a plain random linear combination accepts it
+    /// whenever its weight kills `t` (even weights, for `t` of order 2).
+    fn torsion_signature(sk: &Ed25519SecretKey, message: &[u8], r: u8, t: EdwardsPoint) -> Ed25519Signature {
+        let a = ExpandedSecretKey::from_bytes(sk.expanded_bytes().expose()).scalar;
+        let r = Scalar::from_bytes_mod_order([r; 32]);
+        let big_r = (ED25519_BASEPOINT_POINT * r + t).compress().to_bytes();
+        let mut h = Sha512::new();
+        h.update(big_r);
+        h.update(sk.public_key().as_bytes());
+        h.update(message);
+        let k = Scalar::from_bytes_mod_order_wide(&h.finalize().into());
+        let mut sig = [0u8; 64];
+        sig[..32].copy_from_slice(&big_r);
+        sig[32..].copy_from_slice((r + k * a).as_bytes());
+        Ed25519Signature(sig)
+    }
+
+    /// The batch's answers, checked against `verify` on every entry.
+    fn batch_equals_single(keys: &[Ed25519PublicKey], items: &[(usize, Vec<u8>, Ed25519Signature)]) -> Vec<bool> {
+        let refs: Vec<(usize, &[u8], &Ed25519Signature)> = items.iter().map(|(k, m, s)| (*k, &m[..], s)).collect();
+        let got = verify_batch(keys, &refs, &mut crate::primitives::OsRandom);
+        for ((k, m, s), g) in items.iter().zip(&got) {
+            let want = keys.get(*k).is_some_and(|key| key.verify(m, s).is_ok());
+            assert_eq!(*g, want, "key {k}");
+        }
+        got
+    }
+
+    #[test]
+    fn batch_refuses_torsion_in_r_that_a_plain_linear_combination_accepts() {
+        let sks: Vec<_> = (0..3).map(|i| key(40 + i)).collect();
+        let keys: Vec<_> = sks.iter().map(Ed25519SecretKey::public_key).collect();
+        // Every torsion point, alone and as a cancelling pair (t, −t), among honest signatures;
+        // repeated, as a plain batch would accept each about half the time.
+        for round in 0..8u8 {
+            for (n, t) in EIGHT_TORSION.iter().enumerate().skip(1) {
+                let mut items: Vec<(usize, Vec<u8>, Ed25519Signature)> = (0..BATCH_MIN as u8 + 20)
+                    .map(|j| {
+                        let m = vec![j, round, n as u8];
+                        let k = usize::from(j) % 3;
+                        let sig = sks[k].sign(&m);
+                        (k, m, sig)
+                    })
+                    .collect();
+                items[5].2 = torsion_signature(&sks[items[5].0], &items[5].1, round + 1, *t);
+                items[50].2 = torsion_signature(&sks[items[50].0], &items[50].1, round + 2, *t);
+                items[51].2 = torsion_signature(&sks[items[51].0], &items[51].1, round + 3, -t);
+                let got = batch_equals_single(&keys, &items);
+                assert_eq!(got.iter().filter(|g| !**g).count(), 3, "round {round} torsion {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn batch_equals_single_on_malleated_small_order_and_unknown_keys() {
+        let sks: Vec<_> = (0..4).map(|i| key(60 + i)).collect();
+        let mut keys: Vec<_> = sks.iter().map(Ed25519SecretKey::public_key).collect();
+        // A small-order key and a mixed-order key (A + a point of order 8): the latter is
+        // verified one by one.
+        keys.push(Ed25519PublicKey::from_bytes(&EIGHT_TORSION[2].compress().to_bytes()).unwrap());
+        let mixed = (keys[0].0.to_edwards() + EIGHT_TORSION[1]).compress().to_bytes();
+        keys.push(Ed25519PublicKey::from_bytes(&mixed).unwrap());
+        let l: [u8; 32] = [
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+        ];
+        let mut items = Vec::new();
+        for j in 0..300u16 {
+            let k = usize::from(j % 4);
+            let m = j.to_le_bytes().to_vec();
+            let mut sig = sks[k].sign(&m).to_bytes();
+            let key_index = match j % 23 {
+                0 => 4,
+                1 => 5,
+                2 => 99,
+                _ => k,
+            };
+            match j % 17 {
+                // S + L.
+                3 => {
+                    let mut carry = 0u16;
+                    for (b, lb) in sig[32..].iter_mut().zip(l) {
+                        let v = u16::from(*b) + u16::from(lb) + carry;
+                        *b = v as u8;
+                        carry = v >> 8;
+                    }
+                }
+                // A small-order R, a non-canonical R (y + p for small y), a flipped bit.
+                4 => sig[..32].copy_from_slice(&EIGHT_TORSION[(j % 8) as usize].compress().to_bytes()),
+                5 => {
+                    sig[..32].copy_from_slice(&[0xff; 32]);
+                    sig[0] = 0xee;
+                    sig[31] = 0x7f;
+                }
+                6 => sig[usize::from(j % 64)] ^= 1 << (j % 8),
+                _ => {}
+            }
+            items.push((key_index, m, Ed25519Signature(sig)));
+        }
+        let got = batch_equals_single(&keys, &items);
+        assert!(got.iter().filter(|g| **g).count() > 150, "the honest ones pass");
+        assert!(got.iter().filter(|g| !**g).count() > 30, "the forged ones fail");
     }
 }

@@ -34,6 +34,7 @@ pub(crate) use ct::{ct_eq, reveal};
 pub(crate) use curve25519::ContributoryKey;
 pub use curve25519::{Curve25519PublicKey, Curve25519SecretKey, SharedSecret};
 pub(crate) use ed25519::SecretForm as Ed25519SecretForm;
+pub(crate) use ed25519::verify_batch as ed25519_verify_batch;
 pub use ed25519::{Ed25519PublicKey, Ed25519SecretKey, Ed25519Signature};
 pub(crate) use kdf::{HmacKey, hkdf_sha256, sha256};
 pub use rng::{OsRandom, RandomSource};

@@ -150,6 +150,37 @@ impl InboundGroupSession {
             .unchecked_into())
     }
 
+    /// Decrypts many messages (unpadded base64) at once, e.g. a room's history: an array with,
+    /// for each message in order, either `{ plaintext, messageIndex }` (plaintext as UTF-8) or
+    /// the `CaudataError` that `decrypt` would have thrown for it (returned, not thrown). The
+    /// results and the session's final state are those of calling `decrypt` on each message in
+    /// order; the signatures are verified as a batch (see caudata's `megolm::decrypt_batch`),
+    /// so a long history costs well under one verification per message.
+    #[wasm_bindgen(js_name = decryptBatch, unchecked_return_type = "Array<DecryptedGroupMessage<string> | CaudataError>")]
+    pub fn decrypt_batch(&mut self, messages: Vec<String>) -> js_sys::Array {
+        let decoded: Vec<Result<MegolmMessage, Error>> =
+            messages.iter().map(|m| MegolmMessage::from_base64(m).map_err(Error::from)).collect();
+        let valid: Vec<MegolmMessage> = decoded.iter().filter_map(|m| m.as_ref().ok().cloned()).collect();
+        let mut results = self.inner.decrypt_batch(&valid).into_iter();
+        let out = js_sys::Array::new();
+        for d in decoded {
+            // One batch result per message that decoded, in order.
+            let result = d.and_then(|_| {
+                results.next().ok_or_else(|| Error::new("ERROR", "batch result missing"))?.map_err(Error::from)
+            });
+            let value: JsValue = match result {
+                Ok(m) => object(&[
+                    ("plaintext", &secret_to_string(Zeroizing::new(m.plaintext))),
+                    ("messageIndex", &JsValue::from(m.message_index)),
+                ])
+                .into(),
+                Err(e) => e.into(),
+            };
+            out.push(&value);
+        }
+        out
+    }
+
     /// The session exported at `index` (unpadded base64), or `undefined` before the first known
     /// index. A secret, like the session key.
     #[wasm_bindgen(js_name = exportAt, unchecked_return_type = "string | undefined")]

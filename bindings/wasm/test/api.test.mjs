@@ -97,6 +97,36 @@ test('Megolm between caudata sessions, versions 1 and 2', () => {
   assertCode(() => wrong.decrypt(v1.encrypt('x')), 'BAD_MAC_LENGTH');
 });
 
+test('Megolm decryptBatch: a room history at once, the same results and state as decrypt one by one', () => {
+  const out = new caudata.GroupSession(1);
+  const batch = new caudata.InboundGroupSession(out.sessionKey, 1);
+  const single = new caudata.InboundGroupSession(out.sessionKey, 1);
+  const history = [];
+  for (let i = 0; i < 150; i++) history.push(out.encrypt(`message ${i}`));
+  // A foreign message, a forged signature, undecodable base64 and a duplicate, mixed in.
+  history.splice(10, 0, new caudata.GroupSession(1).encrypt('foreign'));
+  const forged = history[20].slice(0, -2) + (history[20].endsWith('AA') ? 'AQ' : 'AA');
+  history.splice(20, 0, forged);
+  history.splice(30, 0, '%%%', history[5]);
+  const results = batch.decryptBatch(history);
+  assert.equal(results.length, history.length);
+  let ok = 0;
+  history.forEach((m, i) => {
+    let expected;
+    try {
+      expected = single.decrypt(m);
+    } catch (e) {
+      assert.equal(results[i].name, 'CaudataError', `message ${i}`);
+      assert.equal(results[i].code, e.code, `message ${i}`);
+      return;
+    }
+    ok += 1;
+    assert.deepEqual(results[i], expected, `message ${i}`);
+  });
+  assert.equal(ok, 151, 'the 150 honest messages and the duplicate');
+  assert.deepEqual(batch.exportAt(0), single.exportAt(0));
+});
+
 test('bad input of every kind throws a coded CaudataError, never a trap', () => {
   const a = new caudata.Account();
   const b = new caudata.Account();
