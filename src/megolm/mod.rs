@@ -523,3 +523,67 @@ mod accessor_tests {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The checks of [`InboundGroupSession`] at their exact edges (written to kill the mutants
+    //! listed in TESTING.md; the interop suites in `tests/` cover the formats).
+
+    use super::*;
+
+    fn pair() -> (GroupSession, InboundGroupSession) {
+        let outbound = GroupSession::new(SessionConfig::version_1());
+        let inbound = InboundGroupSession::new(&outbound.session_key(), SessionConfig::version_1());
+        (outbound, inbound)
+    }
+
+    /// A field-by-field copy (the type is deliberately not `Clone`).
+    fn copy(s: &InboundGroupSession) -> InboundGroupSession {
+        InboundGroupSession {
+            initial_ratchet: s.initial_ratchet.clone(),
+            latest_ratchet: s.latest_ratchet.clone(),
+            signing_key: s.signing_key,
+            signing_key_verified: s.signing_key_verified,
+            config: s.config,
+        }
+    }
+
+    #[test]
+    fn a_wrong_ratchet_fails_the_mac_after_a_valid_signature() {
+        let (mut outbound, mut inbound) = pair();
+        let m = outbound.encrypt(b"hello");
+        let mut tampered = copy(&inbound);
+        tampered.initial_ratchet.parts.expose_mut()[0] ^= 1;
+        tampered.latest_ratchet = tampered.initial_ratchet.clone();
+        // The signature is the sender's and valid: only the MAC can refuse this.
+        assert_eq!(tampered.decrypt(&m), Err(DecryptionError::InvalidMac));
+        assert_eq!(inbound.decrypt(&m).unwrap().plaintext, b"hello");
+    }
+
+    #[test]
+    fn an_index_half_the_ring_ahead_is_unknown() {
+        let (mut outbound, mut inbound) = pair();
+        outbound.advance_to_for_testing((1 << 31) - 1);
+        let last_known = outbound.encrypt(b"a");
+        let half_ring = outbound.encrypt(b"b");
+        assert_eq!(half_ring.message_index(), 1 << 31);
+        assert_eq!(
+            inbound.decrypt(&half_ring),
+            Err(DecryptionError::UnknownMessageIndex { got: 1 << 31, first_known: 0 })
+        );
+        assert_eq!(inbound.decrypt(&last_known).unwrap().plaintext, b"a");
+        assert!(inbound.export_at(1 << 31).is_none());
+    }
+
+    #[test]
+    fn copies_with_another_signing_key_are_not_connected() {
+        let (_, inbound) = pair();
+        let mut impostor = copy(&inbound);
+        impostor.signing_key = GroupSession::new(SessionConfig::version_1()).signing_key.public_key();
+        assert!(inbound.connected(&copy(&inbound)));
+        assert!(!inbound.connected(&impostor));
+        assert!(!impostor.connected(&inbound));
+        assert!(inbound.merge(&impostor).is_none());
+        assert_eq!(inbound.compare(&impostor), SessionOrdering::Unconnected);
+    }
+}

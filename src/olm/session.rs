@@ -342,3 +342,59 @@ fn decrypt_with_seed(seed: &MessageSeed, m: &NormalMessageWire) -> Result<Vec<u8
     }
     aes256_cbc_decrypt(&keys.aes_key, &keys.iv, &m.ciphertext).ok_or(DecryptionError::InvalidPadding)
 }
+
+#[cfg(test)]
+mod tests {
+    //! Refusals of [`Session::decrypt`] and of inbound session creation (written to kill the
+    //! mutants listed in TESTING.md; `tests/` holds the interop and adversarial suites).
+
+    use super::*;
+    use crate::error::SessionCreationError;
+    use crate::olm::Account;
+
+    fn pair() -> (Session, Session, PreKeyMessage) {
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_one_time_keys(1);
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let mut a = alice.create_outbound_session(SessionConfig::version_2(), bob.curve25519_key(), otk).unwrap();
+        let OlmMessage::PreKey(first) = a.encrypt(b"first") else { panic!("not a pre-key message") };
+        // The wrong identity key is refused before anything else.
+        assert!(matches!(
+            bob.create_inbound_session(SessionConfig::version_2(), bob.curve25519_key(), &first),
+            Err(SessionCreationError::MismatchedIdentityKey(..))
+        ));
+        let created = bob.create_inbound_session(SessionConfig::version_2(), alice.curve25519_key(), &first).unwrap();
+        assert_eq!(created.plaintext, b"first");
+        (a, created.session, first)
+    }
+
+    #[test]
+    fn pre_key_messages_with_any_altered_key_are_refused() {
+        let (mut a, mut b, _) = pair();
+        let OlmMessage::PreKey(second) = a.encrypt(b"second") else { panic!("not a pre-key message") };
+        let other = Curve25519SecretKey::new().public_key();
+        for field in 0..3 {
+            let mut m = second.clone();
+            match field {
+                0 => m.0.one_time_key = other,
+                1 => m.0.base_key = other,
+                _ => m.0.identity_key = other,
+            }
+            assert_eq!(b.decrypt(&OlmMessage::PreKey(m)), Err(DecryptionError::SessionMismatch), "field {field}");
+        }
+        assert_eq!(b.decrypt(&OlmMessage::PreKey(second)).unwrap(), b"second");
+    }
+
+    #[test]
+    fn a_bad_mac_is_refused_and_changes_nothing() {
+        let (mut a, mut b, _) = pair();
+        let OlmMessage::Normal(reply) = b.encrypt(b"reply") else { panic!("not a normal message") };
+        let mut bytes = reply.to_bytes();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        let forged = OlmMessage::Normal(Message::from_bytes(&bytes).unwrap());
+        assert_eq!(a.decrypt(&forged), Err(DecryptionError::InvalidMac));
+        assert_eq!(a.decrypt(&OlmMessage::Normal(reply)).unwrap(), b"reply");
+    }
+}

@@ -628,3 +628,38 @@ pickle_type!(
     decode_inbound_group_session
 );
 pickle_methods!(InboundGroupSession, InboundGroupSessionPickle, clone_inbound_group_session);
+
+#[cfg(test)]
+mod tests {
+    //! The checks of an unencrypted pickle's stored public keys (written to kill the mutants
+    //! listed in TESTING.md).
+
+    use super::*;
+
+    /// Replaces the first occurrence of `needle` in `bytes` with `with` (a valid key of
+    /// another account, so that only the comparison can refuse it).
+    fn replace(bytes: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+        let at = bytes.windows(needle.len()).position(|w| w == needle).unwrap();
+        let mut out = bytes.to_vec();
+        out[at..at + with.len()].copy_from_slice(with);
+        out
+    }
+
+    #[test]
+    fn unencrypted_account_public_keys_are_recomputed_and_compared() {
+        let account = Account::new();
+        let bytes = account.pickle().to_unencrypted_bytes();
+        let back = Account::from_pickle(AccountPickle::from_unencrypted_bytes(&bytes).unwrap());
+        assert_eq!(back.identity_keys(), account.identity_keys());
+        let other = Account::new();
+        for (public, substitute, what) in [
+            (account.ed25519_key().as_bytes().to_vec(), other.ed25519_key().as_bytes().to_vec(), "Ed25519 public key"),
+            (account.curve25519_key().as_bytes().to_vec(), other.curve25519_key().as_bytes().to_vec(), "identity key"),
+        ] {
+            assert_eq!(
+                AccountPickle::from_unencrypted_bytes(&replace(&bytes, &public, &substitute)).err(),
+                Some(PickleError::KeyMismatch(what))
+            );
+        }
+    }
+}

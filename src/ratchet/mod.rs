@@ -451,3 +451,153 @@ fn push_skipped(store: &mut VecDeque<MessageSeed>, new: Vec<MessageSeed>, max: u
         store.pop_front();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The core's limits and checks, driven directly with a tiny dialect so that every
+    //! boundary is one message away. Written to kill the mutants that survived the unit tests
+    //! (TESTING.md): each test pins the exact edge of a limit, not just "large is refused".
+
+    use super::*;
+    use crate::error::KeyError;
+    use crate::primitives::OsRandom;
+
+    static TINY: Dialect = Dialect {
+        name: "tiny",
+        root_info: b"TINY_RATCHET",
+        max_gap: 6,
+        max_skipped: 3,
+        max_receiver_chains: 2,
+        eager_sending_step: false,
+    };
+
+    fn secret(fill: u8) -> SecretBytes<32> {
+        SecretBytes::from_array(&mut [fill; 32])
+    }
+
+    /// Alice holds a sending chain, Bob the matching receiving chain (Olm's starting point).
+    fn pair() -> (DoubleRatchet, DoubleRatchet) {
+        let ours = Curve25519SecretKey::from_secret_bytes(&secret(3));
+        let theirs = ContributoryKey::new(ours.public_key()).unwrap();
+        let chain = ChainKey { key: secret(2), index: 0 };
+        let alice = DoubleRatchet::with_sender(&TINY, RootKey(secret(1)), SenderChain::new(ours, chain.clone()));
+        let bob = DoubleRatchet::with_receiver(&TINY, RootKey(secret(1)), theirs, chain);
+        (alice, bob)
+    }
+
+    /// One sent message: the ratchet key, the index, and the seed the sender used.
+    type Sent = (Curve25519PublicKey, u32, MessageSeed);
+
+    fn send(r: &mut DoubleRatchet) -> Sent {
+        r.encrypt(&mut OsRandom, |c| (*c.ratchet_key, c.index, c.seed))
+    }
+
+    /// Decrypts with a closure that plays the MAC: it succeeds only on the sender's seed.
+    fn recv(r: &mut DoubleRatchet, m: &Sent) -> Result<(), DecryptionError> {
+        let checked = r.precheck(&m.0, m.1);
+        let got = r.decrypt(&m.0, m.1, &mut OsRandom, |s| {
+            if s.seed == m.2.seed && s.index == m.2.index { Ok(()) } else { Err(DecryptionError::InvalidMac) }
+        });
+        // `precheck` refuses exactly what `decrypt` refuses before any key derivation.
+        if let Err(e) = &checked {
+            assert_eq!(got.as_ref().err(), Some(e), "precheck and decrypt disagree");
+        }
+        got
+    }
+
+    fn chain_index(r: &DoubleRatchet, key: &Curve25519PublicKey) -> Option<u32> {
+        r.receivers.iter().find(|c| c.ratchet_key.key() == key).map(|c| c.chain.index)
+    }
+
+    #[test]
+    fn gap_limit_on_an_existing_chain_is_inclusive() {
+        let (mut alice, mut bob) = pair();
+        let sent: Vec<Sent> = (0..9).map(|_| send(&mut alice)).collect();
+        recv(&mut bob, &sent[0]).unwrap();
+        // The chain now expects index 1: index 8 is a gap of 7 (refused), 7 a gap of 6 (the limit).
+        assert_eq!(recv(&mut bob, &sent[8]), Err(DecryptionError::TooBigMessageGap { got: 7, max: 6 }));
+        assert_eq!(chain_index(&bob, &sent[0].0), Some(1), "a refused message changed the chain");
+        recv(&mut bob, &sent[7]).unwrap();
+        assert_eq!(chain_index(&bob, &sent[0].0), Some(8));
+        recv(&mut bob, &sent[8]).unwrap();
+    }
+
+    #[test]
+    fn skipped_keys_are_bounded_and_used_once() {
+        let (mut alice, mut bob) = pair();
+        let sent: Vec<Sent> = (0..8).map(|_| send(&mut alice)).collect();
+        recv(&mut bob, &sent[0]).unwrap();
+        // Skips 1..=6; only the newest three (4, 5, 6) are kept.
+        recv(&mut bob, &sent[7]).unwrap();
+        for old in [1, 2, 3] {
+            assert_eq!(recv(&mut bob, &sent[old]), Err(DecryptionError::MissingMessageKey { index: old as u32 }));
+        }
+        for kept in [5, 4, 6] {
+            recv(&mut bob, &sent[kept]).unwrap();
+            // used once: a replay finds no key
+            assert_eq!(recv(&mut bob, &sent[kept]), Err(DecryptionError::MissingMessageKey { index: kept as u32 }));
+        }
+        assert_eq!(recv(&mut bob, &sent[7]), Err(DecryptionError::MissingMessageKey { index: 7 }));
+        assert_eq!(recv(&mut bob, &sent[0]), Err(DecryptionError::MissingMessageKey { index: 0 }));
+    }
+
+    #[test]
+    fn a_failed_mac_changes_nothing() {
+        let (mut alice, mut bob) = pair();
+        let sent: Vec<Sent> = (0..4).map(|_| send(&mut alice)).collect();
+        let mut forged = sent[3].clone();
+        forged.2.seed = secret(9);
+        assert_eq!(recv(&mut bob, &forged), Err(DecryptionError::InvalidMac));
+        assert_eq!(chain_index(&bob, &sent[0].0), Some(0));
+        for m in &sent {
+            recv(&mut bob, m).unwrap();
+        }
+    }
+
+    #[test]
+    fn new_chains_gap_limit_small_order_keys_and_chain_count() {
+        let (mut alice, mut bob) = pair();
+        let a1 = send(&mut alice);
+        let a1_late = send(&mut alice);
+        recv(&mut bob, &a1).unwrap();
+
+        // A new ratchet key before Bob has a sending chain has nothing to answer it with.
+        let stranger = Curve25519SecretKey::from_secret_bytes(&secret(7)).public_key();
+        assert_eq!(recv(&mut bob, &(stranger, 0, a1.2.clone())), Err(DecryptionError::UnexpectedRatchetKey));
+
+        // Small-order ratchet keys are refused before anything is derived (all zeros, and the
+        // point of order 8 u = 1), while Alice still has a sending chain to answer with.
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        for bad in [[0u8; 32], one] {
+            let bad = Curve25519PublicKey::from_bytes(bad);
+            assert_eq!(recv(&mut alice, &(bad, 0, a1.2.clone())), Err(DecryptionError::Key(KeyError::NonContributory)));
+        }
+        assert_eq!(alice.receivers.len(), 0);
+
+        // Bob's first reply starts his sending chain; on a new chain the limit is the index itself.
+        let replies: Vec<Sent> = (0..8).map(|_| send(&mut bob)).collect();
+        assert_eq!(recv(&mut alice, &replies[7]), Err(DecryptionError::TooBigMessageGap { got: 7, max: 6 }));
+        assert_eq!(alice.receivers.len(), 0, "a refused message made a chain");
+        recv(&mut alice, &replies[6]).unwrap();
+        assert_eq!(alice.receivers.len(), 1);
+        assert_eq!(chain_index(&alice, &replies[0].0), Some(7));
+
+        // Ping-pong: with two receiving chains kept, the previous chain still decrypts, the
+        // one before it is gone.
+        let a2 = send(&mut alice);
+        let a2_late = send(&mut alice);
+        recv(&mut bob, &a2).unwrap();
+        let b2 = send(&mut bob);
+        recv(&mut alice, &b2).unwrap();
+        let a3 = send(&mut alice);
+        recv(&mut bob, &a3).unwrap();
+        assert_eq!(bob.receivers.len(), 2);
+        recv(&mut bob, &a2_late).unwrap();
+        // Chain A1 is gone: its key counts as new, and Bob (Olm: no sending chain until he
+        // answers A3) has nothing to answer it with.
+        assert_eq!(recv(&mut bob, &a1_late), Err(DecryptionError::UnexpectedRatchetKey));
+        // and a skipped reply on Alice's older chain is still there
+        recv(&mut alice, &replies[3]).unwrap();
+    }
+}

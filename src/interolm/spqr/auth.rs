@@ -113,3 +113,37 @@ pub fn epoch_secret(shared_secret: &SecretBytes<32>, epoch: u64) -> SecretBytes<
     hkdf_sha256(None, shared_secret.expose(), &info, out.expose_mut());
     out
 }
+
+#[cfg(test)]
+mod tests {
+    //! Written to kill `verify_header_mac -> true`, which survived the unit tests (TESTING.md):
+    //! the SPQR suites only ever hand the authenticator genuine tags.
+
+    use super::*;
+
+    #[test]
+    fn macs_verify_only_their_own_epoch_header_and_ciphertext() {
+        let mut a = Authenticator::new(&[7; 32]);
+        a.update(3, &[9; 32]);
+        let hdr = [5u8; MLKEM768_HEADER_LEN];
+        let tag = a.header_mac(3, &hdr);
+        assert!(a.verify_header_mac(3, &hdr, &tag));
+        let mut bad = tag;
+        bad[0] ^= 1;
+        assert!(!a.verify_header_mac(3, &hdr, &bad));
+        assert!(!a.verify_header_mac(4, &hdr, &tag));
+        let mut other_hdr = hdr;
+        other_hdr[0] ^= 1;
+        assert!(!a.verify_header_mac(3, &other_hdr, &tag));
+        assert!(!a.verify_header_mac(3, &hdr, &tag[..31]));
+        assert!(!Authenticator::new(&[8; 32]).verify_header_mac(3, &hdr, &tag));
+
+        let (ct1, ct2) = ([1u8; MLKEM768_CT1_LEN], [2u8; MLKEM768_CT2_LEN]);
+        let ctag = a.ciphertext_mac(3, &ct1, &ct2);
+        assert!(a.verify_ciphertext_mac(3, &ct1, &ct2, &ctag));
+        assert!(!a.verify_ciphertext_mac(3, &ct1, &ct2, &tag));
+        let mut other_ct2 = ct2;
+        other_ct2[0] ^= 1;
+        assert!(!a.verify_ciphertext_mac(3, &ct1, &other_ct2, &ctag));
+    }
+}
