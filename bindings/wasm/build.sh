@@ -10,8 +10,8 @@
 #    libolm's own WebAssembly build, libsignal) exactly as package-lock.json pins them;
 # 4. builds the core crate for wasm32-unknown-unknown with only the `wasm_js` feature (the
 #    check that the library itself needs no extra code path for WebAssembly);
-# 5. builds the bindings (profile `release` of Cargo.toml: caudata and the crypto crates at
-#    opt-level 3, the JavaScript glue and Kyber at "z", LTO, one codegen unit), runs wasm-bindgen
+# 5. builds the bindings (profile `release` of Cargo.toml: the crypto crates at
+#    opt-level 3, caudata itself at "s", the JavaScript glue and Kyber at "z", LTO, one codegen unit), runs wasm-bindgen
 #    (--target nodejs into pkg/, --target web into pkg-web/), then wasm-opt (wasm-opt.sh);
 # 6. prints the .wasm size raw and gzipped, before and after wasm-opt, and fails if the
 #    result exceeds size-budget.json.
