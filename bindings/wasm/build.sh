@@ -61,7 +61,7 @@ export CARGO_TARGET_DIR="$target_dir"
 step "core crate for wasm32-unknown-unknown (--features wasm_js)"
 cargo build --manifest-path "$root/Cargo.toml" --lib --target wasm32-unknown-unknown --features wasm_js
 
-step "bindings (profile release: crypto at opt-level 3, glue at z, LTO)"
+step "bindings (profile release: crypto crates at opt-level 3, caudata at s, glue at z, LTO)"
 cargo build --release --target wasm32-unknown-unknown
 wasm="$target_dir/wasm32-unknown-unknown/release/caudata_wasm.wasm"
 
