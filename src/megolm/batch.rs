@@ -170,3 +170,140 @@ impl InboundGroupSession {
         results
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Batch decryption against one-by-one decryption, refusal by refusal (written to kill the
+    //! mutants of `decrypt_verified` listed in TESTING.md; the core's fast suite had no test
+    //! of the batch before).
+
+    use super::*;
+    use crate::megolm::{GroupSession, SessionConfig};
+
+    /// A field-by-field copy (the type is deliberately not `Clone`).
+    fn copy(s: &InboundGroupSession) -> InboundGroupSession {
+        InboundGroupSession {
+            initial_ratchet: s.initial_ratchet.clone(),
+            latest_ratchet: s.latest_ratchet.clone(),
+            signing_key: s.signing_key,
+            signing_key_verified: s.signing_key_verified,
+            config: s.config,
+        }
+    }
+
+    /// Decrypts `messages` in a batch and one by one on two copies of `session`: the results
+    /// and the final latest ratchets must be the same. Returns the batch's results.
+    fn batch_equals_one_by_one(session: &InboundGroupSession, messages: &[MegolmMessage]) -> BatchResults {
+        let mut single = copy(session);
+        let want: BatchResults = messages.iter().map(|m| single.decrypt(m)).collect();
+        let mut batched = copy(session);
+        let got = batched.decrypt_batch(messages);
+        assert_eq!(got, want);
+        assert_eq!(batched.latest_ratchet, single.latest_ratchet, "the batch left another latest ratchet");
+        assert_eq!(batched.initial_ratchet, session.initial_ratchet);
+        got
+    }
+
+    fn errors(results: &BatchResults) -> Vec<Option<DecryptionError>> {
+        results.iter().map(|r| r.as_ref().err().cloned()).collect()
+    }
+
+    #[test]
+    fn every_refusal_and_the_latest_ratchet_match_one_by_one_decryption() {
+        let mut outbound = GroupSession::new(SessionConfig::version_1());
+        let key = outbound.session_key();
+        let sent: Vec<MegolmMessage> = (0..16).map(|i| outbound.encrypt(format!("m{i}"))).collect();
+        // Known from index 2 on, latest ratchet at 10.
+        let full = InboundGroupSession::new(&key, SessionConfig::version_1());
+        let mut inbound = InboundGroupSession::import(&full.export_at(2).unwrap(), SessionConfig::version_1());
+        assert_eq!(inbound.decrypt(&sent[10]).unwrap().plaintext, b"m10");
+
+        let mut forged = sent[5].to_bytes();
+        let n = forged.len();
+        forged[n - 64] ^= 1;
+        let forged = MegolmMessage::from_bytes(&forged).unwrap();
+        let stranger = GroupSession::new(SessionConfig::version_1()).encrypt("m6");
+        // Out of order, duplicated, before the first known index, a forged signature, a
+        // message of another session, below and above the latest ratchet, and only ever
+        // forwards from it.
+        let batch = [
+            sent[12].clone(),
+            sent[3].clone(),
+            forged,
+            sent[0].clone(),
+            sent[4].clone(),
+            sent[13].clone(),
+            stranger,
+            sent[4].clone(),
+            sent[1].clone(),
+            sent[9].clone(),
+            sent[5].clone(),
+        ];
+        let got = batch_equals_one_by_one(&inbound, &batch);
+        use DecryptionError::{InvalidSignature, UnknownMessageIndex};
+        assert_eq!(
+            errors(&got),
+            [
+                None,
+                None,
+                Some(InvalidSignature),
+                Some(UnknownMessageIndex { got: 0, first_known: 2 }),
+                None,
+                None,
+                Some(InvalidSignature),
+                None,
+                Some(UnknownMessageIndex { got: 1, first_known: 2 }),
+                None,
+                None,
+            ]
+        );
+        assert_eq!(got[5].as_ref().unwrap().plaintext, b"m13");
+        assert_eq!(got[7].as_ref().unwrap().message_index, 4);
+
+        // The batch moves the latest ratchet to the furthest index decrypted (13)...
+        let mut after = copy(&inbound);
+        after.decrypt_batch(&batch);
+        assert_eq!(after.latest_ratchet.index, 13);
+        // ...and never backwards: a batch below it leaves it at 10.
+        assert_eq!(errors(&batch_equals_one_by_one(&inbound, &[sent[3].clone(), sent[2].clone()])), [None, None]);
+        inbound.decrypt_batch(&[sent[3].clone(), sent[2].clone()]);
+        assert_eq!(inbound.latest_ratchet.index, 10);
+    }
+
+    #[test]
+    fn sessions_of_one_batch_get_their_own_verdicts() {
+        let mut outbound = GroupSession::new(SessionConfig::version_1());
+        let key = outbound.session_key();
+        let sent: Vec<MegolmMessage> = (0..100).map(|i| outbound.encrypt(format!("m{i}"))).collect();
+        let mut good = InboundGroupSession::new(&key, SessionConfig::version_1());
+        // The same key configured for version 2: every version-1 message is refused.
+        let mut other_version = InboundGroupSession::new(&key, SessionConfig::version_2());
+        // A wrong ratchet behind the sender's signing key: valid signatures, wrong MACs.
+        let mut wrong_ratchet = copy(&good);
+        wrong_ratchet.initial_ratchet.parts.expose_mut()[0] ^= 1;
+        wrong_ratchet.latest_ratchet = wrong_ratchet.initial_ratchet.clone();
+        let (good0, version0, wrong0) = (copy(&good), copy(&other_version), copy(&wrong_ratchet));
+
+        // 106 signatures: over the threshold (96) of the batched signature verification.
+        let results = decrypt_batch(&mut [
+            (&mut good, &sent[..]),
+            (&mut other_version, &sent[..3]),
+            (&mut wrong_ratchet, &sent[..3]),
+        ]);
+        assert_eq!(results.len(), 3);
+        assert!(
+            results[0].iter().enumerate().all(|(i, r)| r.as_ref().unwrap().plaintext == format!("m{i}").as_bytes())
+        );
+        assert_eq!(good.latest_ratchet.index, 99);
+        assert_eq!(errors(&results[1]), vec![Some(DecryptionError::InvalidMacLength { expected: 32, got: 8 }); 3]);
+        assert_eq!(errors(&results[2]), vec![Some(DecryptionError::InvalidMac); 3]);
+        // A failed batch changes nothing.
+        assert_eq!(other_version.latest_ratchet, version0.latest_ratchet);
+        assert_eq!(wrong_ratchet.latest_ratchet, wrong0.latest_ratchet);
+        for (session, messages, got) in
+            [(&good0, &sent[..], &results[0]), (&version0, &sent[..3], &results[1]), (&wrong0, &sent[..3], &results[2])]
+        {
+            assert_eq!(&batch_equals_one_by_one(session, messages), got);
+        }
+    }
+}

@@ -586,4 +586,21 @@ mod tests {
         assert!(inbound.merge(&impostor).is_none());
         assert_eq!(inbound.compare(&impostor), SessionOrdering::Unconnected);
     }
+
+    #[test]
+    fn advance_to_forgets_the_earlier_messages_and_their_keys() {
+        let (mut outbound, mut inbound) = pair();
+        let sent: Vec<MegolmMessage> = (0..5).map(|_| outbound.encrypt(b"m")).collect();
+        inbound.decrypt(&sent[1]).unwrap();
+        assert!(inbound.advance_to(3));
+        assert_eq!(inbound.first_known_index(), 3);
+        // The cached ratchet (at 1) holds forgotten keys: it is replaced.
+        assert_eq!(inbound.latest_ratchet.index, 3);
+        assert_eq!(inbound.decrypt(&sent[2]), Err(DecryptionError::UnknownMessageIndex { got: 2, first_known: 3 }));
+        assert_eq!(inbound.decrypt(&sent[4]).unwrap().message_index, 4);
+        // Not forwards: nothing to do.
+        assert!(!inbound.advance_to(3));
+        assert!(!inbound.advance_to(2));
+        assert_eq!(inbound.first_known_index(), 3);
+    }
 }

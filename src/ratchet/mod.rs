@@ -495,14 +495,23 @@ mod tests {
     /// Decrypts with a closure that plays the MAC: it succeeds only on the sender's seed.
     fn recv(r: &mut DoubleRatchet, m: &Sent) -> Result<(), DecryptionError> {
         let checked = r.precheck(&m.0, m.1);
-        let got = r.decrypt(&m.0, m.1, &mut OsRandom, |s| {
-            if s.seed == m.2.seed && s.index == m.2.index { Ok(()) } else { Err(DecryptionError::InvalidMac) }
-        });
-        // `precheck` refuses exactly what `decrypt` refuses before any key derivation.
-        if let Err(e) = &checked {
-            assert_eq!(got.as_ref().err(), Some(e), "precheck and decrypt disagree");
+        let got = decrypt_only(r, m);
+        // `precheck` refuses exactly what `decrypt` refuses before any key derivation, and
+        // lets through only what fails later (here: the MAC).
+        match (&checked, &got) {
+            (Err(e), _) => assert_eq!(got.as_ref().err(), Some(e), "precheck and decrypt disagree"),
+            (Ok(()), Err(e)) => assert_eq!(*e, DecryptionError::InvalidMac, "precheck let through {e:?}"),
+            (Ok(()), Ok(())) => {}
         }
         got
+    }
+
+    /// [`recv`] without `precheck`, which only interolm calls (libolm's single list of
+    /// skipped seeds, made only by Olm's libolm pickles, is not consulted there).
+    fn decrypt_only(r: &mut DoubleRatchet, m: &Sent) -> Result<(), DecryptionError> {
+        r.decrypt(&m.0, m.1, &mut OsRandom, |s| {
+            if s.seed == m.2.seed && s.index == m.2.index { Ok(()) } else { Err(DecryptionError::InvalidMac) }
+        })
     }
 
     fn chain_index(r: &DoubleRatchet, key: &Curve25519PublicKey) -> Option<u32> {
@@ -599,5 +608,57 @@ mod tests {
         assert_eq!(recv(&mut bob, &a1_late), Err(DecryptionError::UnexpectedRatchetKey));
         // and a skipped reply on Alice's older chain is still there
         recv(&mut alice, &replies[3]).unwrap();
+    }
+
+    #[test]
+    fn advance_to_derives_only_the_seeds_it_keeps() {
+        // A gap of 6 with room for 3: the 3 oldest are skipped without a seed, the 3 newest
+        // kept, and the chain ends past the wanted index.
+        let mut fast = ChainKey { key: secret(2), index: 1 };
+        let (seed, kept) = advance_to(&mut fast, 7, 3);
+        assert_eq!(kept.iter().map(|s| s.index).collect::<Vec<_>>(), [4, 5, 6]);
+        assert_eq!((seed.index, fast.index), (7, 8));
+        // the same keys as deriving every seed
+        let mut slow = ChainKey { key: secret(2), index: 1 };
+        let all: Vec<MessageSeed> = (1..=7).map(|_| slow.next_seed()).collect();
+        assert_eq!(&all[3..6], &kept[..]);
+        assert_eq!(all[6], seed);
+        assert_eq!(slow, fast);
+    }
+
+    /// The skipped seeds of each receiving chain: (chain's ratchet key, its seeds oldest first).
+    fn per_chain(r: &DoubleRatchet) -> Vec<(Curve25519PublicKey, Vec<MessageSeed>)> {
+        r.receivers.iter().map(|c| (*c.ratchet_key.key(), c.skipped.iter().cloned().collect())).collect()
+    }
+
+    #[test]
+    fn libolms_single_list_finds_each_seed_by_chain_and_index() {
+        let (mut alice, mut bob) = pair();
+        // Bob's sending chain first, then a twin of him that keeps libolm's single list.
+        let b0 = send(&mut bob);
+        let mut libolm = bob.clone();
+        libolm.shared_skipped = Some(VecDeque::new());
+        let a: Vec<Sent> = (0..3).map(|_| send(&mut alice)).collect();
+        recv(&mut alice, &b0).unwrap();
+        let c: Vec<Sent> = (0..3).map(|_| send(&mut alice)).collect();
+        assert_ne!(a[0].0, c[0].0);
+        for m in [&a[0], &a[2], &c[2]] {
+            recv(&mut bob, m).unwrap();
+            decrypt_only(&mut libolm, m).unwrap();
+        }
+        // One list, newest first: chain C's 1 and 0, then chain A's 1 (each under its key).
+        let list: Vec<(Curve25519PublicKey, u32)> =
+            libolm.shared_skipped.iter().flatten().map(|s| (s.ratchet_key, s.seed.index)).collect();
+        assert_eq!(list, [(c[0].0, 1), (c[0].0, 0), (a[0].0, 1)]);
+        assert!(libolm.receivers.iter().all(|r| r.skipped.is_empty()));
+        // Given back to their chains, they are the per-chain bookkeeping's seeds.
+        assert_eq!(per_chain(&libolm.with_per_chain_skipped()), per_chain(&bob));
+        assert_eq!(per_chain(&bob)[1].1.len(), 2);
+        // Each seed is found by its chain and index (not the first of either), once.
+        for m in [&c[0], &a[1], &c[1]] {
+            decrypt_only(&mut libolm, m).unwrap();
+            assert_eq!(decrypt_only(&mut libolm, m), Err(DecryptionError::MissingMessageKey { index: m.1 }));
+        }
+        assert_eq!(libolm.shared_skipped.as_ref().map(VecDeque::len), Some(0));
     }
 }
