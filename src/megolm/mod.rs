@@ -166,7 +166,7 @@ impl GroupSession {
 
     /// Moves the ratchet forward to `index` without sending (tests of far indices only: the
     /// skipped indices are never sent).
-    #[cfg(feature = "hazmat")]
+    #[cfg(any(test, feature = "hazmat"))]
     pub fn advance_to_for_testing(&mut self, index: u32) {
         self.ratchet.advance_to(index);
     }
