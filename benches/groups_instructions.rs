@@ -17,12 +17,11 @@
 mod common;
 
 use caudata::interolm::{
-    Account, ContentHint, DeviceId, DistributionId, IdentityKeyPair, InterolmMessage, SealedSenderReceiver,
-    SealedSenderRecipient, SenderCertificate, SenderKeyRecord, ServerCertificate, ServiceId, Session,
-    UnidentifiedSenderMessageContent, Uuid, multi_recipient_message_for_recipient, sealed_sender_decrypt,
-    sealed_sender_encrypt, sealed_sender_multi_recipient_encrypt,
+    ContentHint, DeviceId, DistributionId, InterolmMessage, SealedSenderReceiver, SealedSenderRecipient,
+    SenderKeyRecord, ServiceId, UnidentifiedSenderMessageContent, Uuid, multi_recipient_message_for_recipient,
+    sealed_sender_decrypt, sealed_sender_encrypt, sealed_sender_multi_recipient_encrypt,
 };
-use caudata::primitives::Curve25519SecretKey;
+use common::groups::{NOW, Setup, setup};
 use std::hint::black_box;
 
 #[inline(never)]
@@ -42,46 +41,6 @@ const OPS: &[&str] = &[
     "sender_key_encrypt",
     "sender_key_decrypt",
 ];
-
-const NOW: u64 = 1_700_000_000_000;
-
-struct Setup {
-    alice_identity: IdentityKeyPair,
-    alice: Session,
-    bob_identity: IdentityKeyPair,
-    bob: Session,
-    cert: SenderCertificate,
-    root: Curve25519SecretKey,
-}
-
-fn setup() -> Setup {
-    let a_secret = Curve25519SecretKey::new();
-    let b_secret = Curve25519SecretKey::new();
-    let alice_identity = IdentityKeyPair::from_secret_key(a_secret.clone());
-    let bob_identity = IdentityKeyPair::from_secret_key(b_secret.clone());
-    let alice_account = Account::from_identity_key(a_secret, 1);
-    let mut bob_account = Account::from_identity_key(b_secret, 2);
-    bob_account.generate_signed_pre_key();
-    bob_account.generate_kyber_pre_key(true);
-    let mut alice = alice_account.create_outbound_session(&bob_account.pre_key_bundle(1).unwrap()).unwrap();
-    let InterolmMessage::PreKey(m) = alice.encrypt(b"hello").unwrap() else { panic!() };
-    let mut bob = bob_account.create_inbound_session(&m).unwrap().session;
-    alice.decrypt(&bob.encrypt(b"hi").unwrap()).unwrap();
-    bob.decrypt(&alice.encrypt(b"steady").unwrap()).unwrap();
-    let root = Curve25519SecretKey::new();
-    let server_key = Curve25519SecretKey::new();
-    let server = ServerCertificate::new(1, &server_key.public_key(), &root);
-    let cert = SenderCertificate::new(
-        "9d0652a3-dcc3-4d11-975f-74d61598733f",
-        None,
-        DeviceId::PRIMARY,
-        &alice_identity.public_key(),
-        NOW * 2,
-        server,
-        &server_key,
-    );
-    Setup { alice_identity, alice, bob_identity, bob, cert, root }
-}
 
 fn envelope(s: &mut Setup, v2: bool, pt: &[u8]) -> Vec<u8> {
     let m = s.alice.encrypt(pt).unwrap();
