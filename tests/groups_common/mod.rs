@@ -28,7 +28,7 @@ pub struct Peer {
 impl Peer {
     pub fn start() -> Self {
         let dir = harness_dir();
-        for alias in ["ls072", "ls090", "ls0103"] {
+        for alias in ["ls072", "ls090", "ls0922", "ls0103"] {
             assert!(
                 dir.join("node_modules").join(alias).join("package.json").exists(),
                 "libsignal peer {alias} is not installed in {}: run interop/libsignal/setup.sh",
