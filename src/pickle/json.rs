@@ -413,8 +413,10 @@ impl Parser<'_> {
                 _ => return Err(self.err("expected ',' or '}'")),
             }
         }
-        let mut keys: Vec<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
-        keys.sort_unstable();
+        // Sorted by a binary heap rather than `sort_unstable` (O(n log n) either way; a fraction
+        // of the code in the WebAssembly module).
+        let keys: Vec<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
+        let keys = std::collections::BinaryHeap::from(keys).into_sorted_vec();
         if keys.windows(2).any(|w| w[0] == w[1]) {
             return Err(PickleError::Json { offset: start, reason: "duplicate key" });
         }
