@@ -440,6 +440,22 @@ mod tests {
         assert_eq!(parse(br#""\u00e9\ud83d\ude00\n""#).unwrap().as_str("s").unwrap(), "é😀\n");
     }
 
+    /// A key twice in one object is refused wherever the two copies sit among the others
+    /// (the check sorts the keys), distinct keys that share prefixes are not, and a refusal
+    /// names the object's offset.
+    #[test]
+    fn duplicate_keys_refused() {
+        for doc in [&br#"{"a":1,"a":2}"#[..], br#"{"b":1,"a":2,"c":3,"a":4}"#, br#"{"x":{"k":1,"j":2,"k":3}}"#] {
+            let Err(err) = parse(doc) else { panic!("accepted {}", String::from_utf8_lossy(doc)) };
+            assert!(matches!(err, PickleError::Json { reason: "duplicate key", .. }), "{err:?}");
+        }
+        assert!(matches!(parse(br#" {"a":1,"a":2}"#), Err(PickleError::Json { offset: 1, .. })));
+        let many: String = (0..300).rev().map(|i| format!("\"k{i}\":{i},")).collect::<String>() + "\"k\":0";
+        assert!(parse(format!("{{{many}}}").as_bytes()).is_ok());
+        assert!(parse(format!("{{{many},\"k17\":1}}").as_bytes()).is_err());
+        assert!(parse(br#"{"a":1,"ab":2,"":3,"b":{"a":4}}"#).is_ok());
+    }
+
     /// Every array, object and string is sized before it is filled: none ever grows (growth
     /// would free the old buffer, secret numbers and all, without wiping it).
     #[test]
