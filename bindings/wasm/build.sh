@@ -11,7 +11,7 @@
 # 4. builds the core crate for wasm32-unknown-unknown with only the `wasm_js` feature (the
 #    check that the library itself needs no extra code path for WebAssembly);
 # 5. builds the bindings (profile `release` of Cargo.toml: the crypto crates at
-#    opt-level 3, caudata itself at "s", the JavaScript glue and Kyber at "z", LTO, one codegen unit), runs wasm-bindgen
+#    opt-level 3, caudata itself at 2, the JavaScript glue and Kyber at "z", LTO, one codegen unit), runs wasm-bindgen
 #    (--target nodejs into pkg/, --target web into pkg-web/), then wasm-opt (wasm-opt.sh);
 # 6. prints the .wasm size raw and gzipped, before and after wasm-opt, and fails if the
 #    result exceeds size-budget.json.
@@ -61,7 +61,7 @@ export CARGO_TARGET_DIR="$target_dir"
 step "core crate for wasm32-unknown-unknown (--features wasm_js)"
 cargo build --manifest-path "$root/Cargo.toml" --lib --target wasm32-unknown-unknown --features wasm_js
 
-step "bindings (profile release: crypto crates at opt-level 3, caudata at s, glue at z, LTO)"
+step "bindings (profile release: crypto crates at opt-level 3, caudata at 2, glue at z, LTO)"
 cargo build --release --target wasm32-unknown-unknown
 wasm="$target_dir/wasm32-unknown-unknown/release/caudata_wasm.wasm"
 
