@@ -5,7 +5,13 @@
 // interop check).
 //
 //   bash bindings/wasm/bench.sh        # builds every implementation, then runs this
-//   node bindings/wasm/bench.mjs [rounds] [--only=a,b] [--ops=x,y] [--json=out.json]
+//   node bindings/wasm/bench.mjs [rounds] [--only=a,b] [--ops=x,y] [--json=out.json] [--no-os-rng]
+//
+// --no-os-rng (analysis only, never for keys anyone uses): `crypto.getRandomValues` becomes a
+// copy from a buffer filled once, so that the table shows each implementation's cost without
+// the operating system's randomness. caudata asks for it once per operation (SPEC.md §2),
+// vodozemac once per process (a user-space generator); the difference between the two tables
+// is what that decision costs in WebAssembly.
 //
 // Method: for each operation, `rounds` rounds; in each round every implementation (in a
 // rotating order) runs a batch of the operation, measured as a whole in the process's CPU time
@@ -36,6 +42,17 @@ const opt = (name) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.l
 const ROUNDS = Number(args.find((a) => /^\d+$/.test(a)) ?? 15);
 const ONLY = opt('only')?.split(',');
 const OPS = opt('ops')?.split(',');
+if (args.includes('--no-os-rng')) {
+  const pool = new Uint8Array(1 << 16);
+  globalThis.crypto.getRandomValues(pool);
+  let at = 0;
+  // Distinct bytes on every call (a counter mixed in), so that no implementation sees repeats.
+  globalThis.crypto.getRandomValues = (a) => {
+    for (let i = 0; i < a.length; i++) a[i] = pool[(at + i) & 0xffff] ^ (at >>> 8);
+    at = (at + a.length + 1) & 0xffffff;
+    return a;
+  };
+}
 
 
 // ---- implementations behind one interface (caudata's JavaScript API)
