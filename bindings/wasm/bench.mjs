@@ -32,8 +32,9 @@
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
-import { Olm, loadImpls } from './bench/impls.mjs';
-import { OPERATIONS, PLAINTEXT } from './bench/operations.mjs';
+import { Olm, libolm, loadImpls } from './bench/impls.mjs';
+import { makeOperations, PLAINTEXT } from './bench/operations.mjs';
+import { runRounds, table } from './bench/rounds.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -73,29 +74,10 @@ function batch(B, setup, run, teardown) {
   return dt;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+// ---- run (the rounds and the table: bench/rounds.mjs, shared with browser/bench.html)
 
-// ---- run
-
-const ops = OPERATIONS.filter((o) => !OPS || OPS.some((x) => o.name.toLowerCase().includes(x.toLowerCase())));
-const results = {};
-for (const op of ops) {
-  const runners = impls.map((impl) => ({ impl, run: op.make(impl, batch) }));
-  runners.forEach((r) => r.run()); // warm-up (JIT tiers, caches, lazy tables)
-  runners.forEach((r) => r.run());
-  const times = new Map(impls.map((i) => [i.name, []]));
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let k = 0; k < runners.length; k++) {
-      const r = runners[(k + round) % runners.length];
-      times.get(r.impl.name).push(r.run());
-    }
-  }
-  results[op.name] = Object.fromEntries([...times].map(([n, t]) => [n, median(t)]));
-  process.stderr.write('.');
-}
+const ops = makeOperations(libolm).filter((o) => !OPS || OPS.some((x) => o.name.toLowerCase().includes(x.toLowerCase())));
+const results = await runRounds({ impls, ops, rounds: ROUNDS, batch, afterOp: () => process.stderr.write('.') });
 process.stderr.write('\n');
 
 const sizes = Object.fromEntries(
@@ -111,15 +93,5 @@ console.log(
   `µs per operation, median of ${ROUNDS} interleaved rounds; Node ${process.version}; ` +
     `${PLAINTEXT.length}-byte plaintext; libolm ${Olm.get_library_version().join('.')}`,
 );
-const names = impls.map((i) => i.name);
-const pad = (s, n) => String(s).padStart(n);
-const w = Math.max(...ops.map((o) => o.name.length));
-console.log(`| ${'operation'.padEnd(w)} | ${names.map((n) => pad(n, 15)).join(' | ')} |`);
-console.log(`|${'-'.repeat(w + 2)}|${names.map(() => `${'-'.repeat(16)}:`).join('|')}|`);
-for (const op of ops) {
-  const r = results[op.name];
-  console.log(`| ${op.name.padEnd(w)} | ${names.map((n) => pad(r[n].toFixed(1), 15)).join(' | ')} |`);
-}
-console.log(`| ${'wasm bytes raw'.padEnd(w)} | ${names.map((n) => pad(sizes[n].raw, 15)).join(' | ')} |`);
-console.log(`| ${'wasm bytes gzip -9'.padEnd(w)} | ${names.map((n) => pad(sizes[n].gzip, 15)).join(' | ')} |`);
+for (const line of table({ names: impls.map((i) => i.name), ops, results, sizes })) console.log(line);
 if (opt('json')) writeFileSync(opt('json'), JSON.stringify({ node: process.version, rounds: ROUNDS, results, sizes }, null, 2));

@@ -1,11 +1,12 @@
-// The implementations bench.mjs and bench/ir.mjs compare, behind one interface (caudata's
-// JavaScript API): caudata's builds, vodozemac's bench builds, and libolm's own wasm build
-// through an adapter.
+// The implementations bench.mjs and bench/ir.mjs compare in Node, behind one interface
+// (caudata's JavaScript API): caudata's builds, vodozemac's bench builds, and libolm's own wasm
+// build through an adapter (libolm.mjs). browser/bench.html loads the web builds itself.
 
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { libolmAdapter } from './libolm.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -14,83 +15,7 @@ export const Olm = require('@matrix-org/olm');
 await Olm.init();
 
 /** libolm's JavaScript API wrapped as caudata's. */
-export const libolm = {
-  Account: class {
-    constructor() {
-      this.a = new Olm.Account();
-      this.a.create();
-    }
-    get curve25519Key() {
-      return JSON.parse(this.a.identity_keys()).curve25519;
-    }
-    generateOneTimeKeys(n) {
-      this.a.generate_one_time_keys(n);
-    }
-    get oneTimeKeys() {
-      return JSON.parse(this.a.one_time_keys()).curve25519;
-    }
-    markKeysAsPublished() {
-      this.a.mark_keys_as_published();
-    }
-    createOutboundSession(identityKey, oneTimeKey) {
-      const s = new Olm.Session();
-      s.create_outbound(this.a, identityKey, oneTimeKey);
-      return new libolm.Session(s);
-    }
-    createInboundSession(identityKey, body) {
-      const s = new Olm.Session();
-      s.create_inbound_from(this.a, identityKey, body);
-      this.a.remove_one_time_keys(s);
-      const plaintext = s.decrypt(0, body);
-      return { session: new libolm.Session(s), plaintext };
-    }
-    free() {
-      this.a.free();
-    }
-  },
-  Session: class {
-    constructor(s) {
-      this.s = s;
-    }
-    encrypt(p) {
-      return this.s.encrypt(p);
-    }
-    decrypt(t, b) {
-      return this.s.decrypt(t, b);
-    }
-    free() {
-      this.s.free();
-    }
-  },
-  GroupSession: class {
-    constructor() {
-      this.s = new Olm.OutboundGroupSession();
-      this.s.create();
-    }
-    get sessionKey() {
-      return this.s.session_key();
-    }
-    encrypt(p) {
-      return this.s.encrypt(p);
-    }
-    free() {
-      this.s.free();
-    }
-  },
-  InboundGroupSession: class {
-    constructor(key) {
-      this.s = new Olm.InboundGroupSession();
-      this.s.create(key);
-    }
-    decrypt(m) {
-      const { plaintext, message_index } = this.s.decrypt(m);
-      return { plaintext, messageIndex: message_index };
-    }
-    free() {
-      this.s.free();
-    }
-  },
-};
+export const libolm = libolmAdapter(Olm);
 
 const wasmFile = (js) => js.replace(/\.js$/, '_bg.wasm');
 /** The implementations to compare: `only` (names) and `extra` ([name, dir] pairs). */

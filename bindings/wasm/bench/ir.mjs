@@ -8,14 +8,14 @@
 // V8 runs with --no-liftoff --single-threaded (ir.sh passes them): every function is compiled
 // by TurboFan, on the main thread, so the machine code is the same from run to run.
 
-import { loadImpls } from './impls.mjs';
-import { OPERATIONS } from './operations.mjs';
+import { libolm, loadImpls } from './impls.mjs';
+import { makeOperations } from './operations.mjs';
 
 const [name, opName, rounds, on] = process.argv.slice(2);
 // BENCH_PKG=name=dir,…: more builds (as bench.mjs --pkg).
 const extra = (process.env.BENCH_PKG || '').split(',').filter(Boolean).map((s) => s.split('='));
 const [impl] = loadImpls({ only: [name], extra });
-const op = OPERATIONS.find((o) => o.name.toLowerCase().includes(opName.toLowerCase()));
+const op = makeOperations(libolm).find((o) => o.name.toLowerCase().includes(opName.toLowerCase()));
 if (!op) throw new Error(`no operation like ${opName}`);
 const doRun = on === '1';
 // Setup always, the timed part only when `on`, teardown (checks, free) never: the two runs
