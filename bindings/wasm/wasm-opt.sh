@@ -7,7 +7,7 @@
 WASM_OPT_FEATURES=(--enable-bulk-memory --enable-sign-ext --enable-mutable-globals --enable-nontrapping-float-to-int
   --enable-reference-types --enable-multivalue)
 
-# wasm_opt_profile <cargo profile> <file.wasm>: optimises in place. `size`: -Oz. `release`: -O2
+# wasm_opt_profile <cargo profile> <file.wasm> [more wasm-opt flags]: optimises in place. `size`: -Oz. `release`: -O2
 # with wasm-opt's own inlining off. LLVM has already inlined at the crates' levels; wasm-opt's
 # further inlining (of functions with one caller, and of tiny ones) grew the gzipped module by
 # 12-15 KB and changed no timing beyond the noise (2026-12-06: 321 648 gzip with -Oz, 307 286
@@ -20,6 +20,6 @@ wasm_opt_profile() {
     release) flags=(-O2 --always-inline-max-function-size 0 --one-caller-inline-max-function-size 0) ;;
     *) flags=(-Oz) ;;
   esac
-  "$tool" "${flags[@]}" "${WASM_OPT_FEATURES[@]}" "$2" -o "$2.opt"
+  "$tool" "${flags[@]}" "${WASM_OPT_FEATURES[@]}" "${@:3}" "$2" -o "$2.opt"
   mv "$2.opt" "$2"
 }

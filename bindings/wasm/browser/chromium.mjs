@@ -35,8 +35,11 @@ const TYPES = {
   '.css': 'text/css; charset=utf-8',
 };
 
-/** Serves `root` read-only on 127.0.0.1 (a free port); resolves to `{ url, close }`. */
-export function serve(root) {
+/**
+ * Serves `root` read-only on 127.0.0.1 (a free port); resolves to `{ url, close }`. `headers`
+ * are added to every response (browser/bench.mjs: cross-origin isolation, for a finer clock).
+ */
+export function serve(root, { headers = {} } = {}) {
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     const file = normalize(join(root, path));
@@ -44,7 +47,11 @@ export function serve(root) {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+    res.writeHead(200, {
+      ...headers,
+      'content-type': TYPES[extname(file)] ?? 'text/plain; charset=utf-8',
+      'cache-control': 'no-store',
+    });
     createReadStream(file).pipe(res);
   });
   return new Promise((resolve) =>
@@ -68,9 +75,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * Starts chromedriver and one Chromium session with a fresh profile. Returns a small WebDriver
  * client: `goto(url)`, `run(script, ...args)` (synchronous script, returns its value),
  * `waitFor(script, timeoutMs)` (polls until the script returns a truthy value), `cdp(cmd,
- * params)` (a DevTools command through chromedriver), and `close()`.
+ * params)` (a DevTools command through chromedriver), and `close()`. `args`: more Chromium flags.
  */
-export async function launch() {
+export async function launch({ args = [] } = {}) {
   for (const [what, path] of [['chromium', CHROMIUM], ['chromedriver', CHROMEDRIVER]]) {
     if (!existsSync(path)) throw new Error(`${what} not found at ${path} (browser/setup.sh installs Debian's chromium and chromium-driver)`);
   }
@@ -108,7 +115,7 @@ export async function launch() {
       capabilities: {
         alwaysMatch: {
           browserName: 'chrome',
-          'goog:chromeOptions': { binary: CHROMIUM, args: [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`] },
+          'goog:chromeOptions': { binary: CHROMIUM, args: [...CHROMIUM_FLAGS, ...args, `--user-data-dir=${profile}`] },
         },
       },
     });

@@ -15,20 +15,8 @@ export const caudata = caudataWeb;
 /** The package directory the API tests read package.json and the .d.ts from. */
 export const pkgDir = '../pkg-web/';
 
-let olmPromise;
 /** libolm 3.2.15: its Emscripten build (olm.js + olm.wasm) in this page, initialised once. */
-export function loadOlm() {
-  olmPromise ??= new Promise((resolve, reject) => {
-    const base = new URL('../node_modules/@matrix-org/olm/', import.meta.url);
-    const script = document.createElement('script');
-    script.src = new URL('olm.js', base).href;
-    script.onerror = () => reject(new Error(`could not load ${script.src}`));
-    script.onload = () =>
-      globalThis.Olm.init({ locateFile: () => new URL('olm.wasm', base).href }).then(() => resolve(globalThis.Olm), reject);
-    document.head.append(script);
-  });
-  return olmPromise;
-}
+export { loadOlm } from './olm.mjs';
 
 /** A file's text, fetched synchronously from the test server (the tests are synchronous). */
 export function readText(url) {
