@@ -31,6 +31,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const wasmDir = resolve(here, '..');
 const repo = resolve(here, '../../..');
 const TIMEOUT = 60 * 60 * 1000; // a hang guard only
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const args = process.argv.slice(2);
 const opt = (name) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -98,12 +99,17 @@ try {
   await browser.goto(`${server.url}/bindings/wasm/browser/bench.html?config=${encodeURIComponent(JSON.stringify(config))}`);
   let profiling = false;
   let last = '';
+  // Polls run a script in the page between rounds: a few a second, so that they stay out of the
+  // way (and out of a profile: chromedriver's executeScript helpers show up there otherwise).
+  const end = Date.now() + TIMEOUT;
   for (;;) {
-    const s = await browser.waitFor(
-      'const b = globalThis.__bench; return b && (b.done || b.waiting || b.progress !== arguments[0]) && JSON.parse(JSON.stringify(b));',
-      TIMEOUT,
-      last,
-    );
+    const s = await browser.run('const b = globalThis.__bench; return b ? JSON.parse(JSON.stringify(b)) : null;');
+    if (!s || (!s.done && !s.waiting)) {
+      if (Date.now() > end) throw new Error('the benchmark page did not finish');
+      if (s && s.progress !== last) process.stderr.write(`\r${(last = s.progress).padEnd(70)}`);
+      await sleep(s?.waiting === null && profiling ? 1000 : 250);
+      continue;
+    }
     if (s.progress !== last) {
       last = s.progress;
       process.stderr.write(`\r${last.padEnd(70)}`);
