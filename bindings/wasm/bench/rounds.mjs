@@ -13,7 +13,8 @@ export const median = (xs) => {
  * `{ [op name]: { [impl name]: median µs } }`.
  *
  * Hooks (all optional, awaited, never inside a timed batch): `beforeRounds(op)` after the
- * warm-up, `afterRound(op, round)`, `afterOp(op)`.
+ * warm-up, `afterRound(op, round)`, `afterOp(op, times)` (`times`: implementation name → every
+ * round's figure, in round order).
  */
 export async function runRounds({ impls, ops, rounds, batch, beforeRounds, afterRound, afterOp }) {
   const results = {};
@@ -31,7 +32,7 @@ export async function runRounds({ impls, ops, rounds, batch, beforeRounds, after
       if (afterRound) await afterRound(op, round);
     }
     results[op.name] = Object.fromEntries([...times].map(([n, t]) => [n, median(t)]));
-    if (afterOp) await afterOp(op);
+    if (afterOp) await afterOp(op, Object.fromEntries(times));
   }
   return results;
 }

@@ -5,12 +5,13 @@
 //
 //   bash bindings/wasm/bench.sh --build-only        # after build.sh: the bench modules, web too
 //   node bindings/wasm/browser/bench.mjs [rounds=15] [--only=a,b] [--ops=x,y] [--json=out.json]
-//        [--names] [--profile=out.cpuprofile [--profile-only=impl] [--interval=µs]]
+//        [--min] [--names] [--profile=out.cpuprofile [--profile-only=impl] [--interval=µs]] [--js-flags=…]
 //
 // The clock is performance.now() around each batch: wall time in the page, not CPU time (a page
 // has no CPU-time clock), so time the machine spends on other jobs counts, unlike in bench.mjs.
 // The server sends COOP/COEP headers: a cross-origin-isolated page gets Chromium's 5 µs clock
-// instead of 100 µs (the page reports the step it measured).
+// instead of 100 µs (the page reports the step it measured). --min adds a second table: each
+// implementation's fastest round, which waiting for a core on a loaded machine inflates least.
 //
 // --profile=file: a V8 CPU profile (DevTools Profiler, sampling every --interval µs, default
 // 100) of the timed rounds (from the end of the first operation's warm-up to the last round),
@@ -18,6 +19,8 @@
 // give --ops too, so that the profile is of one implementation and one operation. With a profile
 // (or --names) each module is loaded from its `_bg.named.wasm` twin where bench.sh made one: the
 // same code (wasm-opt's output with -g, then stripped, is byte-identical), with function names.
+// --js-flags=… passes V8 flags to the page (analysis only: e.g. --no-liftoff, every WebAssembly
+// function compiled by TurboFan before it first runs, to tell tier-up from steady state).
 
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -41,6 +44,7 @@ const ONLY = (opt('profile-only') ?? opt('only'))?.split(',');
 const OPS = opt('ops')?.split(',');
 const NAMES = args.includes('--names') || Boolean(PROFILE);
 const INTERVAL = Number(opt('interval') ?? 100);
+const JS_FLAGS = opt('js-flags'); // V8 flags for the page (analysis only), e.g. --no-liftoff
 
 // name, glue, module, named module (bench.sh) — relative to bindings/wasm.
 const CANDIDATES = [
@@ -92,7 +96,12 @@ const server = await serve(repo, {
 });
 // Timers and rendering of a page that is not in front must not be throttled.
 const browser = await launch({
-  args: ['--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows'],
+  args: [
+    '--disable-background-timer-throttling',
+    '--disable-renderer-backgrounding',
+    '--disable-backgrounding-occluded-windows',
+    ...(JS_FLAGS ? [`--js-flags=${JS_FLAGS}`] : []),
+  ],
 });
 let failed = false;
 try {
@@ -122,11 +131,23 @@ try {
         `µs per operation, median of ${ROUNDS} interleaved rounds: wall time in the page (performance.now(), ` +
           `${meta.clockStepUs.toFixed(1)} µs steps${meta.crossOriginIsolated ? ', cross-origin isolated' : ''}), not CPU time; ` +
           `Chromium ${browser.browserVersion}, headless; ${meta.plaintext}-byte plaintext; libolm ${meta.libolm}` +
-          (NAMES ? '; modules with names' : ''),
+          (NAMES ? '; modules with names' : '') +
+          (JS_FLAGS ? `; V8 flags ${JS_FLAGS}` : ''),
       );
-      for (const line of table({ names: impls.map((i) => i.name), ops, results, sizes })) console.log(line);
+      const names = impls.map((i) => i.name);
+      for (const line of table({ names, ops, results, sizes })) console.log(line);
+      // The fastest round of each: on a loaded machine, the figure least inflated by waiting for
+      // a core (a batch longer than the scheduler's time slice is likely to be preempted).
+      const fastest = Object.fromEntries(
+        Object.entries(s.rounds).map(([op, t]) => [op, Object.fromEntries(Object.entries(t).map(([n, xs]) => [n, Math.min(...xs)]))]),
+      );
+      if (args.includes('--min')) {
+        console.log(`\nµs per operation, the fastest of the ${ROUNDS} rounds (same runs)`);
+        for (const line of table({ names, ops, results: fastest, sizes }).slice(0, -2)) console.log(line);
+      }
       if (opt('json')) {
-        writeFileSync(opt('json'), JSON.stringify({ chromium: browser.browserVersion, meta, rounds: ROUNDS, results, sizes }, null, 2));
+        const json = { chromium: browser.browserVersion, meta, rounds: ROUNDS, results, fastest, perRound: s.rounds, sizes };
+        writeFileSync(opt('json'), JSON.stringify(json, null, 2));
       }
       break;
     }
