@@ -28,6 +28,8 @@
 //   vodozemac-size    bench/pkg-vodozemac-size/  (bench.sh: vodozemac 0.11.1, profile `size`)
 //   libolm            @matrix-org/olm 3.2.15
 // --pkg=name=dir,… adds more builds (e.g. those of bench/variant.sh).
+//
+// browser/bench.mjs runs the same operations and rounds in headless Chromium (wall time there).
 
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
