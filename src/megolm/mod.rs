@@ -26,10 +26,10 @@ pub use session_keys::{
 pub(crate) use ratchet::MegolmRatchet;
 use subtle::ConstantTimeEq;
 
-use crate::error::{DecodeError, DecryptionError};
+use crate::error::DecryptionError;
 use crate::primitives::{
     AesCbcKeys, Ed25519PublicKey, Ed25519SecretKey, Ed25519Signature, HmacKey, OsRandom, RandomSource, SecretBytes,
-    aes256_cbc_decrypt, aes256_cbc_encrypt, base64_decode, base64_encode, ct_eq, reveal,
+    aes256_cbc_decrypt, aes256_cbc_encrypt, ct_eq, reveal,
 };
 use crate::wire::megolm::{MegolmMessageWire, VERSION_FULL_MAC, VERSION_TRUNCATED_MAC};
 
@@ -71,28 +71,7 @@ impl Default for SessionConfig {
 pub struct MegolmMessage(MegolmMessageWire);
 
 impl MegolmMessage {
-    /// Decodes the binary form.
-    ///
-    /// # Errors
-    /// A [`DecodeError`] naming the problem.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        MegolmMessageWire::decode(bytes).map(Self)
-    }
-    /// Decodes the base64 form.
-    ///
-    /// # Errors
-    /// A [`DecodeError`] naming the problem.
-    pub fn from_base64(input: &str) -> Result<Self, DecodeError> {
-        Self::from_bytes(&base64_decode(input).map_err(|_| DecodeError::Base64)?)
-    }
-    /// The binary form.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        self.0.as_bytes().to_vec()
-    }
-    /// The unpadded base64 form Matrix sends.
-    pub fn to_base64(&self) -> String {
-        base64_encode(self.0.as_bytes())
-    }
+    crate::wire::binary_and_base64!(MegolmMessageWire);
     /// The message index.
     pub const fn message_index(&self) -> u32 {
         self.0.message_index

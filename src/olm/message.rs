@@ -19,28 +19,7 @@ pub enum MessageType {
 pub struct Message(pub(crate) NormalMessageWire);
 
 impl Message {
-    /// Decodes the binary form.
-    ///
-    /// # Errors
-    /// A [`DecodeError`] naming the problem.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        NormalMessageWire::decode(bytes).map(Self)
-    }
-    /// Decodes the base64 form.
-    ///
-    /// # Errors
-    /// A [`DecodeError`] naming the problem.
-    pub fn from_base64(input: &str) -> Result<Self, DecodeError> {
-        Self::from_bytes(&base64_decode(input).map_err(|_| DecodeError::Base64)?)
-    }
-    /// The binary form.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        self.0.as_bytes().to_vec()
-    }
-    /// The unpadded base64 form Matrix sends.
-    pub fn to_base64(&self) -> String {
-        base64_encode(self.0.as_bytes())
-    }
+    crate::wire::binary_and_base64!(NormalMessageWire);
     /// The sender's ratchet key.
     pub const fn ratchet_key(&self) -> Curve25519PublicKey {
         self.0.ratchet_key
@@ -72,28 +51,7 @@ impl Message {
 pub struct PreKeyMessage(pub(crate) PreKeyMessageWire);
 
 impl PreKeyMessage {
-    /// Decodes the binary form.
-    ///
-    /// # Errors
-    /// A [`DecodeError`] naming the problem.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        PreKeyMessageWire::decode(bytes).map(Self)
-    }
-    /// Decodes the base64 form.
-    ///
-    /// # Errors
-    /// A [`DecodeError`] naming the problem.
-    pub fn from_base64(input: &str) -> Result<Self, DecodeError> {
-        Self::from_bytes(&base64_decode(input).map_err(|_| DecodeError::Base64)?)
-    }
-    /// The binary form.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        self.0.as_bytes().to_vec()
-    }
-    /// The unpadded base64 form Matrix sends.
-    pub fn to_base64(&self) -> String {
-        base64_encode(self.0.as_bytes())
-    }
+    crate::wire::binary_and_base64!(PreKeyMessageWire);
     /// The receiver's one-time (or fallback) key the sender used.
     pub fn one_time_key(&self) -> Curve25519PublicKey {
         self.0.one_time_key

@@ -3,6 +3,52 @@
 //! Everything secret in here zeroizes on drop, has a hand-written `Debug` that prints nothing
 //! secret, and is compared only in constant time.
 
+/// The byte-level API of a 64-byte signature newtype (`Self([u8; 64])`): its length, building
+/// it from bytes, a slice or base64 (nothing is checked before verification), and its bytes
+/// and base64 back. Expands inside the type's `impl` block (`ed25519`, `xeddsa`).
+macro_rules! signature_bytes {
+    () => {
+        /// Length in bytes.
+        pub const LENGTH: usize = 64;
+
+        /// From 64 bytes (checked only when verified).
+        pub const fn from_bytes(bytes: [u8; 64]) -> Self {
+            Self(bytes)
+        }
+
+        /// From a slice of exactly 64 bytes.
+        ///
+        /// # Errors
+        /// [`KeyError::InvalidLength`](crate::KeyError::InvalidLength) for any other length.
+        pub fn from_slice(bytes: &[u8]) -> Result<Self, $crate::error::KeyError> {
+            let arr: [u8; 64] = bytes
+                .try_into()
+                .map_err(|_| $crate::error::KeyError::InvalidLength { expected: 64, got: bytes.len() })?;
+            Ok(Self(arr))
+        }
+
+        /// From base64.
+        ///
+        /// # Errors
+        /// [`KeyError::Base64`](crate::KeyError::Base64) or
+        /// [`KeyError::InvalidLength`](crate::KeyError::InvalidLength).
+        pub fn from_base64(input: &str) -> Result<Self, $crate::error::KeyError> {
+            let bytes = $crate::primitives::base64_decode(input).map_err(|_| $crate::error::KeyError::Base64)?;
+            Self::from_slice(&bytes)
+        }
+
+        /// Unpadded base64.
+        pub fn to_base64(&self) -> String {
+            $crate::primitives::base64_encode(self.0)
+        }
+
+        /// The 64 bytes.
+        pub const fn to_bytes(&self) -> [u8; 64] {
+            self.0
+        }
+    };
+}
+
 mod base64;
 mod cipher;
 mod ct;

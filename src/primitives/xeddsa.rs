@@ -24,7 +24,6 @@ use curve25519_dalek::scalar::{Scalar, clamp_integer};
 use sha2::{Digest, Sha512};
 use zeroize::Zeroize;
 
-use super::base64::{base64_decode, base64_encode};
 use super::ct::ct_eq;
 use super::curve25519::{Curve25519PublicKey, Curve25519SecretKey};
 use super::rng::{OsRandom, RandomSource};
@@ -35,41 +34,7 @@ use crate::error::{KeyError, SignatureError};
 pub struct XEdDsaSignature([u8; 64]);
 
 impl XEdDsaSignature {
-    /// Length in bytes.
-    pub const LENGTH: usize = 64;
-
-    /// Wraps 64 bytes (checked only when verified).
-    pub const fn from_bytes(bytes: [u8; 64]) -> Self {
-        Self(bytes)
-    }
-
-    /// From a slice of exactly 64 bytes.
-    ///
-    /// # Errors
-    /// [`KeyError::InvalidLength`] for any other length.
-    pub fn from_slice(bytes: &[u8]) -> Result<Self, KeyError> {
-        let arr: [u8; 64] = bytes.try_into().map_err(|_| KeyError::InvalidLength { expected: 64, got: bytes.len() })?;
-        Ok(Self(arr))
-    }
-
-    /// From base64.
-    ///
-    /// # Errors
-    /// [`KeyError::Base64`] or [`KeyError::InvalidLength`].
-    pub fn from_base64(input: &str) -> Result<Self, KeyError> {
-        let bytes = base64_decode(input).map_err(|_| KeyError::Base64)?;
-        Self::from_slice(&bytes)
-    }
-
-    /// Unpadded base64.
-    pub fn to_base64(&self) -> String {
-        base64_encode(self.0)
-    }
-
-    /// The 64 bytes.
-    pub const fn to_bytes(&self) -> [u8; 64] {
-        self.0
-    }
+    signature_bytes!();
 
     /// The 64 bytes, borrowed.
     pub const fn as_bytes(&self) -> &[u8; 64] {
