@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 
 use caudata::interolm::spqr::{SpqrVersion, VersionStatus};
 use caudata::interolm::{Account, InterolmMessage, PreKeyBundle, Session, SessionVersion, XEdDsaSignature};
-use libsignal_peer::{Peer, bundle_from_json, bundle_to_json, bytes, hex33, key33};
+use libsignal_peer::{Peer, Schedule, bundle_from_json, bundle_to_json, bytes, hex33, key33};
 use serde_json::json;
 
 // ---------------------------------------------------------------------------------------------
@@ -29,18 +29,6 @@ use serde_json::json;
 enum Kind {
     X3dh,
     Pqxdh,
-}
-
-/// A small deterministic generator for delivery schedules (not for keys).
-struct Schedule(u64);
-
-impl Schedule {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
 }
 
 /// One message in flight: (type, body, plaintext, sequence number of its direction).

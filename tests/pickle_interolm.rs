@@ -28,7 +28,7 @@ use caudata::interolm::{Account, InterolmMessage, PreKeyKind, Session, SessionVe
 use caudata::pickle::{AnySessionPickle, InterolmAccountPickle, InterolmSessionPickle, SessionPickle};
 use caudata::primitives::RandomSource;
 use caudata::{DecryptionError, Dialect, PickleError, SessionCreationError};
-use libsignal_peer::{Peer, bundle_from_json, bundle_to_json, bytes};
+use libsignal_peer::{Peer, Schedule, bundle_from_json, bundle_to_json, bytes};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use sha2::Digest;
@@ -1047,17 +1047,6 @@ fn pickle_sizes() {
 }
 
 // ---------------------------------------------------------------- live: libsignal 0.90.0
-
-/// A small deterministic generator for delivery schedules.
-struct Schedule(u64);
-impl Schedule {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-}
 
 /// caudata's side, kept only as pickles between operations (the session through the unified
 /// `caudata::Session` pickle, alternately encrypted and not); restored every `every` operations.

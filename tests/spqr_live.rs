@@ -25,23 +25,8 @@ use std::time::Instant;
 use caudata::interolm::spqr::{SpqrError, SpqrVersion, VersionStatus};
 use caudata::interolm::{Account, InterolmMessage, Session, SpqrPolicy};
 use caudata::{DecryptionError, SessionCreationError};
-use libsignal_peer::{Peer, bundle_from_json, bundle_to_json, bytes};
+use libsignal_peer::{Peer, Schedule, bundle_from_json, bundle_to_json, bytes};
 use serde_json::json;
-
-/// A small deterministic generator for traffic schedules (not for keys).
-struct Schedule(u64);
-
-impl Schedule {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-    fn chance(&mut self, percent: usize) -> bool {
-        self.next(100) < percent
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // A conversation

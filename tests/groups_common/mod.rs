@@ -9,14 +9,11 @@
 /// The libsignal versions with every API these tests use.
 pub const LIBS: [&str; 4] = ["0.72.1", "0.90.0", "0.92.2", "0.103.0"];
 
-/// A small deterministic shuffle (xorshift), so failures reproduce.
+/// A small deterministic shuffle (Fisher-Yates over [`Schedule`]), so failures reproduce.
 pub fn shuffle<T>(v: &mut [T], seed: u64) {
-    let mut s = seed | 1;
+    let mut s = Schedule(seed | 1);
     for i in (1..v.len()).rev() {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        v.swap(i, (s % (i as u64 + 1)) as usize);
+        v.swap(i, s.next(i + 1));
     }
 }
 
@@ -28,7 +25,7 @@ use caudata::interolm::{Account, IdentityKeyPair, InterolmMessage, Session};
 use caudata::primitives::Curve25519SecretKey;
 use serde_json::json;
 
-use crate::libsignal_peer::{Peer, bundle_from_json, bundle_to_json, bytes};
+use crate::libsignal_peer::{Peer, Schedule, bundle_from_json, bundle_to_json, bytes};
 
 /// A caudata device: an account (identity and prekeys), the same identity as an
 /// `IdentityKeyPair` (what sealed sender uses), a service-id name, and its sessions.

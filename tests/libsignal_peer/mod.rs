@@ -179,3 +179,22 @@ pub(crate) fn bundle_from_json(b: &Value) -> PreKeyBundle {
         }),
     }
 }
+
+/// A small deterministic generator (xorshift64) for delivery schedules and shuffles in the live
+/// tests, so a failure reproduces from its seed (not for keys). The seed must not be 0.
+pub(crate) struct Schedule(pub(crate) u64);
+
+impl Schedule {
+    /// The next number below `n`.
+    pub(crate) fn next(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+
+    /// True `percent` times in a hundred.
+    pub(crate) fn chance(&mut self, percent: usize) -> bool {
+        self.next(100) < percent
+    }
+}
