@@ -1,7 +1,8 @@
 //! The live libsignal peers (npm `@signalapp/libsignal-client` 0.72.1, 0.90.0, 0.92.2 and 0.103.0
 //! side by side), spoken to over JSON lines, and the conversions between caudata values and their
-//! JSON (hex; public keys `0x05 ‖ u`). One definition for every live test crate: declare
-//! `mod libsignal_peer;` at the crate root (the group and application helpers in
+//! JSON (hex; public keys `0x05 ‖ u`), which is also the format of the known-answer files the
+//! peer wrote (`interolm_vectors.rs`). One definition for every test crate that needs them:
+//! declare `mod libsignal_peer;` at the crate root (the group and application helpers in
 //! `groups_common/` and `common/libsignal_app.rs` build on it).
 //!
 //! Three harness scripts in `interop/libsignal/`, one request/response loop: `peer.mjs` (1:1
@@ -122,18 +123,18 @@ pub(crate) fn hex33(k: &Curve25519PublicKey) -> String {
 /// A public key from the peer's `0x05 ‖ u` hex; anything else fails the test.
 pub(crate) fn key33(v: &Value) -> Curve25519PublicKey {
     let b = bytes(v);
-    assert_eq!((b.len(), b[0]), (33, 5));
+    assert_eq!((b.len(), b[0]), (33, 0x05), "libsignal public key");
     Curve25519PublicKey::from_slice(&b[1..]).unwrap()
 }
 
 /// The bytes of a hex string in the peer's JSON.
 pub(crate) fn bytes(v: &Value) -> Vec<u8> {
-    hex::decode(v.as_str().unwrap_or_else(|| panic!("not a hex string: {v}"))).unwrap()
+    hex::decode(v.as_str().unwrap_or_else(|| panic!("expected a hex string, got {v}"))).unwrap()
 }
 
 /// A JSON number that must fit a `u32` (ids).
 pub(crate) fn u32_of(v: &Value) -> u32 {
-    u32::try_from(v.as_u64().unwrap()).unwrap()
+    u32::try_from(v.as_u64().unwrap_or_else(|| panic!("expected an integer, got {v}"))).unwrap()
 }
 
 /// A caudata prekey bundle as the peer's `process_bundle` takes it (optional parts left out).
