@@ -11,10 +11,11 @@
 
 #[path = "common/libsignal_app.rs"]
 mod app_peer;
+mod libsignal_peer;
 
 use std::path::Path;
 
-use app_peer::{Peer, Rng, bundle_from_json, bundle_to_json};
+use app_peer::Rng;
 use caudata::interolm::{
     Device, DeviceId, IdentityChange, IdentityKeyPair, IdentityKeyStore, InMemoryStore, InterolmMessage,
     MessageAddresses, PreKeySignalMessage, ProtocolAddress, ProtocolStore, SessionStore,
@@ -22,6 +23,7 @@ use caudata::interolm::{
 use caudata::wire::signal::PreKeySignalMessageWire;
 use caudata::{DecryptionError, EncryptionError, ProtocolError, SessionCreationError};
 use caudata_sqlite::SqliteStore;
+use libsignal_peer::{Peer, bundle_from_json, bundle_to_json};
 use serde_json::json;
 
 const ALICE: &str = "11111111-2222-4333-8444-555555555555";
@@ -62,7 +64,7 @@ fn addresses_field(m: &InterolmMessage) -> Option<Vec<u8>> {
 
 #[test]
 fn libsignal_0_92_2_and_0_103_0_write_and_check_addresses_both_directions() {
-    let mut peer = Peer::start();
+    let mut peer = Peer::start_app();
     for lib in ["0.92.2", "0.103.0"] {
         // libsignal (PNI Bob, device 7) → caudata (ACI Alice, device 3)
         let mut alice = mem_device(ALICE, 3);
@@ -128,7 +130,7 @@ fn libsignal_0_92_2_and_0_103_0_write_and_check_addresses_both_directions() {
 
 #[test]
 fn libsignal_0_90_0_and_0_72_1_without_addresses_both_directions() {
-    let mut peer = Peer::start();
+    let mut peer = Peer::start_app();
     for lib in ["0.90.0", "0.72.1"] {
         // libsignal → caudata: no field, accepted by a caudata device that checks addresses.
         let mut alice = mem_device(ALICE, 1);
@@ -170,7 +172,7 @@ fn altered(m: &InterolmMessage) -> InterolmMessage {
 
 #[test]
 fn pre_key_messages_that_spend_no_one_time_key_meet_their_session_when_replayed() {
-    let mut peer = Peer::start();
+    let mut peer = Peer::start_app();
     // X3DH without a one-time prekey (libsignal 0.72.1), and PQXDH on a last-resort Kyber
     // prekey without a one-time prekey (0.103.0): nothing is consumed by the first message.
     for (lib, kyber) in [("0.72.1", None), ("0.103.0", Some(1))] {
@@ -216,7 +218,7 @@ fn pre_key_messages_that_spend_no_one_time_key_meet_their_session_when_replayed(
 
 #[test]
 fn identity_changes_are_detected_and_refused_until_accepted() {
-    let mut peer = Peer::start();
+    let mut peer = Peer::start_app();
     let mut alice = mem_device(ALICE, 1);
     let bob = addr(BOB, 1);
     let first = peer.call(json!({"cmd": "new_party", "p": "bob", "lib": "0.103.0", "name": BOB, "device_id": 1}));
@@ -251,7 +253,7 @@ fn identity_changes_are_detected_and_refused_until_accepted() {
 
 #[test]
 fn plaintexts_whose_message_receivers_refuse_are_refused() {
-    let mut peer = Peer::start();
+    let mut peer = Peer::start_app();
     let mut alice = mem_device(ALICE, 1);
     let bob = addr(BOB, 1);
     let b = peer.call(json!({"cmd": "new_party", "p": "bob", "lib": "0.103.0", "name": BOB, "device_id": 1}));
@@ -300,7 +302,7 @@ fn sqlite_device(path: &Path, name: &str, d: u8) -> Device<SqliteStore> {
 
 #[test]
 fn multi_device_conversation_over_sqlite_with_libsignal_0_103_0() {
-    let mut peer = Peer::start();
+    let mut peer = Peer::start_app();
     let dir = std::env::temp_dir().join(format!("caudata-app-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let db = |d: u8| dir.join(format!("alice-{d}.db"));

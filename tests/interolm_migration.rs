@@ -13,10 +13,11 @@
 
 #[path = "common/libsignal_app.rs"]
 mod app_peer;
+mod libsignal_peer;
 
 use std::collections::BTreeMap;
 
-use app_peer::{Peer, Rng, bundle_to_json, bytes};
+use app_peer::Rng;
 use caudata::PickleError;
 use caudata::interolm::spqr::{SpqrError, SpqrVersion, VersionStatus};
 use caudata::interolm::{
@@ -24,6 +25,7 @@ use caudata::interolm::{
     KyberPreKeyStore, OneTimePreKeyStore, PreKeyRecord, ProtocolAddress, SessionRecord, SessionStore,
     SignedPreKeyRecord, SignedPreKeyStore,
 };
+use libsignal_peer::{Peer, bundle_to_json, bytes};
 use serde_json::{Value, json};
 
 const BRIDGE: &str = "11111111-2222-4333-8444-555555555555";
@@ -213,7 +215,7 @@ fn migrate_and_continue(peer: &mut Peer, lib: &str, seed: u64, before: usize, x3
 
 #[test]
 fn libsignal_0_103_0_sessions_migrate_with_their_spqr_state_and_continue() {
-    let mut peer = Peer::start();
+    let mut peer = Peer::start_app();
     let mut states: BTreeMap<&'static str, usize> = BTreeMap::new();
     let points = [1, 2, 3, 5, 8, 13, 20, 25, 33, 40, 50, 60, 70, 80, 90, 100, 110, 120, 135, 150, 165, 180, 200, 230];
     for (seed, &before) in points.iter().enumerate() {
@@ -229,7 +231,7 @@ fn libsignal_0_103_0_sessions_migrate_with_their_spqr_state_and_continue() {
 
 #[test]
 fn libsignal_0_90_0_and_0_72_1_sessions_migrate_and_continue() {
-    let mut peer = Peer::start();
+    let mut peer = Peer::start_app();
     for (i, before) in [0usize, 7, 30].into_iter().enumerate() {
         migrate_and_continue(&mut peer, "0.90.0", 0x90 + i as u64, before, false);
         migrate_and_continue(&mut peer, "0.72.1", 0x72 + i as u64, before, false);
@@ -239,7 +241,7 @@ fn libsignal_0_90_0_and_0_72_1_sessions_migrate_and_continue() {
 
 #[test]
 fn altered_libsignal_records_are_refused_without_panic() {
-    let mut peer = Peer::start();
+    let mut peer = Peer::start_app();
     peer.call(json!({"cmd": "new_party", "p": "a", "lib": "0.103.0", "name": BRIDGE, "device_id": 1}));
     let b = peer.call(json!({"cmd": "new_party", "p": "b", "lib": "0.103.0", "name": PEER, "device_id": 2}));
     peer.call(
@@ -306,7 +308,7 @@ fn altered_libsignal_records_are_refused_without_panic() {
 /// polynomials): the imported encoder's next parity chunks must rebuild the header on the peer.
 #[test]
 fn a_one_sided_burst_migrates_with_a_parity_encoder() {
-    let mut peer = Peer::start();
+    let mut peer = Peer::start_app();
     for lib in ["0.103.0", "0.92.2"] {
         peer.call(json!({"cmd": "new_party", "p": "bridge", "lib": lib, "name": BRIDGE, "device_id": 1}));
         let p = peer.call(json!({"cmd": "new_party", "p": "peer", "lib": lib, "name": PEER, "device_id": 2}));

@@ -11,13 +11,17 @@
 // Test helpers outside `#[test]` functions may panic too (clippy.toml only covers the tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use caudata::Curve25519PublicKey;
+// The conversions from the JSON of libsignal's peer, which wrote these files (no process is
+// started here).
+mod libsignal_peer;
+
 use caudata::interolm::spqr::{SpqrVersion, VersionStatus};
 use caudata::interolm::{
-    Account, InterolmMessage, Kyber1024Ciphertext, Kyber1024PublicKey, Kyber1024SecretKey, PreKeyBundle,
-    RatchetSnapshot, Session, SessionVersion, SpqrPolicy, XEdDsaSignature,
+    Account, InterolmMessage, Kyber1024Ciphertext, Kyber1024SecretKey, PreKeyBundle, RatchetSnapshot, Session,
+    SessionVersion, SpqrPolicy, XEdDsaSignature,
 };
 use caudata::primitives::{Curve25519SecretKey, RandomSource, SecretBytes};
+use libsignal_peer::{bundle_from_json, bytes, hex33, key33, u32_of};
 use serde_json::Value;
 
 const SESSION_FILES: &[(&str, &str)] = &[
@@ -39,27 +43,8 @@ const SESSION_FILES: &[(&str, &str)] = &[
     ),
 ];
 
-fn h(v: &Value) -> Vec<u8> {
-    hex::decode(v.as_str().unwrap_or_else(|| panic!("expected a hex string, got {v}"))).unwrap()
-}
-
-fn u32_of(v: &Value) -> u32 {
-    u32::try_from(v.as_u64().unwrap_or_else(|| panic!("expected an integer, got {v}"))).unwrap()
-}
-
-/// A 33-byte libsignal public key `0x05 ‖ u`.
-fn key33(v: &Value) -> Curve25519PublicKey {
-    let b = h(v);
-    assert_eq!((b.len(), b[0]), (33, 0x05), "libsignal public key");
-    Curve25519PublicKey::from_slice(&b[1..]).unwrap()
-}
-
-fn hex33(k: &Curve25519PublicKey) -> String {
-    format!("05{}", hex::encode(k.as_bytes()))
-}
-
 fn secret(v: &Value) -> Curve25519SecretKey {
-    Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_slice(&h(v)).unwrap())
+    Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_slice(&bytes(v)).unwrap())
 }
 
 /// Replays recorded randomness, and refuses to make any up.
@@ -71,26 +56,6 @@ impl RandomSource for Replay {
         let rest = self.0.split_off(dest.len());
         dest.copy_from_slice(&self.0);
         self.0 = rest;
-    }
-}
-
-fn bundle_from_json(b: &Value) -> PreKeyBundle {
-    let opt = |k: &str| b.get(k).filter(|v| !v.is_null());
-    PreKeyBundle {
-        registration_id: u32_of(&b["registration_id"]),
-        device_id: u32_of(&b["device_id"]),
-        identity_key: key33(&b["identity_key"]),
-        pre_key: opt("pre_key").map(|k| (u32_of(&b["pre_key_id"]), key33(k))),
-        signed_pre_key_id: u32_of(&b["signed_pre_key_id"]),
-        signed_pre_key: key33(&b["signed_pre_key"]),
-        signed_pre_key_signature: XEdDsaSignature::from_slice(&h(&b["signed_pre_key_signature"])).unwrap(),
-        kyber_pre_key: opt("kyber_pre_key").map(|k| {
-            (
-                u32_of(&b["kyber_pre_key_id"]),
-                Kyber1024PublicKey::from_bytes(&h(k)).unwrap(),
-                XEdDsaSignature::from_slice(&h(&b["kyber_pre_key_signature"])).unwrap(),
-            )
-        }),
     }
 }
 
@@ -111,19 +76,23 @@ fn rebuild_bob(v: &Value) -> Account {
     store.import_signed_pre_key(
         u32_of(&published["signed_pre_key_id"]),
         secret(&private["signed_pre_key_private"]),
-        XEdDsaSignature::from_slice(&h(&published["signed_pre_key_signature"])).unwrap(),
+        XEdDsaSignature::from_slice(&bytes(&published["signed_pre_key_signature"])).unwrap(),
     );
     if !private["pre_key_private"].is_null() {
         store.import_one_time_pre_key(u32_of(&published["pre_key_id"]), secret(&private["pre_key_private"]));
     }
     if !private["kyber_secret_key"].is_null() {
-        let sk = Kyber1024SecretKey::from_bytes(&h(&private["kyber_secret_key"])).unwrap();
-        assert_eq!(sk.public_key().to_bytes(), h(&published["kyber_pre_key"]), "public key embedded in the secret key");
+        let sk = Kyber1024SecretKey::from_bytes(&bytes(&private["kyber_secret_key"])).unwrap();
+        assert_eq!(
+            sk.public_key().to_bytes(),
+            bytes(&published["kyber_pre_key"]),
+            "public key embedded in the secret key"
+        );
         // libsignal's store keeps used Kyber prekeys (marks them used): a last-resort key here.
         store.import_kyber_pre_key(
             u32_of(&published["kyber_pre_key_id"]),
             sk,
-            XEdDsaSignature::from_slice(&h(&published["kyber_pre_key_signature"])).unwrap(),
+            XEdDsaSignature::from_slice(&bytes(&published["kyber_pre_key_signature"])).unwrap(),
             true,
         );
     }
@@ -169,9 +138,9 @@ fn assert_same_state(name: &str, step: usize, ours: &RatchetSnapshot, theirs: &V
 fn message(v: &Value, i: usize) -> (&Value, InterolmMessage) {
     let m = &v["messages"][i];
     assert_eq!(m["index"].as_u64(), Some(i as u64));
-    let parsed = InterolmMessage::from_parts(m["type"].as_u64().unwrap() as usize, &h(&m["body"])).unwrap();
+    let parsed = InterolmMessage::from_parts(m["type"].as_u64().unwrap() as usize, &bytes(&m["body"])).unwrap();
     // Decoding keeps the received bytes.
-    assert_eq!(parsed.to_bytes(), h(&m["body"]));
+    assert_eq!(parsed.to_bytes(), bytes(&m["body"]));
     (m, parsed)
 }
 
@@ -202,14 +171,14 @@ fn run_conversation(name: &str, text: &str) {
     assert_eq!(pk0.session_version() as u32, version);
     assert_eq!(pk0.pre_key_id(), one_time_id);
     if let Some(ss) = v["checks"]["pqxdh"]["kyber_shared_secret"].as_str() {
-        let sk = Kyber1024SecretKey::from_bytes(&h(&v["bob"]["private"]["kyber_secret_key"])).unwrap();
-        let ct = Kyber1024Ciphertext::from_bytes(&h(&m0["parsed"]["kyber_ciphertext"])).unwrap();
+        let sk = Kyber1024SecretKey::from_bytes(&bytes(&v["bob"]["private"]["kyber_secret_key"])).unwrap();
+        let ct = Kyber1024Ciphertext::from_bytes(&bytes(&m0["parsed"]["kyber_ciphertext"])).unwrap();
         assert_eq!(hex::encode(sk.decapsulate(&ct).expose()), ss, "{name}: Kyber1024 round-3 shared secret");
     }
     let first = &v["checks"]["bob_first_receive"];
-    let mut rng = Replay(h(&first["bob_sender_ratchet_private"]));
+    let mut rng = Replay(bytes(&first["bob_sender_ratchet_private"]));
     let created = bob.create_inbound_session_with_rng(pk0, &mut rng).unwrap();
-    assert_eq!(created.plaintext, h(&m0["plaintext"]), "{name}: plaintext 0");
+    assert_eq!(created.plaintext, bytes(&m0["plaintext"]), "{name}: plaintext 0");
     let mut session: Session = created.session;
     assert_eq!(session.session_version(), expected_version);
     assert!(session.has_received_message());
@@ -225,20 +194,20 @@ fn run_conversation(name: &str, text: &str) {
     let (m1, msg1) = message(&v, 1);
     let InterolmMessage::PreKey(pk1) = &msg1 else { panic!("{name}: message 1 is not a PreKey message") };
     assert!(session.matches(pk1));
-    assert_eq!(session.decrypt_with_rng(&msg1, &mut Replay(Vec::new())).unwrap(), h(&m1["plaintext"]));
+    assert_eq!(session.decrypt_with_rng(&msg1, &mut Replay(Vec::new())).unwrap(), bytes(&m1["plaintext"]));
     assert_same_state(name, 4, &session.snapshot_for_testing_only(), bob_state(&v, 4));
 
     // Messages 2 and 3: Bob answers. Without an SPQR field, libsignal's bytes are ours.
     for (i, step) in [(2usize, 5usize), (3, 7)] {
         let m = &v["messages"][i];
-        let ours = session.encrypt(h(&m["plaintext"])).unwrap();
+        let ours = session.encrypt(bytes(&m["plaintext"])).unwrap();
         let (ty, body) = ours.to_parts();
         assert_eq!(ty, 2, "{name}: Bob's reply {i} is a SignalMessage");
         assert_eq!(u32_of(&m["type"]), 2);
         if m["parsed"]["pq_ratchet"].is_null() {
             assert_eq!(hex::encode(&body), m["body"].as_str().unwrap(), "{name}: Bob's message {i} byte for byte");
         } else {
-            assert_eq!(body[0], h(&m["body"])[0], "{name}: version byte of message {i}");
+            assert_eq!(body[0], bytes(&m["body"])[0], "{name}: version byte of message {i}");
         }
         assert_same_state(name, step, &session.snapshot_for_testing_only(), bob_state(&v, step));
     }
@@ -250,10 +219,10 @@ fn run_conversation(name: &str, text: &str) {
     let (m4, msg4) = message(&v, 4);
     assert!(matches!(msg4, InterolmMessage::Whisper(_)));
     let after = bob_state(&v, 10);
-    let mut rng = Replay(h(&after["sender_ratchet_private"]));
+    let mut rng = Replay(bytes(&after["sender_ratchet_private"]));
     let salted = v["checks"]["messages"][4]["verifies_without_spqr_salt"] == false;
     let mut without_spqr = session.spqr().clone();
-    assert_eq!(session.decrypt_with_rng(&msg4, &mut rng).unwrap(), h(&m4["plaintext"]), "{name}: plaintext 4");
+    assert_eq!(session.decrypt_with_rng(&msg4, &mut rng).unwrap(), bytes(&m4["plaintext"]), "{name}: plaintext 4");
     assert_same_state(name, 10, &session.snapshot_for_testing_only(), after);
     let want = if salted { SpqrVersion::V1 } else { SpqrVersion::V0 };
     assert_eq!(session.spqr().version_status(), VersionStatus::Complete(want), "{name}: SPQR negotiated");
@@ -289,7 +258,7 @@ fn libsignal_message_version_bytes() {
         let v: Value = serde_json::from_str(text).unwrap();
         let expected = if u32_of(&v["session_version"]) == 3 { 0x34 } else { 0x44 };
         for m in v["messages"].as_array().unwrap() {
-            assert_eq!(h(&m["body"])[0], expected, "{name}: version byte");
+            assert_eq!(bytes(&m["body"])[0], expected, "{name}: version byte");
         }
         assert_eq!(
             v["message_version_bytes"].as_array().unwrap(),
@@ -309,8 +278,8 @@ fn libsignal_xeddsa_signatures_verify() {
         let public = key33(&t["public_key"]);
         let private = secret(&t["private_key"]);
         assert_eq!(private.public_key(), public);
-        let msg = h(&t["message"]);
-        let sig = XEdDsaSignature::from_slice(&h(&t["signature"])).unwrap();
+        let msg = bytes(&t["message"]);
+        let sig = XEdDsaSignature::from_slice(&bytes(&t["signature"])).unwrap();
         assert_eq!(sig.as_bytes()[63] & 0x80 != 0, t["sig63_bit7_set"] == true);
         public.verify_xeddsa(&msg, &sig).unwrap();
         let mut flipped = sig.to_bytes();

@@ -19,19 +19,16 @@
 // Test code: a failed unwrap, expect or panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod libsignal_peer;
+
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use caudata::interolm::spqr::{SpqrVersion, VersionStatus};
-use caudata::interolm::{
-    Account, InterolmMessage, Kyber1024PublicKey, PreKeyBundle, PreKeyKind, Session, SessionVersion, SpqrPolicy,
-    XEdDsaSignature,
-};
+use caudata::interolm::{Account, InterolmMessage, PreKeyKind, Session, SessionVersion, SpqrPolicy};
 use caudata::pickle::{AnySessionPickle, InterolmAccountPickle, InterolmSessionPickle, SessionPickle};
 use caudata::primitives::RandomSource;
-use caudata::{Curve25519PublicKey, DecryptionError, Dialect, PickleError, SessionCreationError};
+use caudata::{DecryptionError, Dialect, PickleError, SessionCreationError};
+use libsignal_peer::{Peer, Schedule, bundle_from_json, bundle_to_json, bytes};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use sha2::Digest;
@@ -1051,120 +1048,6 @@ fn pickle_sizes() {
 
 // ---------------------------------------------------------------- live: libsignal 0.90.0
 
-struct Peer {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-}
-
-impl Peer {
-    fn start() -> Self {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../interop/libsignal");
-        assert!(
-            dir.join("node_modules/ls090/package.json").exists(),
-            "libsignal 0.90.0 is not installed in {}: run interop/libsignal/setup.sh",
-            dir.display()
-        );
-        let mut child = Command::new("node")
-            .arg(dir.join("peer.mjs"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start node ({e}): install Node 20+ and run interop/libsignal/setup.sh"));
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        Self { child, stdin, stdout }
-    }
-
-    fn call(&mut self, req: Value) -> Value {
-        writeln!(self.stdin, "{req}").unwrap();
-        self.stdin.flush().unwrap();
-        let mut line = String::new();
-        assert!(self.stdout.read_line(&mut line).unwrap() > 0, "peer.mjs exited (request {req})");
-        let r: Value = serde_json::from_str(&line).unwrap();
-        assert_eq!(r["ok"], true, "peer.mjs {} failed: {}", req["cmd"], r["error"]);
-        r
-    }
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn hex33(k: &Curve25519PublicKey) -> String {
-    format!("05{}", hex::encode(k.as_bytes()))
-}
-
-fn key33(v: &Value) -> Curve25519PublicKey {
-    let b = hex::decode(v.as_str().unwrap()).unwrap();
-    assert_eq!((b.len(), b[0]), (33, 5));
-    Curve25519PublicKey::from_slice(&b[1..]).unwrap()
-}
-
-fn unhex(v: &Value) -> Vec<u8> {
-    hex::decode(v.as_str().unwrap()).unwrap()
-}
-
-fn u32_of(v: &Value) -> u32 {
-    u32::try_from(v.as_u64().unwrap()).unwrap()
-}
-
-fn bundle_to_json(b: &PreKeyBundle) -> Value {
-    let mut j = json!({
-        "registration_id": b.registration_id,
-        "device_id": b.device_id,
-        "identity_key": hex33(&b.identity_key),
-        "signed_pre_key_id": b.signed_pre_key_id,
-        "signed_pre_key": hex33(&b.signed_pre_key),
-        "signed_pre_key_signature": hex::encode(b.signed_pre_key_signature.as_bytes()),
-    });
-    if let Some((id, k)) = &b.pre_key {
-        j["pre_key_id"] = json!(id);
-        j["pre_key"] = json!(hex33(k));
-    }
-    if let Some((id, k, sig)) = &b.kyber_pre_key {
-        j["kyber_pre_key_id"] = json!(id);
-        j["kyber_pre_key"] = json!(hex::encode(k.to_bytes()));
-        j["kyber_pre_key_signature"] = json!(hex::encode(sig.as_bytes()));
-    }
-    j
-}
-
-fn bundle_from_json(b: &Value) -> PreKeyBundle {
-    let present = |k: &str| b.get(k).filter(|v| !v.is_null());
-    PreKeyBundle {
-        registration_id: u32_of(&b["registration_id"]),
-        device_id: u32_of(&b["device_id"]),
-        identity_key: key33(&b["identity_key"]),
-        pre_key: present("pre_key").map(|k| (u32_of(&b["pre_key_id"]), key33(k))),
-        signed_pre_key_id: u32_of(&b["signed_pre_key_id"]),
-        signed_pre_key: key33(&b["signed_pre_key"]),
-        signed_pre_key_signature: XEdDsaSignature::from_slice(&unhex(&b["signed_pre_key_signature"])).unwrap(),
-        kyber_pre_key: present("kyber_pre_key").map(|k| {
-            (
-                u32_of(&b["kyber_pre_key_id"]),
-                Kyber1024PublicKey::from_bytes(&unhex(k)).unwrap(),
-                XEdDsaSignature::from_slice(&unhex(&b["kyber_pre_key_signature"])).unwrap(),
-            )
-        }),
-    }
-}
-
-/// A small deterministic generator for delivery schedules.
-struct Schedule(u64);
-impl Schedule {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-}
-
 /// caudata's side, kept only as pickles between operations (the session through the unified
 /// `caudata::Session` pickle, alternately encrypted and not); restored every `every` operations.
 struct Stored {
@@ -1246,7 +1129,7 @@ fn live_conversation(peer: &mut Peer, caudata_starts: bool, seed: u64) {
                     "cmd": "encrypt", "p": p, "peer_name": "caudata", "peer_device_id": 1, "pt": hex::encode(&pt),
                 }));
                 sent_l += 1;
-                to_caudata.push_back((r["type"].as_u64().unwrap() as usize, unhex(&r["body"]), pt));
+                to_caudata.push_back((r["type"].as_u64().unwrap() as usize, bytes(&r["body"]), pt));
             }
         }
         let last = round + 1 == rounds;
@@ -1263,7 +1146,7 @@ fn live_conversation(peer: &mut Peer, caudata_starts: bool, seed: u64) {
                     "cmd": "decrypt", "p": p, "peer_name": "caudata", "peer_device_id": 1,
                     "type": t, "body": hex::encode(&body),
                 }));
-                assert_eq!(unhex(&r["pt"]), pt);
+                assert_eq!(bytes(&r["pt"]), pt);
             } else {
                 caudata_receive(&mut stored, t, &body, &pt);
             }
@@ -1274,7 +1157,7 @@ fn live_conversation(peer: &mut Peer, caudata_starts: bool, seed: u64) {
         let r = peer.call(json!({
             "cmd": "decrypt", "p": p, "peer_name": "caudata", "peer_device_id": 1, "type": t, "body": hex::encode(&body),
         }));
-        assert_eq!(unhex(&r["pt"]), pt);
+        assert_eq!(bytes(&r["pt"]), pt);
     }
     while let Some((t, body, pt)) = to_caudata.pop_front() {
         caudata_receive(&mut stored, t, &body, &pt);

@@ -17,6 +17,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod groups_common;
+mod libsignal_peer;
 
 use caudata::interolm::{
     ContentHint, DecryptionErrorMessage, DeviceId, DistributionId, Fingerprint, IdentityKeyPair, InterolmMessage,
@@ -27,7 +28,8 @@ use caudata::interolm::{
 };
 use caudata::primitives::{Curve25519PublicKey, Curve25519SecretKey, SecretBytes};
 use caudata::{CertificateError, SealedSenderError};
-use groups_common::{CaudataDevice, LIBS, Peer, bytes, hex33, key33, u32_of};
+use groups_common::{CaudataDevice, LIBS};
+use libsignal_peer::{Peer, bundle_from_json, bytes, hex33, key33, u32_of};
 use serde_json::{Value, json};
 
 const ALICE: &str = "9d0652a3-dcc3-4d11-975f-74d61598733f"; // caudata
@@ -117,7 +119,7 @@ fn decrypt_inner(alice: &mut CaudataDevice, from: &str, usmc: &UnidentifiedSende
 
 #[test]
 fn certificates_made_on_either_side_validate_on_both() {
-    let mut peer = Peer::start();
+    let mut peer = Peer::start_groups();
     for lib in LIBS {
         let pki = Pki::libsignal(&mut peer, lib, 0x51);
         let key = Curve25519SecretKey::new().public_key();
@@ -177,7 +179,7 @@ fn certificates_made_on_either_side_validate_on_both() {
 
 #[test]
 fn sealed_1to1_group_and_retry_with_every_version() {
-    let mut peer = Peer::start();
+    let mut peer = Peer::start_groups();
     for lib in LIBS {
         let pki = Pki::libsignal(&mut peer, lib, 7);
         let (pb, pc) = (format!("bob@{lib}"), format!("carol@{lib}"));
@@ -428,7 +430,7 @@ fn sealed_1to1_group_and_retry_with_every_version() {
 
 #[test]
 fn retry_messages_are_byte_equal_for_every_message_type() {
-    let mut peer = Peer::start();
+    let mut peer = Peer::start_groups();
     for lib in LIBS {
         let pb = format!("bob-dem@{lib}");
         peer.call(json!({"cmd": "new_party", "p": pb, "lib": lib, "name": BOB}));
@@ -472,7 +474,7 @@ fn retry_messages_are_byte_equal_for_every_message_type() {
 
 #[test]
 fn safety_numbers_equal_libsignals() {
-    let mut peer = Peer::start();
+    let mut peer = Peer::start_groups();
     for (i, lib) in LIBS.iter().enumerate() {
         for (version, iterations) in [(1u32, 5200u32), (2, 5200), (2, 1024), (0, 2)] {
             let a = Curve25519SecretKey::new().public_key();
@@ -497,7 +499,7 @@ fn safety_numbers_equal_libsignals() {
 /// Bad sealed input: both implementations refuse, and caudata's error says why.
 #[test]
 fn bad_sealed_input_is_refused_by_both() {
-    let mut peer = Peer::start();
+    let mut peer = Peer::start_groups();
     for lib in LIBS {
         let pki = Pki::libsignal(&mut peer, lib, 9);
         let pb = format!("bob-bad@{lib}");
@@ -666,7 +668,7 @@ fn bad_sealed_input_is_refused_by_both() {
 fn device_api_sealed_sender_and_groups_with_every_version() {
     use caudata::SealedMessageError;
     use caudata::interolm::{Device, InMemoryStore};
-    let mut peer = Peer::start();
+    let mut peer = Peer::start_groups();
     for lib in LIBS {
         let pki = Pki::libsignal(&mut peer, lib, 3);
         let pb = format!("bob-device@{lib}");
@@ -676,7 +678,7 @@ fn device_api_sealed_sender_and_groups_with_every_version() {
         let identity = IdentityKeyPair::generate();
         let alice_key = identity.public_key();
         let mut alice = Device::new(InMemoryStore::new(identity, 4321), alice_address.clone());
-        let bundle = groups_common::bundle_from_json(&peer.call(json!({"cmd": "export_party", "p": pb}))["bundle"]);
+        let bundle = bundle_from_json(&peer.call(json!({"cmd": "export_party", "p": pb}))["bundle"]);
         alice.process_pre_key_bundle(&bob_address, &bundle).unwrap();
         let cert = pki.caudata_cert(ALICE, 1, &alice_key, EXPIRES);
 
@@ -755,7 +757,7 @@ fn groups_over_the_sqlite_store_with_every_version() {
     use caudata::interolm::Device;
     use caudata_sqlite::SqliteStore;
     const KEY: [u8; 32] = [0x3C; 32];
-    let mut peer = Peer::start();
+    let mut peer = Peer::start_groups();
     let dir = std::env::temp_dir().join(format!("caudata-groups-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for lib in LIBS {
@@ -770,7 +772,7 @@ fn groups_over_the_sqlite_store_with_every_version() {
         let cert = pki.caudata_cert(ALICE, 1, &identity.public_key(), EXPIRES);
         let pb = format!("bob-sqlite@{lib}");
         peer.call(json!({"cmd": "new_party", "p": pb, "lib": lib, "name": BOB}));
-        let bundle = groups_common::bundle_from_json(&peer.call(json!({"cmd": "export_party", "p": pb}))["bundle"]);
+        let bundle = bundle_from_json(&peer.call(json!({"cmd": "export_party", "p": pb}))["bundle"]);
         open().process_pre_key_bundle(&bob_address, &bundle).unwrap();
         let group = DistributionId::random_v4();
         let skdm = open().create_sender_key_distribution_message(&group).unwrap();
@@ -813,7 +815,7 @@ fn groups_over_the_sqlite_store_with_every_version() {
 /// them): refused by libsignal 0.90.0, 0.92.2 and 0.103.0 when decoding, and by caudata.
 #[test]
 fn sender_device_ids_outside_1_to_127_are_refused() {
-    let mut peer = Peer::start();
+    let mut peer = Peer::start_groups();
     let pki = Pki::libsignal(&mut peer, "0.72.1", 4);
     let key = Curve25519SecretKey::new().public_key();
     for device in [0u32, 128, 70_000] {

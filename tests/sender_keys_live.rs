@@ -12,12 +12,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod groups_common;
+mod libsignal_peer;
 
 use std::collections::BTreeMap;
 
 use caudata::SenderKeyError;
 use caudata::interolm::{DistributionId, SenderKeyDistributionMessage, SenderKeyMessage, SenderKeyRecord};
-use groups_common::{LIBS, Peer, bytes, shuffle};
+use groups_common::{LIBS, shuffle};
+use libsignal_peer::{Peer, bytes};
 use serde_json::json;
 
 /// A group member: caudata (its own record and one record per other sender) or a libsignal
@@ -146,7 +148,7 @@ impl Group {
 
 #[test]
 fn four_member_groups_with_every_version() {
-    let mut peer = Peer::start();
+    let mut peer = Peer::start_groups();
     for (v, lib) in LIBS.iter().enumerate() {
         let mut g = Group::new(&mut peer, lib, &[true, false, true, false], &format!("g{v}"));
         let delivered = g.round(&mut peer, 6, 1 + v as u64) + g.round(&mut peer, 3, 100 + v as u64);
@@ -156,7 +158,7 @@ fn four_member_groups_with_every_version() {
 
 #[test]
 fn records_move_between_implementations_byte_for_byte() {
-    let mut peer = Peer::start();
+    let mut peer = Peer::start_groups();
     for (v, lib) in LIBS.iter().enumerate() {
         // c0 (caudata), l1 (libsignal), l2 (libsignal).
         let mut g = Group::new(&mut peer, lib, &[true, false, false], &format!("m{v}"));
@@ -281,7 +283,7 @@ impl TestChain {
 /// refuse it, with matching errors, and neither changes.
 #[test]
 fn bad_input_is_refused_by_both() {
-    let mut peer = Peer::start();
+    let mut peer = Peer::start_groups();
     for (v, lib) in LIBS.iter().enumerate() {
         let mut g = Group::new(&mut peer, lib, &[true, false], &format!("b{v}"));
         let (c0, l1) = (g.names[0].clone(), g.names[1].clone());
