@@ -19,6 +19,7 @@
 // Test code: a failed unwrap, expect or panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod det;
 mod libsignal_peer;
 
 use std::collections::VecDeque;
@@ -26,34 +27,12 @@ use std::collections::VecDeque;
 use caudata::interolm::spqr::{SpqrVersion, VersionStatus};
 use caudata::interolm::{Account, InterolmMessage, PreKeyKind, Session, SessionVersion, SpqrPolicy};
 use caudata::pickle::{AnySessionPickle, InterolmAccountPickle, InterolmSessionPickle, SessionPickle};
-use caudata::primitives::RandomSource;
 use caudata::{DecryptionError, Dialect, PickleError, SessionCreationError};
+use det::{KEY, det};
 use libsignal_peer::{Peer, Schedule, bundle_from_json, bundle_to_json, bytes};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use sha2::Digest;
-
-const KEY: [u8; 32] = *b"caudata pickle KAT key, 32 bytes";
-
-/// Deterministic randomness: SHA-256(label ‖ u64be counter) blocks (as tests/pickle_own.rs).
-struct Det {
-    label: Vec<u8>,
-    counter: u64,
-}
-fn det(label: &str) -> Det {
-    Det { label: label.as_bytes().to_vec(), counter: 0 }
-}
-impl RandomSource for Det {
-    fn fill(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(32) {
-            let mut h = sha2::Sha256::new();
-            h.update(&self.label);
-            h.update(self.counter.to_be_bytes());
-            self.counter += 1;
-            chunk.copy_from_slice(&h.finalize()[..chunk.len()]);
-        }
-    }
-}
 
 fn sha256_hex(b: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(b))

@@ -6,36 +6,14 @@
 // Test code: a failed unwrap, expect or panic is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod det;
 use caudata::PickleError;
 use caudata::megolm::{GroupSession, InboundGroupSession, MegolmMessage, SessionConfig as MegolmConfig};
 use caudata::olm::{Account, OlmMessage, Session, SessionConfig};
 use caudata::pickle::{AccountPickle, GroupSessionPickle, InboundGroupSessionPickle, SessionPickle};
-use caudata::primitives::RandomSource;
+use det::{KEY, det};
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use sha2::Digest;
-
-const KEY: [u8; 32] = *b"caudata pickle KAT key, 32 bytes";
-
-/// Deterministic randomness: SHA-256(label ‖ u64be counter) blocks.
-struct Det {
-    label: Vec<u8>,
-    counter: u64,
-}
-fn det(label: &str) -> Det {
-    Det { label: label.as_bytes().to_vec(), counter: 0 }
-}
-impl RandomSource for Det {
-    fn fill(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(32) {
-            let mut h = sha2::Sha256::new();
-            h.update(&self.label);
-            h.update(self.counter.to_be_bytes());
-            self.counter += 1;
-            chunk.copy_from_slice(&h.finalize()[..chunk.len()]);
-        }
-    }
-}
 
 fn b64(b: &[u8]) -> String {
     use base64ct::{Base64Unpadded, Encoding};
