@@ -545,10 +545,13 @@ mod accessor_tests {
                 let mut g = GroupSession::new(config);
                 g.advance_to_for_testing(index);
                 for len in [0, 1, 15, 16, 17, 31, 32, 33, 100] {
+                    assert_eq!(g.message_index(), index);
                     let predicted = g.encrypt_message_length(len);
                     let m = g.encrypt(vec![7u8; len]);
                     assert_eq!(predicted, m.to_bytes().len(), "{config:?} index {index} length {len}");
                     assert_eq!(MegolmMessage::from_base64(&m.to_base64()), Ok(m));
+                    assert_eq!(g.session_id(), InboundGroupSession::from(&g).session_id());
+                    assert_eq!(g.session_id(), g.signing_key.public_key().to_base64());
                     g = GroupSession::new(config);
                     g.advance_to_for_testing(index);
                 }
