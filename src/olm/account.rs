@@ -780,9 +780,25 @@ mod tests {
         let mut rng = Counter(0);
         let keys = batched.generate_otks_inner(130, &mut rng).created;
         let mut one_by_one = Account::new();
-        let mut rng = Counter(0);
-        let expected: Vec<_> = (0..130).flat_map(|_| one_by_one.generate_otks_inner(1, &mut rng).created).collect();
+        let mut rng_one_by_one = Counter(0);
+        let expected: Vec<_> =
+            (0..130).flat_map(|_| one_by_one.generate_otks_inner(1, &mut rng_one_by_one).created).collect();
         assert_eq!(keys, expected);
+        // and no more bytes than the keys need (the last batch is short)
+        assert_eq!(rng.0, rng_one_by_one.0);
+        // the identity keys come from the caller's randomness too (known-answer tests)
+        #[cfg(feature = "hazmat")]
+        {
+            let same = [0, 0, 1].map(|start| Account::new_with_rng(&mut Counter(start)).identity_keys());
+            assert_eq!(same[0], same[1]);
+            assert_ne!(same[0], same[2]);
+            let mut a = Account::new();
+            assert_eq!(a.generate_fallback_key_with_rng(&mut Counter(0)), None);
+            let first = a.current_fallback_key().unwrap().1;
+            assert_eq!(a.generate_fallback_key_with_rng(&mut Counter(0)), None);
+            assert_eq!(a.current_fallback_key().unwrap().1, first, "the same bytes, the same key");
+            assert_eq!(a.generate_fallback_key_with_rng(&mut Counter(1)), Some(first));
+        }
         assert_eq!(otk_ids(&batched), (0..130).map(KeyId).collect::<Vec<_>>());
         // vodozemac's separate fallback counter from 0; published keys are no longer offered
         let mut a = Account::new();
@@ -803,5 +819,27 @@ mod tests {
         a.generate_one_time_keys(1);
         assert_eq!(a.current_fallback_key().unwrap().0, KeyId(2));
         assert_eq!(otk_ids(&a), [KeyId(0), KeyId(1), KeyId(3)]);
+    }
+
+    /// libolm's inbound creation refuses a pre-key message from another identity than the
+    /// one given (and checks nothing when none is given), and keeps the one-time key.
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn libolm_inbound_creation_checks_the_identity_key() {
+        let mut bob = Account::new();
+        bob.generate_one_time_keys(1);
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let (alice, m) = first_message(&bob, otk, SessionConfig::version_1());
+        let mallory = Account::new().curve25519_key();
+        assert_eq!(
+            bob.create_inbound_session_libolm(Some(mallory), &m).unwrap_err(),
+            SessionCreationError::MismatchedIdentityKey(mallory, alice.curve25519_key())
+        );
+        for theirs in [Some(alice.curve25519_key()), None] {
+            let mut s = bob.create_inbound_session_libolm(theirs, &m).unwrap();
+            assert!(!s.has_received_message());
+            assert_eq!(s.decrypt(&OlmMessage::PreKey(m.clone())).unwrap(), b"hi");
+        }
+        assert_eq!(bob.stored_one_time_key_count(), 1);
     }
 }

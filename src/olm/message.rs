@@ -218,6 +218,7 @@ mod tests {
             let inner = m.message();
             let mac_len = if config.version() == 1 { 8 } else { 32 };
             assert_eq!(inner.mac().len(), mac_len);
+            assert_eq!(inner.mac_truncated(), config.version() == 1);
             // one AES block of ciphertext for 17 bytes: 32 bytes with PKCS#7
             assert_eq!(inner.ciphertext().len(), 32);
             let bytes = inner.to_bytes();
@@ -258,9 +259,10 @@ mod tests {
         assert_eq!(PreKeyMessage::from_base64(&p.to_base64()).as_ref(), Ok(p));
         let mut b = bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), p).unwrap().session;
         b.encrypt(b"one");
+        b.encrypt(b"one more");
         let normal = b.encrypt(b"two");
         let OlmMessage::Normal(n) = &normal else { panic!("a normal message") };
-        assert_eq!((n.chain_index(), n.version(), n.mac_truncated()), (1, 3, true));
+        assert_eq!((n.chain_index(), n.version(), n.mac_truncated()), (2, 3, true));
         assert_eq!(OlmMessage::Normal(n.clone()).message_type(), MessageType::Normal);
         assert_eq!(Message::from_base64(&n.to_base64()).as_ref(), Ok(n));
         for (m, kind) in [(&pre_key, 0), (&normal, 1)] {
