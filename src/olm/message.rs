@@ -253,6 +253,10 @@ mod tests {
         let pre_key = a.encrypt(b"first");
         let OlmMessage::PreKey(p) = &pre_key else { panic!("a pre-key message") };
         assert_eq!(p.session_id(), a.session_id());
+        // SPEC.md: base64(SHA-256(I_A ‖ E_A ‖ E_B))
+        let k = a.session_keys();
+        let digest = sha256(&[k.identity_key.as_bytes(), k.base_key.as_bytes(), k.one_time_key.as_bytes()]);
+        assert_eq!(p.session_id(), base64_encode(digest));
         assert_eq!(p.session_keys(), a.session_keys());
         assert_eq!((p.one_time_key(), p.identity_key()), (otk, alice.curve25519_key()));
         assert_eq!(p.base_key(), a.session_keys().base_key);
