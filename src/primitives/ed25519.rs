@@ -608,6 +608,35 @@ mod tests {
         Ed25519Signature(sig)
     }
 
+    /// `canonical_y` at its edges: p − 1 is the largest canonical y, p to 2^255 − 1 are not,
+    /// and the sign bit (bit 255) is not part of y.
+    #[test]
+    fn canonical_y_accepts_below_p_and_refuses_from_p_on() {
+        let mut p = [0xff; 32];
+        p[0] = 0xed;
+        p[31] = 0x7f;
+        let mut below = p;
+        below[0] = 0xec;
+        let mut y_zero = [0u8; 32];
+        let mut other_limb = p;
+        other_limb[1] = 0xfe;
+        let mut top_below = p;
+        top_below[31] = 0x7e;
+        for (bytes, want) in
+            [(p, false), ([0xff; 32], false), (below, true), (y_zero, true), (other_limb, true), (top_below, true)]
+        {
+            assert_eq!(canonical_y(&bytes), want, "{bytes:02x?}");
+            let mut signed = bytes;
+            signed[31] |= 0x80;
+            assert_eq!(canonical_y(&signed), want, "sign bit set: {signed:02x?}");
+        }
+        let mut p_plus_18 = p;
+        p_plus_18[0] = 0xff;
+        assert!(!canonical_y(&p_plus_18));
+        y_zero[0] = 0xed;
+        assert!(canonical_y(&y_zero));
+    }
+
     /// Signatures under a key with a torsion component are verified alone, never in the batch
     /// equation: there a random weight cancels the torsion often enough to accept what
     /// `verify` refuses (48 batches, each with fresh weights).
