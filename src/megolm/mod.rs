@@ -501,6 +501,42 @@ mod accessor_tests {
             assert_eq!(bytes[0], version);
         }
     }
+
+    /// The version a pickle stores and reads back: a version-2 session (32-byte MAC) must not
+    /// come back as version 1 (8-byte MAC), and no other number is a version.
+    #[test]
+    fn session_config_versions_round_trip_and_nothing_else_parses() {
+        for config in [SessionConfig::version_1(), SessionConfig::version_2()] {
+            assert_eq!(SessionConfig::from_version(config.version()), Some(config));
+        }
+        assert_eq!((SessionConfig::version_1().version(), SessionConfig::version_2().version()), (1, 2));
+        for v in [0, 3, 4, 255] {
+            assert_eq!(SessionConfig::from_version(v), None);
+        }
+    }
+
+    /// `encrypt_message_length` predicts the exact encoded length (every padding boundary,
+    /// each varint length of the index), and the base64 form decodes to the same message.
+    #[test]
+    fn encrypt_message_length_is_exact_and_base64_round_trips() {
+        for config in [SessionConfig::version_1(), SessionConfig::version_2()] {
+            for index in [0, 127, 128, 16_383, 16_384, 1 << 31] {
+                let mut g = GroupSession::new(config);
+                g.advance_to_for_testing(index);
+                for len in [0, 1, 15, 16, 17, 31, 32, 33, 100] {
+                    assert_eq!(g.message_index(), index);
+                    let predicted = g.encrypt_message_length(len);
+                    let m = g.encrypt(vec![7u8; len]);
+                    assert_eq!(predicted, m.to_bytes().len(), "{config:?} index {index} length {len}");
+                    assert_eq!(MegolmMessage::from_base64(&m.to_base64()), Ok(m));
+                    assert_eq!(g.session_id(), InboundGroupSession::from(&g).session_id());
+                    assert_eq!(g.session_id(), g.signing_key.public_key().to_base64());
+                    g = GroupSession::new(config);
+                    g.advance_to_for_testing(index);
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -581,5 +617,62 @@ mod tests {
         assert!(!inbound.advance_to(3));
         assert!(!inbound.advance_to(2));
         assert_eq!(inbound.first_known_index(), 3);
+    }
+
+    /// Only a signed session key makes a verified session; an imported (unsigned) one stays
+    /// unverified unless merged with a verified copy (or, libolm's rule, after a message it
+    /// decrypts; a message it refuses changes nothing).
+    #[test]
+    fn only_signed_keys_and_merges_with_them_are_verified() {
+        let (mut outbound, signed) = pair();
+        let imported = InboundGroupSession::import(&signed.export_at_first_known_index(), SessionConfig::version_1());
+        assert!(signed.signing_key_verified());
+        assert!(!imported.signing_key_verified());
+        assert!(imported.merge(&signed).unwrap().signing_key_verified());
+        assert!(signed.merge(&imported).unwrap().signing_key_verified());
+        assert!(!imported.merge(&copy(&imported)).unwrap().signing_key_verified());
+        #[cfg(feature = "hazmat")]
+        {
+            let mut imported = imported;
+            let m = outbound.encrypt(b"proof");
+            let mut forged = m.to_bytes();
+            let last = forged.len() - 1;
+            forged[last] ^= 1;
+            let forged = MegolmMessage::from_bytes(&forged).unwrap();
+            assert_eq!(imported.decrypt_libolm(&forged), Err(DecryptionError::InvalidSignature));
+            assert!(!imported.signing_key_verified());
+            assert_eq!(imported.decrypt_libolm(&m).unwrap().plaintext, b"proof");
+            assert!(imported.signing_key_verified());
+        }
+        #[cfg(not(feature = "hazmat"))]
+        let _ = outbound.encrypt(b"unused");
+    }
+
+    /// `compare` and `merge` prefer the copy that knows more (the earlier first index), and
+    /// `export_at_libolm` exports what `export_at` does, moving the cached ratchet forward only.
+    #[test]
+    fn compare_merge_and_libolm_export_prefer_the_earlier_copy() {
+        let (mut outbound, earlier) = pair();
+        let sent: Vec<MegolmMessage> = (0..4).map(|_| outbound.encrypt(b"m")).collect();
+        let later = InboundGroupSession::import(&earlier.export_at(2).unwrap(), SessionConfig::version_1());
+        assert_eq!(earlier.compare(&copy(&earlier)), SessionOrdering::Equal);
+        assert_eq!(earlier.compare(&later), SessionOrdering::Better);
+        assert_eq!(later.compare(&earlier), SessionOrdering::Worse);
+        for merged in [later.merge(&earlier).unwrap(), earlier.merge(&later).unwrap()] {
+            assert_eq!(merged.first_known_index(), 0);
+            assert!(merged.signing_key_verified());
+            let mut merged = merged;
+            assert_eq!(merged.decrypt(&sent[0]).unwrap().message_index, 0);
+        }
+        #[cfg(feature = "hazmat")]
+        {
+            let mut s = copy(&earlier);
+            let key = s.export_at_libolm(3).unwrap();
+            assert_eq!(key.to_bytes(), earlier.export_at(3).unwrap().to_bytes());
+            assert_eq!(s.latest_ratchet.index, 3);
+            assert!(s.export_at_libolm(1).is_some());
+            assert_eq!(s.latest_ratchet.index, 3);
+            assert_eq!(s.decrypt(&sent[1]).unwrap().message_index, 1);
+        }
     }
 }

@@ -588,3 +588,258 @@ impl From<KeyError> for Box<SessionCreationError> {
         Box::new(SessionCreationError::Key(e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The account's checks and limits at their edges (written to kill the mutants listed in
+    //! TESTING.md; `tests/` holds the interop and adversarial suites).
+
+    use super::*;
+    use crate::error::DecryptionError;
+    use crate::olm::OlmMessage;
+
+    /// Alice's first pre-key message to `bob`'s key `key`.
+    fn first_message(bob: &Account, key: Curve25519PublicKey, config: SessionConfig) -> (Account, PreKeyMessage) {
+        let alice = Account::new();
+        let mut s = alice.create_outbound_session(config, bob.curve25519_key(), key).unwrap();
+        let OlmMessage::PreKey(m) = s.encrypt(b"hi") else { panic!("not a pre-key message") };
+        (alice, m)
+    }
+
+    fn otk_ids(a: &Account) -> Vec<KeyId> {
+        a.one_time_keys.keys().copied().collect()
+    }
+
+    #[test]
+    fn inbound_refusals_keep_the_one_time_key_and_success_consumes_it() {
+        let mut bob = Account::new();
+        bob.generate_one_time_keys(2);
+        let (&id, &otk) = bob.one_time_keys().iter().min_by_key(|(id, _)| **id).unwrap();
+        let (alice, m) = first_message(&bob, otk, SessionConfig::version_1());
+        let before = otk_ids(&bob);
+        // another configuration than the sender's
+        assert_eq!(
+            bob.create_inbound_session(SessionConfig::version_2(), alice.curve25519_key(), &m).unwrap_err(),
+            SessionCreationError::MismatchedSessionConfig {
+                expected: SessionConfig::version_2(),
+                got: SessionConfig::version_1()
+            }
+        );
+        // a message that fails its MAC
+        let mut bytes = m.to_bytes();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        let forged = PreKeyMessage::from_bytes(&bytes).unwrap();
+        assert_eq!(
+            bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &forged).unwrap_err(),
+            SessionCreationError::Decryption(DecryptionError::InvalidMac)
+        );
+        // a key bob never had
+        let mut carol = Account::new();
+        carol.generate_one_time_keys(1);
+        let carols = *carol.one_time_keys().values().next().unwrap();
+        let (alice2, to_carol) = first_message(&carol, carols, SessionConfig::version_1());
+        assert_eq!(
+            bob.create_inbound_session(SessionConfig::version_1(), alice2.curve25519_key(), &to_carol).unwrap_err(),
+            SessionCreationError::MissingOneTimeKey(carols)
+        );
+        assert_eq!(otk_ids(&bob), before);
+        assert_eq!(bob.fallback_key_uses(), 0);
+        // the genuine message consumes exactly its key, once
+        let created = bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &m).unwrap();
+        assert_eq!(created.plaintext, b"hi");
+        assert_eq!(otk_ids(&bob), before.iter().copied().filter(|k| *k != id).collect::<Vec<_>>());
+        assert_eq!(
+            bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &m).unwrap_err(),
+            SessionCreationError::MissingOneTimeKey(otk)
+        );
+    }
+
+    #[test]
+    fn fallback_key_replays_are_refused_and_their_record_is_bounded() {
+        let mut bob = Account::new();
+        bob.generate_fallback_key();
+        let (fb_id, fb) = bob.current_fallback_key().unwrap();
+        let (alice, m) = first_message(&bob, fb, SessionConfig::version_1());
+        bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &m).unwrap();
+        assert_eq!(bob.fallback_key_uses(), 1);
+        assert_eq!(
+            bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &m).unwrap_err(),
+            SessionCreationError::ReplayedPreKeyMessage
+        );
+        assert_eq!(bob.fallback_key_uses(), 1);
+        assert_eq!(bob.current_fallback_key(), Some((fb_id, fb)), "a fallback key outlives its uses");
+        // at the limit the oldest use is forgotten, never more than the limit kept
+        let other = Curve25519SecretKey::new().public_key();
+        while bob.fallback_key_uses.len() < MAX_FALLBACK_KEY_USES {
+            bob.fallback_key_uses.push_back(FallbackKeyUse::new(fb_id, &other, &other));
+        }
+        let (alice2, m2) = first_message(&bob, fb, SessionConfig::version_1());
+        bob.create_inbound_session(SessionConfig::version_1(), alice2.curve25519_key(), &m2).unwrap();
+        assert_eq!(bob.fallback_key_uses(), MAX_FALLBACK_KEY_USES);
+        assert_ne!(
+            bob.fallback_key_uses.front(),
+            Some(&FallbackKeyUse::new(fb_id, &m.base_key(), &alice.curve25519_key()))
+        );
+        assert_eq!(
+            bob.fallback_key_uses.back(),
+            Some(&FallbackKeyUse::new(fb_id, &m2.base_key(), &alice2.curve25519_key()))
+        );
+        // rotating twice drops the first key and the record of its uses; forgetting the previous
+        // key drops its uses too
+        assert_eq!(bob.generate_fallback_key(), None);
+        assert_eq!(bob.fallback_key_uses(), MAX_FALLBACK_KEY_USES);
+        assert_eq!(bob.generate_fallback_key(), Some(fb));
+        assert_eq!(bob.fallback_key_uses(), 0);
+        bob.fallback_key_uses.push_back(FallbackKeyUse::new(
+            bob.previous_fallback_key.as_ref().unwrap().0,
+            &other,
+            &other,
+        ));
+        let current = bob.current_fallback_key().unwrap().0;
+        bob.fallback_key_uses.push_back(FallbackKeyUse::new(current, &other, &other));
+        assert!(bob.forget_fallback_key());
+        assert_eq!(bob.fallback_key_uses.iter().map(|u| u.key_id).collect::<Vec<_>>(), [current]);
+        assert!(!bob.forget_fallback_key());
+    }
+
+    #[test]
+    fn one_time_keys_beyond_the_contract_are_evicted_oldest_first() {
+        assert_eq!(
+            [OneTimeKeyContract::Vodozemac, OneTimeKeyContract::Libolm]
+                .map(|c| (c.max_stored_one_time_keys(), c.max_published_one_time_keys())),
+            [(MAX_ONE_TIME_KEYS, MAX_ONE_TIME_KEYS_ON_SERVER), (LIBOLM_MAX_ONE_TIME_KEYS, LIBOLM_MAX_ONE_TIME_KEYS)]
+        );
+        let mut a = Account::new();
+        assert_eq!(a.max_number_of_one_time_keys(), MAX_ONE_TIME_KEYS_ON_SERVER);
+        let first = a.generate_one_time_keys(LIBOLM_MAX_ONE_TIME_KEYS + 20);
+        assert!(first.removed.is_empty());
+        // switching to libolm's contract evicts the 20 oldest (lowest ids), ids continue from 1 on
+        let removed = a.set_one_time_key_contract(OneTimeKeyContract::Libolm);
+        assert_eq!(removed, first.created[..20]);
+        assert_eq!(a.one_time_key_contract(), OneTimeKeyContract::Libolm);
+        assert_eq!(a.max_number_of_one_time_keys(), LIBOLM_MAX_ONE_TIME_KEYS);
+        assert_eq!(otk_ids(&a), (20..120).map(KeyId).collect::<Vec<_>>());
+        assert_eq!(a.set_one_time_key_contract(OneTimeKeyContract::Libolm), []);
+        // at the limit, each new key evicts the oldest; a key evicted at once is not "created"
+        let more = a.generate_one_time_keys(2);
+        assert_eq!((more.created.len(), more.removed), (2, first.created[20..22].to_vec()));
+        assert_eq!(a.stored_one_time_key_count(), LIBOLM_MAX_ONE_TIME_KEYS);
+        assert_eq!(otk_ids(&a).last(), Some(&KeyId(121)));
+        let flood = a.generate_one_time_keys(LIBOLM_MAX_ONE_TIME_KEYS + 1);
+        assert_eq!(
+            (flood.created.len(), flood.removed.len()),
+            (LIBOLM_MAX_ONE_TIME_KEYS, LIBOLM_MAX_ONE_TIME_KEYS + 1)
+        );
+        assert_eq!(a.stored_one_time_key_count(), LIBOLM_MAX_ONE_TIME_KEYS);
+        // back to vodozemac's contract: nothing evicted, the counter goes on
+        assert_eq!(a.set_one_time_key_contract(OneTimeKeyContract::Vodozemac), []);
+        assert_eq!(a.stored_one_time_key_count(), LIBOLM_MAX_ONE_TIME_KEYS);
+        // a fresh account under libolm's contract numbers from 1
+        let mut b = Account::new();
+        assert_eq!(b.set_one_time_key_contract(OneTimeKeyContract::Libolm), []);
+        b.generate_one_time_keys(1);
+        assert_eq!(otk_ids(&b), [KeyId(1)]);
+    }
+
+    #[test]
+    fn removing_keys_and_key_ids() {
+        let mut a = Account::new();
+        a.generate_one_time_keys(3);
+        a.generate_fallback_key();
+        let (fb_id, fb) = a.current_fallback_key().unwrap();
+        let keys: Vec<(KeyId, Curve25519PublicKey)> = a.one_time_keys.iter().map(|(id, k)| (*id, k.public)).collect();
+        assert!(a.remove_one_time_key(keys[0].1));
+        assert!(!a.remove_one_time_key(keys[0].1));
+        assert_eq!(a.remove_one_time_key_libolm(keys[1].1), Some(keys[1].0));
+        assert_eq!(a.remove_one_time_key_libolm(keys[1].1), None);
+        assert_eq!(a.remove_one_time_key_libolm(fb), Some(fb_id));
+        assert_eq!(a.current_fallback_key(), Some((fb_id, fb)), "a fallback key is kept");
+        assert_eq!(otk_ids(&a), [keys[2].0]);
+        assert_eq!(KeyId(1).to_base64(), "AAAAAAAAAAE");
+        assert_eq!(String::from(KeyId(1)), "AAAAAAAAAAE");
+    }
+
+    /// Counts up, one byte at a time: every key drawn from it differs, and the order of the
+    /// draws shows in the keys.
+    struct Counter(u8);
+    impl RandomSource for Counter {
+        fn fill(&mut self, dest: &mut [u8]) {
+            for b in dest {
+                *b = self.0;
+                self.0 = self.0.wrapping_add(1);
+            }
+        }
+    }
+
+    /// One batched draw gives the same keys in the same order as one draw a key (across the
+    /// 64-key batches), and fallback keys are numbered and published as the contract says.
+    #[test]
+    fn batched_key_generation_fallback_ids_and_publication() {
+        let mut batched = Account::new();
+        let mut rng = Counter(0);
+        let keys = batched.generate_otks_inner(130, &mut rng).created;
+        let mut one_by_one = Account::new();
+        let mut rng_one_by_one = Counter(0);
+        let expected: Vec<_> =
+            (0..130).flat_map(|_| one_by_one.generate_otks_inner(1, &mut rng_one_by_one).created).collect();
+        assert_eq!(keys, expected);
+        // and no more bytes than the keys need (the last batch is short)
+        assert_eq!(rng.0, rng_one_by_one.0);
+        // the identity keys come from the caller's randomness too (known-answer tests)
+        #[cfg(feature = "hazmat")]
+        {
+            let same = [0, 0, 1].map(|start| Account::new_with_rng(&mut Counter(start)).identity_keys());
+            assert_eq!(same[0], same[1]);
+            assert_ne!(same[0], same[2]);
+            let mut a = Account::new();
+            assert_eq!(a.generate_fallback_key_with_rng(&mut Counter(0)), None);
+            let first = a.current_fallback_key().unwrap().1;
+            assert_eq!(a.generate_fallback_key_with_rng(&mut Counter(0)), None);
+            assert_eq!(a.current_fallback_key().unwrap().1, first, "the same bytes, the same key");
+            assert_eq!(a.generate_fallback_key_with_rng(&mut Counter(1)), Some(first));
+        }
+        assert_eq!(otk_ids(&batched), (0..130).map(KeyId).collect::<Vec<_>>());
+        // vodozemac's separate fallback counter from 0; published keys are no longer offered
+        let mut a = Account::new();
+        a.generate_one_time_keys(2);
+        a.generate_fallback_key();
+        let (id, fb) = a.current_fallback_key().unwrap();
+        assert_eq!((id, a.fallback_key()), (KeyId(0), HashMap::from([(KeyId(0), fb)])));
+        assert_eq!(a.one_time_keys().len(), 2);
+        a.mark_keys_as_published();
+        assert!(a.fallback_key().is_empty() && a.one_time_keys().is_empty());
+        assert_eq!(a.current_fallback_key(), Some((id, fb)));
+        a.generate_fallback_key();
+        assert_eq!(a.current_fallback_key().unwrap().0, KeyId(1));
+        assert_eq!(a.next_fallback_key_id(), 2);
+        // libolm's one counter: above every id in use, shared with one-time keys
+        assert_eq!(a.set_one_time_key_contract(OneTimeKeyContract::Libolm), []);
+        a.generate_fallback_key();
+        a.generate_one_time_keys(1);
+        assert_eq!(a.current_fallback_key().unwrap().0, KeyId(2));
+        assert_eq!(otk_ids(&a), [KeyId(0), KeyId(1), KeyId(3)]);
+    }
+
+    /// libolm's inbound creation refuses a pre-key message from another identity than the
+    /// one given (and checks nothing when none is given), and keeps the one-time key.
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn libolm_inbound_creation_checks_the_identity_key() {
+        let mut bob = Account::new();
+        bob.generate_one_time_keys(1);
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let (alice, m) = first_message(&bob, otk, SessionConfig::version_1());
+        let mallory = Account::new().curve25519_key();
+        assert_eq!(
+            bob.create_inbound_session_libolm(Some(mallory), &m).unwrap_err(),
+            SessionCreationError::MismatchedIdentityKey(mallory, alice.curve25519_key())
+        );
+        for theirs in [Some(alice.curve25519_key()), None] {
+            let mut s = bob.create_inbound_session_libolm(theirs, &m).unwrap();
+            assert!(!s.has_received_message());
+            assert_eq!(s.decrypt(&OlmMessage::PreKey(m.clone())).unwrap(), b"hi");
+        }
+        assert_eq!(bob.stored_one_time_key_count(), 1);
+    }
+}

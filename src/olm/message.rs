@@ -176,6 +176,7 @@ mod tests {
             let inner = m.message();
             let mac_len = if config.version() == 1 { 8 } else { 32 };
             assert_eq!(inner.mac().len(), mac_len);
+            assert_eq!(inner.mac_truncated(), config.version() == 1);
             // one AES block of ciphertext for 17 bytes: 32 bytes with PKCS#7
             assert_eq!(inner.ciphertext().len(), 32);
             let bytes = inner.to_bytes();
@@ -196,5 +197,46 @@ mod tests {
         assert_eq!(secret.public_key(), otk);
         assert!(bob.take_one_time_key(otk).is_none());
         assert_eq!(bob.stored_one_time_key_count(), 1);
+    }
+
+    /// Matrix's (type, body) form and base64 round-trip both kinds, an unknown type is refused,
+    /// and a pre-key message names its session and its keys as the session does.
+    #[test]
+    fn parts_base64_and_session_identity_round_trip() {
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_one_time_keys(1);
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let mut a = alice.create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), otk).unwrap();
+        let pre_key = a.encrypt(b"first");
+        let OlmMessage::PreKey(p) = &pre_key else { panic!("a pre-key message") };
+        assert_eq!(p.session_id(), a.session_id());
+        // SPEC.md: base64(SHA-256(I_A ‖ E_A ‖ E_B))
+        let k = a.session_keys();
+        let digest = sha256(&[k.identity_key.as_bytes(), k.base_key.as_bytes(), k.one_time_key.as_bytes()]);
+        assert_eq!(p.session_id(), base64_encode(digest));
+        assert_eq!(p.session_keys(), a.session_keys());
+        assert_eq!((p.one_time_key(), p.identity_key()), (otk, alice.curve25519_key()));
+        assert_eq!(p.base_key(), a.session_keys().base_key);
+        assert_eq!(PreKeyMessage::from_base64(&p.to_base64()).as_ref(), Ok(p));
+        let mut b = bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), p).unwrap().session;
+        b.encrypt(b"one");
+        b.encrypt(b"one more");
+        let normal = b.encrypt(b"two");
+        let OlmMessage::Normal(n) = &normal else { panic!("a normal message") };
+        assert_eq!((n.chain_index(), n.version(), n.mac_truncated()), (2, 3, true));
+        assert_eq!(OlmMessage::Normal(n.clone()).message_type(), MessageType::Normal);
+        assert_eq!(Message::from_base64(&n.to_base64()).as_ref(), Ok(n));
+        for (m, kind) in [(&pre_key, 0), (&normal, 1)] {
+            let (t, body) = m.to_parts();
+            assert_eq!((t, &body), (kind, &m.to_bytes()));
+            assert_eq!(OlmMessage::from_parts(t, &body).as_ref(), Ok(m));
+            let (t, body) = m.to_base64_parts();
+            assert_eq!(OlmMessage::from_base64_parts(t, &body).as_ref(), Ok(m));
+            assert_eq!(OlmMessage::from_parts(2, &m.to_bytes()), Err(DecodeError::UnknownMessageType(2)));
+        }
+        assert_eq!(a.decrypt(&normal).unwrap(), b"two");
+        let ratchet_key = n.ratchet_key();
+        assert_ne!(ratchet_key, p.message().ratchet_key());
     }
 }

@@ -397,4 +397,63 @@ mod tests {
         assert_eq!(a.decrypt(&forged), Err(DecryptionError::InvalidMac));
         assert_eq!(a.decrypt(&OlmMessage::Normal(reply)).unwrap(), b"reply");
     }
+
+    /// The pickle readers' check: a stored session whose keys could not all have taken part
+    /// in the 3DH (a small-order or all-zero key) is refused, whichever of the three it is.
+    #[test]
+    fn stored_session_keys_must_all_be_contributory() {
+        let (a, _, _) = pair();
+        let keys = a.session_keys();
+        assert_eq!(keys.check_contributory(), Ok(()));
+        let zero = Curve25519PublicKey::from_bytes([0; 32]);
+        for field in 0..3 {
+            let mut k = keys;
+            match field {
+                0 => k.identity_key = zero,
+                1 => k.base_key = zero,
+                _ => k.one_time_key = zero,
+            }
+            assert_eq!(k.check_contributory(), Err(KeyError::NonContributory), "field {field}");
+        }
+    }
+
+    /// The version a pickle stores and reads back, and nothing else parses.
+    #[test]
+    fn session_config_versions_round_trip_and_nothing_else_parses() {
+        for config in [SessionConfig::version_1(), SessionConfig::version_2()] {
+            assert_eq!(SessionConfig::from_version(config.version()), Some(config));
+        }
+        assert_eq!((SessionConfig::version_1().version(), SessionConfig::version_2().version()), (1, 2));
+        for v in [0, 3, 255] {
+            assert_eq!(SessionConfig::from_version(v), None);
+        }
+    }
+
+    /// The lengths libolm's interface reports match what `encrypt` does, before and after the
+    /// first reply (pre-key then normal messages, a new chain then an existing one).
+    #[test]
+    fn predicted_lengths_match_the_messages() {
+        let (mut a, mut b, _) = pair();
+        assert!(!a.has_received_message() && b.has_received_message());
+        // the initiator's chain exists from the start; the responder's first message makes one
+        for (s, first_random) in [(&mut a, 0), (&mut b, 32)] {
+            for (i, len) in [0, 15, 16, 17, 200].into_iter().enumerate() {
+                let random = s.encrypt_random_length();
+                let predicted = s.encrypt_message_length(len);
+                let m = s.encrypt(vec![1u8; len]);
+                assert_eq!(predicted, m.to_bytes().len(), "message {i} length {len}");
+                assert_eq!(random, if i == 0 { first_random } else { 0 });
+            }
+        }
+        let OlmMessage::Normal(reply) = b.encrypt(b"r") else { panic!("not a normal message") };
+        a.decrypt(&OlmMessage::Normal(reply)).unwrap();
+        assert!(a.has_received_message());
+        assert_eq!(a.encrypt_random_length(), 32, "a new ratchet key after a reply");
+        let predicted = a.encrypt_message_length(5);
+        assert_eq!(predicted, a.encrypt(b"12345").to_bytes().len());
+        assert_eq!(a.encrypt_random_length(), 0);
+        assert_eq!(a.chain_indices().sender, 1);
+        // b sent five messages before the reply (index 5): a skipped 0 to 4, newest first
+        assert_eq!(a.describe(), "sender chain index: 1 receiver chain indices: 6 skipped message keys: 4 3 2 1 0");
+    }
 }

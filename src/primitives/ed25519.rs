@@ -555,6 +555,83 @@ mod tests {
         }
     }
 
+    /// A signature for the mixed-order key `A' = A + t` made with `A`'s secret: `S = r + k'·a`,
+    /// `k' = H(R ‖ A' ‖ M)`. `[S]B − R − [k']A' = −[k']t`: the cofactorless verification refuses
+    /// it (unless `k'·t` is the identity); a batch equation with a random weight `z` is off by
+    /// `−[z·k']t`, the identity for one `z` in 8 or more.
+    fn mixed_key_signature(sk: &Ed25519SecretKey, mixed: &[u8; 32], message: &[u8], r: u8) -> Ed25519Signature {
+        let a = ExpandedSecretKey::from_bytes(sk.expanded_bytes().expose()).scalar;
+        let r = Scalar::from_bytes_mod_order([r; 32]);
+        let big_r = (ED25519_BASEPOINT_POINT * r).compress().to_bytes();
+        let mut h = Sha512::new();
+        h.update(big_r);
+        h.update(mixed);
+        h.update(message);
+        let k = Scalar::from_bytes_mod_order_wide(&h.finalize().into());
+        let mut sig = [0u8; 64];
+        sig[..32].copy_from_slice(&big_r);
+        sig[32..].copy_from_slice((r + k * a).as_bytes());
+        Ed25519Signature(sig)
+    }
+
+    /// `canonical_y` at its edges: p − 1 is the largest canonical y, p to 2^255 − 1 are not,
+    /// and the sign bit (bit 255) is not part of y.
+    #[test]
+    fn canonical_y_accepts_below_p_and_refuses_from_p_on() {
+        let mut p = [0xff; 32];
+        p[0] = 0xed;
+        p[31] = 0x7f;
+        let mut below = p;
+        below[0] = 0xec;
+        let mut y_zero = [0u8; 32];
+        let mut other_limb = p;
+        other_limb[1] = 0xfe;
+        let mut top_below = p;
+        top_below[31] = 0x7e;
+        for (bytes, want) in
+            [(p, false), ([0xff; 32], false), (below, true), (y_zero, true), (other_limb, true), (top_below, true)]
+        {
+            assert_eq!(canonical_y(&bytes), want, "{bytes:02x?}");
+            let mut signed = bytes;
+            signed[31] |= 0x80;
+            assert_eq!(canonical_y(&signed), want, "sign bit set: {signed:02x?}");
+        }
+        let mut p_plus_18 = p;
+        p_plus_18[0] = 0xff;
+        assert!(!canonical_y(&p_plus_18));
+        y_zero[0] = 0xed;
+        assert!(canonical_y(&y_zero));
+    }
+
+    /// Signatures under a key with a torsion component are verified alone, never in the batch
+    /// equation: there a random weight cancels the torsion often enough to accept what
+    /// `verify` refuses (48 batches, each with fresh weights).
+    #[test]
+    fn keys_with_torsion_are_never_batched() {
+        let sks: Vec<_> = (0..2).map(|i| key(80 + i)).collect();
+        let mut keys: Vec<_> = sks.iter().map(Ed25519SecretKey::public_key).collect();
+        let mixed = (keys[0].0.to_edwards() + EIGHT_TORSION[1]).compress().to_bytes();
+        keys.push(Ed25519PublicKey::from_bytes(&mixed).unwrap());
+        let mut refused = 0;
+        for round in 0..48u8 {
+            let mut items: Vec<(usize, Vec<u8>, Ed25519Signature)> = (0..BATCH_MIN as u8 + 4)
+                .map(|j| {
+                    let m = vec![j, round];
+                    let k = usize::from(j) % 2;
+                    let sig = sks[k].sign(&m);
+                    (k, m, sig)
+                })
+                .collect();
+            let m = vec![0xaa, round];
+            let sig = mixed_key_signature(&sks[0], &mixed, &m, round.wrapping_add(1));
+            items.push((2, m, sig));
+            let got = batch_equals_single(&keys, &items);
+            refused += usize::from(!got[got.len() - 1]);
+            assert!(got[..got.len() - 1].iter().all(|g| *g));
+        }
+        assert!(refused > 30, "the cofactorless verification refuses them ({refused} of 48)");
+    }
+
     #[test]
     fn batch_equals_single_on_malleated_small_order_and_unknown_keys() {
         let sks: Vec<_> = (0..4).map(|i| key(60 + i)).collect();
