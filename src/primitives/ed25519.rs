@@ -111,6 +111,35 @@ fn canonical_y(bytes: &[u8; 32]) -> bool {
     !(top == 0x7f && bytes[1..31].iter().all(|&b| b == 0xff) && bytes[0] >= 0xed)
 }
 
+/// The [`TORSION_ROUNDS`] random subset sums of the torsion check: `U_j = Σ_i c_ji·R_i`, where
+/// `c_ji` is bit `j` of the little-endian `u64` in `bits[8i..8i + 8]` (`bits` holds 8 bytes per
+/// point). Built [`TORSION_CHUNK`] points at a time from a table of their subset sums.
+fn torsion_subset_sums(points: &[EdwardsPoint], bits: &[u8]) -> [EdwardsPoint; TORSION_ROUNDS] {
+    let mut sums = [EdwardsPoint::default(); TORSION_ROUNDS];
+    let mut table = [EdwardsPoint::default(); 1 << TORSION_CHUNK];
+    for (chunk, bits) in points.chunks(TORSION_CHUNK).zip(bits.chunks(TORSION_CHUNK * 8)) {
+        let mut masks = [0u64; TORSION_CHUNK];
+        for (m, b) in masks.iter_mut().zip(bits.chunks_exact(8)) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(b);
+            *m = u64::from_le_bytes(w);
+        }
+        // table[x] = Σ_{bit t of x} R_t.
+        for x in 1..(1usize << chunk.len()) {
+            let low = x.trailing_zeros() as usize;
+            let rest = x & (x - 1);
+            table[x] = if rest == 0 { chunk[low] } else { table[rest] + chunk[low] };
+        }
+        for (j, sum) in sums.iter_mut().enumerate() {
+            let x = masks.iter().enumerate().fold(0usize, |acc, (t, m)| acc | ((((m >> j) & 1) as usize) << t));
+            if x != 0 {
+                *sum += table[x];
+            }
+        }
+    }
+    sums
+}
+
 /// Strict verification of many signatures, each under one of `keys`: entry `i` of the result is
 /// what [`Ed25519PublicKey::verify`] would return for `items[i] = (key index, message,
 /// signature)` (an out-of-range key index is `false`).
@@ -207,30 +236,8 @@ pub(crate) fn verify_batch(
 
     // Torsion part: every R torsion-free, checked on random subset sums U_j = Σ c_ji·R_i.
     let torsion_ok = prime_part_ok && {
-        let mut sums = [EdwardsPoint::default(); TORSION_ROUNDS];
-        let mut table = [EdwardsPoint::default(); 1 << TORSION_CHUNK];
-        let mut masks;
-        for (chunk, bits) in candidates.chunks(TORSION_CHUNK).zip(bit_bytes.chunks(TORSION_CHUNK * 8)) {
-            masks = [0; TORSION_CHUNK];
-            for (m, b) in masks.iter_mut().zip(bits.chunks_exact(8)) {
-                let mut w = [0u8; 8];
-                w.copy_from_slice(b);
-                *m = u64::from_le_bytes(w);
-            }
-            // table[x] = Σ_{bit t of x} R_t.
-            for x in 1..(1usize << chunk.len()) {
-                let low = x.trailing_zeros() as usize;
-                let rest = x & (x - 1);
-                table[x] = if rest == 0 { chunk[low].2 } else { table[rest] + chunk[low].2 };
-            }
-            for (j, sum) in sums.iter_mut().enumerate() {
-                let x = masks.iter().enumerate().fold(0usize, |acc, (t, m)| acc | ((((m >> j) & 1) as usize) << t));
-                if x != 0 {
-                    *sum += table[x];
-                }
-            }
-        }
-        sums.iter().all(EdwardsPoint::is_torsion_free)
+        let rs: Vec<EdwardsPoint> = candidates.iter().map(|c| c.2).collect();
+        torsion_subset_sums(&rs, bit_bytes).iter().all(EdwardsPoint::is_torsion_free)
     };
     if prime_part_ok && torsion_ok {
         for (i, ..) in &candidates {
@@ -601,6 +608,46 @@ mod tests {
         assert!(!canonical_y(&p_plus_18));
         y_zero[0] = 0xed;
         assert!(canonical_y(&y_zero));
+    }
+
+    /// The torsion check's subset sums equal the sums taken directly, point by point, for every
+    /// batch length around the table's chunk size (so a partial last chunk is covered), with
+    /// bits that select no point, every point, and mixed ones; points of every kind (prime
+    /// order, torsion, mixed).
+    #[test]
+    fn torsion_subset_sums_are_the_direct_sums() {
+        let point = |i: u64| {
+            let p = ED25519_BASEPOINT_POINT * Scalar::from(i * 7919 + 3);
+            if i % 3 == 1 { p + EIGHT_TORSION[(i % 8) as usize] } else { p }
+        };
+        for n in [1usize, 2, 3, 4, 5, 7, 8, 9, 13] {
+            let points: Vec<EdwardsPoint> = (0..n as u64).map(point).collect();
+            for pattern in 0..4u64 {
+                let bits: Vec<u8> = (0..n as u64)
+                    .flat_map(|i| {
+                        let m = match pattern {
+                            0 => 0,
+                            1 => u64::MAX,
+                            2 => 0x9e37_79b9_7f4a_7c15u64.rotate_left((i * 13) as u32) ^ (i * 0x0101),
+                            _ => 1u64 << (i * 5 % 64),
+                        };
+                        m.to_le_bytes()
+                    })
+                    .collect();
+                let sums = torsion_subset_sums(&points, &bits);
+                for (j, sum) in sums.iter().enumerate() {
+                    let mut direct = EdwardsPoint::default();
+                    for (i, p) in points.iter().enumerate() {
+                        let mut w = [0u8; 8];
+                        w.copy_from_slice(&bits[8 * i..8 * i + 8]);
+                        if (u64::from_le_bytes(w) >> j) & 1 == 1 {
+                            direct += p;
+                        }
+                    }
+                    assert_eq!(sum.compress(), direct.compress(), "n {n}, pattern {pattern}, round {j}");
+                }
+            }
+        }
     }
 
     /// Signatures under a key with a torsion component are verified alone, never in the batch
