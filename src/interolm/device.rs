@@ -638,4 +638,31 @@ mod tests {
         assert_eq!(bob.store().pre_key_uses(), 0);
         assert!(bob.store().load_kyber_pre_key(1).unwrap().is_none());
     }
+
+    #[test]
+    fn later_pre_key_messages_go_to_their_session_if_the_identity_is_the_same() {
+        let (mut alice, mut bob) = (device("alice", None), device("bob", Some(true)));
+        alice.process_pre_key_bundle(&addr("bob"), &bob.pre_key_bundle(Some(100), 1, Some(1)).unwrap()).unwrap();
+        let m1 = alice.encrypt(&addr("bob"), b"1").unwrap();
+        let m2 = alice.encrypt(&addr("bob"), b"2").unwrap();
+        assert_eq!(bob.decrypt(&addr("alice"), &m1).unwrap(), b"1");
+        // the second pre-key message (the one-time prekey is gone) goes to the session of its base key
+        assert_eq!(bob.decrypt(&addr("alice"), &m2).unwrap(), b"2");
+        let sessions = bob.session_record(&addr("alice")).unwrap().unwrap();
+        assert_eq!(sessions.archived_len(), 0, "one session, never a second");
+        // the same base key under another identity key, which the store was told to trust:
+        // not the session's identity
+        let m3 = alice.encrypt(&addr("bob"), b"3").unwrap();
+        let InterolmMessage::PreKey(p) = m3 else { panic!("a pre-key message") };
+        let stranger = IdentityKeyPair::generate().public_key();
+        let mut fields = p.0.fields.clone();
+        fields.identity_key = stranger;
+        let relabelled = InterolmMessage::PreKey(PreKeySignalMessage(
+            crate::wire::signal::PreKeySignalMessageWire::encode(fields, p.0.message.clone()),
+        ));
+        bob.store_mut().save_identity(&addr("alice"), &stranger).unwrap();
+        assert!(matches!(bob.decrypt(&addr("alice"), &relabelled), Err(ProtocolError::InconsistentIdentity)));
+        bob.store_mut().save_identity(&addr("alice"), &identity(&alice)).unwrap();
+        assert_eq!(bob.decrypt(&addr("alice"), &InterolmMessage::PreKey(p)).unwrap(), b"3");
+    }
 }
