@@ -496,6 +496,7 @@ mod tests {
         bob_once.create_inbound_session(&m).unwrap();
         assert!(bob_once.pre_keys().kyber.is_empty(), "one-time Kyber prekey spent");
         assert!(bob_once.pre_keys().one_time.is_empty(), "one-time prekey spent");
+        assert_eq!(bob_once.pre_keys().last_resort_uses(), 0, "only last-resort uses are remembered");
         assert!(matches!(
             bob_once.create_inbound_session(&m),
             Err(SessionCreationError::UnknownPreKey { kind: PreKeyKind::OneTime, .. })
@@ -509,6 +510,7 @@ mod tests {
         let m = pre_key_message(&mut session);
         assert_eq!(bob_lr.create_inbound_session(&m).unwrap().plaintext, b"hi");
         assert_eq!(bob_lr.pre_keys().kyber.len(), 1, "a last-resort Kyber prekey is kept");
+        assert_eq!(bob_lr.pre_keys().last_resort_uses(), 1);
         let before = format!("{:?}", bob_lr.pre_keys());
         assert_eq!(bob_lr.create_inbound_session(&m).unwrap_err(), SessionCreationError::ReplayedPreKeyMessage);
         assert_eq!(format!("{:?}", bob_lr.pre_keys()), before);

@@ -665,4 +665,16 @@ mod tests {
         bob.store_mut().save_identity(&addr("alice"), &identity(&alice)).unwrap();
         assert_eq!(bob.decrypt(&addr("alice"), &InterolmMessage::PreKey(p)).unwrap(), b"3");
     }
+
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn the_explicit_rng_variants_do_the_same() {
+        use crate::primitives::OsRandom;
+        let (mut alice, mut bob) = (device("alice", None), device("bob", Some(true)));
+        let bundle = bob.pre_key_bundle(Some(100), 1, Some(1)).unwrap();
+        alice.process_pre_key_bundle_with_rng(&addr("bob"), &bundle, &mut OsRandom).unwrap();
+        assert!(alice.has_session(&addr("bob")).unwrap());
+        let m = alice.encrypt_with_rng(&addr("bob"), b"rng", &mut OsRandom).unwrap();
+        assert_eq!(bob.decrypt_with_rng(&addr("alice"), &m, &mut OsRandom).unwrap(), b"rng");
+    }
 }
