@@ -237,6 +237,11 @@ mod tests {
     fn round_trips_and_refusals() {
         let dem = DecryptionErrorMessage::encode(Some(Curve25519PublicKey::from_bytes([5; 32])), 1234, 3);
         assert_eq!(DecryptionErrorMessage::from_bytes(&dem.to_bytes()).unwrap(), dem);
+        let back = DecryptionErrorMessage::from_bytes(&dem.to_bytes()).unwrap();
+        assert_eq!(
+            (back.ratchet_key(), back.timestamp(), back.device_id()),
+            (Some(Curve25519PublicKey::from_bytes([5; 32])), 1234, 3)
+        );
         let p = PlaintextContent::from_decryption_error_message(&dem);
         assert_eq!(p.to_bytes()[0], 0xC0);
         assert_eq!(*p.to_bytes().last().unwrap(), 0x80);

@@ -890,4 +890,19 @@ mod tests {
         assert_eq!(b.decrypt(&v3), Err(DecryptionError::VersionMismatch { expected: 4, got: 3 }));
         assert_eq!(b.decrypt(&InterolmMessage::PreKey(p4)).unwrap(), b"4");
     }
+
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn decrypt_with_rng_decrypts() {
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+        let m1 = a.encrypt(b"1").unwrap();
+        let m2 = a.encrypt(b"2").unwrap();
+        let InterolmMessage::PreKey(p1) = &m1 else { panic!("a pre-key message") };
+        let mut b = bob.create_inbound_session_with_rng(p1, &mut OsRandom).unwrap().session;
+        assert_eq!(b.decrypt_with_rng(&m2, &mut OsRandom).unwrap(), b"2");
+    }
 }
