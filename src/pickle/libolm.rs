@@ -701,4 +701,38 @@ mod tests {
         assert_eq!(open_libolm_pickle(&mac, b"key").unwrap_err(), PickleError::InvalidField("padding"));
         assert_eq!(open_libolm_pickle(&mac[..7], b"key").unwrap_err(), PickleError::Truncated("pickle MAC"));
     }
+
+    #[test]
+    fn inbound_group_sessions_keep_their_verified_flag_and_version() {
+        use crate::megolm::SessionOrdering;
+        let outbound = GroupSession::new(MegolmConfig::version_1());
+        let signed = InboundGroupSession::new(&outbound.session_key(), MegolmConfig::version_1());
+        let imported = InboundGroupSession::import(&signed.export_at_first_known_index(), MegolmConfig::version_1());
+        for (s, verified) in [(&signed, true), (&imported, false)] {
+            let raw = encode_inbound_group_session(s).unwrap();
+            assert_eq!(&raw[..4], &INBOUND_GROUP_VERSION.to_be_bytes());
+            let back = decode_all(&raw, decode_inbound_group_session).unwrap();
+            assert_eq!(back.signing_key_verified(), verified);
+            assert_eq!(back.compare(s), SessionOrdering::Equal);
+            // through the pickle cipher too
+            let text = s.to_libolm_pickle(b"k").unwrap();
+            assert_eq!(InboundGroupSession::from_libolm_pickle(&text, b"k").unwrap().signing_key_verified(), verified);
+            // version 1 had no flag: its sessions came from verified session keys
+            let mut v1 = raw[..raw.len() - 1].to_vec();
+            v1[..4].copy_from_slice(&1u32.to_be_bytes());
+            assert!(decode_all(&v1, decode_inbound_group_session).unwrap().signing_key_verified());
+            // versions 0 and 3 are unknown
+            for v in [0u32, INBOUND_GROUP_VERSION + 1] {
+                let mut other = raw.to_vec();
+                other[..4].copy_from_slice(&v.to_be_bytes());
+                assert_eq!(
+                    decode_all(&other, decode_inbound_group_session).err(),
+                    Some(PickleError::UnknownVersion { got: v, max: INBOUND_GROUP_VERSION })
+                );
+            }
+        }
+        // a session of configuration version 2 has no libolm form
+        let v2 = InboundGroupSession::new(&outbound.session_key(), MegolmConfig::version_2());
+        assert!(matches!(encode_inbound_group_session(&v2), Err(PickleError::Unrepresentable(_))));
+    }
 }
