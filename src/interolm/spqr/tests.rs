@@ -226,3 +226,34 @@ fn a_state_restored_on_one_side_only_keeps_agreeing() {
     }
     assert!(a.summary().epoch >= 4 && b.summary().epoch >= 4);
 }
+
+/// In every phase, a message from two or more epochs ahead is refused as from the future
+/// (a ct-sender waiting for the next epoch's first message accepts exactly one epoch ahead).
+#[test]
+fn messages_from_two_epochs_ahead_are_refused_in_every_phase() {
+    let (mut a, mut b) = pair();
+    let mut rng = OsRandom;
+    let mut phases = std::collections::BTreeSet::new();
+    let check = |to: &SpqrState, sent: &SpqrSend| {
+        let mut m = SpqrMessage::from_bytes(sent.message()).unwrap();
+        let current = to.summary().epoch;
+        m.epoch = current + 2;
+        assert_eq!(
+            to.recv(&m.to_bytes()).map(|_| ()),
+            Err(SpqrError::EpochFromFuture { got: current + 2, current }),
+            "{:?}",
+            to.summary()
+        );
+    };
+    for _ in 0..200 {
+        let s = a.send(&mut rng).unwrap();
+        check(&b, &s);
+        phases.insert(format!("{:?}", b.summary().state));
+        deliver(&mut b, &s);
+        let s = b.send(&mut rng).unwrap();
+        check(&a, &s);
+        phases.insert(format!("{:?}", a.summary().state));
+        deliver(&mut a, &s);
+    }
+    assert!(phases.iter().any(|p| p.contains("Ct2Sampled")), "{phases:?}");
+}
