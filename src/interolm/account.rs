@@ -440,3 +440,82 @@ impl Account {
         Ok(InboundCreationResult { session, plaintext })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interolm::InterolmMessage;
+
+    /// Bob with a signed prekey and a one-time prekey, and a Kyber prekey if `kyber` (last
+    /// resort if `Some(true)`).
+    fn bob(kyber: Option<bool>) -> Account {
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_one_time_pre_keys(1);
+        if let Some(last_resort) = kyber {
+            bob.generate_kyber_pre_key(last_resort);
+        }
+        bob
+    }
+
+    fn pre_key_message(session: &mut Session) -> PreKeySignalMessage {
+        match session.encrypt(b"hi").unwrap() {
+            InterolmMessage::PreKey(m) => m,
+            other => panic!("not a pre-key message: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn x3dh_is_refused_both_ways_unless_allowed() {
+        let mut alice = Account::new();
+        let mut bob_x3dh = bob(None);
+        let bundle = bob_x3dh.pre_key_bundle(1).unwrap();
+        assert_eq!(alice.create_outbound_session(&bundle).unwrap_err(), SessionCreationError::X3dhNotAllowed);
+        alice.allow_x3dh(true);
+        let mut session = alice.create_outbound_session(&bundle).unwrap();
+        let m = pre_key_message(&mut session);
+        let before = format!("{:?}", bob_x3dh.pre_keys());
+        assert_eq!(bob_x3dh.create_inbound_session(&m).unwrap_err(), SessionCreationError::X3dhNotAllowed);
+        assert_eq!(format!("{:?}", bob_x3dh.pre_keys()), before, "a refusal spends nothing");
+        bob_x3dh.allow_x3dh(true);
+        assert_eq!(bob_x3dh.create_inbound_session(&m).unwrap().plaintext, b"hi");
+        // PQXDH needs no permission, either way
+        let alice = Account::new();
+        let mut bob_pq = bob(Some(false));
+        let mut session = alice.create_outbound_session(&bob_pq.pre_key_bundle(1).unwrap()).unwrap();
+        assert_eq!(bob_pq.create_inbound_session(&pre_key_message(&mut session)).unwrap().plaintext, b"hi");
+    }
+
+    #[test]
+    fn a_one_time_kyber_prekey_is_spent_and_a_last_resort_one_refuses_replays() {
+        let alice = Account::new();
+        // one-time Kyber prekey: spent with the one-time prekey once the message decrypts
+        let mut bob_once = bob(Some(false));
+        let mut session = alice.create_outbound_session(&bob_once.pre_key_bundle(1).unwrap()).unwrap();
+        let m = pre_key_message(&mut session);
+        bob_once.create_inbound_session(&m).unwrap();
+        assert!(bob_once.pre_keys().kyber.is_empty(), "one-time Kyber prekey spent");
+        assert!(bob_once.pre_keys().one_time.is_empty(), "one-time prekey spent");
+        assert_eq!(bob_once.pre_keys().last_resort_uses(), 0, "only last-resort uses are remembered");
+        assert!(matches!(
+            bob_once.create_inbound_session(&m),
+            Err(SessionCreationError::UnknownPreKey { kind: PreKeyKind::OneTime, .. })
+        ));
+        // last-resort Kyber prekey and no one-time prekey: kept, and each use accepted once
+        let mut bob_lr = Account::new();
+        bob_lr.generate_signed_pre_key();
+        bob_lr.generate_kyber_pre_key(true);
+        let bundle = bob_lr.pre_key_bundle(1).unwrap();
+        let mut session = alice.create_outbound_session(&bundle).unwrap();
+        let m = pre_key_message(&mut session);
+        assert_eq!(bob_lr.create_inbound_session(&m).unwrap().plaintext, b"hi");
+        assert_eq!(bob_lr.pre_keys().kyber.len(), 1, "a last-resort Kyber prekey is kept");
+        assert_eq!(bob_lr.pre_keys().last_resort_uses(), 1);
+        let before = format!("{:?}", bob_lr.pre_keys());
+        assert_eq!(bob_lr.create_inbound_session(&m).unwrap_err(), SessionCreationError::ReplayedPreKeyMessage);
+        assert_eq!(format!("{:?}", bob_lr.pre_keys()), before);
+        // another session (another base key) to the same last-resort prekey is fine
+        let mut session = alice.create_outbound_session(&bundle).unwrap();
+        assert_eq!(bob_lr.create_inbound_session(&pre_key_message(&mut session)).unwrap().plaintext, b"hi");
+    }
+}

@@ -32,3 +32,54 @@ impl PreKeyBundle {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::error::{BundleError, PreKeyKind, SessionCreationError};
+    use crate::interolm::Account;
+    use crate::primitives::{Curve25519PublicKey, XEdDsaSignature};
+
+    fn flipped(sig: &XEdDsaSignature) -> XEdDsaSignature {
+        let mut b = sig.to_bytes();
+        b[7] ^= 1;
+        XEdDsaSignature::from_bytes(b)
+    }
+
+    #[test]
+    fn every_signature_and_key_of_a_bundle_is_checked() {
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_one_time_pre_keys(1);
+        bob.generate_kyber_pre_key(false);
+        let good = bob.pre_key_bundle(1).unwrap();
+        assert_eq!(good.verify(), Ok(()));
+        let alice = Account::new();
+        let mut bad_signed = good.clone();
+        bad_signed.signed_pre_key_signature = flipped(&good.signed_pre_key_signature);
+        assert_eq!(bad_signed.verify(), Err(BundleError::InvalidSignature(PreKeyKind::Signed)));
+        assert_eq!(
+            alice.create_outbound_session(&bad_signed).unwrap_err(),
+            SessionCreationError::InvalidBundle(BundleError::InvalidSignature(PreKeyKind::Signed))
+        );
+        let mut bad_kyber = good.clone();
+        if let Some((_, _, sig)) = &mut bad_kyber.kyber_pre_key {
+            *sig = flipped(sig);
+        }
+        assert_eq!(bad_kyber.verify(), Err(BundleError::InvalidSignature(PreKeyKind::Kyber)));
+        // another identity key: neither signature verifies
+        let mut other_identity = good.clone();
+        other_identity.identity_key = Account::new().identity_key();
+        assert_eq!(other_identity.verify(), Err(BundleError::InvalidSignature(PreKeyKind::Signed)));
+        // a small-order key anywhere
+        let zero = Curve25519PublicKey::from_bytes([0; 32]);
+        let mut weak = good.clone();
+        weak.pre_key = weak.pre_key.map(|(id, _)| (id, zero));
+        assert!(matches!(weak.verify(), Err(BundleError::InvalidKey { key: "one-time prekey", .. })));
+        let mut weak = good.clone();
+        weak.signed_pre_key = zero;
+        assert!(matches!(weak.verify(), Err(BundleError::InvalidKey { key: "signed prekey", .. })));
+        let mut weak = good;
+        weak.identity_key = zero;
+        assert!(matches!(weak.verify(), Err(BundleError::InvalidKey { key: "identity key", .. })));
+    }
+}

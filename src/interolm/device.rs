@@ -519,3 +519,162 @@ impl<S: ProtocolStore> Device<S> {
         Ok(self.store.identity_key_pair()?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interolm::stores::{IdentityKeyStore, KyberPreKeyStore, OneTimePreKeyStore, SessionStore};
+    use crate::interolm::{IdentityKeyPair, InMemoryStore};
+
+    fn addr(name: &str) -> ProtocolAddress {
+        ProtocolAddress::new(name, DeviceId::PRIMARY)
+    }
+
+    /// A device with signed prekey 1, one-time prekey 100 and, if `kyber`, Kyber prekey 1
+    /// (last resort if `Some(true)`).
+    fn device(name: &str, kyber: Option<bool>) -> Device<InMemoryStore> {
+        let mut d = Device::new(InMemoryStore::new(IdentityKeyPair::generate(), 7), addr(name));
+        d.generate_signed_pre_key(1, 0).unwrap();
+        d.generate_pre_keys(100, 1).unwrap();
+        if let Some(last_resort) = kyber {
+            d.generate_kyber_pre_key(1, 0, last_resort).unwrap();
+        }
+        d
+    }
+
+    fn identity(d: &Device<InMemoryStore>) -> crate::primitives::Curve25519PublicKey {
+        d.identity_key_pair().unwrap().public_key()
+    }
+
+    #[test]
+    fn x3dh_is_refused_both_ways_unless_allowed() {
+        let (mut alice, mut bob) = (device("alice", None), device("bob", None));
+        let bundle = bob.pre_key_bundle(Some(100), 1, None).unwrap();
+        let x3dh = |r: Result<_, ProtocolError>| {
+            matches!(r, Err(ProtocolError::SessionCreation(SessionCreationError::X3dhNotAllowed)))
+        };
+        assert!(x3dh(alice.process_pre_key_bundle(&addr("bob"), &bundle).map(|()| Vec::new())));
+        assert!(!alice.has_session(&addr("bob")).unwrap());
+        alice.allow_x3dh(true);
+        alice.process_pre_key_bundle(&addr("bob"), &bundle).unwrap();
+        let m = alice.encrypt(&addr("bob"), b"hi").unwrap();
+        assert!(x3dh(bob.decrypt(&addr("alice"), &m)));
+        assert!(bob.store().load_pre_key(100).unwrap().is_some(), "a refusal spends nothing");
+        bob.allow_x3dh(true);
+        assert_eq!(bob.decrypt(&addr("alice"), &m).unwrap(), b"hi");
+        assert!(bob.store().load_pre_key(100).unwrap().is_none(), "the one-time prekey is spent");
+        // PQXDH needs no permission; a one-time Kyber prekey is spent, a last-resort one kept
+        for last_resort in [false, true] {
+            let (mut alice, mut bob) = (device("alice", None), device("bob", Some(last_resort)));
+            alice.process_pre_key_bundle(&addr("bob"), &bob.pre_key_bundle(Some(100), 1, Some(1)).unwrap()).unwrap();
+            let m = alice.encrypt(&addr("bob"), b"pq").unwrap();
+            assert_eq!(bob.decrypt(&addr("alice"), &m).unwrap(), b"pq");
+            assert_eq!(bob.store().load_kyber_pre_key(1).unwrap().is_some(), last_resort);
+        }
+    }
+
+    #[test]
+    fn a_changed_identity_is_refused_in_every_direction() {
+        let (mut alice, mut bob) = (device("alice", Some(true)), device("bob", Some(true)));
+        let stranger = IdentityKeyPair::generate().public_key();
+        let bundle = bob.pre_key_bundle(Some(100), 1, Some(1)).unwrap();
+        // sending: a bundle whose identity is not the one alice knows for bob
+        alice.store_mut().save_identity(&addr("bob"), &stranger).unwrap();
+        let untrusted = |r: Result<Vec<u8>, ProtocolError>, who: &str| matches!(r, Err(ProtocolError::UntrustedIdentity(a)) if a == addr(who));
+        assert!(untrusted(alice.process_pre_key_bundle(&addr("bob"), &bundle).map(|()| Vec::new()), "bob"));
+        alice.store_mut().save_identity(&addr("bob"), &identity(&bob)).unwrap();
+        alice.process_pre_key_bundle(&addr("bob"), &bundle).unwrap();
+        let m = alice.encrypt(&addr("bob"), b"1").unwrap();
+        // receiving a pre-key message: bob knows another identity for alice
+        bob.store_mut().save_identity(&addr("alice"), &stranger).unwrap();
+        assert!(untrusted(bob.decrypt(&addr("alice"), &m), "alice"));
+        assert!(!bob.has_session(&addr("alice")).unwrap());
+        bob.store_mut().save_identity(&addr("alice"), &identity(&alice)).unwrap();
+        assert_eq!(bob.decrypt(&addr("alice"), &m).unwrap(), b"1");
+        let reply = bob.encrypt(&addr("alice"), b"2").unwrap();
+        assert_eq!(alice.decrypt(&addr("bob"), &reply).unwrap(), b"2");
+        // receiving a whisper message from an established session: the identity changed since
+        let m3 = alice.encrypt(&addr("bob"), b"3").unwrap();
+        assert!(matches!(m3, InterolmMessage::Whisper(_)));
+        bob.store_mut().save_identity(&addr("alice"), &stranger).unwrap();
+        let before = bob.session_record(&addr("alice")).unwrap().unwrap().pickle().to_unencrypted_bytes().to_vec();
+        assert!(untrusted(bob.decrypt(&addr("alice"), &m3), "alice"));
+        assert_eq!(
+            bob.session_record(&addr("alice")).unwrap().unwrap().pickle().to_unencrypted_bytes().to_vec(),
+            before
+        );
+        bob.store_mut().save_identity(&addr("alice"), &identity(&alice)).unwrap();
+        assert_eq!(bob.decrypt(&addr("alice"), &m3).unwrap(), b"3");
+    }
+
+    #[test]
+    fn a_pre_key_message_spending_nothing_one_time_is_refused_when_replayed() {
+        // no one-time prekey, a last-resort Kyber prekey: the use is remembered
+        let (mut alice, mut bob) = (device("alice", None), device("bob", Some(true)));
+        alice.process_pre_key_bundle(&addr("bob"), &bob.pre_key_bundle(None, 1, Some(1)).unwrap()).unwrap();
+        let m = alice.encrypt(&addr("bob"), b"once").unwrap();
+        assert_eq!(bob.decrypt(&addr("alice"), &m).unwrap(), b"once");
+        assert_eq!(bob.store().pre_key_uses(), 1);
+        // the record lost, the replay memory still refuses the message
+        bob.store_mut().store_session(&addr("alice"), &SessionRecord::new()).unwrap();
+        assert!(matches!(
+            bob.decrypt(&addr("alice"), &m),
+            Err(ProtocolError::SessionCreation(SessionCreationError::ReplayedPreKeyMessage))
+        ));
+        // a one-time prekey is spent instead of remembered, with or without a Kyber prekey
+        for kyber in [None, Some(false), Some(true)] {
+            let (mut alice, mut bob) = (device("alice", None), device("bob", kyber));
+            alice.allow_x3dh(true);
+            bob.allow_x3dh(true);
+            let bundle = bob.pre_key_bundle(Some(100), 1, kyber.map(|_| 1)).unwrap();
+            alice.process_pre_key_bundle(&addr("bob"), &bundle).unwrap();
+            assert_eq!(bob.decrypt(&addr("alice"), &alice.encrypt(&addr("bob"), b"x").unwrap()).unwrap(), b"x");
+            assert_eq!(bob.store().pre_key_uses(), 0, "{kyber:?}");
+        }
+        // a one-time Kyber prekey without a one-time prekey: spent too, not remembered
+        let (mut alice, mut bob) = (device("alice", None), device("bob", Some(false)));
+        alice.process_pre_key_bundle(&addr("bob"), &bob.pre_key_bundle(None, 1, Some(1)).unwrap()).unwrap();
+        assert_eq!(bob.decrypt(&addr("alice"), &alice.encrypt(&addr("bob"), b"y").unwrap()).unwrap(), b"y");
+        assert_eq!(bob.store().pre_key_uses(), 0);
+        assert!(bob.store().load_kyber_pre_key(1).unwrap().is_none());
+    }
+
+    #[test]
+    fn later_pre_key_messages_go_to_their_session_if_the_identity_is_the_same() {
+        let (mut alice, mut bob) = (device("alice", None), device("bob", Some(true)));
+        alice.process_pre_key_bundle(&addr("bob"), &bob.pre_key_bundle(Some(100), 1, Some(1)).unwrap()).unwrap();
+        let m1 = alice.encrypt(&addr("bob"), b"1").unwrap();
+        let m2 = alice.encrypt(&addr("bob"), b"2").unwrap();
+        assert_eq!(bob.decrypt(&addr("alice"), &m1).unwrap(), b"1");
+        // the second pre-key message (the one-time prekey is gone) goes to the session of its base key
+        assert_eq!(bob.decrypt(&addr("alice"), &m2).unwrap(), b"2");
+        let sessions = bob.session_record(&addr("alice")).unwrap().unwrap();
+        assert_eq!(sessions.archived_len(), 0, "one session, never a second");
+        // the same base key under another identity key, which the store was told to trust:
+        // not the session's identity
+        let m3 = alice.encrypt(&addr("bob"), b"3").unwrap();
+        let InterolmMessage::PreKey(p) = m3 else { panic!("a pre-key message") };
+        let stranger = IdentityKeyPair::generate().public_key();
+        let mut fields = p.0.fields.clone();
+        fields.identity_key = stranger;
+        let relabelled = InterolmMessage::PreKey(PreKeySignalMessage(
+            crate::wire::signal::PreKeySignalMessageWire::encode(fields, p.0.message.clone()),
+        ));
+        bob.store_mut().save_identity(&addr("alice"), &stranger).unwrap();
+        assert!(matches!(bob.decrypt(&addr("alice"), &relabelled), Err(ProtocolError::InconsistentIdentity)));
+        bob.store_mut().save_identity(&addr("alice"), &identity(&alice)).unwrap();
+        assert_eq!(bob.decrypt(&addr("alice"), &InterolmMessage::PreKey(p)).unwrap(), b"3");
+    }
+
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn the_explicit_rng_variants_do_the_same() {
+        use crate::primitives::OsRandom;
+        let (mut alice, mut bob) = (device("alice", None), device("bob", Some(true)));
+        let bundle = bob.pre_key_bundle(Some(100), 1, Some(1)).unwrap();
+        alice.process_pre_key_bundle_with_rng(&addr("bob"), &bundle, &mut OsRandom).unwrap();
+        assert!(alice.has_session(&addr("bob")).unwrap());
+        let m = alice.encrypt_with_rng(&addr("bob"), b"rng", &mut OsRandom).unwrap();
+        assert_eq!(bob.decrypt_with_rng(&addr("alice"), &m, &mut OsRandom).unwrap(), b"rng");
+    }
+}

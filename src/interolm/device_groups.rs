@@ -191,3 +191,49 @@ impl<S: ProtocolStore + SenderKeyStore> Device<S> {
         group_decrypt(self.store_mut(), sender, message)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::SenderKeyError;
+    use crate::interolm::{DeviceId, IdentityKeyPair, InMemoryStore};
+
+    fn device(name: &str) -> Device<InMemoryStore> {
+        Device::new(InMemoryStore::new(IdentityKeyPair::generate(), 1), ProtocolAddress::new(name, DeviceId::PRIMARY))
+    }
+
+    #[test]
+    fn group_messages_decrypt_only_from_processed_senders_and_valid_signatures() {
+        let (mut alice, mut bob, mut carol) = (device("alice"), device("bob"), device("carol"));
+        let id = DistributionId::from_bytes([4; 16]);
+        let from_alice = alice.address().clone();
+        let skdm = alice.create_sender_key_distribution_message(&id).unwrap();
+        let m = alice.group_encrypt(&id, b"to the group").unwrap();
+        let sender_key_error = |r: Result<Vec<u8>, GroupError>| match r {
+            Err(GroupError::SenderKey(e)) => Some(e),
+            _ => None,
+        };
+        // nothing processed yet
+        assert_eq!(sender_key_error(bob.group_decrypt(&from_alice, &m)), Some(SenderKeyError::NoSenderKeyState));
+        bob.process_sender_key_distribution_message(&from_alice, &skdm).unwrap();
+        assert_eq!(bob.group_decrypt(&from_alice, &m).unwrap(), b"to the group");
+        assert!(matches!(
+            sender_key_error(bob.group_decrypt(&from_alice, &m)),
+            Some(SenderKeyError::DuplicatedMessage { .. })
+        ));
+        // the record is kept per sender: alice's key under carol's address is unknown
+        let carol_addr = carol.address().clone();
+        let m2 = alice.group_encrypt(&id, b"again").unwrap();
+        assert_eq!(sender_key_error(bob.group_decrypt(&carol_addr, &m2)), Some(SenderKeyError::NoSenderKeyState));
+        // a forged signature
+        let mut bytes = m2.to_bytes();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        let forged = SenderKeyMessage::from_bytes(&bytes).unwrap();
+        assert_eq!(sender_key_error(bob.group_decrypt(&from_alice, &forged)), Some(SenderKeyError::InvalidSignature));
+        assert_eq!(bob.group_decrypt(&from_alice, &m2).unwrap(), b"again");
+        // carol processes alice's distribution message for her own group record too
+        carol.process_sender_key_distribution_message(&from_alice, &skdm).unwrap();
+        assert_eq!(carol.group_decrypt(&from_alice, &m2).unwrap(), b"again");
+    }
+}

@@ -955,4 +955,74 @@ mod tests {
         let mut b2 = SenderKeyRecord::from_libsignal_bytes(&b.to_libsignal_bytes(), id).unwrap();
         assert_eq!(b2.decrypt(&m0).unwrap(), b"0");
     }
+
+    #[test]
+    fn foreign_and_forged_messages_are_refused_and_change_nothing() {
+        let (mut a, mut b, id) = pair();
+        let other_id = DistributionId::from_bytes([2; 16]);
+        let mut c = SenderKeyRecord::new();
+        let from_other_group = c.create_distribution_message(other_id).unwrap();
+        let mut d = SenderKeyRecord::new();
+        d.create_distribution_message(id).unwrap();
+        let m = a.encrypt(id, b"x").unwrap();
+        let mut bytes = m.to_bytes();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        let forged = SenderKeyMessage::from_bytes(&bytes).unwrap();
+        let unknown_chain = d.encrypt(id, b"y").unwrap();
+        let before = b.to_libsignal_bytes();
+        let wrong_group = SenderKeyError::WrongDistributionId { expected: id, got: other_id };
+        assert_eq!(b.process_distribution_message(&from_other_group), Err(wrong_group.clone()));
+        assert_eq!(b.decrypt(&c.encrypt(other_id, b"z").unwrap()), Err(wrong_group));
+        assert_eq!(b.decrypt(&forged), Err(SenderKeyError::InvalidSignature));
+        assert_eq!(b.decrypt(&unknown_chain), Err(SenderKeyError::UnknownChain { chain_id: unknown_chain.chain_id() }));
+        assert_eq!(*b.to_libsignal_bytes(), *before, "refusals change nothing");
+        assert_eq!(SenderKeyRecord::new().decrypt(&m), Err(SenderKeyError::NoSenderKeyState));
+        assert_eq!(b.decrypt(&m).unwrap(), b"x");
+    }
+
+    #[test]
+    fn distribution_messages_keep_replace_and_bound_the_states() {
+        let (mut a, mut b, id) = pair();
+        let first = a.create_distribution_message(id).unwrap();
+        let m0 = a.encrypt(id, b"0").unwrap();
+        let m1 = a.encrypt(id, b"1").unwrap();
+        assert_eq!(b.decrypt(&m1).unwrap(), b"1");
+        // the same chain and signing key again: the state is kept as it is (not reset to the
+        // announced iteration, which would make m1 decrypt twice)
+        b.process_distribution_message(&first).unwrap();
+        assert!(matches!(b.decrypt(&m1), Err(SenderKeyError::DuplicatedMessage { .. })));
+        assert_eq!(b.decrypt(&m0).unwrap(), b"0");
+        // the same chain id with another signing key replaces the state: the old key's
+        // messages no longer verify
+        let m2 = a.encrypt(id, b"2").unwrap();
+        let other_key = Curve25519SecretKey::new().public_key();
+        let key = a.states[0].chain.key.clone();
+        let takeover = SenderKeyDistributionMessage(SenderKeyDistributionWire::encode(
+            id.as_bytes(),
+            first.chain_id(),
+            0,
+            &key,
+            &other_key,
+        ));
+        b.process_distribution_message(&takeover).unwrap();
+        assert_eq!(b.chain_ids(), [first.chain_id()]);
+        assert_eq!(b.decrypt(&m2), Err(SenderKeyError::InvalidSignature));
+        // senders of the same group: each keeps its own state, up to five, the oldest dropped
+        let mut senders: Vec<SenderKeyRecord> = (0..MAX_SENDER_KEY_STATES).map(|_| SenderKeyRecord::new()).collect();
+        let mut b = SenderKeyRecord::new();
+        for s in &mut senders {
+            b.process_distribution_message(&s.create_distribution_message(id).unwrap()).unwrap();
+        }
+        for s in &mut senders {
+            assert_eq!(b.decrypt(&s.encrypt(id, b"m").unwrap()).unwrap(), b"m");
+        }
+        let mut newest = SenderKeyRecord::new();
+        b.process_distribution_message(&newest.create_distribution_message(id).unwrap()).unwrap();
+        assert_eq!(b.chain_ids().len(), MAX_SENDER_KEY_STATES);
+        let oldest = senders[0].encrypt(id, b"m").unwrap();
+        assert_eq!(b.decrypt(&oldest), Err(SenderKeyError::UnknownChain { chain_id: oldest.chain_id() }));
+        assert_eq!(b.decrypt(&newest.encrypt(id, b"n").unwrap()).unwrap(), b"n");
+        assert_eq!(b.decrypt(&senders[1].encrypt(id, b"o").unwrap()).unwrap(), b"o");
+    }
 }

@@ -237,6 +237,11 @@ mod tests {
     fn round_trips_and_refusals() {
         let dem = DecryptionErrorMessage::encode(Some(Curve25519PublicKey::from_bytes([5; 32])), 1234, 3);
         assert_eq!(DecryptionErrorMessage::from_bytes(&dem.to_bytes()).unwrap(), dem);
+        let back = DecryptionErrorMessage::from_bytes(&dem.to_bytes()).unwrap();
+        assert_eq!(
+            (back.ratchet_key(), back.timestamp(), back.device_id()),
+            (Some(Curve25519PublicKey::from_bytes([5; 32])), 1234, 3)
+        );
         let p = PlaintextContent::from_decryption_error_message(&dem);
         assert_eq!(p.to_bytes()[0], 0xC0);
         assert_eq!(*p.to_bytes().last().unwrap(), 0x80);
@@ -244,5 +249,40 @@ mod tests {
         assert_eq!(PlaintextContent::from_bytes(&[0xC1]), Err(DecodeError::UnsupportedVersion(0xC1)));
         assert!(PlaintextContent::from_bytes(&[0xC0]).unwrap().decryption_error_message().is_err());
         assert_eq!(DecryptionErrorMessage::from_bytes(&[0x18, 1]), Err(DecodeError::MissingField("timestamp")));
+    }
+
+    #[test]
+    fn the_length_limit_and_field_zero_are_refused() {
+        let dem = DecryptionErrorMessage::encode(None, 1, 2);
+        // padded with an unknown length-delimited field (5) to `total` bytes
+        let padded = |total: usize| {
+            let mut b = dem.to_bytes();
+            let len = total - b.len() - 4;
+            b.extend_from_slice(&[0x2a, (len as u8) | 0x80, ((len >> 7) as u8) | 0x80, (len >> 14) as u8]);
+            b.resize(total, 0);
+            b
+        };
+        let largest = DecryptionErrorMessage::from_bytes(&padded(MAX_MESSAGE_LENGTH)).unwrap();
+        assert_eq!((largest.ratchet_key(), largest.timestamp(), largest.device_id()), (None, 1, 2));
+        assert_eq!(
+            DecryptionErrorMessage::from_bytes(&padded(MAX_MESSAGE_LENGTH + 1)),
+            Err(DecodeError::TooLong { got: MAX_MESSAGE_LENGTH + 1, max: MAX_MESSAGE_LENGTH })
+        );
+        // field number 0 (varint 0) before valid fields
+        let zero = [&[0x00, 0x00][..], &dem.to_bytes()].concat();
+        assert_eq!(DecryptionErrorMessage::from_bytes(&zero), Err(DecodeError::MalformedField("field number 0")));
+        let content =
+            [&[0xC0, 0x00, 0x00][..], &PlaintextContent::from_decryption_error_message(&dem).to_bytes()[1..]].concat();
+        assert_eq!(
+            PlaintextContent::from_bytes(&content).unwrap().decryption_error_message(),
+            Err(DecodeError::MalformedField("field number 0"))
+        );
+        // a body without the padding boundary
+        let mut unpadded = PlaintextContent::from_decryption_error_message(&dem).to_bytes();
+        unpadded.pop();
+        assert_eq!(
+            PlaintextContent::from_bytes(&unpadded).unwrap().decryption_error_message(),
+            Err(DecodeError::MalformedField("no padding boundary"))
+        );
     }
 }

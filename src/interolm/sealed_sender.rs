@@ -1066,4 +1066,118 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn certificate_checks_refuse_each_fault() {
+        let root = Curve25519SecretKey::new();
+        let other_root = Curve25519SecretKey::new();
+        let server_key = Curve25519SecretKey::new();
+        let alice = IdentityKeyPair::generate();
+        let server = ServerCertificate::new(9, &server_key.public_key(), &root);
+        let revoked = ServerCertificate::new(0xDEAD_C357, &server_key.public_key(), &root);
+        // the server certificate: signed by its root, not revoked
+        assert!(server.validate(&root.public_key()));
+        assert!(!server.validate(&other_root.public_key()), "another root");
+        assert!(!revoked.validate(&root.public_key()), "revoked id");
+        let cert = |signer: &ServerCertificate, key: &Curve25519SecretKey| {
+            SenderCertificate::new("a", None, DeviceId::PRIMARY, &alice.public_key(), 100, signer.clone(), key)
+        };
+        let good = cert(&server, &server_key);
+        let roots = [root.public_key()];
+        assert_eq!(good.validate(&roots, 0), Ok(()));
+        assert_eq!(good.validate(&roots, 100), Ok(()), "valid up to and including the expiration");
+        assert_eq!(good.validate(&roots, 101), Err(CertificateError::Expired { expiration: 100, now: 101 }));
+        assert_eq!(good.validate(&[other_root.public_key()], 50), Err(CertificateError::UntrustedServer));
+        assert_eq!(good.validate(&[], 50), Err(CertificateError::UntrustedServer));
+        // any one of several roots will do, whichever position it has
+        assert_eq!(good.validate(&[other_root.public_key(), root.public_key()], 50), Ok(()));
+        assert_eq!(good.validate(&[root.public_key(), other_root.public_key()], 50), Ok(()));
+        assert_eq!(cert(&revoked, &server_key).validate(&roots, 50), Err(CertificateError::Revoked(0xDEAD_C357)));
+        // signed by a key other than the one its server certificate names
+        let forged = cert(&server, &other_root);
+        assert_eq!(forged.validate(&roots, 50), Err(CertificateError::InvalidSignature));
+        // the receiver's remembered path: revocation and expiry still checked per message
+        assert_eq!(good.validate_with(&[], 50, true), Ok(()));
+        assert_eq!(forged.validate_with(&[], 50, true), Err(CertificateError::InvalidSignature));
+        assert_eq!(good.validate_with(&[], 101, true), Err(CertificateError::Expired { expiration: 100, now: 101 }));
+        assert_eq!(good.validate_time(100), Ok(()));
+        assert_eq!(good.validate_time(101), Err(CertificateError::Expired { expiration: 100, now: 101 }));
+        assert_eq!(cert(&revoked, &server_key).validate_time(50), Err(CertificateError::Revoked(0xDEAD_C357)));
+    }
+
+    #[test]
+    fn only_this_very_device_is_a_self_send() {
+        let (_, cert, _, _) = setup();
+        let other_device = DeviceId::new(2).unwrap();
+        assert_eq!(check_not_self(&cert, None), Ok(()));
+        assert_eq!(
+            check_not_self(&cert, Some(&ProtocolAddress::new("a", DeviceId::PRIMARY))),
+            Err(SealedSenderError::SelfSend)
+        );
+        assert_eq!(check_not_self(&cert, Some(&ProtocolAddress::new("a", other_device))), Ok(()));
+        assert_eq!(check_not_self(&cert, Some(&ProtocolAddress::new("b", DeviceId::PRIMARY))), Ok(()));
+    }
+
+    #[test]
+    fn a_v2_envelope_sealed_by_another_identity_is_refused() {
+        let (root, cert, alice, bob) = setup();
+        let usmc =
+            UnidentifiedSenderMessageContent::new(MessageType::Whisper, cert, vec![3; 5], ContentHint::Default, None);
+        let bob_id = ServiceId::parse("aaaaaaaa-7000-11eb-b32a-33b8a8a487a6").unwrap();
+        let to_bob = |sender: &IdentityKeyPair| {
+            let sent = sealed_sender_multi_recipient_encrypt(
+                &usmc,
+                sender,
+                &[SealedSenderRecipient {
+                    service_id: bob_id,
+                    identity_key: bob.public_key(),
+                    devices: vec![(DeviceId::PRIMARY, 7)],
+                }],
+                &[],
+            )
+            .unwrap();
+            multi_recipient_message_for_recipient(&sent).unwrap()[0].message.clone().unwrap()
+        };
+        assert_eq!(sealed_sender_decrypt_to_usmc(&to_bob(&alice), &bob), Ok(usmc.clone()));
+        // mallory seals alice's certificate: the authentication tag is over mallory's static key
+        let mallory = IdentityKeyPair::generate();
+        let forged = to_bob(&mallory);
+        assert_eq!(sealed_sender_decrypt_to_usmc(&forged, &bob), Err(SealedSenderError::SenderKeyMismatch));
+        let mut r = SealedSenderReceiver::new(bob.clone(), vec![root.public_key()]);
+        assert_eq!(r.decrypt(&forged, 50, None), Err(SealedSenderError::SenderKeyMismatch));
+        assert_eq!((r.servers.len(), r.senders.len(), r.statics.len()), (0, 0, 0));
+    }
+
+    #[test]
+    fn the_receiver_uses_each_senders_own_remembered_secret() {
+        let (root, cert_a, alice, bob) = setup();
+        let server_key = Curve25519SecretKey::new();
+        let carol = IdentityKeyPair::generate();
+        let cert_c = SenderCertificate::new(
+            "c",
+            None,
+            DeviceId::PRIMARY,
+            &carol.public_key(),
+            100,
+            ServerCertificate::new(10, &server_key.public_key(), &root),
+            &server_key,
+        );
+        let mut r = SealedSenderReceiver::new(bob.clone(), vec![root.public_key()]);
+        for _ in 0..2 {
+            for (cert, who) in [(&cert_a, &alice), (&cert_c, &carol)] {
+                let usmc = UnidentifiedSenderMessageContent::new(
+                    MessageType::Whisper,
+                    cert.clone(),
+                    vec![7],
+                    ContentHint::Default,
+                    None,
+                );
+                let sealed = sealed_sender_encrypt(&usmc, who, &bob.public_key()).unwrap();
+                assert_eq!(r.decrypt(&sealed, 50, None), Ok(usmc.clone()));
+                assert_eq!(r.decrypt_to_usmc(&sealed), Ok(usmc));
+            }
+        }
+        // two servers, two sender certificates, two static secrets: each remembered once
+        assert_eq!((r.servers.len(), r.senders.len(), r.statics.len()), (2, 2, 2));
+    }
 }

@@ -848,3 +848,61 @@ mod hazmat {
 
 #[cfg(feature = "hazmat")]
 pub use hazmat::{RatchetSnapshot, ReceiverChainSnapshot};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::SessionCreationError;
+    use crate::interolm::{Account, DeviceId};
+
+    const A: &str = "11111111-2222-4333-8444-555555555555";
+    const B: &str = "aaaaaaaa-7000-11eb-b32a-33b8a8a487a6";
+
+    #[test]
+    fn pre_key_messages_are_checked_against_their_session_and_their_addresses() {
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let bundle = bob.pre_key_bundle(1).unwrap();
+        let (sa, sb) = (ProtocolAddress::new(A, DeviceId::PRIMARY), ProtocolAddress::new(B, DeviceId::PRIMARY));
+        let mut a = alice.create_outbound_session(&bundle).unwrap();
+        let m1 = a.try_encrypt(b"1", Some((&sa, &sb))).unwrap();
+        let m2 = a.try_encrypt(b"2", Some((&sa, &sb))).unwrap();
+        let InterolmMessage::PreKey(p1) = &m1 else { panic!("a pre-key message") };
+        // the addresses are checked when the session is created, and on every later message
+        assert_eq!(
+            bob.create_inbound_session_with_addresses(p1, &sb, &sa).unwrap_err(),
+            SessionCreationError::Decryption(DecryptionError::AddressMismatch)
+        );
+        let mut b = bob.create_inbound_session_with_addresses(p1, &sa, &sb).unwrap().session;
+        assert_eq!(b.decrypt_with_addresses(&m2, &sb, &sa), Err(DecryptionError::AddressMismatch));
+        assert_eq!(b.decrypt_with_addresses(&m2, &sa, &sb).unwrap(), b"2");
+        // a pre-key message of another session (another base key) is not this session's
+        let mut other = alice.create_outbound_session(&bundle).unwrap();
+        let m3 = other.encrypt(b"3").unwrap();
+        assert_eq!(b.decrypt(&m3), Err(DecryptionError::SessionMismatch));
+        // an inner message of another session version
+        let InterolmMessage::PreKey(p4) = a.encrypt(b"4").unwrap() else { panic!("a pre-key message") };
+        let mut bytes = p4.0.message.as_bytes().to_vec();
+        bytes[0] = (3 << 4) | (bytes[0] & 0x0f);
+        let v3 = InterolmMessage::Whisper(SignalMessage(SignalMessageWire::decode(&bytes).unwrap()));
+        assert_eq!(b.decrypt(&v3), Err(DecryptionError::VersionMismatch { expected: 4, got: 3 }));
+        assert_eq!(b.decrypt(&InterolmMessage::PreKey(p4)).unwrap(), b"4");
+    }
+
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn decrypt_with_rng_decrypts() {
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+        let m1 = a.encrypt(b"1").unwrap();
+        let m2 = a.encrypt(b"2").unwrap();
+        let InterolmMessage::PreKey(p1) = &m1 else { panic!("a pre-key message") };
+        let mut b = bob.create_inbound_session_with_rng(p1, &mut OsRandom).unwrap().session;
+        assert_eq!(b.decrypt_with_rng(&m2, &mut OsRandom).unwrap(), b"2");
+    }
+}

@@ -237,4 +237,21 @@ mod tests {
         s.remove_signed_pre_key(3);
         assert_eq!(s.last_resort_uses(), 0);
     }
+
+    #[test]
+    fn imported_prekeys_are_stored_under_their_ids() {
+        use crate::primitives::{Curve25519SecretKey, Kyber1024SecretKey, OsRandom, XEdDsaSignature};
+        let mut s = PreKeyStore::new();
+        let spk = Curve25519SecretKey::new();
+        let opk = Curve25519SecretKey::new();
+        let sig = XEdDsaSignature::from_bytes([3; 64]);
+        s.import_signed_pre_key(5, spk.clone(), sig);
+        s.import_one_time_pre_key(6, opk.clone());
+        s.import_kyber_pre_key(7, Kyber1024SecretKey::generate(&mut OsRandom), sig, true);
+        assert_eq!(s.signed[&5].public, spk.public_key());
+        assert_eq!(s.signed[&5].signature, sig);
+        assert_eq!(s.one_time[&6].public, opk.public_key());
+        assert!(s.kyber[&7].last_resort);
+        assert_eq!(s.kyber[&7].signature, sig);
+    }
 }

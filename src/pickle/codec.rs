@@ -269,4 +269,17 @@ mod tests {
         assert_eq!(r.finish().unwrap_err(), PickleError::TrailingBytes);
         assert_eq!(Reader::new(&[1, 2, 3]).u32("n").unwrap_err(), PickleError::Truncated("n"));
     }
+
+    #[test]
+    fn counts_are_checked_at_their_edges() {
+        // 3 items of at least 4 bytes: 12 bytes left is enough, 11 is not; a limit of 3 takes 3
+        let twelve = [0u8; 12];
+        let r = Reader::new(&twelve);
+        assert_eq!(r.check_count(3, 3, 4, "x"), Ok(3));
+        assert_eq!(r.check_count(4, 3, 1, "x"), Err(PickleError::TooMany { field: "x", got: 4, max: 3 }));
+        assert_eq!(Reader::new(&twelve[..11]).check_count(3, 3, 4, "x"), Err(PickleError::Truncated("x")));
+        assert_eq!(r.check_count(0, 0, 4, "x"), Ok(0));
+        assert_eq!(r.check_count(12, 100, 1, "x"), Ok(12));
+        assert_eq!(r.check_count(13, 100, 1, "x"), Err(PickleError::Truncated("x")));
+    }
 }

@@ -288,4 +288,56 @@ mod tests {
         );
         assert_eq!(unwrap_plain(ObjectType::Account, b"nope").unwrap_err(), PickleError::NotAPickle);
     }
+
+    #[test]
+    fn size_and_truncation_limits_and_the_plain_conversion() {
+        let key = [7u8; 32];
+        let overhead = HEADER_LEN + NONCE_LEN + TAG_LEN;
+        // a pickle of exactly the limit opens, one byte more is refused before anything else
+        let body = vec![5u8; MAX_PICKLE_LENGTH - overhead];
+        let largest = seal(ObjectType::Account, &body, &key, &mut Fixed(1));
+        assert_eq!(largest.len(), MAX_PICKLE_LENGTH);
+        assert_eq!(*open(ObjectType::Account, &largest, &key).unwrap().0, body);
+        let mut over = largest.clone();
+        over.push(0);
+        let too_long = PickleError::TooLong { got: MAX_PICKLE_LENGTH + 1, max: MAX_PICKLE_LENGTH };
+        assert_eq!(open(ObjectType::Account, &over, &key).unwrap_err(), too_long);
+        assert_eq!(peek_type(&over).unwrap_err(), too_long);
+        assert_eq!(open_to_plain(&over, &key).unwrap_err(), too_long);
+        // magic, then the rest of the header
+        assert_eq!(peek_type(b"cdp").unwrap_err(), PickleError::NotAPickle);
+        assert_eq!(peek_type(b"xdpk\x04\x01\x01").unwrap_err(), PickleError::NotAPickle);
+        assert_eq!(peek_type(b"cdpk").unwrap_err(), PickleError::Truncated("header"));
+        assert_eq!(peek_type(b"cdpk\x04\x01").unwrap_err(), PickleError::Truncated("header"));
+        for v in MIN_FORMAT_VERSION..=FORMAT_VERSION {
+            assert_eq!(peek_type(&header_for(3, v, PROTECTION_NONE)), Ok(3), "version {v}");
+        }
+        // nonce and tag: an empty body opens, one byte fewer is truncated
+        let empty = seal(ObjectType::Account, b"", &key, &mut Fixed(2));
+        assert_eq!(empty.len(), overhead);
+        assert!(open(ObjectType::Account, &empty, &key).unwrap().0.is_empty());
+        let short = &empty[..overhead - 1];
+        assert_eq!(open(ObjectType::Account, short, &key).unwrap_err(), PickleError::Truncated("nonce and tag"));
+        assert_eq!(open_to_plain(short, &key).unwrap_err(), PickleError::Truncated("nonce and tag"));
+        // the conversion to the unencrypted form and back, and its refusals
+        let sealed = seal(ObjectType::OlmSession, b"body", &key, &mut Fixed(3));
+        let plain = open_to_plain(&sealed, &key).unwrap();
+        assert_eq!(*plain, *wrap_plain(ObjectType::OlmSession, b"body"));
+        assert_eq!(open_to_plain(&empty, &key).unwrap(), wrap_plain(ObjectType::Account, b""));
+        assert_eq!(open_to_plain(&sealed, &[8; 32]).unwrap_err(), PickleError::Authentication);
+        assert_eq!(open_to_plain(&plain, &key).unwrap_err(), PickleError::WrongProtection { encrypted: false });
+        assert_eq!(seal_plain(&plain, &key, &mut Fixed(3)).unwrap(), sealed);
+        assert_eq!(
+            seal_plain(&sealed, &key, &mut Fixed(3)).unwrap_err(),
+            PickleError::WrongProtection { encrypted: true }
+        );
+        // a protection byte that is neither
+        let mut odd = plain.to_vec();
+        odd[6] = 9;
+        assert_eq!(unwrap_plain(ObjectType::OlmSession, &odd).unwrap_err(), PickleError::InvalidField("protection"));
+        assert_eq!(
+            unwrap_plain(ObjectType::Account, &plain).unwrap_err(),
+            PickleError::WrongObjectType { expected: 1, got: 2 }
+        );
+    }
 }

@@ -514,4 +514,14 @@ mod tests {
         let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
         assert!(parse(ok.as_bytes()).is_ok());
     }
+
+    #[test]
+    fn arrays_and_objects_are_bounded_in_items() {
+        let array = |n: usize| format!("[{}]", vec!["0"; n].join(","));
+        assert!(parse(array(MAX_ITEMS).as_bytes()).is_ok());
+        assert!(matches!(
+            parse(array(MAX_ITEMS + 1).as_bytes()),
+            Err(PickleError::Json { reason: "too many items in an array or object", .. })
+        ));
+    }
 }

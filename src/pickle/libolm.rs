@@ -660,4 +660,79 @@ mod tests {
         assert_eq!(decrypt("AAAA", b"key").unwrap_err(), PickleError::Truncated("pickle MAC"));
         assert_eq!(decrypt("!!", b"key").unwrap_err(), PickleError::Base64);
     }
+
+    /// An authentic pickle of no ciphertext at all: the 8 MAC bytes alone.
+    fn mac_only(pickle_key: &[u8]) -> Vec<u8> {
+        let keys = AesCbcKeys::derive(None, pickle_key, b"Pickle");
+        HmacKey::new(&keys.mac_key).mac(&[b""]).expose()[..MAC_LEN].to_vec()
+    }
+
+    #[test]
+    fn length_limits_come_before_the_mac_and_the_mac_before_decryption() {
+        // the text limit for 30 bytes: 30 / 3 * 4 + 4 = 44 characters
+        let at_limit = "A".repeat(44);
+        assert_eq!(decrypt_up_to(&at_limit, b"key", 30).unwrap_err(), PickleError::Authentication);
+        let over = "A".repeat(45);
+        assert_eq!(decrypt_up_to(&over, b"key", 30).unwrap_err(), PickleError::TooLong { got: 45, max: 44 });
+        // exactly the MAC (8 bytes): authenticated, then refused as a ciphertext; 7 bytes are not a MAC
+        let mac = mac_only(b"key");
+        assert_eq!(decrypt(&base64_encode(&mac), b"key").unwrap_err(), PickleError::InvalidField("padding"));
+        assert_eq!(decrypt(&base64_encode(&mac), b"other").unwrap_err(), PickleError::Authentication);
+        assert_eq!(decrypt(&base64_encode(&mac[..7]), b"key").unwrap_err(), PickleError::Truncated("pickle MAC"));
+        // one flipped bit anywhere fails the MAC
+        let p = base64_decode(encrypt(b"raw bytes", b"key")).unwrap();
+        for i in 0..p.len() {
+            let mut bad = p.clone();
+            bad[i] ^= 1;
+            assert_eq!(decrypt(&base64_encode(&bad), b"key").unwrap_err(), PickleError::Authentication, "byte {i}");
+        }
+    }
+
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn the_raw_sealed_form_checks_its_mac_first() {
+        let sealed = seal_libolm_pickle(b"raw", b"key");
+        assert_eq!(&open_libolm_pickle(&sealed, b"key").unwrap()[..], b"raw");
+        assert_eq!(open_libolm_pickle(&sealed, b"other").unwrap_err(), PickleError::Authentication);
+        let mut bad = sealed.clone();
+        bad[0] ^= 1;
+        assert_eq!(open_libolm_pickle(&bad, b"key").unwrap_err(), PickleError::Authentication);
+        let mac = mac_only(b"key");
+        assert_eq!(open_libolm_pickle(&mac, b"key").unwrap_err(), PickleError::InvalidField("padding"));
+        assert_eq!(open_libolm_pickle(&mac[..7], b"key").unwrap_err(), PickleError::Truncated("pickle MAC"));
+    }
+
+    #[test]
+    fn inbound_group_sessions_keep_their_verified_flag_and_version() {
+        use crate::megolm::SessionOrdering;
+        let outbound = GroupSession::new(MegolmConfig::version_1());
+        let signed = InboundGroupSession::new(&outbound.session_key(), MegolmConfig::version_1());
+        let imported = InboundGroupSession::import(&signed.export_at_first_known_index(), MegolmConfig::version_1());
+        for (s, verified) in [(&signed, true), (&imported, false)] {
+            let raw = encode_inbound_group_session(s).unwrap();
+            assert_eq!(&raw[..4], &INBOUND_GROUP_VERSION.to_be_bytes());
+            let back = decode_all(&raw, decode_inbound_group_session).unwrap();
+            assert_eq!(back.signing_key_verified(), verified);
+            assert_eq!(back.compare(s), SessionOrdering::Equal);
+            // through the pickle cipher too
+            let text = s.to_libolm_pickle(b"k").unwrap();
+            assert_eq!(InboundGroupSession::from_libolm_pickle(&text, b"k").unwrap().signing_key_verified(), verified);
+            // version 1 had no flag: its sessions came from verified session keys
+            let mut v1 = raw[..raw.len() - 1].to_vec();
+            v1[..4].copy_from_slice(&1u32.to_be_bytes());
+            assert!(decode_all(&v1, decode_inbound_group_session).unwrap().signing_key_verified());
+            // versions 0 and 3 are unknown
+            for v in [0u32, INBOUND_GROUP_VERSION + 1] {
+                let mut other = raw.to_vec();
+                other[..4].copy_from_slice(&v.to_be_bytes());
+                assert_eq!(
+                    decode_all(&other, decode_inbound_group_session).err(),
+                    Some(PickleError::UnknownVersion { got: v, max: INBOUND_GROUP_VERSION })
+                );
+            }
+        }
+        // a session of configuration version 2 has no libolm form
+        let v2 = InboundGroupSession::new(&outbound.session_key(), MegolmConfig::version_2());
+        assert!(matches!(encode_inbound_group_session(&v2), Err(PickleError::Unrepresentable(_))));
+    }
 }

@@ -662,4 +662,37 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn the_ratchet_invariant_needs_one_chain() {
+        let chain = || ChainKey { key: crate::primitives::SecretBytes::from_slice(&[1; 32]).unwrap(), index: 0 };
+        let sender = SenderChain::new(Curve25519SecretKey::new(), chain());
+        let their_key = ContributoryKey::new(Curve25519SecretKey::new().public_key()).unwrap();
+        let receivers: VecDeque<_> =
+            [ReceiverChain { ratchet_key: their_key, chain: chain(), skipped: VecDeque::new() }].into();
+        assert_eq!(check_ratchet_invariant(Some(&sender), &VecDeque::new()), Ok(()));
+        assert_eq!(check_ratchet_invariant(None, &receivers), Ok(()));
+        assert_eq!(check_ratchet_invariant(Some(&sender), &receivers), Ok(()));
+        assert_eq!(
+            check_ratchet_invariant(None, &VecDeque::new()),
+            Err(PickleError::InvalidField("ratchet (neither a sending nor a receiving chain)"))
+        );
+    }
+
+    #[test]
+    fn inbound_group_sessions_round_trip_with_their_flag() {
+        use crate::megolm::SessionOrdering;
+        let outbound = GroupSession::new(MegolmConfig::version_2());
+        let signed = InboundGroupSession::new(&outbound.session_key(), MegolmConfig::version_2());
+        let imported = InboundGroupSession::import(&signed.export_at(3).unwrap(), MegolmConfig::version_2());
+        for (s, verified) in [(&signed, true), (&imported, false)] {
+            let back = InboundGroupSession::from_pickle(
+                InboundGroupSessionPickle::from_unencrypted_bytes(&s.pickle().to_unencrypted_bytes()).unwrap(),
+            );
+            assert_eq!(back.signing_key_verified(), verified);
+            assert_eq!(back.first_known_index(), s.first_known_index());
+            assert_eq!(back.compare(s), SessionOrdering::Equal);
+            assert_eq!(back.session_config(), s.session_config());
+        }
+    }
 }

@@ -85,3 +85,46 @@ impl PkDecryption {
         self.encode_libolm_raw()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_every_refusal() {
+        let pk = PkDecryption::new();
+        let text = pk.to_libolm_pickle(b"key");
+        assert_eq!(text, pk.to_libolm_pickle(b"key"), "deterministic");
+        let back = PkDecryption::from_libolm_pickle(&text, b"key").unwrap();
+        assert_eq!(back.public_key(), pk.public_key());
+        assert_eq!(PkDecryption::from_libolm_pickle(&text, b"other").unwrap_err(), PickleError::Authentication);
+        let raw = pk.encode_libolm_raw();
+        assert_eq!(raw.len(), RAW_LENGTH);
+        assert_eq!(&raw[..4], &[0, 0, 0, 1]);
+        assert_eq!(PkDecryption::decode_libolm_raw(&raw).unwrap().public_key(), pk.public_key());
+        let mut v2 = raw.to_vec();
+        v2[3] = 2;
+        assert_eq!(PkDecryption::decode_libolm_raw(&v2).unwrap_err(), PickleError::UnknownVersion { got: 2, max: 1 });
+        // a public key that is not the secret key's
+        let mut mismatched = raw.to_vec();
+        mismatched[4..36].copy_from_slice(PkDecryption::new().public_key().as_bytes());
+        assert_eq!(
+            PkDecryption::decode_libolm_raw(&mismatched).unwrap_err(),
+            PickleError::KeyMismatch("PkDecryption key")
+        );
+        assert!(PkDecryption::decode_libolm_raw(&raw[..RAW_LENGTH - 1]).is_err());
+        assert!(PkDecryption::decode_libolm_raw(&[&raw[..], &[0]].concat()).is_err());
+    }
+
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn the_raw_pickle_is_the_decrypted_one() {
+        let pk = PkDecryption::new();
+        let raw = pk.to_libolm_raw_pickle();
+        assert_eq!(*raw, *decrypt(&pk.to_libolm_pickle(b"k"), b"k").unwrap());
+        assert_eq!(PkDecryption::from_libolm_raw_pickle(&raw).unwrap().public_key(), pk.public_key());
+        let mut bad = raw.to_vec();
+        bad[0] = 9;
+        assert!(PkDecryption::from_libolm_raw_pickle(&bad).is_err());
+    }
+}

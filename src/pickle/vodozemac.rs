@@ -211,3 +211,24 @@ impl<'de> serde::Deserialize<'de> for InboundGroupSession {
         InboundGroupSessionPickle::deserialize(d).map(|p| p.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::megolm::{SessionConfig as MegolmConfig, SessionOrdering};
+
+    #[test]
+    fn inbound_group_sessions_round_trip_with_their_flag() {
+        let outbound = GroupSession::new(MegolmConfig::version_1());
+        let signed = InboundGroupSession::new(&outbound.session_key(), MegolmConfig::version_1());
+        let imported = InboundGroupSession::import(&signed.export_at(2).unwrap(), MegolmConfig::version_1());
+        for (s, verified) in [(&signed, true), (&imported, false)] {
+            let text = s.to_vodozemac_pickle(&[3; 32]);
+            let back = InboundGroupSession::from_vodozemac_pickle(&text, &[3; 32]).unwrap();
+            assert_eq!(back.signing_key_verified(), verified);
+            assert_eq!(back.first_known_index(), s.first_known_index());
+            assert_eq!(back.compare(s), SessionOrdering::Equal);
+            assert!(InboundGroupSession::from_vodozemac_pickle(&text, &[4; 32]).is_err());
+        }
+    }
+}

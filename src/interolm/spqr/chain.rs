@@ -436,4 +436,16 @@ mod tests {
         assert_eq!(a.recv_key(0, 1).map(|_| ()), Err(SpqrError::EpochUnavailable { chain_epoch: 0 }));
         a.recv_key(1, 1).unwrap();
     }
+
+    #[test]
+    fn parameters_are_bounded_at_both_ends() {
+        let p = |max_jump, max_ooo_keys| ChainParams { max_jump, max_ooo_keys }.validate();
+        assert_eq!(p(1, 1), Ok(()));
+        assert_eq!(p(1, MAX_OOO_KEYS_LIMIT), Ok(()));
+        assert_eq!(p(u32::MAX, 2000), Ok(()));
+        assert_eq!(p(0, 2000), Err(SpqrError::InvalidConfig("max_jump must be at least 1")));
+        for bad in [0, MAX_OOO_KEYS_LIMIT + 1] {
+            assert_eq!(p(1, bad), Err(SpqrError::InvalidConfig("max_ooo_keys must be 1 to 50 000")), "{bad}");
+        }
+    }
 }

@@ -314,4 +314,14 @@ mod tests {
         assert_eq!(enc.next_chunk().index, u16::MAX);
         assert_eq!(enc.next_chunk(), enc.chunk_at(0));
     }
+
+    #[test]
+    fn payload_lengths_are_whole_chunks_up_to_the_limit() {
+        assert_eq!(check_len(CHUNK_LEN), Ok(1));
+        assert_eq!(check_len(3 * CHUNK_LEN), Ok(3));
+        assert_eq!(check_len(MAX_PAYLOAD_LEN), Ok(64));
+        for bad in [0, 1, CHUNK_LEN - 1, CHUNK_LEN + 1, MAX_PAYLOAD_LEN + CHUNK_LEN, MAX_PAYLOAD_LEN + 1] {
+            assert_eq!(check_len(bad), Err(PayloadLengthError(bad)), "{bad}");
+        }
+    }
 }

@@ -333,3 +333,18 @@ impl<'de> Deserialize<'de> for SendingShape {
         d.deserialize_any(V)
     }
 }
+
+#[cfg(all(test, feature = "serde"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_lists_take_up_to_their_capacity() {
+        let read = |json: &str| bounded::<_, u8, 3>(&mut serde_json::Deserializer::from_str(json));
+        assert_eq!(read("[]").unwrap(), Vec::<u8>::new());
+        assert_eq!(read("[1,2,3]").unwrap(), [1, 2, 3]);
+        let e = read("[1,2,3,4]").unwrap_err().to_string();
+        assert!(e.contains("invalid length 4, expected an array with no more than 3 items"), "{e}");
+        assert!(read("[1,2,3,4,5,6,7,8,9]").is_err());
+    }
+}
