@@ -183,23 +183,12 @@ mod tests {
     use super::*;
     use crate::megolm::{GroupSession, SessionConfig};
 
-    /// A field-by-field copy (the type is deliberately not `Clone`).
-    fn copy(s: &InboundGroupSession) -> InboundGroupSession {
-        InboundGroupSession {
-            initial_ratchet: s.initial_ratchet.clone(),
-            latest_ratchet: s.latest_ratchet.clone(),
-            signing_key: s.signing_key,
-            signing_key_verified: s.signing_key_verified,
-            config: s.config,
-        }
-    }
-
     /// Decrypts `messages` in a batch and one by one on two copies of `session`: the results
     /// and the final latest ratchets must be the same. Returns the batch's results.
     fn batch_equals_one_by_one(session: &InboundGroupSession, messages: &[MegolmMessage]) -> BatchResults {
-        let mut single = copy(session);
+        let mut single = session.duplicate();
         let want: BatchResults = messages.iter().map(|m| single.decrypt(m)).collect();
-        let mut batched = copy(session);
+        let mut batched = session.duplicate();
         let got = batched.decrypt_batch(messages);
         assert_eq!(got, want);
         assert_eq!(batched.latest_ratchet, single.latest_ratchet, "the batch left another latest ratchet");
@@ -264,7 +253,7 @@ mod tests {
         assert_eq!(got[7].as_ref().unwrap().message_index, 4);
 
         // The batch moves the latest ratchet to the furthest index decrypted (13)...
-        let mut after = copy(&inbound);
+        let mut after = inbound.duplicate();
         after.decrypt_batch(&batch);
         assert_eq!(after.latest_ratchet.index, 13);
         // ...and never backwards: a batch below it leaves it at 10.
@@ -282,10 +271,10 @@ mod tests {
         // The same key configured for version 2: every version-1 message is refused.
         let mut other_version = InboundGroupSession::new(&key, SessionConfig::version_2());
         // A wrong ratchet behind the sender's signing key: valid signatures, wrong MACs.
-        let mut wrong_ratchet = copy(&good);
+        let mut wrong_ratchet = good.duplicate();
         wrong_ratchet.initial_ratchet.parts.expose_mut()[0] ^= 1;
         wrong_ratchet.latest_ratchet = wrong_ratchet.initial_ratchet.clone();
-        let (good0, version0, wrong0) = (copy(&good), copy(&other_version), copy(&wrong_ratchet));
+        let (good0, version0, wrong0) = (good.duplicate(), other_version.duplicate(), wrong_ratchet.duplicate());
 
         // 106 signatures: over the threshold (96) of the batched signature verification.
         let results = decrypt_batch(&mut [

@@ -266,6 +266,18 @@ fn offset_from(first: u32, index: u32) -> Option<u32> {
 }
 
 impl InboundGroupSession {
+    /// A field-by-field copy. The type is deliberately not `Clone` (a copy of a ratchet is a
+    /// second holder of its keys); the pickle snapshots and the tests make theirs here.
+    pub(crate) fn duplicate(&self) -> Self {
+        Self {
+            initial_ratchet: self.initial_ratchet.clone(),
+            latest_ratchet: self.latest_ratchet.clone(),
+            signing_key: self.signing_key,
+            signing_key_verified: self.signing_key_verified,
+            config: self.config,
+        }
+    }
+
     /// From a signed session key (its signature was verified when it was parsed).
     pub fn new(key: &SessionKey, config: SessionConfig) -> Self {
         Self {
@@ -552,22 +564,11 @@ mod tests {
         (outbound, inbound)
     }
 
-    /// A field-by-field copy (the type is deliberately not `Clone`).
-    fn copy(s: &InboundGroupSession) -> InboundGroupSession {
-        InboundGroupSession {
-            initial_ratchet: s.initial_ratchet.clone(),
-            latest_ratchet: s.latest_ratchet.clone(),
-            signing_key: s.signing_key,
-            signing_key_verified: s.signing_key_verified,
-            config: s.config,
-        }
-    }
-
     #[test]
     fn a_wrong_ratchet_fails_the_mac_after_a_valid_signature() {
         let (mut outbound, mut inbound) = pair();
         let m = outbound.encrypt(b"hello");
-        let mut tampered = copy(&inbound);
+        let mut tampered = inbound.duplicate();
         tampered.initial_ratchet.parts.expose_mut()[0] ^= 1;
         tampered.latest_ratchet = tampered.initial_ratchet.clone();
         // The signature is the sender's and valid: only the MAC can refuse this.
@@ -593,9 +594,9 @@ mod tests {
     #[test]
     fn copies_with_another_signing_key_are_not_connected() {
         let (_, inbound) = pair();
-        let mut impostor = copy(&inbound);
+        let mut impostor = inbound.duplicate();
         impostor.signing_key = GroupSession::new(SessionConfig::version_1()).signing_key.public_key();
-        assert!(inbound.connected(&copy(&inbound)));
+        assert!(inbound.connected(&inbound.duplicate()));
         assert!(!inbound.connected(&impostor));
         assert!(!impostor.connected(&inbound));
         assert!(inbound.merge(&impostor).is_none());
@@ -630,7 +631,7 @@ mod tests {
         assert!(!imported.signing_key_verified());
         assert!(imported.merge(&signed).unwrap().signing_key_verified());
         assert!(signed.merge(&imported).unwrap().signing_key_verified());
-        assert!(!imported.merge(&copy(&imported)).unwrap().signing_key_verified());
+        assert!(!imported.merge(&imported.duplicate()).unwrap().signing_key_verified());
         #[cfg(feature = "hazmat")]
         {
             let mut imported = imported;
@@ -655,7 +656,7 @@ mod tests {
         let (mut outbound, earlier) = pair();
         let sent: Vec<MegolmMessage> = (0..4).map(|_| outbound.encrypt(b"m")).collect();
         let later = InboundGroupSession::import(&earlier.export_at(2).unwrap(), SessionConfig::version_1());
-        assert_eq!(earlier.compare(&copy(&earlier)), SessionOrdering::Equal);
+        assert_eq!(earlier.compare(&earlier.duplicate()), SessionOrdering::Equal);
         assert_eq!(earlier.compare(&later), SessionOrdering::Better);
         assert_eq!(later.compare(&earlier), SessionOrdering::Worse);
         for merged in [later.merge(&earlier).unwrap(), earlier.merge(&later).unwrap()] {
@@ -666,7 +667,7 @@ mod tests {
         }
         #[cfg(feature = "hazmat")]
         {
-            let mut s = copy(&earlier);
+            let mut s = earlier.duplicate();
             let key = s.export_at_libolm(3).unwrap();
             assert_eq!(key.to_bytes(), earlier.export_at(3).unwrap().to_bytes());
             assert_eq!(s.latest_ratchet.index, 3);

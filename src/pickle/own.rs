@@ -406,16 +406,6 @@ fn decode_inbound_group_session(r: &mut Reader<'_>) -> Result<InboundGroupSessio
     })
 }
 
-pub(crate) fn clone_inbound_group_session(s: &InboundGroupSession) -> InboundGroupSession {
-    InboundGroupSession {
-        initial_ratchet: s.initial_ratchet.clone(),
-        latest_ratchet: s.latest_ratchet.clone(),
-        signing_key: s.signing_key,
-        signing_key_verified: s.signing_key_verified,
-        config: s.config,
-    }
-}
-
 // ---------------------------------------------------------------- the public pickle types
 
 /// Decodes a whole body of format `version` (`authenticated`: it came out of the pickle
@@ -627,7 +617,7 @@ pickle_type!(
     encode_inbound_group_session,
     decode_inbound_group_session
 );
-pickle_methods!(InboundGroupSession, InboundGroupSessionPickle, clone_inbound_group_session);
+pickle_methods!(InboundGroupSession, InboundGroupSessionPickle, InboundGroupSession::duplicate);
 
 #[cfg(test)]
 mod tests {

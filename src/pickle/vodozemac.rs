@@ -172,7 +172,7 @@ impl CloneForPickle for GroupSession {
 }
 impl CloneForPickle for InboundGroupSession {
     fn clone_for_pickle(&self) -> Self {
-        super::own::clone_inbound_group_session(self)
+        self.duplicate()
     }
 }
 fn clone_of<T: CloneForPickle>(v: &T) -> T {
