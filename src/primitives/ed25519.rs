@@ -512,12 +512,24 @@ mod tests {
     /// the cofactorless verification refuses it; a plain random linear combination accepts it
     /// whenever its weight kills `t` (even weights, for `t` of order 2).
     fn torsion_signature(sk: &Ed25519SecretKey, message: &[u8], r: u8, t: EdwardsPoint) -> Ed25519Signature {
+        raw_signature(sk, sk.public_key().as_bytes(), message, r, t)
+    }
+
+    /// `R = [r]B + t` and `S = r + H(R ‖ key ‖ M)·a` with `sk`'s scalar `a`: an honest signature
+    /// for `key = A`, `t` = identity; the two malformed kinds above and below otherwise.
+    fn raw_signature(
+        sk: &Ed25519SecretKey,
+        key: &[u8; 32],
+        message: &[u8],
+        r: u8,
+        t: EdwardsPoint,
+    ) -> Ed25519Signature {
         let a = ExpandedSecretKey::from_bytes(sk.expanded_bytes().expose()).scalar;
         let r = Scalar::from_bytes_mod_order([r; 32]);
         let big_r = (ED25519_BASEPOINT_POINT * r + t).compress().to_bytes();
         let mut h = Sha512::new();
         h.update(big_r);
-        h.update(sk.public_key().as_bytes());
+        h.update(key);
         h.update(message);
         let k = Scalar::from_bytes_mod_order_wide(&h.finalize().into());
         let mut sig = [0u8; 64];
@@ -567,18 +579,7 @@ mod tests {
     /// it (unless `k'·t` is the identity); a batch equation with a random weight `z` is off by
     /// `−[z·k']t`, the identity for one `z` in 8 or more.
     fn mixed_key_signature(sk: &Ed25519SecretKey, mixed: &[u8; 32], message: &[u8], r: u8) -> Ed25519Signature {
-        let a = ExpandedSecretKey::from_bytes(sk.expanded_bytes().expose()).scalar;
-        let r = Scalar::from_bytes_mod_order([r; 32]);
-        let big_r = (ED25519_BASEPOINT_POINT * r).compress().to_bytes();
-        let mut h = Sha512::new();
-        h.update(big_r);
-        h.update(mixed);
-        h.update(message);
-        let k = Scalar::from_bytes_mod_order_wide(&h.finalize().into());
-        let mut sig = [0u8; 64];
-        sig[..32].copy_from_slice(&big_r);
-        sig[32..].copy_from_slice((r + k * a).as_bytes());
-        Ed25519Signature(sig)
+        raw_signature(sk, mixed, message, r, EdwardsPoint::default())
     }
 
     /// `canonical_y` at its edges: p − 1 is the largest canonical y, p to 2^255 − 1 are not,
