@@ -976,6 +976,24 @@ mod tests {
         (root, cert, alice, bob)
     }
 
+    /// `usmc` sealed by `sender` as a v2 (multi-recipient) message to `bob`'s primary device,
+    /// and the part of it that device receives.
+    fn v2_to_bob(usmc: &UnidentifiedSenderMessageContent, sender: &IdentityKeyPair, bob: &IdentityKeyPair) -> Vec<u8> {
+        let bob_id = ServiceId::parse("aaaaaaaa-7000-11eb-b32a-33b8a8a487a6").unwrap();
+        let sent = sealed_sender_multi_recipient_encrypt(
+            usmc,
+            sender,
+            &[SealedSenderRecipient {
+                service_id: bob_id,
+                identity_key: bob.public_key(),
+                devices: vec![(DeviceId::PRIMARY, 7)],
+            }],
+            &[],
+        )
+        .unwrap();
+        multi_recipient_message_for_recipient(&sent).unwrap()[0].message.clone().unwrap()
+    }
+
     #[test]
     fn the_receiver_agrees_with_the_free_functions() {
         let (root, cert, alice, bob) = setup();
@@ -1037,20 +1055,7 @@ mod tests {
             Some(b"g".to_vec()),
         );
         let v1 = sealed_sender_encrypt(&usmc, &alice, &bob.public_key()).unwrap();
-        let bob_id = ServiceId::parse("aaaaaaaa-7000-11eb-b32a-33b8a8a487a6").unwrap();
-        let sent = sealed_sender_multi_recipient_encrypt(
-            &usmc,
-            &alice,
-            &[SealedSenderRecipient {
-                service_id: bob_id,
-                identity_key: bob.public_key(),
-                devices: vec![(DeviceId::PRIMARY, 7)],
-            }],
-            &[],
-        )
-        .unwrap();
-        let parts = multi_recipient_message_for_recipient(&sent).unwrap();
-        let v2 = parts[0].message.clone().unwrap();
+        let v2 = v2_to_bob(&usmc, &alice, &bob);
         for sealed in [v1, v2] {
             let got = sealed_sender_decrypt(&sealed, &bob, &[root.public_key()], 100, None).unwrap();
             assert_eq!(got, usmc);
@@ -1123,21 +1128,7 @@ mod tests {
         let (root, cert, alice, bob) = setup();
         let usmc =
             UnidentifiedSenderMessageContent::new(MessageType::Whisper, cert, vec![3; 5], ContentHint::Default, None);
-        let bob_id = ServiceId::parse("aaaaaaaa-7000-11eb-b32a-33b8a8a487a6").unwrap();
-        let to_bob = |sender: &IdentityKeyPair| {
-            let sent = sealed_sender_multi_recipient_encrypt(
-                &usmc,
-                sender,
-                &[SealedSenderRecipient {
-                    service_id: bob_id,
-                    identity_key: bob.public_key(),
-                    devices: vec![(DeviceId::PRIMARY, 7)],
-                }],
-                &[],
-            )
-            .unwrap();
-            multi_recipient_message_for_recipient(&sent).unwrap()[0].message.clone().unwrap()
-        };
+        let to_bob = |sender: &IdentityKeyPair| v2_to_bob(&usmc, sender, &bob);
         assert_eq!(sealed_sender_decrypt_to_usmc(&to_bob(&alice), &bob), Ok(usmc.clone()));
         // mallory seals alice's certificate: the authentication tag is over mallory's static key
         let mallory = IdentityKeyPair::generate();
