@@ -196,3 +196,22 @@ impl InterolmMessage {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_type_numbers_round_trip_and_nothing_else_parses() {
+        for t in [MessageType::Whisper, MessageType::PreKey, MessageType::SenderKey, MessageType::Plaintext] {
+            assert_eq!(MessageType::from_number(t.number()), Some(t));
+        }
+        assert_eq!(
+            [2, 3, 7, 8].map(|n| MessageType::from_number(n).map(MessageType::number)),
+            [Some(2), Some(3), Some(7), Some(8)]
+        );
+        for n in (0..=u8::MAX).filter(|n| ![2, 3, 7, 8].contains(n)) {
+            assert_eq!(MessageType::from_number(n), None, "type {n}");
+        }
+    }
+}
