@@ -905,4 +905,79 @@ mod tests {
         let mut b = bob.create_inbound_session_with_rng(p1, &mut OsRandom).unwrap().session;
         assert_eq!(b.decrypt_with_rng(&m2, &mut OsRandom).unwrap(), b"2");
     }
+
+    /// Refuses one byte more than [`Session::max_plaintext_length`], encrypts that many, and
+    /// returns how far below `MAX_MESSAGE_LENGTH` the message would be with its SPQR part at the
+    /// largest size the bound allows: less than one AES block, or the bound is not the
+    /// longest.
+    fn longest_message_slack(s: &mut Session, addresses: Option<(&ProtocolAddress, &ProtocolAddress)>) -> usize {
+        let max = s.max_plaintext_length(addresses.is_some());
+        let budget = if s.spqr().version() == SpqrVersion::V0 { 0 } else { 2 + MAX_SPQR_FIELD_LENGTH };
+        assert_eq!(
+            s.try_encrypt(&vec![7; max + 1], addresses).unwrap_err(),
+            EncryptionError::PlaintextTooLong { got: max + 1, max }
+        );
+        let m = s.try_encrypt(&vec![7; max], addresses).unwrap();
+        let inner = match &m {
+            InterolmMessage::PreKey(p) => p.message(),
+            InterolmMessage::Whisper(w) => w.clone(),
+        };
+        let spqr_part = inner.pq_ratchet().map_or(0, |p| {
+            assert!(p.len() <= MAX_SPQR_FIELD_LENGTH);
+            2 + p.len()
+        });
+        let padded = m.to_bytes().len() - spqr_part + budget;
+        assert!(padded <= MAX_MESSAGE_LENGTH, "{padded} bytes");
+        let slack = MAX_MESSAGE_LENGTH - padded;
+        assert!(slack < 16, "a plaintext one block longer would fit: {slack} bytes left");
+        slack
+    }
+
+    #[test]
+    fn the_longest_plaintext_accepted_makes_a_message_of_the_longest_length() {
+        let (sa, sb) = (ProtocolAddress::new(A, DeviceId::PRIMARY), ProtocolAddress::new(B, DeviceId::PRIMARY));
+        let addresses = Some((&sa, &sb));
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_one_time_pre_keys(1);
+        bob.generate_kyber_pre_key(true);
+        let bundle = bob.pre_key_bundle(1).unwrap();
+        // A pre-key session whose four ids (registration, signed, one-time and Kyber prekey,
+        // each a varint of 1 to 5 bytes) make its messages `extra` bytes (0 to 16) longer.
+        let session = |extra: usize, policy: SpqrPolicy| {
+            let id = |n: usize| 1u32 << (7 * n.min(4)); // a varint of n + 1 bytes
+            let mut alice = Account::new();
+            alice.set_spqr_policy(policy);
+            alice.set_registration_id(id(extra));
+            let mut b = bundle.clone();
+            b.signed_pre_key_id = id(extra.saturating_sub(4));
+            b.pre_key = b.pre_key.map(|(_, k)| (id(extra.saturating_sub(8)), k));
+            b.kyber_pre_key = b.kyber_pre_key.map(|(_, k, sig)| (id(extra.saturating_sub(12)), k, sig));
+            alice.create_outbound_session(&b).unwrap()
+        };
+        // Every term of the bound counts: with the ids lengthening the message to the limit to
+        // the byte (slack 0), a term counted one byte too many lowers the bound by a block;
+        // with one byte more (slack 15), a term counted one byte too few raises it by a block.
+        let s0 = longest_message_slack(&mut session(0, SpqrPolicy::Optional), addresses);
+        assert_eq!(longest_message_slack(&mut session(s0, SpqrPolicy::Optional), addresses), 0);
+        assert_eq!(longest_message_slack(&mut session(s0 + 1, SpqrPolicy::Optional), addresses), 15);
+        let s0 = longest_message_slack(&mut session(0, SpqrPolicy::Off), addresses);
+        assert_eq!(longest_message_slack(&mut session(s0, SpqrPolicy::Off), addresses), 0);
+        assert_eq!(longest_message_slack(&mut session(s0 + 1, SpqrPolicy::Off), addresses), 15);
+        // without the addresses field; without a one-time prekey
+        longest_message_slack(&mut session(16, SpqrPolicy::Optional), None);
+        let mut no_one_time = bundle.clone();
+        no_one_time.pre_key = None;
+        longest_message_slack(&mut Account::new().create_outbound_session(&no_one_time).unwrap(), addresses);
+        // a SignalMessage, after the reply
+        let alice = Account::new();
+        let mut a = alice.create_outbound_session(&bundle).unwrap();
+        let InterolmMessage::PreKey(p) = a.encrypt(b"hi").unwrap() else { panic!("a pre-key message") };
+        let mut b = bob.create_inbound_session(&p).unwrap().session;
+        assert!(!a.has_received_message(), "the initiator before the reply");
+        a.decrypt(&b.encrypt(b"re").unwrap()).unwrap();
+        assert!(a.has_received_message() && b.has_received_message());
+        longest_message_slack(&mut a, None);
+        longest_message_slack(&mut b, None);
+    }
 }
