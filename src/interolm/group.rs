@@ -1025,4 +1025,124 @@ mod tests {
         assert_eq!(b.decrypt(&newest.encrypt(id, b"n").unwrap()).unwrap(), b"n");
         assert_eq!(b.decrypt(&senders[1].encrypt(id, b"o").unwrap()).unwrap(), b"o");
     }
+
+    /// One `SenderKeyStateStructure` in libsignal's storage format, as field 1 of a record:
+    /// chain id 7, chain key at iteration 1, the given signing key halves, `skipped` message
+    /// keys, and the `version` field if any.
+    fn libsignal_state(public: &[u8], private: Option<&[u8]>, skipped: u32, version: Option<u64>) -> Vec<u8> {
+        let seed = SecretBytes::<32>::from_slice(&[9; 32]).unwrap();
+        let mut body = Vec::new();
+        put_varint_field(&mut body, 1, 7);
+        let mut ck = Vec::new();
+        put_chain(&mut ck, 1, &seed);
+        put_bytes_field(&mut body, 2, &ck);
+        let mut sk = Vec::new();
+        put_bytes_field(&mut sk, 1, public);
+        if let Some(p) = private {
+            put_bytes_field(&mut sk, 2, p);
+        }
+        put_bytes_field(&mut body, 3, &sk);
+        for i in 0..skipped {
+            let mut mk = Vec::new();
+            put_chain(&mut mk, 2 + i, &seed);
+            put_bytes_field(&mut body, 4, &mk);
+        }
+        if let Some(v) = version {
+            put_varint_field(&mut body, 5, v);
+        }
+        let mut out = Vec::new();
+        put_bytes_field(&mut out, 1, &body);
+        out
+    }
+
+    #[test]
+    fn libsignal_records_are_read_up_to_their_limits_and_malformed_ones_refused() {
+        let id = DistributionId::from_bytes([1; 16]);
+        let key = Curve25519SecretKey::new();
+        let public = encode_public_key(&key.public_key());
+        let private = key.to_secret_bytes();
+        let read = |b: &[u8]| SenderKeyRecord::from_libsignal_bytes(b, id);
+        let state = |skipped, version| libsignal_state(&public, None, skipped, version);
+        // a state without a version is read as version 3 (libsignal's default); others refused
+        let r = read(&state(0, None)).unwrap();
+        assert_eq!(
+            (r.states[0].message_version, r.states[0].chain_id, r.distribution_id),
+            (SENDER_KEY_VERSION, 7, Some(id))
+        );
+        assert_eq!(read(&state(0, Some(3))).unwrap().states[0].message_version, SENDER_KEY_VERSION);
+        assert_eq!(read(&state(0, Some(2))).unwrap_err(), DecodeError::MalformedField("sender key state version"));
+        // 2 000 skipped message keys are read, 2 001 refused
+        assert_eq!(read(&state(2000, Some(3))).unwrap().states[0].skipped.len(), SENDER_KEY_MAX_SKIPPED_KEYS);
+        assert_eq!(
+            read(&state(2001, Some(3))).unwrap_err(),
+            DecodeError::MalformedField("more than 2000 sender message keys")
+        );
+        // five states are read, six refused
+        assert_eq!(read(&state(0, Some(3)).repeat(5)).unwrap().states.len(), MAX_SENDER_KEY_STATES);
+        assert_eq!(
+            read(&state(0, Some(3)).repeat(6)).unwrap_err(),
+            DecodeError::MalformedField("more than 5 sender key states")
+        );
+        // the private signing key must be the public key's; an empty one means none
+        let other = Curve25519SecretKey::new().to_secret_bytes();
+        let with_private = |p: &[u8]| read(&libsignal_state(&public, Some(p), 0, Some(3)));
+        assert_eq!(with_private(other.expose()).unwrap_err(), DecodeError::Key(KeyError::InvalidPoint));
+        assert!(with_private(private.expose()).unwrap().states[0].signing_private.is_some());
+        assert!(with_private(&[]).unwrap().states[0].signing_private.is_none());
+        assert_eq!(
+            read(&libsignal_state(&public[1..], None, 0, Some(3))).unwrap_err(),
+            DecodeError::InvalidFieldLength { field: "public signing key", expected: PUBLIC_KEY_LENGTH, got: 32 }
+        );
+        // no state: no distribution id
+        assert_eq!(read(&[]).unwrap().distribution_id, None);
+        // the length bound: a record of exactly MAX_MESSAGE_LENGTH bytes (one unknown field) is
+        // read, one byte more is refused before decoding
+        let max = crate::consts::MAX_MESSAGE_LENGTH;
+        let mut longest = Vec::new();
+        put_bytes_field(&mut longest, 2, &vec![0; max - 4]);
+        assert_eq!(longest.len(), max);
+        assert_eq!(read(&longest).unwrap().states.len(), 0);
+        longest.push(0);
+        assert_eq!(read(&longest).unwrap_err(), DecodeError::TooLong { got: max + 1, max });
+    }
+
+    #[test]
+    fn pickle_bodies_are_checked_state_by_state() {
+        let encode = |r: &SenderKeyRecord| {
+            let mut w = PickleWriter::with_capacity(record_size_hint(r));
+            encode_record_body(r, &mut w);
+            w.finish().to_vec()
+        };
+        let decode = |b: &[u8]| decode_record_body(&mut PickleReader::new(b));
+        let (a, _, id) = pair();
+        let good = encode(&a);
+        // bool ‖ id(16) ‖ count ‖ version ‖ chain id(4) ‖ iteration(4) ‖ chain key(32) ‖
+        // public(32) ‖ bool private ‖ private(32) ‖ …
+        let (count, version, private) = (17, 18, 92);
+        assert_eq!(encode(&decode(&good).unwrap()), good);
+        let patched = |at: usize, v: u8| {
+            let mut b = good.clone();
+            b[at] = v;
+            decode(&b).map(|_| ())
+        };
+        assert_eq!(patched(version, 2), Err(PickleError::InvalidField("message version")));
+        assert_eq!(patched(private + 1, good[private + 1] ^ 1), Err(PickleError::KeyMismatch("signing key")));
+        // the distribution id is present exactly when there are states
+        assert_eq!(patched(0, 0).unwrap_err(), PickleError::InvalidField("distribution id"));
+        assert_eq!(decode(&encode(&SenderKeyRecord::new())).unwrap().distribution_id, None);
+        let mut no_state_with_id = good[..17].to_vec();
+        no_state_with_id.push(0);
+        assert_eq!(decode(&no_state_with_id).unwrap_err(), PickleError::InvalidField("distribution id"));
+        // up to five states: five are read, a count of six is refused
+        let mut five = SenderKeyRecord::new();
+        for _ in 0..MAX_SENDER_KEY_STATES {
+            five.process_distribution_message(&SenderKeyRecord::new().create_distribution_message(id).unwrap())
+                .unwrap();
+        }
+        let five = encode(&five);
+        assert_eq!(decode(&five).unwrap().states.len(), MAX_SENDER_KEY_STATES);
+        let mut six = five.clone();
+        six[count] = 6;
+        assert_eq!(decode(&six).unwrap_err(), PickleError::TooMany { field: "sender key states", got: 6, max: 5 });
+    }
 }
