@@ -400,4 +400,73 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+
+    /// A libsignal `PolyDecoder` of a `len`-byte payload holding `chunks`, as 16 point lists
+    /// (list `p`: `BE16(index) ‖ BE16(value p)` per chunk), with the given `polys` and
+    /// `is_complete` fields.
+    fn libsignal_decoder(len: usize, chunks: &[Chunk], polys: u64, complete: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_varint_field(&mut out, 1, (16 * (len / CHUNK_LEN)) as u64);
+        put_varint_field(&mut out, 2, polys);
+        for p in 0..16 {
+            let list: Vec<u8> = chunks
+                .iter()
+                .flat_map(|c| [c.index.to_be_bytes(), [c.data[2 * p], c.data[2 * p + 1]]])
+                .flatten()
+                .collect();
+            if !chunks.is_empty() {
+                put_bytes_field(&mut out, 3, &list);
+            }
+        }
+        put_varint_field(&mut out, 4, complete);
+        out
+    }
+
+    #[test]
+    fn decoders_are_read_point_by_point_and_inconsistent_ones_refused() {
+        let len = 4 * CHUNK_LEN;
+        let payload: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(37)).collect();
+        let encoder = Encoder::new(&payload).unwrap();
+        let held = [1, 0x0105, 0x0203].map(|i| encoder.chunk_at(i));
+        let read = |bytes: &[u8]| decoder(bytes, len);
+        let d = read(&libsignal_decoder(len, &held, 16, 0)).unwrap();
+        assert_eq!((d.payload_len(), d.chunks()), (len, &held[..]));
+        let mut full = d.clone();
+        full.add_chunk(&encoder.chunk_at(3));
+        assert_eq!(full.decode().unwrap(), payload);
+        assert_eq!(read(&libsignal_decoder(len, &[], 16, 0)).unwrap(), Decoder::new(len).unwrap());
+        let refused = |bytes: &[u8]| assert!(matches!(read(bytes), Err(SpqrError::InvalidState(_))), "{bytes:?}");
+        // another payload size, another number of polynomials, a complete decoder
+        refused(&libsignal_decoder(len + CHUNK_LEN, &held, 16, 0));
+        assert!(decoder(&libsignal_decoder(len + CHUNK_LEN, &held, 16, 0), len + CHUNK_LEN).is_ok());
+        refused(&libsignal_decoder(len, &held, 15, 0));
+        refused(&libsignal_decoder(len, &held, 16, 1));
+        refused(&libsignal_decoder(len, &[], 16, 1));
+        // chunks out of order, repeated, or as many as needed
+        refused(&libsignal_decoder(len, &[held[1], held[0]], 16, 0));
+        refused(&libsignal_decoder(len, &[held[0], held[0]], 16, 0));
+        refused(&libsignal_decoder(len, &[held[0], held[1], held[2], encoder.chunk_at(0x0300)], 16, 0));
+        // point lists: 15 of them, a length not a multiple of 4, lengths that differ, or an x
+        // that is not the same in every list
+        let good = libsignal_decoder(len, &held, 16, 0);
+        let f = Fields::read(&good).unwrap();
+        let lists = f.repeated(3, "pts").unwrap();
+        let with_lists = |lists: &[Vec<u8>]| {
+            let mut out = libsignal_decoder(len, &[], 16, 0);
+            lists.iter().for_each(|l| put_bytes_field(&mut out, 3, l));
+            out
+        };
+        let lists: Vec<Vec<u8>> = lists.iter().map(|l| l.to_vec()).collect();
+        assert_eq!(read(&with_lists(&lists)).unwrap(), d);
+        refused(&with_lists(&lists[..15]));
+        refused(&with_lists(&lists.iter().map(|l| l[..10].to_vec()).collect::<Vec<_>>()));
+        let mut longer = lists.clone();
+        longer[9].extend_from_slice(&[0, 9, 1, 2]);
+        refused(&with_lists(&longer));
+        for (at, byte) in [(0, 4), (5, 8), (9, 9)] {
+            let mut other_x = lists.clone();
+            other_x[at][byte] ^= 1;
+            refused(&with_lists(&other_x));
+        }
+    }
 }
