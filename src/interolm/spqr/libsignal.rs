@@ -364,6 +364,7 @@ impl SpqrState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::interolm::spqr::VersionStatus;
     use crate::wire::codec::{put_bytes_field, put_varint_field};
 
     fn message(fields: &[(u8, &[u8])]) -> Vec<u8> {
@@ -468,5 +469,55 @@ mod tests {
             other_x[at][byte] ^= 1;
             refused(&with_lists(&other_x));
         }
+    }
+
+    /// Every SPQR state (`SessionStructure` field 15) in the libsignal 0.90.0 PQXDH vectors
+    /// imports, both parties after every step: negotiating (minimum V0) until the first
+    /// message arrives, then settled on V1; a negotiating state with minimum V1 keeps it, an
+    /// unknown minimum is refused.
+    #[test]
+    fn libsignal_0_90_0_states_import_with_their_negotiation() {
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("../../../test-vectors/interolm/pqxdh_v4_libsignal-0.90.0.json"))
+                .unwrap();
+        let (mut negotiating, mut settled) = (0, 0);
+        for step in v["steps"].as_array().unwrap() {
+            for party in ["alice", "bob"] {
+                let Some(hex_state) = step[party]["decoded"]["pq_ratchet_state"].as_str() else { continue };
+                let bytes = hex::decode(hex_state).unwrap();
+                let state = SpqrState::from_libsignal(&bytes).unwrap();
+                let f = Fields::read(&bytes).unwrap();
+                assert_eq!(state.summary().version, SpqrVersion::V1);
+                let Some(negotiation) = f.opt_bytes(1, "negotiation").unwrap() else {
+                    assert_eq!(state.version_status(), VersionStatus::Complete(SpqrVersion::V1));
+                    settled += 1;
+                    continue;
+                };
+                negotiating += 1;
+                assert_eq!(
+                    state.version_status(),
+                    VersionStatus::Negotiating { version: SpqrVersion::V1, min_version: SpqrVersion::V0 }
+                );
+                // the same state with field 3 (min_version) of the negotiation set
+                let with_min = |m: u64| {
+                    let mut n = negotiation.to_vec();
+                    put_varint_field(&mut n, 3, m);
+                    let mut out = message(&[(1, &n)]);
+                    for field in [2, 3] {
+                        if let Some(b) = f.opt_bytes(field, "state").unwrap() {
+                            put_bytes_field(&mut out, field as u8, b);
+                        }
+                    }
+                    SpqrState::from_libsignal(&out)
+                };
+                assert_eq!(
+                    with_min(1).unwrap().version_status(),
+                    VersionStatus::Negotiating { version: SpqrVersion::V1, min_version: SpqrVersion::V1 }
+                );
+                assert_eq!(with_min(0).unwrap().version_status(), state.version_status());
+                assert!(matches!(with_min(2), Err(SpqrError::InvalidState(_))));
+            }
+        }
+        assert_eq!((negotiating, settled), (6, 14));
     }
 }
