@@ -1171,4 +1171,24 @@ mod tests {
         // two servers, two sender certificates, two static secrets: each remembered once
         assert_eq!((r.servers.len(), r.senders.len(), r.statics.len()), (2, 2, 2));
     }
+
+    /// What the receiver reports remembering is what it holds: the server certificate id, the
+    /// sender certificate id and the sender's key, each list with its count (the tests that
+    /// check that a refused envelope changes nothing compare these bytes).
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn remembered_for_testing_lists_what_is_remembered() {
+        let (root, cert, alice, bob) = setup();
+        let mut r = SealedSenderReceiver::new(bob.clone(), vec![root.public_key()]);
+        assert_eq!(r.remembered_for_testing(), [0u8; 12]);
+        let usmc =
+            UnidentifiedSenderMessageContent::new(MessageType::Whisper, cert, vec![7], ContentHint::Default, None);
+        r.decrypt(&sealed_sender_encrypt(&usmc, &alice, &bob.public_key()).unwrap(), 50, None).unwrap();
+        let mut expected = Vec::new();
+        for id in [&r.servers[0], &r.senders[0], alice.public_key().as_bytes()] {
+            expected.extend_from_slice(&1u32.to_be_bytes());
+            expected.extend_from_slice(id);
+        }
+        assert_eq!(r.remembered_for_testing(), expected);
+    }
 }
