@@ -520,4 +520,79 @@ mod tests {
         }
         assert_eq!((negotiating, settled), (6, 14));
     }
+
+    /// A libsignal `PolyEncoder` at index `idx`: 16 lists of points (field 2) or of polynomial
+    /// coefficients (field 3, lowest degree first), as given.
+    fn libsignal_encoder(idx: u64, pts: &[Vec<u8>], polys: &[Vec<u8>]) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_varint_field(&mut out, 1, idx);
+        pts.iter().for_each(|l| put_bytes_field(&mut out, 2, l));
+        polys.iter().for_each(|l| put_bytes_field(&mut out, 3, l));
+        out
+    }
+
+    #[test]
+    fn encoders_are_rebuilt_from_points_or_polynomials_and_malformed_ones_refused() {
+        let (n, len) = (3, 3 * CHUNK_LEN);
+        let payload: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(91) ^ 0x5a).collect();
+        let value = |x: usize, p: usize| [payload[CHUNK_LEN * x + 2 * p], payload[CHUNK_LEN * x + 2 * p + 1]];
+        let pts: Vec<Vec<u8>> = (0..16).map(|p| (0..n).flat_map(|x| value(x, p)).collect()).collect();
+        let e = encoder(&libsignal_encoder(70_000, &pts, &[]), len).unwrap();
+        assert_eq!((e.payload(), e.next_index()), (&payload[..], 70_000));
+        let refused = |bytes: &[u8]| assert!(matches!(encoder(bytes, len), Err(SpqrError::InvalidState(_))));
+        refused(&libsignal_encoder(0, &pts[..15], &[]));
+        refused(&libsignal_encoder(0, &[], &[]));
+        for wrong in [2 * n - 2, 2 * n + 2] {
+            let mut other = pts.clone();
+            other[7].resize(wrong, 0);
+            refused(&libsignal_encoder(0, &other, &[]));
+        }
+        // polynomial p of degree < n, evaluated at x = 0 … n−1 (here by powers of x, not by
+        // Horner's rule as the reader does)
+        let eval = |coefficients: &[u8], x: u16| {
+            let (mut y, mut power) = (0u16, 1u16);
+            for c in coefficients.chunks_exact(2) {
+                y ^= gf16::mul(u16::from_be_bytes([c[0], c[1]]), power);
+                power = gf16::mul(power, x);
+            }
+            y
+        };
+        let polys: Vec<Vec<u8>> = (0..16u8)
+            .map(|p| (0..2 * (p as usize % n + 1)).map(|i| p.wrapping_mul(29) ^ (i as u8).wrapping_mul(113)).collect())
+            .collect();
+        let e = encoder(&libsignal_encoder(5, &[], &polys), len).unwrap();
+        for (p, coefficients) in polys.iter().enumerate() {
+            for x in 0..n {
+                let y = eval(coefficients, x as u16).to_be_bytes();
+                assert_eq!(e.payload()[CHUNK_LEN * x + 2 * p..CHUNK_LEN * x + 2 * p + 2], y, "p {p} x {x}");
+            }
+        }
+        assert!(polys.iter().any(|c| c.len() == 2 * n), "a polynomial of the highest degree");
+        refused(&libsignal_encoder(0, &pts, &polys));
+        refused(&libsignal_encoder(0, &[], &polys[..15]));
+        for wrong in [0, 1, 2 * n + 2] {
+            let mut other = polys.clone();
+            other[3].resize(wrong, 1);
+            refused(&libsignal_encoder(0, &[], &other));
+        }
+    }
+
+    #[test]
+    fn sub_chains_keep_at_most_the_trim_size_of_whole_skipped_keys() {
+        let params = ChainParams { max_jump: 100, max_ooo_keys: 10 }; // trim size 12
+        let sub = |next: &[u8], keys: u32, extra: usize| {
+            let mut prev: Vec<u8> =
+                (0..keys).flat_map(|i| [&(i * 3).to_be_bytes()[..], &[i as u8; 32]].concat()).collect();
+            prev.resize(prev.len() + extra, 0);
+            sub_chain(&message(&[(2, next), (3, &prev)]).iter().copied().chain([8, 50]).collect::<Vec<_>>(), &params)
+        };
+        let s = sub(&[7; 32], 12, 0).unwrap();
+        assert_eq!((s.ctr, s.next.as_ref().map(|k| *k.expose())), (50, Some([7; 32])));
+        let entries: Vec<(u32, Vec<u8>)> = s.history.entries().map(|(i, k)| (i, k.to_vec())).collect();
+        assert_eq!(entries, (0..12u32).map(|i| (i * 3, vec![i as u8; 32])).collect::<Vec<_>>());
+        assert!(sub(&[], 0, 0).unwrap().next.is_none());
+        for (keys, extra) in [(13, 0), (11, 1), (11, 35), (0, 35)] {
+            assert!(matches!(sub(&[7; 32], keys, extra), Err(SpqrError::InvalidState("libsignal SPQR: skipped keys"))));
+        }
+    }
 }
