@@ -1145,4 +1145,19 @@ mod tests {
         six[count] = 6;
         assert_eq!(decode(&six).unwrap_err(), PickleError::TooMany { field: "sender key states", got: 6, max: 5 });
     }
+
+    /// The libsignal-format bytes hold chain keys: they are written into one buffer sized
+    /// up front, never grown (growing would free a copy of the keys without wiping it).
+    #[test]
+    fn libsignal_bytes_are_written_without_reallocating() {
+        let (mut a, mut b, id) = pair();
+        let ms: Vec<_> = (0..40).map(|i| a.encrypt(id, &[i]).unwrap()).collect();
+        b.decrypt(&ms[39]).unwrap();
+        assert_eq!(b.states[0].skipped.len(), 39);
+        for r in [&a, &b] {
+            let bytes = r.to_libsignal_bytes();
+            assert_eq!(bytes.capacity(), r.states.iter().map(state_capacity).sum::<usize>());
+            assert!(bytes.len() > 100 + 36 * r.states[0].skipped.len(), "{} bytes", bytes.len());
+        }
+    }
 }
