@@ -1025,4 +1025,35 @@ mod tests {
             assert_eq!(session.decrypt(&message(1)).unwrap(), b(&v["messages"][1]["plaintext"]), "{lib}");
         }
     }
+
+    #[test]
+    fn both_sides_describe_the_same_session() {
+        let (mut alice, mut bob) = (Account::new(), Account::new());
+        alice.set_registration_id(1111);
+        bob.set_registration_id(2222);
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let bundle = bob.pre_key_bundle(1).unwrap();
+        let mut a = alice.create_outbound_session(&bundle).unwrap();
+        let InterolmMessage::PreKey(p) = a.encrypt(b"hi").unwrap() else { panic!("a pre-key message") };
+        let b = bob.create_inbound_session(&p).unwrap().session;
+        assert_eq!((a.is_initiator(), b.is_initiator()), (true, false));
+        assert_eq!((a.session_version(), b.session_version()), (SessionVersion::Pqxdh, SessionVersion::Pqxdh));
+        assert_eq!((a.local_identity_key(), a.remote_identity_key()), (alice.identity_key(), bob.identity_key()));
+        assert_eq!((b.local_identity_key(), b.remote_identity_key()), (bob.identity_key(), alice.identity_key()));
+        assert_eq!((a.local_registration_id(), a.remote_registration_id()), (1111, 2222));
+        assert_eq!((b.local_registration_id(), b.remote_registration_id()), (2222, 1111));
+        assert_eq!((a.base_key(), b.base_key()), (p.base_key(), p.base_key()));
+        assert_eq!((a.spqr().version(), b.spqr().version()), (SpqrVersion::V1, SpqrVersion::V1));
+        assert!(b.matches(&p));
+        // the id: the same on both sides, 32 bytes of hash, another for another session
+        assert_eq!(a.session_id(), b.session_id());
+        assert_eq!(crate::primitives::base64_decode(&a.session_id()).unwrap().len(), 32);
+        let other = alice.create_outbound_session(&bundle).unwrap();
+        assert_ne!(other.session_id(), a.session_id());
+        let InterolmMessage::PreKey(q) = alice.create_outbound_session(&bundle).unwrap().encrypt(b"x").unwrap() else {
+            panic!("a pre-key message")
+        };
+        assert!(!b.matches(&q));
+    }
 }
