@@ -1232,4 +1232,51 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn certificate_and_content_accessors() {
+        let (root, server_key, alice) =
+            (Curve25519SecretKey::new(), Curve25519SecretKey::new(), IdentityKeyPair::generate());
+        let device = DeviceId::new(5).unwrap();
+        let cert = |uuid: &str| {
+            let server = ServerCertificate::new(9, &server_key.public_key(), &root);
+            SenderCertificate::new(uuid, None, device, &alice.public_key(), 100, server, &server_key)
+        };
+        let aci = "aaaaaaaa-7000-11eb-b32a-33b8a8a487a6";
+        let c = cert(aci);
+        assert_eq!(
+            (c.sender_uuid(), c.sender_aci(), c.sender_e164()),
+            (aci, Some(ServiceId::parse(aci).unwrap()), None)
+        );
+        assert_eq!((c.device_id(), c.expiration(), c.identity_key()), (5, 100, alice.public_key()));
+        assert_eq!(c.sender_address(), Some(ProtocolAddress::new(aci, device)));
+        assert_eq!(SenderCertificate::from_bytes(&c.to_bytes()).unwrap().to_bytes(), c.to_bytes());
+        let server = c.signer();
+        assert_eq!((server.key_id(), server.key()), (9, server_key.public_key()));
+        assert_eq!(ServerCertificate::from_bytes(&server.to_bytes()).unwrap().to_bytes(), server.to_bytes());
+        // only an ACI is an ACI
+        assert_eq!(cert(&format!("PNI:{aci}")).sender_aci(), None);
+        assert_eq!(cert("a").sender_aci(), None);
+        let usmc = UnidentifiedSenderMessageContent::new(
+            MessageType::Plaintext,
+            c,
+            vec![1, 2, 3],
+            ContentHint::Resendable,
+            Some(vec![9]),
+        );
+        assert_eq!(
+            (usmc.message_type(), usmc.contents(), usmc.group_id()),
+            (MessageType::Plaintext, &[1, 2, 3][..], Some(&[9][..]))
+        );
+        assert_eq!(usmc.content_hint(), ContentHint::Resendable);
+        assert_eq!(UnidentifiedSenderMessageContent::from_bytes(&usmc.to_bytes()).unwrap(), usmc);
+        for (hint, n) in [
+            (ContentHint::Default, 0),
+            (ContentHint::Resendable, 1),
+            (ContentHint::Implicit, 2),
+            (ContentHint::Unknown(7), 7),
+        ] {
+            assert_eq!((hint.to_u32(), ContentHint::from_u32(n)), (n, hint));
+        }
+    }
 }
