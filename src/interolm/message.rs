@@ -240,7 +240,7 @@ mod tests {
             assert_eq!((message.to_parts(), message.to_bytes()), ((t, body.clone()), body.clone()));
             assert_eq!(message.message_type().number() as usize, t);
             let (t64, text) = message.to_base64_parts();
-            assert_eq!((t64, crate::primitives::base64_decode(&text).unwrap()), (t, body.clone()));
+            assert_eq!((t64, base64_decode(&text).unwrap()), (t, body.clone()));
             assert_eq!(InterolmMessage::from_base64_parts(t64, &text).unwrap(), message);
             match &message {
                 InterolmMessage::PreKey(k) => {

@@ -1048,7 +1048,7 @@ mod tests {
         assert!(b.matches(&p));
         // the id: the same on both sides, 32 bytes of hash, another for another session
         assert_eq!(a.session_id(), b.session_id());
-        assert_eq!(crate::primitives::base64_decode(&a.session_id()).unwrap().len(), 32);
+        assert_eq!(crate::primitives::base64_decode(a.session_id()).unwrap().len(), 32);
         let other = alice.create_outbound_session(&bundle).unwrap();
         assert_ne!(other.session_id(), a.session_id());
         let InterolmMessage::PreKey(q) = alice.create_outbound_session(&bundle).unwrap().encrypt(b"x").unwrap() else {
