@@ -1056,4 +1056,31 @@ mod tests {
         };
         assert!(!b.matches(&q));
     }
+
+    /// Once SPQR V1 is negotiated, a message without an SPQR key is a downgrade: it is
+    /// accepted only as what it may be, a pre-key message the initiator sent before it heard
+    /// from us. The same message without its pre-key wrapper is refused, and changes nothing.
+    #[test]
+    fn keyless_messages_after_negotiation_only_as_pre_key_messages() {
+        let alice = Account::new(); // SPQR Optional: minimum V0, so no key before the reply
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+        let (InterolmMessage::PreKey(p1), InterolmMessage::PreKey(p2)) =
+            (a.encrypt(b"1").unwrap(), a.encrypt(b"2").unwrap())
+        else {
+            panic!("pre-key messages")
+        };
+        let mut b = bob.create_inbound_session(&p1).unwrap().session;
+        assert_eq!(b.spqr().version_status(), crate::interolm::spqr::VersionStatus::Complete(SpqrVersion::V1));
+        let bare = InterolmMessage::Whisper(p2.message());
+        let before = b.spqr().to_bytes();
+        assert!(matches!(
+            b.decrypt(&bare),
+            Err(DecryptionError::Spqr(crate::interolm::spqr::SpqrError::KeylessAfterNegotiation { .. }))
+        ));
+        assert_eq!(b.spqr().to_bytes(), before);
+        assert_eq!(b.decrypt(&InterolmMessage::PreKey(p2)).unwrap(), b"2");
+    }
 }
