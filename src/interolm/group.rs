@@ -1190,4 +1190,31 @@ mod tests {
         assert_eq!(sender.current_iteration(), Some(messages.len() as u32));
         assert_eq!((sender.distribution_id(), sender.chain_ids()), (Some(id), vec![skdm.chain_id()]));
     }
+
+    #[test]
+    fn chain_ids_are_31_bits_and_group_ids_version_4_uuids_every_time() {
+        for _ in 0..64 {
+            let id = DistributionId::random_v4();
+            assert_eq!((id.as_bytes()[6] >> 4, id.as_bytes()[8] >> 6), (4, 2), "{:?}", id.as_bytes());
+            let d = SenderKeyRecord::new().create_distribution_message(id).unwrap();
+            assert!(d.chain_id() < 1 << 31, "{}", d.chain_id());
+        }
+    }
+
+    /// The forward limit counts from the receiver's own iteration, not from 0.
+    #[test]
+    fn the_forward_limit_counts_from_the_receivers_iteration() {
+        let (a, mut b, id) = pair();
+        let mut ahead = a.clone();
+        ahead.states[0].chain = (0..10).fold(ahead.states[0].chain.clone(), |c, _| c.next().unwrap());
+        assert_eq!(b.decrypt(&ahead.encrypt(id, b"10").unwrap()).unwrap(), b"10");
+        assert_eq!(b.current_iteration(), Some(11));
+        let mut edge = a.clone();
+        edge.states[0].chain = (0..11 + 25_000).fold(edge.states[0].chain.clone(), |c, _| c.next().unwrap());
+        let mut too_far = edge.clone();
+        too_far.states[0].chain = too_far.states[0].chain.next().unwrap();
+        let far = too_far.encrypt(id, b"x").unwrap();
+        assert_eq!(b.decrypt(&far), Err(SenderKeyError::TooFarInFuture { got: 25_001, max: 25_000 }));
+        assert_eq!(b.decrypt(&edge.encrypt(id, b"y").unwrap()).unwrap(), b"y");
+    }
 }
