@@ -595,4 +595,39 @@ mod tests {
             assert!(matches!(sub(&[7; 32], keys, extra), Err(SpqrError::InvalidState("libsignal SPQR: skipped keys"))));
         }
     }
+
+    #[test]
+    fn chain_params_default_only_when_absent_and_stay_in_range() {
+        let p = |fields: &[(u8, u64)]| {
+            let mut out = Vec::new();
+            fields.iter().for_each(|(n, v)| put_varint_field(&mut out, *n, *v));
+            params(&out)
+        };
+        let d = ChainParams::default();
+        assert_eq!(p(&[]).unwrap(), d);
+        assert_eq!(p(&[(1, 7), (2, 9)]).unwrap(), ChainParams { max_jump: 7, max_ooo_keys: 9 });
+        assert_eq!(p(&[(2, 9)]).unwrap(), ChainParams { max_jump: d.max_jump, max_ooo_keys: 9 });
+        assert_eq!(p(&[(1, 7)]).unwrap(), ChainParams { max_jump: 7, max_ooo_keys: d.max_ooo_keys });
+        assert!(matches!(p(&[(2, 50_001)]), Err(SpqrError::InvalidState(_))));
+    }
+
+    /// `m` is the last 32 bytes of libcrux's encapsulation state, accepted only if it gives
+    /// the stored ct1 for the header.
+    #[test]
+    fn the_encapsulation_randomness_must_give_the_stored_ct1() {
+        let dk = MlKem768DecapsulationKey::generate(&mut crate::primitives::OsRandom);
+        let hdr = dk.header();
+        let m = [7u8; 32];
+        let (ct1, _) = mlkem768_encapsulate1(&hdr, &SecretBytes::from_slice(&m).unwrap()).unwrap();
+        let es = [&[1u8; 100][..], &m].concat();
+        assert_eq!(*randomness(&hdr, &es, &ct1[..]).unwrap().expose(), m);
+        assert_eq!(*randomness(&hdr, &m, &ct1[..]).unwrap().expose(), m);
+        assert!(randomness(&hdr, &m[1..], &ct1[..]).is_err());
+        let mut other = ct1.to_vec();
+        other[5] ^= 1;
+        assert!(randomness(&hdr, &es, &other).is_err());
+        let mut es_other = es.clone();
+        es_other[110] ^= 1;
+        assert!(randomness(&hdr, &es_other, &ct1[..]).is_err());
+    }
 }
