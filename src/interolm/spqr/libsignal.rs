@@ -630,4 +630,189 @@ mod tests {
         es_other[110] ^= 1;
         assert!(randomness(&hdr, &es_other, &ct1[..]).is_err());
     }
+
+    /// The state in the libsignal layout this module reads (SPEC.md §6): the inverse of
+    /// `from_libsignal`, written here only to test it (caudata exports no libsignal state).
+    /// `tweak` may alter the Braid state's `uc` and state fields (by number) before they are
+    /// written.
+    fn to_libsignal(state: &SpqrState, tweak: &dyn Fn(u8, &mut [(u8, Vec<u8>)], &mut [(u8, Vec<u8>)])) -> Vec<u8> {
+        let encoder = |e: &Encoder| {
+            let n = e.payload().len() / CHUNK_LEN;
+            let mut out = Vec::new();
+            put_varint_field(&mut out, 1, u64::from(e.next_index()));
+            for p in 0..16 {
+                let values: Vec<u8> = (0..n)
+                    .flat_map(|x| [e.payload()[CHUNK_LEN * x + 2 * p], e.payload()[CHUNK_LEN * x + 2 * p + 1]])
+                    .collect();
+                put_bytes_field(&mut out, 2, &values);
+            }
+            out
+        };
+        let decoder = |d: &Decoder| libsignal_decoder(d.payload_len(), d.chunks(), 16, 0);
+        let params = |p: &ChainParams| {
+            let mut out = Vec::new();
+            put_varint_field(&mut out, 1, u64::from(p.max_jump));
+            put_varint_field(&mut out, 2, u64::from(p.max_ooo_keys));
+            out
+        };
+        let mut out = Vec::new();
+        if let Some(n) = &state.negotiation {
+            let mut b = Vec::new();
+            put_bytes_field(&mut b, 1, n.auth_key.expose());
+            put_varint_field(&mut b, 2, n.direction as u64);
+            put_varint_field(&mut b, 3, if n.min_version == SpqrVersion::V1 { 1 } else { 0 });
+            put_bytes_field(&mut b, 4, &params(&n.params));
+            put_bytes_field(&mut out, 1, &b);
+        }
+        if let Some(c) = &state.chain {
+            let mut b = Vec::new();
+            put_varint_field(&mut b, 1, c.dir as u64);
+            put_varint_field(&mut b, 2, c.current_epoch);
+            for link in &c.links {
+                let mut l = Vec::new();
+                for (field, half) in [(1, &link.send), (2, &link.recv)] {
+                    let mut h = Vec::new();
+                    put_varint_field(&mut h, 1, u64::from(half.ctr));
+                    put_bytes_field(&mut h, 2, half.next.as_ref().map_or(&[][..], |k| &k.expose()[..]));
+                    let prev: Vec<u8> =
+                        half.history.entries().flat_map(|(i, k)| [&i.to_be_bytes()[..], k].concat()).collect();
+                    put_bytes_field(&mut h, 3, &prev);
+                    put_bytes_field(&mut l, field, &h);
+                }
+                put_bytes_field(&mut b, 3, &l);
+            }
+            put_bytes_field(&mut b, 4, c.next_root.expose());
+            put_varint_field(&mut b, 5, c.send_epoch);
+            put_bytes_field(&mut b, 6, &params(&c.params));
+            put_bytes_field(&mut out, 2, &b);
+        }
+        if let Some(s) = &state.scka {
+            let mut uc = Vec::new();
+            put_varint_field(&mut uc, 1, s.epoch);
+            put_bytes_field(&mut uc, 2, &message(&[(1, s.auth.root_key()), (2, s.auth.mac_key())]));
+            let es = |m: &SecretBytes<32>| [&[0x55; 64][..], m.expose()].concat();
+            let ct1 = |hdr: &[u8; MLKEM768_HEADER_LEN], m: &SecretBytes<32>| mlkem768_encapsulate1(hdr, m).unwrap().0;
+            let (tag, mut uc_fields, mut state_fields): (u8, Vec<(u8, Vec<u8>)>, Vec<(u8, Vec<u8>)>) = match &s.phase {
+                Phase::KeysUnsampled => (1, vec![], vec![]),
+                Phase::KeysSampled { dk, hdr_enc } => {
+                    (2, vec![(3, dk.ek_vector().to_vec()), (4, dk.as_bytes().to_vec())], vec![(2, encoder(hdr_enc))])
+                }
+                Phase::HeaderSent { dk, ek_enc, ct1_dec } => {
+                    (3, vec![(3, dk.as_bytes().to_vec())], vec![(2, encoder(ek_enc)), (3, decoder(ct1_dec))])
+                }
+                Phase::Ct1Received { dk, ct1, ek_enc } => {
+                    (4, vec![(3, dk.as_bytes().to_vec()), (4, ct1.to_vec())], vec![(2, encoder(ek_enc))])
+                }
+                Phase::EkSentCt1Received { dk, ct1, ct2_dec } => {
+                    (5, vec![(3, dk.as_bytes().to_vec()), (4, ct1.to_vec())], vec![(3, decoder(ct2_dec))])
+                }
+                Phase::NoHeaderReceived { hdr_dec } => (6, vec![], vec![(2, decoder(hdr_dec))]),
+                Phase::HeaderReceived { hdr, ek_dec } => (7, vec![(3, hdr.to_vec())], vec![(2, decoder(ek_dec))]),
+                Phase::Ct1Sampled { hdr, m, ct1_enc, ek_dec } => (
+                    8,
+                    vec![(3, hdr.to_vec()), (4, es(m)), (5, ct1(hdr, m).to_vec())],
+                    vec![(2, encoder(ct1_enc)), (3, decoder(ek_dec))],
+                ),
+                Phase::EkReceivedCt1Sampled { .. } => (9, vec![], vec![]),
+                Phase::Ct1Acknowledged { hdr, m, ek_dec } => {
+                    (10, vec![(3, hdr.to_vec()), (4, es(m)), (5, ct1(hdr, m).to_vec())], vec![(2, decoder(ek_dec))])
+                }
+                Phase::Ct2Sampled { ct2_enc } => (11, vec![], vec![(2, encoder(ct2_enc))]),
+            };
+            tweak(tag, &mut uc_fields, &mut state_fields);
+            uc_fields.iter().for_each(|(f, b)| put_bytes_field(&mut uc, *f, b));
+            let mut st = Vec::new();
+            put_bytes_field(&mut st, 1, &uc);
+            state_fields.iter().for_each(|(f, b)| put_bytes_field(&mut st, *f, b));
+            put_bytes_field(&mut out, 3, &message(&[(tag, &st)]));
+        }
+        out
+    }
+
+    /// Every Braid state of a lossy, reordered two-party run (both sides, after every step)
+    /// reads back from the libsignal layout as the same state; the checks that tie a state's
+    /// parts together refuse each altered copy.
+    #[test]
+    fn every_braid_state_imports_from_the_libsignal_layout() {
+        let (mut a, mut b) = (SpqrState::new_initiator(&[3; 32]), SpqrState::new_responder(&[3; 32]));
+        let mut rng = crate::primitives::OsRandom;
+        let (mut seen, mut refusals) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
+        let mut in_flight: Vec<(bool, Vec<u8>)> = Vec::new();
+        for i in 0..250u32 {
+            let a_sends = i % 7 < 4;
+            let sent = if a_sends { a.send(&mut rng) } else { b.send(&mut rng) }.unwrap();
+            in_flight.push((a_sends, sent.message().to_vec()));
+            // deliver all but the newest two, in reverse order, dropping every fifth
+            while in_flight.len() > 2 {
+                let (to_b, m) = in_flight.remove(in_flight.len() - 3);
+                if i % 5 == 0 {
+                    continue;
+                }
+                let to = if to_b { &mut b } else { &mut a };
+                if let Ok(r) = to.recv(&m) {
+                    r.commit(to);
+                }
+            }
+            for st in [&a, &b] {
+                let summary = st.summary();
+                if summary.state == Some("EkReceivedCt1Sampled") {
+                    continue;
+                }
+                let back = SpqrState::from_libsignal(&to_libsignal(st, &|_, _, _| {})).unwrap();
+                assert_eq!(*back.to_bytes(), *st.to_bytes(), "{summary:?}");
+                if !seen.insert(summary.state.unwrap()) {
+                    continue; // the alterations below once per state name
+                }
+                // each part that must agree with another, altered: the ek and the header
+                // encoder with the key (2), the ek encoder with the key (3, 4), the ct1
+                // encoder with the stored ct1 and the randomness with it (8, 10)
+                let flip_last = |fields: &mut [(u8, Vec<u8>)], n: u8| {
+                    fields.iter_mut().filter(|(f, _)| *f == n).for_each(|(_, b)| *b.last_mut().unwrap() ^= 1)
+                };
+                let tweaks: [&dyn Fn(u8, &mut [(u8, Vec<u8>)], &mut [(u8, Vec<u8>)]); 2] = [
+                    &|tag, uc, _| {
+                        if tag == 2 {
+                            flip_last(uc, 3)
+                        }
+                    },
+                    &|tag, uc, _| {
+                        if [8, 10].contains(&tag) {
+                            flip_last(uc, 4)
+                        }
+                    },
+                ];
+                for (i, tweak) in tweaks.iter().enumerate() {
+                    let altered = to_libsignal(st, tweak);
+                    if altered != to_libsignal(st, &|_, _, _| {}) {
+                        assert!(SpqrState::from_libsignal(&altered).is_err(), "tweak {i}: {summary:?}");
+                        refusals.insert((i, summary.state.unwrap()));
+                    }
+                }
+                // an encoder sending other bytes than its key's header or ek vector, or than ct1
+                let mut other = (*st).clone();
+                let flipped = |e: &mut Encoder| {
+                    let mut payload = e.payload().to_vec();
+                    payload[0] ^= 1;
+                    *e = Encoder::resume(&payload, e.next_index()).unwrap();
+                };
+                match &mut other.scka.as_mut().unwrap().phase {
+                    Phase::KeysSampled { hdr_enc: e, .. }
+                    | Phase::HeaderSent { ek_enc: e, .. }
+                    | Phase::Ct1Received { ek_enc: e, .. }
+                    | Phase::Ct1Sampled { ct1_enc: e, .. } => flipped(e),
+                    _ => {}
+                }
+                let altered = to_libsignal(&other, &|_, _, _| {});
+                if altered != to_libsignal(st, &|_, _, _| {}) {
+                    assert!(SpqrState::from_libsignal(&altered).is_err(), "other encoder: {summary:?}");
+                    refusals.insert((2, summary.state.unwrap()));
+                }
+                let mut epoch_0 = (*st).clone();
+                epoch_0.scka.as_mut().unwrap().epoch = 0;
+                assert!(SpqrState::from_libsignal(&to_libsignal(&epoch_0, &|_, _, _| {})).is_err());
+            }
+        }
+        assert!(seen.len() >= 10, "{seen:?}");
+        assert_eq!(refusals.len(), 7, "{refusals:?}");
+    }
 }
