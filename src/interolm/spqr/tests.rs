@@ -372,3 +372,13 @@ fn inconsistent_restored_states_are_refused_with_the_reason() {
     full.extend_from_slice(&[0; 200]);
     refused(&full, "decoder chunk count");
 }
+
+#[test]
+fn summaries_show_the_decoder_receiving_now() {
+    let (mut a, mut b) = pair();
+    let needed = scka::HEADER_MSG_LEN / erasure::CHUNK_LEN;
+    assert_eq!((b.summary().state, b.summary().receiving), (Some("NoHeaderReceived"), Some((0, needed))));
+    deliver(&mut b, &a.send(&mut OsRandom).unwrap());
+    assert_eq!(b.summary().receiving, Some((1, needed)));
+    assert_eq!((a.summary().state, a.summary().receiving), (Some("KeysSampled"), None));
+}
