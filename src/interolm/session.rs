@@ -982,13 +982,14 @@ mod tests {
     }
 
     /// libsignal's first two pre-key messages (test-vectors/interolm, made by its Node client:
-    /// 0.72.1 without SPQR, 0.90.0 with SPQR V1) decrypt for a Bob rebuilt from the private
+    /// 0.72.1 X3DH and PQXDH without SPQR, 0.90.0 PQXDH with SPQR V1) decrypt for a Bob rebuilt from the private
     /// keys libsignal exported: a known answer for PQXDH's key derivation, the chain and
     /// message keys, the MAC and the SPQR salt, which caudata-only round trips cannot check.
     #[test]
     fn libsignal_pre_key_messages_decrypt_for_its_bob() {
         use crate::primitives::{Kyber1024SecretKey, SecretBytes, XEdDsaSignature};
         for (lib, json) in [
+            ("0.72.1 X3DH", include_str!("../../test-vectors/interolm/x3dh_v3_libsignal-0.72.1.json")),
             ("0.72.1", include_str!("../../test-vectors/interolm/pqxdh_v4_libsignal-0.72.1.json")),
             ("0.90.0", include_str!("../../test-vectors/interolm/pqxdh_v4_libsignal-0.90.0.json")),
         ] {
@@ -999,9 +1000,10 @@ mod tests {
             let (private, published) = (&v["bob"]["private"], &v["bob"]["bundle_as_published"]);
             let mut bob =
                 Account::from_identity_key(secret(&private["identity_private"]), n(&v["bob"]["registration_id"]));
-            if lib == "0.72.1" {
+            if lib.starts_with("0.72.1") {
                 bob.set_spqr_policy(SpqrPolicy::Off);
             }
+            bob.allow_x3dh(true);
             let signature = |k| XEdDsaSignature::from_slice(&b(k)).unwrap();
             let store = bob.pre_keys_mut();
             store.import_signed_pre_key(
@@ -1010,17 +1012,24 @@ mod tests {
                 signature(&published["signed_pre_key_signature"]),
             );
             store.import_one_time_pre_key(n(&published["pre_key_id"]), secret(&private["pre_key_private"]));
-            store.import_kyber_pre_key(
-                n(&published["kyber_pre_key_id"]),
-                Kyber1024SecretKey::from_bytes(&b(&private["kyber_secret_key"])).unwrap(),
-                signature(&published["kyber_pre_key_signature"]),
-                true,
-            );
+            if !private["kyber_secret_key"].is_null() {
+                store.import_kyber_pre_key(
+                    n(&published["kyber_pre_key_id"]),
+                    Kyber1024SecretKey::from_bytes(&b(&private["kyber_secret_key"])).unwrap(),
+                    signature(&published["kyber_pre_key_signature"]),
+                    true,
+                );
+            }
             let message = |i: usize| InterolmMessage::from_parts(3, &b(&v["messages"][i]["body"])).unwrap();
             let InterolmMessage::PreKey(first) = message(0) else { panic!("a pre-key message") };
             let created = bob.create_inbound_session(&first).unwrap();
             assert_eq!(created.plaintext, b(&v["messages"][0]["plaintext"]), "{lib}");
             let mut session = created.session;
+            let version = if lib.ends_with("X3DH") { SessionVersion::X3dh } else { SessionVersion::Pqxdh };
+            assert_eq!(
+                (session.session_version(), session.session_version().version_byte(), first.session_version()),
+                (version, version.version_byte(), version.as_u8())
+            );
             assert_eq!(session.remote_registration_id(), n(&v["alice"]["registration_id"]));
             assert_eq!(session.decrypt(&message(1)).unwrap(), b(&v["messages"][1]["plaintext"]), "{lib}");
         }
