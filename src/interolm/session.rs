@@ -1091,4 +1091,43 @@ mod tests {
         assert_eq!(b.spqr().to_bytes(), before);
         assert_eq!(b.decrypt(&InterolmMessage::PreKey(p2)).unwrap(), b"2");
     }
+
+    /// The allowance for keyless pre-key messages holds only while the initiator's first
+    /// chain is certainly the oldest receiving chain held: below the limit of receiving chains
+    /// (one of them may have been dropped at it), not at it.
+    #[test]
+    fn keyless_pre_key_messages_only_below_the_receiving_chain_limit() {
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let bundle = bob.pre_key_bundle(1).unwrap();
+        for (chains, accepted) in
+            [(crate::consts::MAX_RECEIVER_CHAINS - 1, true), (crate::consts::MAX_RECEIVER_CHAINS, false)]
+        {
+            let mut a = Account::new().create_outbound_session(&bundle).unwrap();
+            let (InterolmMessage::PreKey(p1), InterolmMessage::PreKey(p2)) =
+                (a.encrypt(b"1").unwrap(), a.encrypt(b"2").unwrap())
+            else {
+                panic!("pre-key messages")
+            };
+            let mut b = bob.create_inbound_session(&p1).unwrap().session;
+            while b.ratchet.receivers.len() < chains {
+                a.decrypt(&b.encrypt(b"r").unwrap()).unwrap();
+                b.decrypt(&a.encrypt(b"a").unwrap()).unwrap();
+            }
+            assert_eq!(b.ratchet.receivers.len(), chains);
+            let delayed = b.decrypt(&InterolmMessage::PreKey(p2));
+            if accepted {
+                assert_eq!(delayed.unwrap(), b"2");
+            } else {
+                assert!(
+                    matches!(
+                        delayed,
+                        Err(DecryptionError::Spqr(crate::interolm::spqr::SpqrError::KeylessAfterNegotiation { .. }))
+                    ),
+                    "{delayed:?}"
+                );
+            }
+        }
+    }
 }
