@@ -1279,4 +1279,36 @@ mod tests {
             assert_eq!((hint.to_u32(), ContentHint::from_u32(n)), (n, hint));
         }
     }
+
+    #[test]
+    fn multi_recipient_senders_refuse_inconsistent_recipient_lists() {
+        let (_, cert, alice, bob) = setup();
+        let usmc =
+            UnidentifiedSenderMessageContent::new(MessageType::Whisper, cert, vec![1], ContentHint::Default, None);
+        let (b_id, c_id) = (
+            ServiceId::parse("aaaaaaaa-7000-11eb-b32a-33b8a8a487a6").unwrap(),
+            ServiceId::parse("bbbbbbbb-7000-11eb-b32a-33b8a8a487a6").unwrap(),
+        );
+        let to = |id: ServiceId, devices: Vec<(DeviceId, u32)>| SealedSenderRecipient {
+            service_id: id,
+            identity_key: bob.public_key(),
+            devices,
+        };
+        let one = vec![(DeviceId::PRIMARY, 0x3FFF)];
+        let send = |recipients: &[SealedSenderRecipient], excluded: &[ServiceId]| {
+            sealed_sender_multi_recipient_encrypt(&usmc, &alice, recipients, excluded).map(|_| ())
+        };
+        assert_eq!(send(&[to(b_id, one.clone())], &[c_id]), Ok(()));
+        let twice = Err(SealedSenderError::InvalidRecipient("a service id listed twice"));
+        assert_eq!(send(&[to(b_id, one.clone()), to(b_id, one.clone())], &[]), twice);
+        assert_eq!(send(&[to(b_id, one.clone())], &[b_id]), twice);
+        assert_eq!(
+            send(&[to(b_id, vec![])], &[]),
+            Err(SealedSenderError::InvalidRecipient("a recipient without devices"))
+        );
+        assert_eq!(
+            send(&[to(b_id, vec![(DeviceId::PRIMARY, 0x4000)])], &[]),
+            Err(SealedSenderError::InvalidRecipient("a registration id over 14 bits"))
+        );
+    }
 }
