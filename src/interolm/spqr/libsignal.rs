@@ -579,19 +579,19 @@ mod tests {
 
     #[test]
     fn sub_chains_keep_at_most_the_trim_size_of_whole_skipped_keys() {
-        let params = ChainParams { max_jump: 100, max_ooo_keys: 10 }; // trim size 12
+        let params = ChainParams { max_jump: 100, max_ooo_keys: 20 }; // trim size 23
         let sub = |next: &[u8], keys: u32, extra: usize| {
             let mut prev: Vec<u8> =
                 (0..keys).flat_map(|i| [&(i * 3).to_be_bytes()[..], &[i as u8; 32]].concat()).collect();
             prev.resize(prev.len() + extra, 0);
             sub_chain(&message(&[(2, next), (3, &prev)]).iter().copied().chain([8, 50]).collect::<Vec<_>>(), &params)
         };
-        let s = sub(&[7; 32], 12, 0).unwrap();
+        let s = sub(&[7; 32], 23, 0).unwrap();
         assert_eq!((s.ctr, s.next.as_ref().map(|k| *k.expose())), (50, Some([7; 32])));
         let entries: Vec<(u32, Vec<u8>)> = s.history.entries().map(|(i, k)| (i, k.to_vec())).collect();
-        assert_eq!(entries, (0..12u32).map(|i| (i * 3, vec![i as u8; 32])).collect::<Vec<_>>());
+        assert_eq!(entries, (0..23u32).map(|i| (i * 3, vec![i as u8; 32])).collect::<Vec<_>>());
         assert!(sub(&[], 0, 0).unwrap().next.is_none());
-        for (keys, extra) in [(13, 0), (11, 1), (11, 35), (0, 35)] {
+        for (keys, extra) in [(24, 0), (22, 1), (22, 35), (0, 35)] {
             assert!(matches!(sub(&[7; 32], keys, extra), Err(SpqrError::InvalidState("libsignal SPQR: skipped keys"))));
         }
     }

@@ -337,12 +337,12 @@ fn inconsistent_restored_states_are_refused_with_the_reason() {
     accepted(&with(&|s| at_epoch(s, 10, 10 + 1 - links)));
     refused(&with(&|s| at_epoch(s, 10, 10 - links)).to_bytes(), "chain send epoch out of range");
     refused(&with(&|s| at_epoch(s, 10, 11)).to_bytes(), "chain send epoch out of range");
-    // skipped keys: at most the history's trim size (12 for max_ooo_keys 10), each below the
+    // skipped keys: at most the history's trim size (23 for max_ooo_keys 20), each below the
     // sub-chain's counter
     let skipped = |n: u32, ctr: u32| {
         with(&|s| {
             let c = s.chain.as_mut().unwrap();
-            c.params.max_ooo_keys = 10;
+            c.params.max_ooo_keys = 20;
             let recv = &mut c.links.back_mut().unwrap().recv;
             recv.ctr = ctr;
             recv.history = chain::KeyHistory::default();
@@ -350,10 +350,10 @@ fn inconsistent_restored_states_are_refused_with_the_reason() {
         })
         .to_bytes()
     };
-    accepted(&SpqrState::from_bytes(&skipped(12, 12)).unwrap());
-    refused(&skipped(13, 13), "too many skipped keys");
-    refused(&skipped(12, 11), "a skipped key at or after its chain's counter");
-    let last_byte_cut = skipped(12, 12);
+    accepted(&SpqrState::from_bytes(&skipped(23, 23)).unwrap());
+    refused(&skipped(24, 24), "too many skipped keys");
+    refused(&skipped(23, 22), "a skipped key at or after its chain's counter");
+    let last_byte_cut = skipped(23, 23);
     refused(&last_byte_cut[..last_byte_cut.len() - 1], "too many skipped keys");
 
     // a decoder: fewer chunks than its payload needs, and no more than the bytes left
