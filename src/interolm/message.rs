@@ -274,4 +274,14 @@ mod tests {
         }
         assert_eq!((pre_key, signal), (2, 3));
     }
+
+    /// libsignal 0.72.1 has no SPQR: its messages have no field 5.
+    #[test]
+    fn messages_without_spqr_have_no_pq_ratchet() {
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("../../test-vectors/interolm/pqxdh_v4_libsignal-0.72.1.json")).unwrap();
+        let body = hex::decode(v["messages"][4]["body"].as_str().unwrap()).unwrap();
+        let m = SignalMessage::from_bytes(&body).unwrap();
+        assert_eq!((m.has_pq_ratchet(), m.pq_ratchet()), (false, None));
+    }
 }
