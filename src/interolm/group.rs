@@ -1173,6 +1173,7 @@ mod tests {
         let b = |k: &serde_json::Value| hex::decode(k.as_str().unwrap()).unwrap();
         let id = DistributionId::parse(v["distribution_id"].as_str().unwrap()).unwrap();
         let skdm = SenderKeyDistributionMessage::from_bytes(&b(&v["skdm"])).unwrap();
+        assert_eq!(*skdm.to_bytes(), b(&v["skdm"]));
         assert_eq!(
             (skdm.distribution_id(), skdm.chain_id(), skdm.iteration()),
             (id, v["skdm_fields"]["chain_id"].as_u64().unwrap() as u32, 0)
@@ -1182,6 +1183,9 @@ mod tests {
         let messages = v["messages"].as_array().unwrap();
         for i in v["receiver_order"].as_array().unwrap().iter().map(|i| i.as_u64().unwrap() as usize) {
             let m = SenderKeyMessage::from_bytes(&b(&messages[i]["body"])).unwrap();
+            assert_eq!((m.distribution_id(), m.chain_id(), m.iteration()), (id, skdm.chain_id(), i as u32));
+            assert!(m.verify_signature(&skdm.signing_key()));
+            assert_eq!(m.to_bytes(), b(&messages[i]["body"]));
             assert_eq!(receiver.decrypt(&m).unwrap(), b(&messages[i]["pt"]), "message {i}");
         }
         assert_eq!(*receiver.to_libsignal_bytes(), b(&v["receiver_record"]));
