@@ -1130,4 +1130,20 @@ mod tests {
             }
         }
     }
+
+    /// An initiator restored from its pickle still names its own pre-key messages: the digest
+    /// `matches` compares is rebuilt from the stored pending pre-key fields.
+    #[test]
+    fn a_restored_initiator_still_matches_its_pre_key_messages() {
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let mut a = Account::new().create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+        let InterolmMessage::PreKey(p) = a.encrypt(b"1").unwrap() else { panic!("a pre-key message") };
+        let key = [7; 32];
+        let restored = Session::from_pickle(
+            crate::pickle::InterolmSessionPickle::from_encrypted(&a.pickle().encrypt(&key), &key).unwrap(),
+        );
+        assert!(a.matches(&p) && restored.matches(&p));
+    }
 }
