@@ -1311,4 +1311,24 @@ mod tests {
             Err(SealedSenderError::InvalidRecipient("a registration id over 14 bits"))
         );
     }
+
+    /// The explicit-randomness forms seal what the plain ones seal, and open.
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn sealing_with_an_explicit_random_source_opens() {
+        let (_, cert, alice, bob) = setup();
+        let usmc =
+            UnidentifiedSenderMessageContent::new(MessageType::Whisper, cert, vec![4], ContentHint::Default, None);
+        let v1 = sealed_sender_encrypt_with_rng(&usmc, &alice, &bob.public_key(), &mut OsRandom).unwrap();
+        assert_eq!(sealed_sender_decrypt_to_usmc(&v1, &bob).unwrap(), usmc);
+        let bob_id = ServiceId::parse("aaaaaaaa-7000-11eb-b32a-33b8a8a487a6").unwrap();
+        let to_bob = [SealedSenderRecipient {
+            service_id: bob_id,
+            identity_key: bob.public_key(),
+            devices: vec![(DeviceId::PRIMARY, 7)],
+        }];
+        let sent = sealed_sender_multi_recipient_encrypt_with_rng(&usmc, &alice, &to_bob, &[], &mut OsRandom).unwrap();
+        let v2 = multi_recipient_message_for_recipient(&sent).unwrap()[0].message.clone().unwrap();
+        assert_eq!(sealed_sender_decrypt_to_usmc(&v2, &bob).unwrap(), usmc);
+    }
 }
