@@ -1330,5 +1330,8 @@ mod tests {
         let sent = sealed_sender_multi_recipient_encrypt_with_rng(&usmc, &alice, &to_bob, &[], &mut OsRandom).unwrap();
         let v2 = multi_recipient_message_for_recipient(&sent).unwrap()[0].message.clone().unwrap();
         assert_eq!(sealed_sender_decrypt_to_usmc(&v2, &bob).unwrap(), usmc);
+        // the fuzzers' one-recipient v2 envelope
+        let v2 = seal_v2_bytes(&usmc.to_bytes(), &alice, &bob.public_key(), &mut OsRandom).unwrap();
+        assert_eq!(sealed_sender_decrypt_to_usmc(&v2, &bob).unwrap(), usmc);
     }
 }
