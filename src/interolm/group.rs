@@ -1221,4 +1221,18 @@ mod tests {
         assert_eq!(b.decrypt(&far), Err(SenderKeyError::TooFarInFuture { got: 25_001, max: 25_000 }));
         assert_eq!(b.decrypt(&edge.encrypt(id, b"y").unwrap()).unwrap(), b"y");
     }
+
+    /// A distribution message made after sending carries the chain's current iteration: a
+    /// member who joins later starts there.
+    #[test]
+    fn later_distribution_messages_start_at_the_current_iteration() {
+        let (mut a, _, id) = pair();
+        (0..3).for_each(|i| drop(a.encrypt(id, &[i]).unwrap()));
+        let d = a.create_distribution_message(id).unwrap();
+        assert_eq!((d.iteration(), d.chain_id(), d.distribution_id()), (3, a.chain_ids()[0], id));
+        let mut late = SenderKeyRecord::new();
+        late.process_distribution_message(&SenderKeyDistributionMessage::from_bytes(&d.to_bytes()).unwrap()).unwrap();
+        assert_eq!(late.current_iteration(), Some(3));
+        assert_eq!(late.decrypt(&a.encrypt(id, b"m").unwrap()).unwrap(), b"m");
+    }
 }
