@@ -1235,4 +1235,17 @@ mod tests {
         assert_eq!(late.current_iteration(), Some(3));
         assert_eq!(late.decrypt(&a.encrypt(id, b"m").unwrap()).unwrap(), b"m");
     }
+
+    /// The fuzzers' signing hook signs with the current state's private key, and only a
+    /// sender's record has one.
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn the_fuzzing_signature_verifies_under_the_states_key() {
+        let (a, b, _) = pair();
+        let signature = a.sign_for_fuzzing(b"forged", &mut OsRandom).unwrap();
+        let signature = XEdDsaSignature::from_slice(&signature).unwrap();
+        assert!(a.states[0].signing_public.verify_xeddsa(b"forged", &signature).is_ok());
+        assert!(a.states[0].signing_public.verify_xeddsa(b"other", &signature).is_err());
+        assert_eq!(b.sign_for_fuzzing(b"forged", &mut OsRandom), None);
+    }
 }
