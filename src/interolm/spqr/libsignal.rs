@@ -631,11 +631,16 @@ mod tests {
         assert!(randomness(&hdr, &es_other, &ct1[..]).is_err());
     }
 
+    /// Numbered fields of one message, in order: `(field number, bytes)`.
+    type NumberedFields = Vec<(u8, Vec<u8>)>;
+    /// Alters a Braid state's `uc` and state fields (its tag first) before they are written.
+    type Tweak<'a> = dyn Fn(u8, &mut [(u8, Vec<u8>)], &mut [(u8, Vec<u8>)]) + 'a;
+
     /// The state in the libsignal layout this module reads (SPEC.md §6): the inverse of
     /// `from_libsignal`, written here only to test it (caudata exports no libsignal state).
     /// `tweak` may alter the Braid state's `uc` and state fields (by number) before they are
     /// written.
-    fn to_libsignal(state: &SpqrState, tweak: &dyn Fn(u8, &mut [(u8, Vec<u8>)], &mut [(u8, Vec<u8>)])) -> Vec<u8> {
+    fn to_libsignal(state: &SpqrState, tweak: &Tweak<'_>) -> Vec<u8> {
         let encoder = |e: &Encoder| {
             let n = e.payload().len() / CHUNK_LEN;
             let mut out = Vec::new();
@@ -692,7 +697,7 @@ mod tests {
             put_bytes_field(&mut uc, 2, &message(&[(1, s.auth.root_key()), (2, s.auth.mac_key())]));
             let es = |m: &SecretBytes<32>| [&[0x55; 64][..], m.expose()].concat();
             let ct1 = |hdr: &[u8; MLKEM768_HEADER_LEN], m: &SecretBytes<32>| mlkem768_encapsulate1(hdr, m).unwrap().0;
-            let (tag, mut uc_fields, mut state_fields): (u8, Vec<(u8, Vec<u8>)>, Vec<(u8, Vec<u8>)>) = match &s.phase {
+            let (tag, mut uc_fields, mut state_fields): (u8, NumberedFields, NumberedFields) = match &s.phase {
                 Phase::KeysUnsampled => (1, vec![], vec![]),
                 Phase::KeysSampled { dk, hdr_enc } => {
                     (2, vec![(3, dk.ek_vector().to_vec()), (4, dk.as_bytes().to_vec())], vec![(2, encoder(hdr_enc))])
@@ -769,7 +774,7 @@ mod tests {
                 let flip_last = |fields: &mut [(u8, Vec<u8>)], n: u8| {
                     fields.iter_mut().filter(|(f, _)| *f == n).for_each(|(_, b)| *b.last_mut().unwrap() ^= 1)
                 };
-                let tweaks: [&dyn Fn(u8, &mut [(u8, Vec<u8>)], &mut [(u8, Vec<u8>)]); 2] = [
+                let tweaks: [&Tweak<'_>; 2] = [
                     &|tag, uc, _| {
                         if tag == 2 {
                             flip_last(uc, 3)
