@@ -518,4 +518,12 @@ mod tests {
         let mut session = alice.create_outbound_session(&bundle).unwrap();
         assert_eq!(bob_lr.create_inbound_session(&pre_key_message(&mut session)).unwrap().plaintext, b"hi");
     }
+
+    #[test]
+    fn an_olm_account_lends_its_identity_key() {
+        let olm = crate::olm::Account::new();
+        let a = Account::from_olm_account(&olm);
+        assert_eq!(a.identity_key(), olm.curve25519_key());
+        assert!((1..=16380).contains(&a.registration_id()));
+    }
 }

@@ -200,4 +200,44 @@ mod tests {
         );
         assert_eq!(Fingerprint::new(1, 1, b"", &alice, b"", &bob), Err(FingerprintError::InvalidIterations(1)));
     }
+
+    /// A scanned fingerprint is ours only when both of its halves are (either one alone is
+    /// not enough), and it decodes strictly: no field number 0, at the top or in a half, and
+    /// both halves present.
+    #[test]
+    fn scanned_fingerprints_must_match_both_halves_and_decode_strictly() {
+        let key = || crate::primitives::Curve25519SecretKey::new().public_key();
+        let (alice, bob) = (key(), key());
+        let ours = Fingerprint::new(2, 2, b"alice", &alice, b"bob", &bob).unwrap();
+        let theirs = Fingerprint::new(2, 2, b"bob", &bob, b"alice", &alice).unwrap();
+        let (ours, theirs) = (ours.scannable(), theirs.scannable());
+        assert!(ours.compare(&theirs.to_bytes()).unwrap());
+        let scanned = |version: u32, local: &[u8], remote: &[u8]| {
+            ScannableFingerprint { version, local: local.to_vec(), remote: remote.to_vec() }.to_bytes()
+        };
+        assert!(ours.compare(&scanned(2, &theirs.local, &theirs.remote)).unwrap());
+        assert!(!ours.compare(&scanned(2, &theirs.local, &ours.remote)).unwrap(), "their local half only");
+        assert!(!ours.compare(&scanned(2, &ours.local, &theirs.remote)).unwrap(), "their remote half only");
+        let decode = |e: DecodeError| Err(FingerprintError::Decode(e));
+        let zero = DecodeError::MalformedField("field number 0");
+        assert_eq!(ours.compare(&[&[0, 0][..], &theirs.to_bytes()].concat()), decode(zero.clone()));
+        // a half whose LogicalFingerprint starts with field 0, or has no content
+        let mut half_with_zero = vec![0, 0];
+        put_bytes_field(&mut half_with_zero, 1, &theirs.local);
+        let with_half = |half: &[u8]| {
+            let mut out = Vec::new();
+            put_varint_field(&mut out, 1, 2);
+            put_bytes_field(&mut out, 2, half);
+            let mut remote = Vec::new();
+            put_bytes_field(&mut remote, 1, &theirs.remote);
+            put_bytes_field(&mut out, 3, &remote);
+            out
+        };
+        assert_eq!(ours.compare(&with_half(&half_with_zero)), decode(zero));
+        assert_eq!(ours.compare(&with_half(&[])), decode(DecodeError::MissingField("fingerprint content")));
+        assert!(ours.compare(&with_half(&half_with_zero[2..])).unwrap());
+        // a missing version reads as 0
+        let no_version = &theirs.to_bytes()[2..];
+        assert_eq!(ours.compare(no_version), Err(FingerprintError::VersionMismatch { theirs: 0, ours: 2 }));
+    }
 }

@@ -285,4 +285,17 @@ mod tests {
             Err(DecodeError::MalformedField("no padding boundary"))
         );
     }
+
+    #[test]
+    fn plaintext_contents_are_read_up_to_the_message_length_limit() {
+        let mut bytes = vec![0u8; MAX_MESSAGE_LENGTH];
+        bytes[0] = 0xC0;
+        assert_eq!(PlaintextContent::from_bytes(&bytes).unwrap().to_bytes(), bytes);
+        bytes.push(0);
+        assert_eq!(
+            PlaintextContent::from_bytes(&bytes),
+            Err(DecodeError::TooLong { got: MAX_MESSAGE_LENGTH + 1, max: MAX_MESSAGE_LENGTH })
+        );
+        assert_eq!(PlaintextContent::from_bytes(&[]), Err(DecodeError::Truncated("plaintext content")));
+    }
 }

@@ -1171,4 +1171,167 @@ mod tests {
         // two servers, two sender certificates, two static secrets: each remembered once
         assert_eq!((r.servers.len(), r.senders.len(), r.statics.len()), (2, 2, 2));
     }
+
+    /// What the receiver reports remembering is what it holds: the server certificate id, the
+    /// sender certificate id and the sender's key, each list with its count (the tests that
+    /// check that a refused envelope changes nothing compare these bytes).
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn remembered_for_testing_lists_what_is_remembered() {
+        let (root, cert, alice, bob) = setup();
+        let mut r = SealedSenderReceiver::new(bob.clone(), vec![root.public_key()]);
+        assert_eq!(r.remembered_for_testing(), [0u8; 12]);
+        let usmc =
+            UnidentifiedSenderMessageContent::new(MessageType::Whisper, cert, vec![7], ContentHint::Default, None);
+        r.decrypt(&sealed_sender_encrypt(&usmc, &alice, &bob.public_key()).unwrap(), 50, None).unwrap();
+        let mut expected = Vec::new();
+        for id in [&r.servers[0], &r.senders[0], alice.public_key().as_bytes()] {
+            expected.extend_from_slice(&1u32.to_be_bytes());
+            expected.extend_from_slice(id);
+        }
+        assert_eq!(r.remembered_for_testing(), expected);
+    }
+
+    /// libsignal 0.103.0's envelopes (test-vectors/interolm, made by its Node client) open to
+    /// its contents: a known answer for the key derivations, which a round trip through
+    /// caudata alone cannot check (a derivation changed on both sides still agrees with itself).
+    #[test]
+    fn libsignal_0_103_0_envelopes_open_to_its_contents() {
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("../../test-vectors/interolm/sealed_sender_libsignal-0.103.0.json"))
+                .unwrap();
+        let b = |k: &serde_json::Value| hex::decode(k.as_str().unwrap()).unwrap();
+        let key = |k: &serde_json::Value| crate::wire::signal::decode_public_key(&b(k)).unwrap();
+        let root = key(&v["trust_root_public"]);
+        let cert = SenderCertificate::from_bytes(&b(&v["sender_certificate"])).unwrap();
+        assert_eq!(
+            (cert.identity_key(), cert.sender_e164(), cert.device_id(), cert.expiration()),
+            (key(&v["alice_identity_public"]), Some("+14155550123"), 1, 1_800_000_000_000)
+        );
+        let server = cert.signer();
+        assert_eq!((server.key_id(), server.key()), (0x2a, key(&v["server_key_public"])));
+        let secret = SecretBytes::from_slice(&b(&v["bob_identity_private"])).unwrap();
+        let bob = IdentityKeyPair::from_secret_key(Curve25519SecretKey::from_secret_bytes(&secret));
+        let mut r = SealedSenderReceiver::new(bob.clone(), vec![root]);
+        for (version, envelope) in [("v1", "sealed"), ("v2", "for_bob")] {
+            let sealed = b(&v[version][envelope]);
+            let usmc = sealed_sender_decrypt_to_usmc(&sealed, &bob).unwrap();
+            assert_eq!(usmc.to_bytes(), b(&v[version]["usmc"]), "{version}");
+            assert_eq!(r.decrypt(&sealed, 1_700_000_000_000, None).unwrap(), usmc);
+            assert_eq!(
+                (usmc.message_type().number(), usmc.content_hint().to_u32(), usmc.sender().to_bytes()),
+                (
+                    v[version]["type"].as_u64().unwrap() as u8,
+                    v[version]["content_hint"].as_u64().unwrap() as u32,
+                    cert.to_bytes()
+                )
+            );
+            assert_eq!(
+                usmc.group_id().map(<[u8]>::to_vec),
+                v[version]["group_id"].as_str().map(|_| b(&v[version]["group_id"]))
+            );
+        }
+    }
+
+    #[test]
+    fn certificate_and_content_accessors() {
+        let (root, server_key, alice) =
+            (Curve25519SecretKey::new(), Curve25519SecretKey::new(), IdentityKeyPair::generate());
+        let device = DeviceId::new(5).unwrap();
+        let cert = |uuid: &str| {
+            let server = ServerCertificate::new(9, &server_key.public_key(), &root);
+            SenderCertificate::new(uuid, None, device, &alice.public_key(), 100, server, &server_key)
+        };
+        let aci = "aaaaaaaa-7000-11eb-b32a-33b8a8a487a6";
+        let c = cert(aci);
+        assert_eq!(
+            (c.sender_uuid(), c.sender_aci(), c.sender_e164()),
+            (aci, Some(ServiceId::parse(aci).unwrap()), None)
+        );
+        assert_eq!((c.device_id(), c.expiration(), c.identity_key()), (5, 100, alice.public_key()));
+        assert_eq!(c.sender_address(), Some(ProtocolAddress::new(aci, device)));
+        assert_eq!(SenderCertificate::from_bytes(&c.to_bytes()).unwrap().to_bytes(), c.to_bytes());
+        let server = c.signer();
+        assert_eq!((server.key_id(), server.key()), (9, server_key.public_key()));
+        assert_eq!(ServerCertificate::from_bytes(&server.to_bytes()).unwrap().to_bytes(), server.to_bytes());
+        // only an ACI is an ACI
+        assert_eq!(cert(&format!("PNI:{aci}")).sender_aci(), None);
+        assert_eq!(cert("a").sender_aci(), None);
+        let usmc = UnidentifiedSenderMessageContent::new(
+            MessageType::Plaintext,
+            c,
+            vec![1, 2, 3],
+            ContentHint::Resendable,
+            Some(vec![9]),
+        );
+        assert_eq!(
+            (usmc.message_type(), usmc.contents(), usmc.group_id()),
+            (MessageType::Plaintext, &[1, 2, 3][..], Some(&[9][..]))
+        );
+        assert_eq!(usmc.content_hint(), ContentHint::Resendable);
+        assert_eq!(UnidentifiedSenderMessageContent::from_bytes(&usmc.to_bytes()).unwrap(), usmc);
+        for (hint, n) in [
+            (ContentHint::Default, 0),
+            (ContentHint::Resendable, 1),
+            (ContentHint::Implicit, 2),
+            (ContentHint::Unknown(7), 7),
+        ] {
+            assert_eq!((hint.to_u32(), ContentHint::from_u32(n)), (n, hint));
+        }
+    }
+
+    #[test]
+    fn multi_recipient_senders_refuse_inconsistent_recipient_lists() {
+        let (_, cert, alice, bob) = setup();
+        let usmc =
+            UnidentifiedSenderMessageContent::new(MessageType::Whisper, cert, vec![1], ContentHint::Default, None);
+        let (b_id, c_id) = (
+            ServiceId::parse("aaaaaaaa-7000-11eb-b32a-33b8a8a487a6").unwrap(),
+            ServiceId::parse("bbbbbbbb-7000-11eb-b32a-33b8a8a487a6").unwrap(),
+        );
+        let to = |id: ServiceId, devices: Vec<(DeviceId, u32)>| SealedSenderRecipient {
+            service_id: id,
+            identity_key: bob.public_key(),
+            devices,
+        };
+        let one = vec![(DeviceId::PRIMARY, 0x3FFF)];
+        let send = |recipients: &[SealedSenderRecipient], excluded: &[ServiceId]| {
+            sealed_sender_multi_recipient_encrypt(&usmc, &alice, recipients, excluded).map(|_| ())
+        };
+        assert_eq!(send(&[to(b_id, one.clone())], &[c_id]), Ok(()));
+        let twice = Err(SealedSenderError::InvalidRecipient("a service id listed twice"));
+        assert_eq!(send(&[to(b_id, one.clone()), to(b_id, one.clone())], &[]), twice);
+        assert_eq!(send(&[to(b_id, one.clone())], &[b_id]), twice);
+        assert_eq!(
+            send(&[to(b_id, vec![])], &[]),
+            Err(SealedSenderError::InvalidRecipient("a recipient without devices"))
+        );
+        assert_eq!(
+            send(&[to(b_id, vec![(DeviceId::PRIMARY, 0x4000)])], &[]),
+            Err(SealedSenderError::InvalidRecipient("a registration id over 14 bits"))
+        );
+    }
+
+    /// The explicit-randomness forms seal what the plain ones seal, and open.
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn sealing_with_an_explicit_random_source_opens() {
+        let (_, cert, alice, bob) = setup();
+        let usmc =
+            UnidentifiedSenderMessageContent::new(MessageType::Whisper, cert, vec![4], ContentHint::Default, None);
+        let v1 = sealed_sender_encrypt_with_rng(&usmc, &alice, &bob.public_key(), &mut OsRandom).unwrap();
+        assert_eq!(sealed_sender_decrypt_to_usmc(&v1, &bob).unwrap(), usmc);
+        let bob_id = ServiceId::parse("aaaaaaaa-7000-11eb-b32a-33b8a8a487a6").unwrap();
+        let to_bob = [SealedSenderRecipient {
+            service_id: bob_id,
+            identity_key: bob.public_key(),
+            devices: vec![(DeviceId::PRIMARY, 7)],
+        }];
+        let sent = sealed_sender_multi_recipient_encrypt_with_rng(&usmc, &alice, &to_bob, &[], &mut OsRandom).unwrap();
+        let v2 = multi_recipient_message_for_recipient(&sent).unwrap()[0].message.clone().unwrap();
+        assert_eq!(sealed_sender_decrypt_to_usmc(&v2, &bob).unwrap(), usmc);
+        // the fuzzers' one-recipient v2 envelope
+        let v2 = seal_v2_bytes(&usmc.to_bytes(), &alice, &bob.public_key(), &mut OsRandom).unwrap();
+        assert_eq!(sealed_sender_decrypt_to_usmc(&v2, &bob).unwrap(), usmc);
+    }
 }

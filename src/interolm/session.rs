@@ -905,4 +905,245 @@ mod tests {
         let mut b = bob.create_inbound_session_with_rng(p1, &mut OsRandom).unwrap().session;
         assert_eq!(b.decrypt_with_rng(&m2, &mut OsRandom).unwrap(), b"2");
     }
+
+    /// Refuses one byte more than [`Session::max_plaintext_length`], encrypts that many, and
+    /// returns how far below `MAX_MESSAGE_LENGTH` the message would be with its SPQR part at the
+    /// largest size the bound allows: less than one AES block, or the bound is not the
+    /// longest.
+    fn longest_message_slack(s: &mut Session, addresses: Option<(&ProtocolAddress, &ProtocolAddress)>) -> usize {
+        let max = s.max_plaintext_length(addresses.is_some());
+        let budget = if s.spqr().version() == SpqrVersion::V0 { 0 } else { 2 + MAX_SPQR_FIELD_LENGTH };
+        assert_eq!(
+            s.try_encrypt(&vec![7; max + 1], addresses).unwrap_err(),
+            EncryptionError::PlaintextTooLong { got: max + 1, max }
+        );
+        let m = s.try_encrypt(&vec![7; max], addresses).unwrap();
+        let inner = match &m {
+            InterolmMessage::PreKey(p) => p.message(),
+            InterolmMessage::Whisper(w) => w.clone(),
+        };
+        let spqr_part = inner.pq_ratchet().map_or(0, |p| {
+            assert!(p.len() <= MAX_SPQR_FIELD_LENGTH);
+            2 + p.len()
+        });
+        let padded = m.to_bytes().len() - spqr_part + budget;
+        assert!(padded <= MAX_MESSAGE_LENGTH, "{padded} bytes");
+        let slack = MAX_MESSAGE_LENGTH - padded;
+        assert!(slack < 16, "a plaintext one block longer would fit: {slack} bytes left");
+        slack
+    }
+
+    #[test]
+    fn the_longest_plaintext_accepted_makes_a_message_of_the_longest_length() {
+        let (sa, sb) = (ProtocolAddress::new(A, DeviceId::PRIMARY), ProtocolAddress::new(B, DeviceId::PRIMARY));
+        let addresses = Some((&sa, &sb));
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_one_time_pre_keys(1);
+        bob.generate_kyber_pre_key(true);
+        let bundle = bob.pre_key_bundle(1).unwrap();
+        // A pre-key session whose four ids (registration, signed, one-time and Kyber prekey,
+        // each a varint of 1 to 5 bytes) make its messages `extra` bytes (0 to 16) longer.
+        let session = |extra: usize, policy: SpqrPolicy| {
+            let id = |n: usize| 1u32 << (7 * n.min(4)); // a varint of n + 1 bytes
+            let mut alice = Account::new();
+            alice.set_spqr_policy(policy);
+            alice.set_registration_id(id(extra));
+            let mut b = bundle.clone();
+            b.signed_pre_key_id = id(extra.saturating_sub(4));
+            b.pre_key = b.pre_key.map(|(_, k)| (id(extra.saturating_sub(8)), k));
+            b.kyber_pre_key = b.kyber_pre_key.map(|(_, k, sig)| (id(extra.saturating_sub(12)), k, sig));
+            alice.create_outbound_session(&b).unwrap()
+        };
+        // Every term of the bound counts: with the ids lengthening the message to the limit to
+        // the byte (slack 0), a term counted one byte too many lowers the bound by a block;
+        // with one byte more (slack 15), a term counted one byte too few raises it by a block.
+        let s0 = longest_message_slack(&mut session(0, SpqrPolicy::Optional), addresses);
+        assert_eq!(longest_message_slack(&mut session(s0, SpqrPolicy::Optional), addresses), 0);
+        assert_eq!(longest_message_slack(&mut session(s0 + 1, SpqrPolicy::Optional), addresses), 15);
+        let s0 = longest_message_slack(&mut session(0, SpqrPolicy::Off), addresses);
+        assert_eq!(longest_message_slack(&mut session(s0, SpqrPolicy::Off), addresses), 0);
+        assert_eq!(longest_message_slack(&mut session(s0 + 1, SpqrPolicy::Off), addresses), 15);
+        // without the addresses field; without a one-time prekey
+        longest_message_slack(&mut session(16, SpqrPolicy::Optional), None);
+        let mut no_one_time = bundle.clone();
+        no_one_time.pre_key = None;
+        longest_message_slack(&mut Account::new().create_outbound_session(&no_one_time).unwrap(), addresses);
+        // a SignalMessage, after the reply
+        let alice = Account::new();
+        let mut a = alice.create_outbound_session(&bundle).unwrap();
+        let InterolmMessage::PreKey(p) = a.encrypt(b"hi").unwrap() else { panic!("a pre-key message") };
+        let mut b = bob.create_inbound_session(&p).unwrap().session;
+        assert!(!a.has_received_message(), "the initiator before the reply");
+        a.decrypt(&b.encrypt(b"re").unwrap()).unwrap();
+        assert!(a.has_received_message() && b.has_received_message());
+        longest_message_slack(&mut a, None);
+        longest_message_slack(&mut b, None);
+    }
+
+    /// libsignal's first two pre-key messages (test-vectors/interolm, made by its Node client:
+    /// 0.72.1 X3DH and PQXDH without SPQR, 0.90.0 PQXDH with SPQR V1) decrypt for a Bob rebuilt from the private
+    /// keys libsignal exported: a known answer for PQXDH's key derivation, the chain and
+    /// message keys, the MAC and the SPQR salt, which caudata-only round trips cannot check.
+    #[test]
+    fn libsignal_pre_key_messages_decrypt_for_its_bob() {
+        use crate::primitives::{Kyber1024SecretKey, SecretBytes, XEdDsaSignature};
+        for (lib, json) in [
+            ("0.72.1 X3DH", include_str!("../../test-vectors/interolm/x3dh_v3_libsignal-0.72.1.json")),
+            ("0.72.1", include_str!("../../test-vectors/interolm/pqxdh_v4_libsignal-0.72.1.json")),
+            ("0.90.0", include_str!("../../test-vectors/interolm/pqxdh_v4_libsignal-0.90.0.json")),
+        ] {
+            let v: serde_json::Value = serde_json::from_str(json).unwrap();
+            let b = |k: &serde_json::Value| hex::decode(k.as_str().unwrap()).unwrap();
+            let n = |k: &serde_json::Value| k.as_u64().unwrap() as u32;
+            let secret = |k| Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_slice(&b(k)).unwrap());
+            let (private, published) = (&v["bob"]["private"], &v["bob"]["bundle_as_published"]);
+            let mut bob =
+                Account::from_identity_key(secret(&private["identity_private"]), n(&v["bob"]["registration_id"]));
+            if lib.starts_with("0.72.1") {
+                bob.set_spqr_policy(SpqrPolicy::Off);
+            }
+            bob.allow_x3dh(true);
+            let signature = |k| XEdDsaSignature::from_slice(&b(k)).unwrap();
+            let store = bob.pre_keys_mut();
+            store.import_signed_pre_key(
+                n(&published["signed_pre_key_id"]),
+                secret(&private["signed_pre_key_private"]),
+                signature(&published["signed_pre_key_signature"]),
+            );
+            store.import_one_time_pre_key(n(&published["pre_key_id"]), secret(&private["pre_key_private"]));
+            if !private["kyber_secret_key"].is_null() {
+                store.import_kyber_pre_key(
+                    n(&published["kyber_pre_key_id"]),
+                    Kyber1024SecretKey::from_bytes(&b(&private["kyber_secret_key"])).unwrap(),
+                    signature(&published["kyber_pre_key_signature"]),
+                    true,
+                );
+            }
+            let message = |i: usize| InterolmMessage::from_parts(3, &b(&v["messages"][i]["body"])).unwrap();
+            let InterolmMessage::PreKey(first) = message(0) else { panic!("a pre-key message") };
+            let created = bob.create_inbound_session(&first).unwrap();
+            assert_eq!(created.plaintext, b(&v["messages"][0]["plaintext"]), "{lib}");
+            let mut session = created.session;
+            let (version, byte, number) =
+                if lib.ends_with("X3DH") { (SessionVersion::X3dh, 0x34, 3) } else { (SessionVersion::Pqxdh, 0x44, 4) };
+            let sv = session.session_version();
+            assert_eq!((sv, sv.version_byte(), sv.as_u8(), first.session_version()), (version, byte, number, number));
+            assert_eq!(session.remote_registration_id(), n(&v["alice"]["registration_id"]));
+            assert_eq!(session.decrypt(&message(1)).unwrap(), b(&v["messages"][1]["plaintext"]), "{lib}");
+        }
+    }
+
+    #[test]
+    fn both_sides_describe_the_same_session() {
+        let (mut alice, mut bob) = (Account::new(), Account::new());
+        alice.set_registration_id(1111);
+        bob.set_registration_id(2222);
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let bundle = bob.pre_key_bundle(1).unwrap();
+        let mut a = alice.create_outbound_session(&bundle).unwrap();
+        let InterolmMessage::PreKey(p) = a.encrypt(b"hi").unwrap() else { panic!("a pre-key message") };
+        let b = bob.create_inbound_session(&p).unwrap().session;
+        assert_eq!((a.is_initiator(), b.is_initiator()), (true, false));
+        assert_eq!((a.session_version(), b.session_version()), (SessionVersion::Pqxdh, SessionVersion::Pqxdh));
+        assert_eq!((a.local_identity_key(), a.remote_identity_key()), (alice.identity_key(), bob.identity_key()));
+        assert_eq!((b.local_identity_key(), b.remote_identity_key()), (bob.identity_key(), alice.identity_key()));
+        assert_eq!((a.local_registration_id(), a.remote_registration_id()), (1111, 2222));
+        assert_eq!((b.local_registration_id(), b.remote_registration_id()), (2222, 1111));
+        assert_eq!((a.base_key(), b.base_key()), (p.base_key(), p.base_key()));
+        assert_eq!((a.spqr().version(), b.spqr().version()), (SpqrVersion::V1, SpqrVersion::V1));
+        assert!(b.matches(&p));
+        // the id: the same on both sides, 32 bytes of hash, another for another session
+        assert_eq!(a.session_id(), b.session_id());
+        assert_eq!(crate::primitives::base64_decode(a.session_id()).unwrap().len(), 32);
+        let other = alice.create_outbound_session(&bundle).unwrap();
+        assert_ne!(other.session_id(), a.session_id());
+        let InterolmMessage::PreKey(q) = alice.create_outbound_session(&bundle).unwrap().encrypt(b"x").unwrap() else {
+            panic!("a pre-key message")
+        };
+        assert!(!b.matches(&q));
+    }
+
+    /// Once SPQR V1 is negotiated, a message without an SPQR key is a downgrade: it is
+    /// accepted only as what it may be, a pre-key message the initiator sent before it heard
+    /// from us. The same message without its pre-key wrapper is refused, and changes nothing.
+    #[test]
+    fn keyless_messages_after_negotiation_only_as_pre_key_messages() {
+        let alice = Account::new(); // SPQR Optional: minimum V0, so no key before the reply
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+        let (InterolmMessage::PreKey(p1), InterolmMessage::PreKey(p2)) =
+            (a.encrypt(b"1").unwrap(), a.encrypt(b"2").unwrap())
+        else {
+            panic!("pre-key messages")
+        };
+        let mut b = bob.create_inbound_session(&p1).unwrap().session;
+        assert_eq!(b.spqr().version_status(), crate::interolm::spqr::VersionStatus::Complete(SpqrVersion::V1));
+        let bare = InterolmMessage::Whisper(p2.message());
+        let before = b.spqr().to_bytes();
+        assert!(matches!(
+            b.decrypt(&bare),
+            Err(DecryptionError::Spqr(crate::interolm::spqr::SpqrError::KeylessAfterNegotiation { .. }))
+        ));
+        assert_eq!(b.spqr().to_bytes(), before);
+        assert_eq!(b.decrypt(&InterolmMessage::PreKey(p2)).unwrap(), b"2");
+    }
+
+    /// The allowance for keyless pre-key messages holds only while the initiator's first
+    /// chain is certainly the oldest receiving chain held: below the limit of receiving chains
+    /// (one of them may have been dropped at it), not at it.
+    #[test]
+    fn keyless_pre_key_messages_only_below_the_receiving_chain_limit() {
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let bundle = bob.pre_key_bundle(1).unwrap();
+        for (chains, accepted) in
+            [(crate::consts::MAX_RECEIVER_CHAINS - 1, true), (crate::consts::MAX_RECEIVER_CHAINS, false)]
+        {
+            let mut a = Account::new().create_outbound_session(&bundle).unwrap();
+            let (InterolmMessage::PreKey(p1), InterolmMessage::PreKey(p2)) =
+                (a.encrypt(b"1").unwrap(), a.encrypt(b"2").unwrap())
+            else {
+                panic!("pre-key messages")
+            };
+            let mut b = bob.create_inbound_session(&p1).unwrap().session;
+            while b.ratchet.receivers.len() < chains {
+                a.decrypt(&b.encrypt(b"r").unwrap()).unwrap();
+                b.decrypt(&a.encrypt(b"a").unwrap()).unwrap();
+            }
+            assert_eq!(b.ratchet.receivers.len(), chains);
+            let delayed = b.decrypt(&InterolmMessage::PreKey(p2));
+            if accepted {
+                assert_eq!(delayed.unwrap(), b"2");
+            } else {
+                assert!(
+                    matches!(
+                        delayed,
+                        Err(DecryptionError::Spqr(crate::interolm::spqr::SpqrError::KeylessAfterNegotiation { .. }))
+                    ),
+                    "{delayed:?}"
+                );
+            }
+        }
+    }
+
+    /// An initiator restored from its pickle still names its own pre-key messages: the digest
+    /// `matches` compares is rebuilt from the stored pending pre-key fields.
+    #[test]
+    fn a_restored_initiator_still_matches_its_pre_key_messages() {
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let mut a = Account::new().create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+        let InterolmMessage::PreKey(p) = a.encrypt(b"1").unwrap() else { panic!("a pre-key message") };
+        let key = [7; 32];
+        let restored = Session::from_pickle(
+            crate::pickle::InterolmSessionPickle::from_encrypted(&a.pickle().encrypt(&key), &key).unwrap(),
+        );
+        assert!(a.matches(&p) && restored.matches(&p));
+    }
 }

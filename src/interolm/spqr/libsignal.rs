@@ -364,6 +364,7 @@ impl SpqrState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::interolm::spqr::VersionStatus;
     use crate::wire::codec::{put_bytes_field, put_varint_field};
 
     fn message(fields: &[(u8, &[u8])]) -> Vec<u8> {
@@ -399,5 +400,424 @@ mod tests {
             Err(SpqrError::InvalidState(why)) => assert!(!why.contains("EkReceivedCt1Sampled"), "{why}"),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A libsignal `PolyDecoder` of a `len`-byte payload holding `chunks`, as 16 point lists
+    /// (list `p`: `BE16(index) ‖ BE16(value p)` per chunk), with the given `polys` and
+    /// `is_complete` fields.
+    fn libsignal_decoder(len: usize, chunks: &[Chunk], polys: u64, complete: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_varint_field(&mut out, 1, (16 * (len / CHUNK_LEN)) as u64);
+        put_varint_field(&mut out, 2, polys);
+        for p in 0..16 {
+            let list: Vec<u8> = chunks
+                .iter()
+                .flat_map(|c| [c.index.to_be_bytes(), [c.data[2 * p], c.data[2 * p + 1]]])
+                .flatten()
+                .collect();
+            if !chunks.is_empty() {
+                put_bytes_field(&mut out, 3, &list);
+            }
+        }
+        put_varint_field(&mut out, 4, complete);
+        out
+    }
+
+    #[test]
+    fn decoders_are_read_point_by_point_and_inconsistent_ones_refused() {
+        let len = 4 * CHUNK_LEN;
+        let payload: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(37)).collect();
+        let encoder = Encoder::new(&payload).unwrap();
+        let held = [1, 0x0105, 0x0203].map(|i| encoder.chunk_at(i));
+        let read = |bytes: &[u8]| decoder(bytes, len);
+        let d = read(&libsignal_decoder(len, &held, 16, 0)).unwrap();
+        assert_eq!((d.payload_len(), d.chunks()), (len, &held[..]));
+        let mut full = d.clone();
+        full.add_chunk(&encoder.chunk_at(3));
+        assert_eq!(full.decode().unwrap(), payload);
+        assert_eq!(read(&libsignal_decoder(len, &[], 16, 0)).unwrap(), Decoder::new(len).unwrap());
+        let refused = |bytes: &[u8]| assert!(matches!(read(bytes), Err(SpqrError::InvalidState(_))), "{bytes:?}");
+        // another payload size, another number of polynomials, a complete decoder
+        refused(&libsignal_decoder(len + CHUNK_LEN, &held, 16, 0));
+        assert!(decoder(&libsignal_decoder(len + CHUNK_LEN, &held, 16, 0), len + CHUNK_LEN).is_ok());
+        refused(&libsignal_decoder(len, &held, 15, 0));
+        refused(&libsignal_decoder(len, &held, 16, 1));
+        refused(&libsignal_decoder(len, &[], 16, 1));
+        // chunks out of order, repeated, or as many as needed
+        refused(&libsignal_decoder(len, &[held[1], held[0]], 16, 0));
+        refused(&libsignal_decoder(len, &[held[0], held[0]], 16, 0));
+        refused(&libsignal_decoder(len, &[held[0], held[1], held[2], encoder.chunk_at(0x0300)], 16, 0));
+        // point lists: 15 of them, a length not a multiple of 4, lengths that differ, or an x
+        // that is not the same in every list
+        let good = libsignal_decoder(len, &held, 16, 0);
+        let f = Fields::read(&good).unwrap();
+        let lists = f.repeated(3, "pts").unwrap();
+        let with_lists = |lists: &[Vec<u8>]| {
+            let mut out = libsignal_decoder(len, &[], 16, 0);
+            lists.iter().for_each(|l| put_bytes_field(&mut out, 3, l));
+            out
+        };
+        let lists: Vec<Vec<u8>> = lists.iter().map(|l| l.to_vec()).collect();
+        assert_eq!(read(&with_lists(&lists)).unwrap(), d);
+        refused(&with_lists(&lists[..15]));
+        refused(&with_lists(&lists.iter().map(|l| l[..10].to_vec()).collect::<Vec<_>>()));
+        let mut longer = lists.clone();
+        longer[9].extend_from_slice(&[0, 9, 1, 2]);
+        refused(&with_lists(&longer));
+        for (at, byte) in [(0, 4), (5, 8), (9, 9)] {
+            let mut other_x = lists.clone();
+            other_x[at][byte] ^= 1;
+            refused(&with_lists(&other_x));
+        }
+    }
+
+    /// Every SPQR state (`SessionStructure` field 15) in the libsignal 0.90.0 PQXDH vectors
+    /// imports, both parties after every step: negotiating (minimum V0) until the first
+    /// message arrives, then settled on V1; a negotiating state with minimum V1 keeps it, an
+    /// unknown minimum is refused.
+    #[test]
+    fn libsignal_0_90_0_states_import_with_their_negotiation() {
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("../../../test-vectors/interolm/pqxdh_v4_libsignal-0.90.0.json"))
+                .unwrap();
+        let (mut negotiating, mut settled) = (0, 0);
+        for step in v["steps"].as_array().unwrap() {
+            for party in ["alice", "bob"] {
+                let Some(hex_state) = step[party]["decoded"]["pq_ratchet_state"].as_str() else { continue };
+                let bytes = hex::decode(hex_state).unwrap();
+                let state = SpqrState::from_libsignal(&bytes).unwrap();
+                let f = Fields::read(&bytes).unwrap();
+                assert_eq!(state.summary().version, SpqrVersion::V1);
+                let Some(negotiation) = f.opt_bytes(1, "negotiation").unwrap() else {
+                    assert_eq!(state.version_status(), VersionStatus::Complete(SpqrVersion::V1));
+                    settled += 1;
+                    continue;
+                };
+                negotiating += 1;
+                assert_eq!(
+                    state.version_status(),
+                    VersionStatus::Negotiating { version: SpqrVersion::V1, min_version: SpqrVersion::V0 }
+                );
+                // the same state with field 3 (min_version) of the negotiation set
+                let with_min = |m: u64| {
+                    let mut n = negotiation.to_vec();
+                    put_varint_field(&mut n, 3, m);
+                    let mut out = message(&[(1, &n)]);
+                    for field in [2, 3] {
+                        if let Some(b) = f.opt_bytes(field, "state").unwrap() {
+                            put_bytes_field(&mut out, field as u8, b);
+                        }
+                    }
+                    SpqrState::from_libsignal(&out)
+                };
+                assert_eq!(
+                    with_min(1).unwrap().version_status(),
+                    VersionStatus::Negotiating { version: SpqrVersion::V1, min_version: SpqrVersion::V1 }
+                );
+                assert_eq!(with_min(0).unwrap().version_status(), state.version_status());
+                assert!(matches!(with_min(2), Err(SpqrError::InvalidState(_))));
+            }
+        }
+        assert_eq!((negotiating, settled), (6, 14));
+    }
+
+    /// A libsignal `PolyEncoder` at index `idx`: 16 lists of points (field 2) or of polynomial
+    /// coefficients (field 3, lowest degree first), as given.
+    fn libsignal_encoder(idx: u64, pts: &[Vec<u8>], polys: &[Vec<u8>]) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_varint_field(&mut out, 1, idx);
+        pts.iter().for_each(|l| put_bytes_field(&mut out, 2, l));
+        polys.iter().for_each(|l| put_bytes_field(&mut out, 3, l));
+        out
+    }
+
+    #[test]
+    fn encoders_are_rebuilt_from_points_or_polynomials_and_malformed_ones_refused() {
+        let (n, len) = (3, 3 * CHUNK_LEN);
+        let payload: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(91) ^ 0x5a).collect();
+        let value = |x: usize, p: usize| [payload[CHUNK_LEN * x + 2 * p], payload[CHUNK_LEN * x + 2 * p + 1]];
+        let pts: Vec<Vec<u8>> = (0..16).map(|p| (0..n).flat_map(|x| value(x, p)).collect()).collect();
+        let e = encoder(&libsignal_encoder(70_000, &pts, &[]), len).unwrap();
+        assert_eq!((e.payload(), e.next_index()), (&payload[..], 70_000));
+        let refused = |bytes: &[u8]| assert!(matches!(encoder(bytes, len), Err(SpqrError::InvalidState(_))));
+        refused(&libsignal_encoder(0, &pts[..15], &[]));
+        refused(&libsignal_encoder(0, &[], &[]));
+        for wrong in [2 * n - 2, 2 * n + 2] {
+            let mut other = pts.clone();
+            other[7].resize(wrong, 0);
+            refused(&libsignal_encoder(0, &other, &[]));
+        }
+        // polynomial p of degree < n, evaluated at x = 0 … n−1 (here by powers of x, not by
+        // Horner's rule as the reader does)
+        let eval = |coefficients: &[u8], x: u16| {
+            let (mut y, mut power) = (0u16, 1u16);
+            for c in coefficients.chunks_exact(2) {
+                y ^= gf16::mul(u16::from_be_bytes([c[0], c[1]]), power);
+                power = gf16::mul(power, x);
+            }
+            y
+        };
+        let polys: Vec<Vec<u8>> = (0..16u8)
+            .map(|p| (0..2 * (p as usize % n + 1)).map(|i| p.wrapping_mul(29) ^ (i as u8).wrapping_mul(113)).collect())
+            .collect();
+        let e = encoder(&libsignal_encoder(5, &[], &polys), len).unwrap();
+        for (p, coefficients) in polys.iter().enumerate() {
+            for x in 0..n {
+                let y = eval(coefficients, x as u16).to_be_bytes();
+                assert_eq!(e.payload()[CHUNK_LEN * x + 2 * p..CHUNK_LEN * x + 2 * p + 2], y, "p {p} x {x}");
+            }
+        }
+        assert!(polys.iter().any(|c| c.len() == 2 * n), "a polynomial of the highest degree");
+        refused(&libsignal_encoder(0, &pts, &polys));
+        refused(&libsignal_encoder(0, &[], &polys[..15]));
+        for wrong in [0, 1, 2 * n + 2] {
+            let mut other = polys.clone();
+            other[3].resize(wrong, 1);
+            refused(&libsignal_encoder(0, &[], &other));
+        }
+    }
+
+    #[test]
+    fn sub_chains_keep_at_most_the_trim_size_of_whole_skipped_keys() {
+        let params = ChainParams { max_jump: 100, max_ooo_keys: 20 }; // trim size 23
+        let sub = |next: &[u8], keys: u32, extra: usize| {
+            let mut prev: Vec<u8> =
+                (0..keys).flat_map(|i| [&(i * 3).to_be_bytes()[..], &[i as u8; 32]].concat()).collect();
+            prev.resize(prev.len() + extra, 0);
+            sub_chain(&message(&[(2, next), (3, &prev)]).iter().copied().chain([8, 50]).collect::<Vec<_>>(), &params)
+        };
+        let s = sub(&[7; 32], 23, 0).unwrap();
+        assert_eq!((s.ctr, s.next.as_ref().map(|k| *k.expose())), (50, Some([7; 32])));
+        let entries: Vec<(u32, Vec<u8>)> = s.history.entries().map(|(i, k)| (i, k.to_vec())).collect();
+        assert_eq!(entries, (0..23u32).map(|i| (i * 3, vec![i as u8; 32])).collect::<Vec<_>>());
+        assert!(sub(&[], 0, 0).unwrap().next.is_none());
+        for (keys, extra) in [(24, 0), (22, 1), (22, 35), (0, 35)] {
+            assert!(matches!(sub(&[7; 32], keys, extra), Err(SpqrError::InvalidState("libsignal SPQR: skipped keys"))));
+        }
+    }
+
+    #[test]
+    fn chain_params_default_only_when_absent_and_stay_in_range() {
+        let p = |fields: &[(u8, u64)]| {
+            let mut out = Vec::new();
+            fields.iter().for_each(|(n, v)| put_varint_field(&mut out, *n, *v));
+            params(&out)
+        };
+        let d = ChainParams::default();
+        assert_eq!(p(&[]).unwrap(), d);
+        assert_eq!(p(&[(1, 7), (2, 9)]).unwrap(), ChainParams { max_jump: 7, max_ooo_keys: 9 });
+        assert_eq!(p(&[(2, 9)]).unwrap(), ChainParams { max_jump: d.max_jump, max_ooo_keys: 9 });
+        assert_eq!(p(&[(1, 7)]).unwrap(), ChainParams { max_jump: 7, max_ooo_keys: d.max_ooo_keys });
+        assert!(matches!(p(&[(2, 50_001)]), Err(SpqrError::InvalidState(_))));
+    }
+
+    /// `m` is the last 32 bytes of libcrux's encapsulation state, accepted only if it gives
+    /// the stored ct1 for the header.
+    #[test]
+    fn the_encapsulation_randomness_must_give_the_stored_ct1() {
+        let dk = MlKem768DecapsulationKey::generate(&mut crate::primitives::OsRandom);
+        let hdr = dk.header();
+        let m = [7u8; 32];
+        let (ct1, _) = mlkem768_encapsulate1(&hdr, &SecretBytes::from_slice(&m).unwrap()).unwrap();
+        let es = [&[1u8; 100][..], &m].concat();
+        assert_eq!(*randomness(&hdr, &es, &ct1[..]).unwrap().expose(), m);
+        assert_eq!(*randomness(&hdr, &m, &ct1[..]).unwrap().expose(), m);
+        assert!(randomness(&hdr, &m[1..], &ct1[..]).is_err());
+        let mut other = ct1.to_vec();
+        other[5] ^= 1;
+        assert!(randomness(&hdr, &es, &other).is_err());
+        let mut es_other = es.clone();
+        es_other[110] ^= 1;
+        assert!(randomness(&hdr, &es_other, &ct1[..]).is_err());
+    }
+
+    /// Numbered fields of one message, in order: `(field number, bytes)`.
+    type NumberedFields = Vec<(u8, Vec<u8>)>;
+    /// Alters a Braid state's `uc` and state fields (its tag first) before they are written.
+    type Tweak<'a> = dyn Fn(u8, &mut [(u8, Vec<u8>)], &mut [(u8, Vec<u8>)]) + 'a;
+
+    /// The state in the libsignal layout this module reads (SPEC.md §6): the inverse of
+    /// `from_libsignal`, written here only to test it (caudata exports no libsignal state).
+    /// `tweak` may alter the Braid state's `uc` and state fields (by number) before they are
+    /// written.
+    fn to_libsignal(state: &SpqrState, tweak: &Tweak<'_>) -> Vec<u8> {
+        let encoder = |e: &Encoder| {
+            let n = e.payload().len() / CHUNK_LEN;
+            let mut out = Vec::new();
+            put_varint_field(&mut out, 1, u64::from(e.next_index()));
+            for p in 0..16 {
+                let values: Vec<u8> = (0..n)
+                    .flat_map(|x| [e.payload()[CHUNK_LEN * x + 2 * p], e.payload()[CHUNK_LEN * x + 2 * p + 1]])
+                    .collect();
+                put_bytes_field(&mut out, 2, &values);
+            }
+            out
+        };
+        let decoder = |d: &Decoder| libsignal_decoder(d.payload_len(), d.chunks(), 16, 0);
+        let params = |p: &ChainParams| {
+            let mut out = Vec::new();
+            put_varint_field(&mut out, 1, u64::from(p.max_jump));
+            put_varint_field(&mut out, 2, u64::from(p.max_ooo_keys));
+            out
+        };
+        let mut out = Vec::new();
+        if let Some(n) = &state.negotiation {
+            let mut b = Vec::new();
+            put_bytes_field(&mut b, 1, n.auth_key.expose());
+            put_varint_field(&mut b, 2, n.direction as u64);
+            put_varint_field(&mut b, 3, if n.min_version == SpqrVersion::V1 { 1 } else { 0 });
+            put_bytes_field(&mut b, 4, &params(&n.params));
+            put_bytes_field(&mut out, 1, &b);
+        }
+        if let Some(c) = &state.chain {
+            let mut b = Vec::new();
+            put_varint_field(&mut b, 1, c.dir as u64);
+            put_varint_field(&mut b, 2, c.current_epoch);
+            for link in &c.links {
+                let mut l = Vec::new();
+                for (field, half) in [(1, &link.send), (2, &link.recv)] {
+                    let mut h = Vec::new();
+                    put_varint_field(&mut h, 1, u64::from(half.ctr));
+                    put_bytes_field(&mut h, 2, half.next.as_ref().map_or(&[][..], |k| &k.expose()[..]));
+                    let prev: Vec<u8> =
+                        half.history.entries().flat_map(|(i, k)| [&i.to_be_bytes()[..], k].concat()).collect();
+                    put_bytes_field(&mut h, 3, &prev);
+                    put_bytes_field(&mut l, field, &h);
+                }
+                put_bytes_field(&mut b, 3, &l);
+            }
+            put_bytes_field(&mut b, 4, c.next_root.expose());
+            put_varint_field(&mut b, 5, c.send_epoch);
+            put_bytes_field(&mut b, 6, &params(&c.params));
+            put_bytes_field(&mut out, 2, &b);
+        }
+        if let Some(s) = &state.scka {
+            let mut uc = Vec::new();
+            put_varint_field(&mut uc, 1, s.epoch);
+            put_bytes_field(&mut uc, 2, &message(&[(1, s.auth.root_key()), (2, s.auth.mac_key())]));
+            let es = |m: &SecretBytes<32>| [&[0x55; 64][..], m.expose()].concat();
+            let ct1 = |hdr: &[u8; MLKEM768_HEADER_LEN], m: &SecretBytes<32>| mlkem768_encapsulate1(hdr, m).unwrap().0;
+            let (tag, mut uc_fields, mut state_fields): (u8, NumberedFields, NumberedFields) = match &s.phase {
+                Phase::KeysUnsampled => (1, vec![], vec![]),
+                Phase::KeysSampled { dk, hdr_enc } => {
+                    (2, vec![(3, dk.ek_vector().to_vec()), (4, dk.as_bytes().to_vec())], vec![(2, encoder(hdr_enc))])
+                }
+                Phase::HeaderSent { dk, ek_enc, ct1_dec } => {
+                    (3, vec![(3, dk.as_bytes().to_vec())], vec![(2, encoder(ek_enc)), (3, decoder(ct1_dec))])
+                }
+                Phase::Ct1Received { dk, ct1, ek_enc } => {
+                    (4, vec![(3, dk.as_bytes().to_vec()), (4, ct1.to_vec())], vec![(2, encoder(ek_enc))])
+                }
+                Phase::EkSentCt1Received { dk, ct1, ct2_dec } => {
+                    (5, vec![(3, dk.as_bytes().to_vec()), (4, ct1.to_vec())], vec![(3, decoder(ct2_dec))])
+                }
+                Phase::NoHeaderReceived { hdr_dec } => (6, vec![], vec![(2, decoder(hdr_dec))]),
+                Phase::HeaderReceived { hdr, ek_dec } => (7, vec![(3, hdr.to_vec())], vec![(2, decoder(ek_dec))]),
+                Phase::Ct1Sampled { hdr, m, ct1_enc, ek_dec } => (
+                    8,
+                    vec![(3, hdr.to_vec()), (4, es(m)), (5, ct1(hdr, m).to_vec())],
+                    vec![(2, encoder(ct1_enc)), (3, decoder(ek_dec))],
+                ),
+                Phase::EkReceivedCt1Sampled { .. } => (9, vec![], vec![]),
+                Phase::Ct1Acknowledged { hdr, m, ek_dec } => {
+                    (10, vec![(3, hdr.to_vec()), (4, es(m)), (5, ct1(hdr, m).to_vec())], vec![(2, decoder(ek_dec))])
+                }
+                Phase::Ct2Sampled { ct2_enc } => (11, vec![], vec![(2, encoder(ct2_enc))]),
+            };
+            tweak(tag, &mut uc_fields, &mut state_fields);
+            uc_fields.iter().for_each(|(f, b)| put_bytes_field(&mut uc, *f, b));
+            let mut st = Vec::new();
+            put_bytes_field(&mut st, 1, &uc);
+            state_fields.iter().for_each(|(f, b)| put_bytes_field(&mut st, *f, b));
+            put_bytes_field(&mut out, 3, &message(&[(tag, &st)]));
+        }
+        out
+    }
+
+    /// Every Braid state of a lossy, reordered two-party run (both sides, after every step)
+    /// reads back from the libsignal layout as the same state; the checks that tie a state's
+    /// parts together refuse each altered copy.
+    #[test]
+    fn every_braid_state_imports_from_the_libsignal_layout() {
+        let (mut a, mut b) = (SpqrState::new_initiator(&[3; 32]), SpqrState::new_responder(&[3; 32]));
+        let mut rng = crate::primitives::OsRandom;
+        let (mut seen, mut refusals) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
+        let mut in_flight: Vec<(bool, Vec<u8>)> = Vec::new();
+        for i in 0..250u32 {
+            let a_sends = i % 7 < 4;
+            let sent = if a_sends { a.send(&mut rng) } else { b.send(&mut rng) }.unwrap();
+            in_flight.push((a_sends, sent.message().to_vec()));
+            // deliver all but the newest two, in reverse order, dropping every fifth
+            while in_flight.len() > 2 {
+                let (to_b, m) = in_flight.remove(in_flight.len() - 3);
+                if i % 5 == 0 {
+                    continue;
+                }
+                let to = if to_b { &mut b } else { &mut a };
+                if let Ok(r) = to.recv(&m) {
+                    r.commit(to);
+                }
+            }
+            for st in [&a, &b] {
+                let summary = st.summary();
+                if summary.state == Some("EkReceivedCt1Sampled") {
+                    continue;
+                }
+                let back = SpqrState::from_libsignal(&to_libsignal(st, &|_, _, _| {})).unwrap();
+                assert_eq!(*back.to_bytes(), *st.to_bytes(), "{summary:?}");
+                if !seen.insert(summary.state.unwrap()) {
+                    continue; // the alterations below once per state name
+                }
+                // each part that must agree with another, altered: the ek and the header
+                // encoder with the key (2), the ek encoder with the key (3, 4), the ct1
+                // encoder with the stored ct1 and the randomness with it (8, 10)
+                let flip_last = |fields: &mut [(u8, Vec<u8>)], n: u8| {
+                    fields.iter_mut().filter(|(f, _)| *f == n).for_each(|(_, b)| *b.last_mut().unwrap() ^= 1)
+                };
+                let tweaks: [&Tweak<'_>; 2] = [
+                    &|tag, uc, _| {
+                        if tag == 2 {
+                            flip_last(uc, 3)
+                        }
+                    },
+                    &|tag, uc, _| {
+                        if [8, 10].contains(&tag) {
+                            flip_last(uc, 4)
+                        }
+                    },
+                ];
+                for (i, tweak) in tweaks.iter().enumerate() {
+                    let altered = to_libsignal(st, tweak);
+                    if altered != to_libsignal(st, &|_, _, _| {}) {
+                        assert!(SpqrState::from_libsignal(&altered).is_err(), "tweak {i}: {summary:?}");
+                        refusals.insert((i, summary.state.unwrap()));
+                    }
+                }
+                // an encoder sending other bytes than its key's header or ek vector, or than ct1
+                let mut other = (*st).clone();
+                let flipped = |e: &mut Encoder| {
+                    let mut payload = e.payload().to_vec();
+                    payload[0] ^= 1;
+                    *e = Encoder::resume(&payload, e.next_index()).unwrap();
+                };
+                match &mut other.scka.as_mut().unwrap().phase {
+                    Phase::KeysSampled { hdr_enc: e, .. }
+                    | Phase::HeaderSent { ek_enc: e, .. }
+                    | Phase::Ct1Received { ek_enc: e, .. }
+                    | Phase::Ct1Sampled { ct1_enc: e, .. } => flipped(e),
+                    _ => {}
+                }
+                let altered = to_libsignal(&other, &|_, _, _| {});
+                if altered != to_libsignal(st, &|_, _, _| {}) {
+                    assert!(SpqrState::from_libsignal(&altered).is_err(), "other encoder: {summary:?}");
+                    refusals.insert((2, summary.state.unwrap()));
+                }
+                let mut epoch_0 = (*st).clone();
+                epoch_0.scka.as_mut().unwrap().epoch = 0;
+                assert!(SpqrState::from_libsignal(&to_libsignal(&epoch_0, &|_, _, _| {})).is_err());
+            }
+        }
+        assert!(seen.len() >= 10, "{seen:?}");
+        assert_eq!(refusals.len(), 7, "{refusals:?}");
     }
 }

@@ -257,3 +257,128 @@ fn messages_from_two_epochs_ahead_are_refused_in_every_phase() {
     }
     assert!(phases.iter().any(|p| p.contains("Ct2Sampled")), "{phases:?}");
 }
+
+/// What the writer writes for a state the reader must refuse, each with the reader's reason:
+/// the restored state is checked for consistency (flags, epochs, link counts, skipped keys,
+/// decoder sizes), not only for length, and the counts are checked against the bytes left
+/// before anything is allocated.
+#[test]
+fn inconsistent_restored_states_are_refused_with_the_reason() {
+    let refused = |bytes: &[u8], why: &'static str| {
+        assert_eq!(SpqrState::from_bytes(bytes).unwrap_err(), SpqrError::InvalidState(why));
+    };
+    let accepted = |s: &SpqrState| {
+        let bytes = s.to_bytes();
+        assert_eq!(SpqrState::from_bytes(&bytes).unwrap().to_bytes(), bytes);
+    };
+    let (fresh, fresh_responder) = pair();
+    assert!(fresh.chain.is_none() && fresh.negotiation.is_some());
+    // flags: unknown ones, and any at all in a V0 state
+    let mut bytes = fresh.to_bytes().to_vec();
+    bytes[2] |= 4;
+    refused(&bytes, "unknown flags");
+    for flags in [1, 2, 3] {
+        let mut v0 = SpqrState::disabled().to_bytes().to_vec();
+        v0[2] = flags;
+        refused(&v0, "a V0 state holds nothing");
+    }
+    // the Braid without a chain: only while negotiating, and only in epoch 1; never epoch 0
+    let edit = |s: &SpqrState, f: &dyn Fn(&mut SpqrState)| {
+        let mut s = s.clone();
+        f(&mut s);
+        s.to_bytes()
+    };
+    refused(&edit(&fresh, &|s| s.negotiation = None), "neither a chain nor negotiation state");
+    refused(&edit(&fresh, &|s| s.scka.as_mut().unwrap().epoch = 2), "an epoch past 1 without a chain");
+    refused(&edit(&fresh, &|s| s.scka.as_mut().unwrap().epoch = 0), "epoch 0");
+
+    let (mut a, mut b) = pair();
+    let mut rng = TestRng(7);
+    let mut i = 0;
+    while a.chain.as_ref().is_none_or(|c| c.current_epoch < 2 || c.links.len() < 2) {
+        let (from, to) = if i % 2 == 0 { (&mut a, &mut b) } else { (&mut b, &mut a) };
+        deliver(to, &from.send(&mut rng).unwrap());
+        i += 1;
+    }
+    accepted(&a);
+    let current = a.chain.as_ref().unwrap().current_epoch;
+    let links = a.chain.as_ref().unwrap().links.len() as u64;
+    let with = |f: &dyn Fn(&mut SpqrState)| {
+        let mut s = a.clone();
+        f(&mut s);
+        s
+    };
+    // the chain's epoch is the Braid's or one behind it
+    accepted(&with(&|s| s.scka.as_mut().unwrap().epoch = current));
+    accepted(&with(&|s| s.scka.as_mut().unwrap().epoch = current + 1));
+    for epoch in [current - 1, current + 2] {
+        refused(&with(&|s| s.scka.as_mut().unwrap().epoch = epoch).to_bytes(), "chain and state epochs disagree");
+    }
+    // 1 to MAX_LINKS links, at most one per epoch so far; the send epoch one of theirs
+    let at_epoch = |s: &mut SpqrState, current: u64, send: u64| {
+        s.scka.as_mut().unwrap().epoch = current;
+        let c = s.chain.as_mut().unwrap();
+        (c.current_epoch, c.send_epoch) = (current, send);
+    };
+    refused(&with(&|s| s.chain.as_mut().unwrap().links.clear()).to_bytes(), "chain link count");
+    accepted(&with(&|s| at_epoch(s, links - 1, links - 1)));
+    refused(&with(&|s| at_epoch(s, links - 2, links - 2)).to_bytes(), "chain link count");
+    let with_links = |n: usize| {
+        with(&|s| {
+            at_epoch(s, 100, 100);
+            let links = &mut s.chain.as_mut().unwrap().links;
+            while links.len() < n {
+                links.push_front(links[0].clone());
+            }
+        })
+    };
+    accepted(&with_links(chain::MAX_LINKS));
+    refused(&with_links(chain::MAX_LINKS + 1).to_bytes(), "chain link count");
+    accepted(&with(&|s| at_epoch(s, 10, 10 + 1 - links)));
+    refused(&with(&|s| at_epoch(s, 10, 10 - links)).to_bytes(), "chain send epoch out of range");
+    refused(&with(&|s| at_epoch(s, 10, 11)).to_bytes(), "chain send epoch out of range");
+    // skipped keys: at most the history's trim size (23 for max_ooo_keys 20), each below the
+    // sub-chain's counter
+    let skipped = |n: u32, ctr: u32| {
+        with(&|s| {
+            let c = s.chain.as_mut().unwrap();
+            c.params.max_ooo_keys = 20;
+            let recv = &mut c.links.back_mut().unwrap().recv;
+            recv.ctr = ctr;
+            recv.history = chain::KeyHistory::default();
+            (0..n).for_each(|i| recv.history.push(i, &[i as u8; 32]));
+        })
+        .to_bytes()
+    };
+    accepted(&SpqrState::from_bytes(&skipped(23, 23)).unwrap());
+    refused(&skipped(24, 24), "too many skipped keys");
+    refused(&skipped(23, 22), "a skipped key at or after its chain's counter");
+    let last_byte_cut = skipped(23, 23);
+    refused(&last_byte_cut[..last_byte_cut.len() - 1], "too many skipped keys");
+
+    // a decoder: fewer chunks than its payload needs, and no more than the bytes left
+    let (mut a, mut b) = pair();
+    deliver(&mut b, &a.send(&mut rng).unwrap());
+    let mut b = b.clone();
+    (b.chain, b.negotiation) = (None, fresh_responder.negotiation.clone());
+    let bytes = b.to_bytes();
+    // format, version, flags, negotiation (32 + 1 + 1 + 8), tag, epoch, two keys, count
+    let count = 3 + 42 + 1 + 8 + 64;
+    assert_eq!((bytes[count - 73], bytes[count], bytes.len()), (6, 1, count + 1 + 2 + erasure::CHUNK_LEN));
+    accepted(&b);
+    refused(&bytes[..bytes.len() - 1], "decoder chunk count");
+    let mut full = bytes.to_vec();
+    full[count] = (scka::HEADER_MSG_LEN / erasure::CHUNK_LEN) as u8;
+    full.extend_from_slice(&[0; 200]);
+    refused(&full, "decoder chunk count");
+}
+
+#[test]
+fn summaries_show_the_decoder_receiving_now() {
+    let (mut a, mut b) = pair();
+    let needed = scka::HEADER_MSG_LEN / erasure::CHUNK_LEN;
+    assert_eq!((b.summary().state, b.summary().receiving), (Some("NoHeaderReceived"), Some((0, needed))));
+    deliver(&mut b, &a.send(&mut OsRandom).unwrap());
+    assert_eq!(b.summary().receiving, Some((1, needed)));
+    assert_eq!((a.summary().state, a.summary().receiving), (Some("KeysSampled"), None));
+}
