@@ -267,6 +267,17 @@ mod tests {
     }
 
     #[test]
+    fn different_keys_and_ciphertexts_are_unequal() {
+        let (a, b) = (Kyber1024SecretKey::generate(&mut OsRandom), Kyber1024SecretKey::generate(&mut OsRandom));
+        assert_ne!(a.public_key(), b.public_key());
+        assert_eq!(a.public_key(), a.clone().public_key());
+        let (ct1, _) = a.public_key().encapsulate(&mut OsRandom);
+        let (ct2, _) = a.public_key().encapsulate(&mut OsRandom);
+        assert_ne!(ct1, ct2);
+        assert_eq!(ct1, ct1.clone());
+    }
+
+    #[test]
     fn rejects_bad_encodings() {
         let sk = Kyber1024SecretKey::generate(&mut OsRandom);
         let mut pk = sk.public_key().to_bytes();
