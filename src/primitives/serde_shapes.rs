@@ -386,7 +386,9 @@ pub(crate) fn base64_decode_unpadded_secret(
 
 #[cfg(test)]
 mod tests {
-    use serde::de::value::{BytesDeserializer, Error as ValueError, StrDeserializer};
+    use serde::de::value::{
+        BytesDeserializer, Error as ValueError, SeqAccessDeserializer, SeqDeserializer, StrDeserializer,
+    };
 
     use super::*;
 
@@ -476,6 +478,22 @@ mod tests {
         assert!(SecretSeq::<32>::deserialize(BytesDeserializer::<ValueError>::new(&bytes)).is_err());
         assert!(SeedBytes::deserialize(BytesDeserializer::<ValueError>::new(&bytes)).is_ok());
         assert!(SeedBytes::deserialize(BytesDeserializer::<ValueError>::new(&bytes[..31])).is_err());
+        // a format that leaves a longer sequence's rest unread (serde_json refuses it itself):
+        // only a tuple leaves the rest to the format
+        let elements =
+            |n: usize| SeqAccessDeserializer::new(SeqDeserializer::<_, ValueError>::new(vec![7u8; n].into_iter()));
+        assert!(SecretSeq::<32>::deserialize(elements(32)).is_ok());
+        let err = SecretSeq::<32>::deserialize(elements(33)).err().unwrap();
+        assert_eq!(err.to_string(), "invalid length 33, expected 32 bytes");
+        assert!(SeedBytes::deserialize(elements(33)).is_err());
+        assert!(SecretTuple::<32>::deserialize(elements(33)).is_ok());
+        let err = SecretSeq::<32>::deserialize(elements(31)).err().unwrap();
+        assert_eq!(err.to_string(), "invalid length 31, expected 32 bytes");
+        // what the other visitors expected, in their errors
+        let err = serde_json::from_str::<Ed25519PublicKey>("1").err().unwrap().to_string();
+        assert!(err.starts_with("invalid type: integer `1`, expected an Ed25519 public key (32 bytes)"), "{err}");
+        let err = Curve25519PublicKey::deserialize(StrDeserializer::<ValueError>::new("x")).err().unwrap();
+        assert_eq!(err.to_string(), r#"invalid type: string "x", expected tuple struct PublicKey"#);
         let text = "x".repeat(64);
         let expanded = ExpandedBytes::deserialize(StrDeserializer::<ValueError>::new(&text)).unwrap();
         assert_eq!(*expanded.0.expose(), [b'x'; 64]);
