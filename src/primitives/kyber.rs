@@ -264,6 +264,11 @@ mod tests {
         assert_eq!(sk2.decapsulate(&ct2), ss);
         let pk = Kyber1024PublicKey::from_bytes(&sk.public_key().to_bytes()).unwrap();
         assert_eq!(&pk, sk.public_key());
+        // the published lengths are those of the serialized forms
+        assert_eq!(pk.to_bytes().len(), Kyber1024PublicKey::LENGTH);
+        assert_eq!(ct.to_bytes().len(), Kyber1024Ciphertext::LENGTH);
+        assert_eq!(sk.to_bytes().len(), Kyber1024SecretKey::LENGTH);
+        assert_eq!((Kyber1024PublicKey::LENGTH, Kyber1024SecretKey::LENGTH), (1569, 3169));
     }
 
     #[test]
