@@ -697,6 +697,58 @@ mod tests {
     }
 
     #[test]
+    fn session_pickles_of_either_dialect_are_told_apart_and_bounded() {
+        let bob = {
+            let mut b = crate::olm::Account::new();
+            b.generate_one_time_keys(1);
+            b
+        };
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let olm = crate::olm::Account::new()
+            .create_outbound_session(crate::olm::SessionConfig::version_1(), bob.identity_keys().curve25519, otk)
+            .unwrap();
+        let mut signal_bob = Account::new();
+        signal_bob.generate_signed_pre_key();
+        signal_bob.generate_kyber_pre_key(true);
+        let signal = Account::new().create_outbound_session(&signal_bob.pre_key_bundle(1).unwrap()).unwrap();
+        let key = [5u8; 32];
+        for (session, dialect) in [(crate::Session::from(olm), Dialect::Olm), (signal.into(), Dialect::Interolm)] {
+            let pickle = session.pickle();
+            assert_eq!(pickle.dialect(), dialect);
+            let plain = pickle.to_unencrypted_bytes();
+            let back = AnySessionPickle::from_encrypted(&pickle.encrypt(&key), &key).unwrap();
+            assert_eq!((back.dialect(), &*back.to_unencrypted_bytes()), (dialect, &*plain));
+            let back = AnySessionPickle::from_unencrypted_bytes(&plain).unwrap();
+            assert_eq!((back.dialect(), &*back.to_unencrypted_bytes()), (dialect, &*plain));
+            let restored = crate::Session::from_pickle(back);
+            assert_eq!(*restored.pickle().to_unencrypted_bytes(), *plain);
+        }
+        // another object's pickle is not a session, encrypted or not
+        let account = Account::new().pickle().unwrap();
+        let t = ObjectType::InterolmAccount as u8;
+        assert_eq!(
+            AnySessionPickle::from_unencrypted_bytes(&account.to_unencrypted_bytes()).err(),
+            Some(PickleError::NotASession(t))
+        );
+        assert_eq!(
+            AnySessionPickle::from_encrypted(&account.encrypt(&key), &key).err(),
+            Some(PickleError::NotASession(t))
+        );
+        // longer than any pickle's base64: refused before decoding
+        let max = envelope::MAX_PICKLE_LENGTH / 3 * 4 + 4;
+        assert_eq!(max, 1_398_104);
+        assert_eq!(
+            AnySessionPickle::from_encrypted(&"A".repeat(max + 1), &key).err(),
+            Some(PickleError::TooLong { got: max + 1, max })
+        );
+        // the longest text passes to the byte-level check (its 1 048 578 bytes are refused there)
+        assert_eq!(
+            AnySessionPickle::from_encrypted(&"A".repeat(max), &key).err(),
+            Some(PickleError::TooLong { got: 1_048_578, max: envelope::MAX_PICKLE_LENGTH })
+        );
+    }
+
+    #[test]
     fn x3dh_sessions_and_initiators_that_heard_back_round_trip() {
         fn round_trip_session(s: &Session) {
             let bytes = s.pickle().to_unencrypted_bytes();
