@@ -513,6 +513,15 @@ mod tests {
         assert!(matches!(parse(deep.as_bytes()), Err(PickleError::Json { reason: "nested too deeply", .. })));
         let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
         assert!(parse(ok.as_bytes()).is_ok());
+        // objects count towards the depth too, alone or mixed with arrays
+        let objects = |n: usize| r#"{"a":"#.repeat(n) + "1" + &"}".repeat(n);
+        assert!(parse(objects(MAX_DEPTH).as_bytes()).is_ok());
+        assert!(matches!(
+            parse(objects(MAX_DEPTH + 1).as_bytes()),
+            Err(PickleError::Json { reason: "nested too deeply", .. })
+        ));
+        let mixed = r#"[{"a":"#.repeat(MAX_DEPTH / 2) + "[]" + &"}]".repeat(MAX_DEPTH / 2);
+        assert!(matches!(parse(mixed.as_bytes()), Err(PickleError::Json { reason: "nested too deeply", .. })));
     }
 
     #[test]
