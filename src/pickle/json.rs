@@ -485,6 +485,8 @@ mod tests {
         assert_eq!(v.as_array("v").unwrap().len(), 7);
         let numbers = format!("[{}]", vec!["255"; 300].join(","));
         check(&parse(numbers.as_bytes()).unwrap());
+        // arrays of strings alone (their items are found by the quotes)
+        check(&parse(br#"[["a","b,]"],"c"]"#).unwrap());
         // more items than any pickle has is refused before anything is reserved
         let many = format!("[{}]", vec!["0"; MAX_ITEMS + 1].join(","));
         assert!(matches!(
