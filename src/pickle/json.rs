@@ -487,6 +487,19 @@ mod tests {
         check(&parse(numbers.as_bytes()).unwrap());
         // arrays of strings alone (their items are found by the quotes)
         check(&parse(br#"[["a","b,]"],"c"]"#).unwrap());
+        // a string's buffer is its raw text's length: exactly the decoded length without
+        // escapes, an upper bound with them (never less, which would grow it)
+        let v = parse(br#"["plain","a\"b\\c","\u00e9",""]"#).unwrap();
+        let caps: Vec<(usize, usize)> = v
+            .as_array("v")
+            .unwrap()
+            .iter()
+            .map(|s| match s {
+                Json::Str(s) => (s.len(), s.capacity()),
+                _ => panic!("not a string"),
+            })
+            .collect();
+        assert_eq!(caps, [(5, 5), (5, 7), (2, 6), (0, 0)]);
         // more items than any pickle has is refused before anything is reserved
         let many = format!("[{}]", vec!["0"; MAX_ITEMS + 1].join(","));
         assert!(matches!(
