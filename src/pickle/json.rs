@@ -438,6 +438,9 @@ mod tests {
         assert_eq!(v.field("b").unwrap().field("e").unwrap().as_str("e").unwrap(), "V1");
         assert_eq!(v.field("f").unwrap().as_u64("f").unwrap(), u64::MAX);
         assert_eq!(parse(br#""\u00e9\ud83d\ude00\n""#).unwrap().as_str("s").unwrap(), "é😀\n");
+        // every escape JSON has
+        assert_eq!(parse(br#""\"\\\/\b\f\n\r\t\u0041""#).unwrap().as_str("s").unwrap(), "\"\\/\u{8}\u{c}\n\r\tA");
+        assert!(parse(br#""\a""#).is_err());
         // upper-case hex digits, as other JSON writers emit them
         assert_eq!(parse(br#""\u00C9\uD83D\uDE00\u00Ff""#).unwrap().as_str("s").unwrap(), "É😀ÿ");
     }
