@@ -653,6 +653,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn account_versions_2_to_4_and_the_fallback_key_count() {
+        let mut a = Account::new();
+        a.generate_one_time_keys(2);
+        a.generate_fallback_key();
+        a.generate_fallback_key(); // a current and a previous fallback key
+        let v4 = encode_account(&a).unwrap().to_vec();
+        // version | Ed25519 pair (96) | Curve25519 pair (64) | 2 one-time keys | fallback count
+        let count_at = 4 + 96 + 64 + 4 + 2 * LIBOLM_KEY_LEN;
+        assert_eq!(v4[count_at], 2);
+        let ids = |b: &[u8]| decode_all(b, decode_account).map(|a| a.identity_keys());
+        assert_eq!(ids(&v4), Ok(a.identity_keys()));
+        #[cfg(feature = "hazmat")]
+        {
+            let state = decode_all(&v4, decode_account_libolm_state).unwrap();
+            assert_eq!(state.identity_keys(), a.identity_keys());
+            let trusted = decode_all(&v4, decode_account_libolm_state_trusted).unwrap();
+            assert_eq!(trusted.identity_keys(), a.identity_keys());
+        }
+        let mut three = v4.clone();
+        three[count_at] = 3;
+        assert_eq!(ids(&three), Err(PickleError::TooMany { field: "fallback keys", got: 3, max: 2 }));
+        // version 3: both fallback slots, no count; version 2: no fallback keys at all
+        let mut v3 = v4.clone();
+        v3.remove(count_at);
+        v3[..4].copy_from_slice(&3u32.to_be_bytes());
+        assert_eq!(ids(&v3), Ok(a.identity_keys()));
+        let mut v2 = v4[..count_at].to_vec();
+        v2.extend_from_slice(&v4[v4.len() - 4..]);
+        v2[..4].copy_from_slice(&2u32.to_be_bytes());
+        assert_eq!(ids(&v2), Ok(a.identity_keys()));
+        let mut v1 = v2.clone();
+        v1[..4].copy_from_slice(&1u32.to_be_bytes());
+        assert_eq!(ids(&v1), Err(PickleError::LegacyVersion { object: "libolm account", got: 1 }));
+    }
+
+    #[test]
     fn cipher_round_trip_and_mac_first() {
         let p = encrypt(b"raw bytes", b"key");
         assert_eq!(&decrypt(&p, b"key").unwrap()[..], b"raw bytes");
