@@ -664,10 +664,18 @@ mod tests {
         assert_eq!(v4[count_at], 2);
         let ids = |b: &[u8]| decode_all(b, decode_account).map(|a| a.identity_keys());
         assert_eq!(ids(&v4), Ok(a.identity_keys()));
+        // the key id counter continues where it was, and never below a stored key's id
+        let next = a.next_key_id.max(a.next_fallback_key_id());
+        assert_eq!(decode_all(&v4, decode_account).unwrap().next_key_id, next);
+        let mut behind = v4.clone();
+        let end = behind.len();
+        behind[end - 4..].copy_from_slice(&0u32.to_be_bytes());
+        assert_eq!(decode_all(&behind, decode_account).unwrap().next_key_id, next);
         #[cfg(feature = "hazmat")]
         {
             let state = decode_all(&v4, decode_account_libolm_state).unwrap();
             assert_eq!(state.identity_keys(), a.identity_keys());
+            assert_eq!(state.next_key_id, a.next_key_id.max(a.next_fallback_key_id()));
             let trusted = decode_all(&v4, decode_account_libolm_state_trusted).unwrap();
             assert_eq!(trusted.identity_keys(), a.identity_keys());
         }
