@@ -257,3 +257,115 @@ impl Account {
         Ok(self.to_libolm_pickle(legacy_pickle_key(key, device_id).expose())?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account() -> Account {
+        let mut a = Account::new();
+        a.generate_one_time_keys(3);
+        a.generate_fallback_key();
+        a
+    }
+
+    #[test]
+    fn v2_round_trip_keeps_every_key_and_id() {
+        let a = account();
+        let key = [7u8; 32];
+        let device = a.to_dehydrated_device(&key).unwrap();
+        let b = Account::from_dehydrated_device(&device.ciphertext, &device.nonce, &key).unwrap();
+        assert_eq!(b.identity_keys(), a.identity_keys());
+        let mut ours: Vec<_> = a.one_time_keys().into_values().collect();
+        // rehydrated keys are all published (the server holds them): read the stored ones
+        assert!(b.one_time_keys().is_empty());
+        let mut theirs: Vec<_> = b.one_time_keys.values().map(|k| k.public).collect();
+        ours.sort();
+        theirs.sort();
+        assert_eq!(theirs, ours);
+        assert_eq!(b.one_time_keys.keys().map(|k| k.0).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(b.current_fallback_key().map(|(_, k)| k), a.current_fallback_key().map(|(_, k)| k));
+        // a wrong key, a modified device, a short nonce
+        assert_eq!(
+            Account::from_dehydrated_device(&device.ciphertext, &device.nonce, &[8; 32]).err(),
+            Some(DehydratedDeviceError::Decryption)
+        );
+        assert_eq!(
+            Account::from_dehydrated_device(&device.ciphertext, &base64_encode([0u8; 11]), &key).err(),
+            Some(DehydratedDeviceError::InvalidNonce { got: 11 })
+        );
+    }
+
+    #[test]
+    fn the_plaintext_version_is_checked() {
+        assert_eq!(decode_plaintext(&[0, 0, 1]).err(), Some(DehydratedDeviceError::MissingVersion));
+        let mut w = Writer::with_capacity(80);
+        w.u32(2);
+        w.secret(&[1; 32]);
+        w.secret(&[2; 32]);
+        w.count(0);
+        w.u8(0);
+        let mut bytes = w.finish();
+        assert_eq!(decode_plaintext(&bytes).err(), Some(DehydratedDeviceError::Version { expected: 1, got: 2 }));
+        bytes[3] = 1;
+        assert!(decode_plaintext(&bytes).is_ok());
+    }
+
+    #[test]
+    fn only_the_newest_one_time_keys_are_kept() {
+        let n = MAX_ONE_TIME_KEYS + 2;
+        let mut w = Writer::with_capacity(80 + n * 32);
+        w.u32(VERSION);
+        w.secret(&[1; 32]);
+        w.secret(&[2; 32]);
+        w.count(n);
+        for i in 0..n {
+            let mut s = [0u8; 32];
+            s[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            w.secret(&s);
+        }
+        w.u8(0);
+        let account = decode_plaintext(&w.finish()).unwrap();
+        let keys = &account.one_time_keys;
+        assert_eq!(keys.len(), MAX_ONE_TIME_KEYS);
+        assert!(!keys.contains_key(&KeyId(1)));
+        let mut s = [0u8; 32];
+        s[..8].copy_from_slice(&2u64.to_be_bytes());
+        assert_eq!(
+            keys[&KeyId(2)].public,
+            Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_array(&mut s)).public_key()
+        );
+        assert!(keys.contains_key(&KeyId(n as u64 - 1)));
+        assert_eq!(account.current_fallback_key(), None);
+    }
+
+    #[test]
+    fn a_device_longer_than_any_pickle_is_refused_before_decoding() {
+        let max = MAX_PICKLE_LENGTH / 3 * 4 + 4;
+        assert_eq!(max, 1_398_104);
+        let nonce = base64_encode([0u8; CHACHA_NONCE_LEN]);
+        let too_long = "A".repeat(max + 1);
+        assert_eq!(
+            Account::from_dehydrated_device(&too_long, &nonce, &[1; 32]).err(),
+            Some(DehydratedDeviceError::TooLong { got: max + 1, max })
+        );
+        let longest = "A".repeat(max);
+        assert_eq!(
+            Account::from_dehydrated_device(&longest, &nonce, &[1; 32]).err(),
+            Some(DehydratedDeviceError::Decryption)
+        );
+    }
+
+    #[test]
+    fn legacy_round_trip_needs_the_same_key_and_device_id() {
+        let a = account();
+        let pickle = a.to_legacy_dehydrated_device("DEVICE", &[3; 32]).unwrap();
+        let b = Account::from_legacy_dehydrated_device(&pickle, "DEVICE", &[3; 32]).unwrap();
+        assert_eq!(b.identity_keys(), a.identity_keys());
+        assert_eq!(b.stored_one_time_key_count(), 3);
+        assert_eq!(
+            Account::from_legacy_dehydrated_device(&pickle, "OTHER", &[3; 32]).err(),
+            Some(DehydratedDeviceError::Decryption)
+        );
+    }
+}

@@ -632,6 +632,150 @@ impl crate::Session {
 mod tests {
     use super::super::own::decode_all;
     use super::*;
+    use crate::interolm::InterolmMessage;
+
+    /// Pickles and reads back; the account read back pickles to the same bytes.
+    fn round_trip(a: &Account) -> Account {
+        let bytes = a.pickle().unwrap().to_unencrypted_bytes();
+        let back = Account::from_pickle(InterolmAccountPickle::from_unencrypted_bytes(&bytes).unwrap());
+        assert_eq!(*back.pickle().unwrap().to_unencrypted_bytes(), *bytes);
+        back
+    }
+
+    fn read_account(bytes: &[u8]) -> Result<Account, PickleError> {
+        InterolmAccountPickle::from_unencrypted_bytes(bytes).map(Account::from_pickle)
+    }
+
+    #[test]
+    fn accounts_round_trip_with_every_policy_and_prekey_list() {
+        let mut a = Account::new();
+        a.generate_signed_pre_key();
+        a.generate_signed_pre_key();
+        a.generate_one_time_pre_keys(3);
+        for (policy, x3dh) in [(SpqrPolicy::Off, true), (SpqrPolicy::Optional, false), (SpqrPolicy::Required, true)] {
+            a.set_spqr_policy(policy);
+            a.allow_x3dh(x3dh);
+            let back = round_trip(&a);
+            assert_eq!(back.spqr_policy(), policy);
+            assert_eq!((back.identity_key(), back.registration_id()), (a.identity_key(), a.registration_id()));
+            assert_eq!(back.pre_keys().one_time.len(), 3);
+            assert_eq!(back.pre_keys().signed.len(), 2);
+        }
+        // Kyber prekeys of both kinds and a remembered last-resort use
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let mut session = Account::new().create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+        let InterolmMessage::PreKey(m) = session.encrypt(b"hi").unwrap() else { panic!("not a pre-key message") };
+        bob.create_inbound_session(&m).unwrap();
+        bob.generate_kyber_pre_key(false);
+        let back = round_trip(&bob);
+        assert_eq!(back.pre_keys().last_resort_uses(), 1);
+        assert_eq!(back.pre_keys().kyber.len(), 2);
+    }
+
+    #[test]
+    fn account_lists_are_bounded_by_their_items_and_ascending() {
+        // one signed prekey, nothing else: the body ends `signed count | item (132) | three
+        // empty counts (12)`
+        let mut a = Account::new();
+        a.generate_signed_pre_key();
+        let mut bytes = a.pickle().unwrap().to_unencrypted_bytes().to_vec();
+        let at = bytes.len() - 12 - 132 - 4;
+        assert_eq!(bytes[at..at + 4], [0, 0, 0, 1]);
+        bytes[at + 3] = 2; // two claimed, one there: refused before any is read
+        assert_eq!(read_account(&bytes).err(), Some(PickleError::Truncated("signed prekeys")));
+        // two one-time prekeys with the same id
+        let mut a = Account::new();
+        a.generate_one_time_pre_keys(2);
+        let mut bytes = a.pickle().unwrap().to_unencrypted_bytes().to_vec();
+        let (first, second) = (bytes.len() - 8 - 2 * 68, bytes.len() - 8 - 68);
+        let id: [u8; 4] = bytes[first..first + 4].try_into().unwrap();
+        assert!(read_account(&bytes).is_ok());
+        bytes[second..second + 4].copy_from_slice(&id);
+        assert_eq!(read_account(&bytes).err(), Some(PickleError::InvalidField("one-time prekeys")));
+    }
+
+    #[test]
+    fn session_pickles_of_either_dialect_are_told_apart_and_bounded() {
+        let bob = {
+            let mut b = crate::olm::Account::new();
+            b.generate_one_time_keys(1);
+            b
+        };
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let olm = crate::olm::Account::new()
+            .create_outbound_session(crate::olm::SessionConfig::version_1(), bob.identity_keys().curve25519, otk)
+            .unwrap();
+        let mut signal_bob = Account::new();
+        signal_bob.generate_signed_pre_key();
+        signal_bob.generate_kyber_pre_key(true);
+        let signal = Account::new().create_outbound_session(&signal_bob.pre_key_bundle(1).unwrap()).unwrap();
+        let key = [5u8; 32];
+        for (session, dialect) in [(crate::Session::from(olm), Dialect::Olm), (signal.into(), Dialect::Interolm)] {
+            let pickle = session.pickle();
+            assert_eq!(pickle.dialect(), dialect);
+            let plain = pickle.to_unencrypted_bytes();
+            let back = AnySessionPickle::from_encrypted(&pickle.encrypt(&key), &key).unwrap();
+            assert_eq!((back.dialect(), &*back.to_unencrypted_bytes()), (dialect, &*plain));
+            let back = AnySessionPickle::from_unencrypted_bytes(&plain).unwrap();
+            assert_eq!((back.dialect(), &*back.to_unencrypted_bytes()), (dialect, &*plain));
+            let restored = crate::Session::from_pickle(back);
+            assert_eq!(*restored.pickle().to_unencrypted_bytes(), *plain);
+        }
+        // another object's pickle is not a session, encrypted or not
+        let account = Account::new().pickle().unwrap();
+        let t = ObjectType::InterolmAccount as u8;
+        assert_eq!(
+            AnySessionPickle::from_unencrypted_bytes(&account.to_unencrypted_bytes()).err(),
+            Some(PickleError::NotASession(t))
+        );
+        assert_eq!(
+            AnySessionPickle::from_encrypted(&account.encrypt(&key), &key).err(),
+            Some(PickleError::NotASession(t))
+        );
+        // longer than any pickle's base64: refused before decoding
+        let max = envelope::MAX_PICKLE_LENGTH / 3 * 4 + 4;
+        assert_eq!(max, 1_398_104);
+        assert_eq!(
+            AnySessionPickle::from_encrypted(&"A".repeat(max + 1), &key).err(),
+            Some(PickleError::TooLong { got: max + 1, max })
+        );
+        // the longest text passes to the byte-level check (its 1 048 578 bytes are refused there)
+        assert_eq!(
+            AnySessionPickle::from_encrypted(&"A".repeat(max), &key).err(),
+            Some(PickleError::TooLong { got: 1_048_578, max: envelope::MAX_PICKLE_LENGTH })
+        );
+    }
+
+    #[test]
+    fn x3dh_sessions_and_initiators_that_heard_back_round_trip() {
+        fn round_trip_session(s: &Session) {
+            let bytes = s.pickle().to_unencrypted_bytes();
+            let back = Session::from_pickle(InterolmSessionPickle::from_unencrypted_bytes(&bytes).unwrap());
+            assert_eq!(*back.pickle().to_unencrypted_bytes(), *bytes);
+        }
+        for kyber in [false, true] {
+            let mut alice = Account::new();
+            alice.allow_x3dh(true);
+            let mut bob = Account::new();
+            bob.allow_x3dh(true);
+            bob.generate_signed_pre_key();
+            bob.generate_one_time_pre_keys(1);
+            if kyber {
+                bob.generate_kyber_pre_key(false);
+            }
+            let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+            assert_eq!(a.session_version() == SessionVersion::X3dh, !kyber);
+            round_trip_session(&a); // a pending pre-key message
+            let InterolmMessage::PreKey(m) = a.encrypt(b"hi").unwrap() else { panic!("not a pre-key message") };
+            let mut b = bob.create_inbound_session(&m).unwrap().session;
+            round_trip_session(&b);
+            let reply = b.encrypt(b"hello").unwrap();
+            assert_eq!(a.decrypt(&reply).unwrap(), b"hello");
+            round_trip_session(&a); // an initiator that has heard back: no pending pre-key
+        }
+    }
 
     #[test]
     fn decode_all_is_used_for_bodies() {

@@ -438,6 +438,11 @@ mod tests {
         assert_eq!(v.field("b").unwrap().field("e").unwrap().as_str("e").unwrap(), "V1");
         assert_eq!(v.field("f").unwrap().as_u64("f").unwrap(), u64::MAX);
         assert_eq!(parse(br#""\u00e9\ud83d\ude00\n""#).unwrap().as_str("s").unwrap(), "é😀\n");
+        // every escape JSON has
+        assert_eq!(parse(br#""\"\\\/\b\f\n\r\t\u0041""#).unwrap().as_str("s").unwrap(), "\"\\/\u{8}\u{c}\n\r\tA");
+        assert!(parse(br#""\a""#).is_err());
+        // upper-case hex digits, as other JSON writers emit them
+        assert_eq!(parse(br#""\u00C9\uD83D\uDE00\u00Ff""#).unwrap().as_str("s").unwrap(), "É😀ÿ");
     }
 
     /// A key twice in one object is refused wherever the two copies sit among the others
@@ -483,6 +488,21 @@ mod tests {
         assert_eq!(v.as_array("v").unwrap().len(), 7);
         let numbers = format!("[{}]", vec!["255"; 300].join(","));
         check(&parse(numbers.as_bytes()).unwrap());
+        // arrays of strings alone (their items are found by the quotes)
+        check(&parse(br#"[["a","b,]"],"c"]"#).unwrap());
+        // a string's buffer is its raw text's length: exactly the decoded length without
+        // escapes, an upper bound with them (never less, which would grow it)
+        let v = parse(br#"["plain","a\"b\\c","\u00e9",""]"#).unwrap();
+        let caps: Vec<(usize, usize)> = v
+            .as_array("v")
+            .unwrap()
+            .iter()
+            .map(|s| match s {
+                Json::Str(s) => (s.len(), s.capacity()),
+                _ => panic!("not a string"),
+            })
+            .collect();
+        assert_eq!(caps, [(5, 5), (5, 7), (2, 6), (0, 0)]);
         // more items than any pickle has is refused before anything is reserved
         let many = format!("[{}]", vec!["0"; MAX_ITEMS + 1].join(","));
         assert!(matches!(
@@ -513,6 +533,15 @@ mod tests {
         assert!(matches!(parse(deep.as_bytes()), Err(PickleError::Json { reason: "nested too deeply", .. })));
         let ok = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
         assert!(parse(ok.as_bytes()).is_ok());
+        // objects count towards the depth too, alone or mixed with arrays
+        let objects = |n: usize| r#"{"a":"#.repeat(n) + "1" + &"}".repeat(n);
+        assert!(parse(objects(MAX_DEPTH).as_bytes()).is_ok());
+        assert!(matches!(
+            parse(objects(MAX_DEPTH + 1).as_bytes()),
+            Err(PickleError::Json { reason: "nested too deeply", .. })
+        ));
+        let mixed = r#"[{"a":"#.repeat(MAX_DEPTH / 2) + "[]" + &"}]".repeat(MAX_DEPTH / 2);
+        assert!(matches!(parse(mixed.as_bytes()), Err(PickleError::Json { reason: "nested too deeply", .. })));
     }
 
     #[test]

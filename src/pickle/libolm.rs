@@ -653,6 +653,87 @@ mod tests {
     use super::*;
 
     #[test]
+    fn account_versions_2_to_4_and_the_fallback_key_count() {
+        let mut a = Account::new();
+        a.generate_one_time_keys(2);
+        a.generate_fallback_key();
+        a.generate_fallback_key(); // a current and a previous fallback key
+        let v4 = encode_account(&a).unwrap().to_vec();
+        // version | Ed25519 pair (96) | Curve25519 pair (64) | 2 one-time keys | fallback count
+        let count_at = 4 + 96 + 64 + 4 + 2 * LIBOLM_KEY_LEN;
+        assert_eq!(v4[count_at], 2);
+        let ids = |b: &[u8]| decode_all(b, decode_account).map(|a| a.identity_keys());
+        assert_eq!(ids(&v4), Ok(a.identity_keys()));
+        // the key id counter continues where it was, and never below a stored key's id
+        let next = a.next_key_id.max(a.next_fallback_key_id());
+        assert_eq!(decode_all(&v4, decode_account).unwrap().next_key_id, next);
+        let mut behind = v4.clone();
+        let end = behind.len();
+        behind[end - 4..].copy_from_slice(&0u32.to_be_bytes());
+        assert_eq!(decode_all(&behind, decode_account).unwrap().next_key_id, next);
+        #[cfg(feature = "hazmat")]
+        {
+            let state = decode_all(&v4, decode_account_libolm_state).unwrap();
+            assert_eq!(state.identity_keys(), a.identity_keys());
+            assert_eq!(state.next_key_id, a.next_key_id.max(a.next_fallback_key_id()));
+            let trusted = decode_all(&v4, decode_account_libolm_state_trusted).unwrap();
+            assert_eq!(trusted.identity_keys(), a.identity_keys());
+        }
+        let mut three = v4.clone();
+        three[count_at] = 3;
+        assert_eq!(ids(&three), Err(PickleError::TooMany { field: "fallback keys", got: 3, max: 2 }));
+        // version 3: both fallback slots, no count; version 2: no fallback keys at all
+        let mut v3 = v4.clone();
+        v3.remove(count_at);
+        v3[..4].copy_from_slice(&3u32.to_be_bytes());
+        assert_eq!(ids(&v3), Ok(a.identity_keys()));
+        let mut v2 = v4[..count_at].to_vec();
+        v2.extend_from_slice(&v4[v4.len() - 4..]);
+        v2[..4].copy_from_slice(&2u32.to_be_bytes());
+        assert_eq!(ids(&v2), Ok(a.identity_keys()));
+        let mut v1 = v2.clone();
+        v1[..4].copy_from_slice(&1u32.to_be_bytes());
+        assert_eq!(ids(&v1), Err(PickleError::LegacyVersion { object: "libolm account", got: 1 }));
+    }
+
+    /// libolm's own account object keeps, of an over-long one-time key list, the first 99 keys
+    /// and the last (it overwrites the last of its 100 slots); caudata's import keeps them all.
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn libolm_state_keeps_the_first_99_one_time_keys_and_the_last() {
+        let ids = |a: &Account| a.one_time_keys.keys().map(|k| k.0).collect::<Vec<_>>();
+        let mut a = Account::new();
+        a.generate_one_time_keys(LIBOLM_MAX_ONE_TIME_KEYS);
+        let raw = encode_account(&a).unwrap().to_vec();
+        let state = decode_all(&raw, decode_account_libolm_state).unwrap();
+        assert_eq!(ids(&state), ids(&a), "100 keys: all kept");
+        // two more keys (another account's, ids 100 and 101) after the 100: a list of 102
+        let mut b = Account::new();
+        b.generate_one_time_keys(2);
+        let extra = encode_account(&b).unwrap().to_vec();
+        let (count_at, first) = (4 + 96 + 64, 4 + 96 + 64 + 4);
+        let mut long = raw[..first + 100 * LIBOLM_KEY_LEN].to_vec();
+        for (i, id) in [100u32, 101].into_iter().enumerate() {
+            let entry = &extra[first + i * LIBOLM_KEY_LEN..first + (i + 1) * LIBOLM_KEY_LEN];
+            long.extend_from_slice(&id.to_be_bytes());
+            long.extend_from_slice(&entry[4..]);
+        }
+        long.extend_from_slice(&raw[first + 100 * LIBOLM_KEY_LEN..]);
+        long[count_at..count_at + 4].copy_from_slice(&102u32.to_be_bytes());
+        assert_eq!(decode_all(&long, decode_account).unwrap().one_time_keys.len(), 102);
+        // the keys in the list's order (the writer puts the newest first)
+        let id_at = |i: usize| {
+            let at = first + i * LIBOLM_KEY_LEN;
+            u64::from(u32::from_be_bytes(long[at..at + 4].try_into().unwrap()))
+        };
+        let mut want: Vec<u64> = (0..99).map(id_at).chain([id_at(101)]).collect();
+        want.sort_unstable();
+        let state = decode_all(&long, decode_account_libolm_state).unwrap();
+        assert_eq!(ids(&state), want);
+        assert!(!want.contains(&id_at(99)) && !want.contains(&id_at(100)));
+    }
+
+    #[test]
     fn cipher_round_trip_and_mac_first() {
         let p = encrypt(b"raw bytes", b"key");
         assert_eq!(&decrypt(&p, b"key").unwrap()[..], b"raw bytes");

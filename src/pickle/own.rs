@@ -654,6 +654,20 @@ mod tests {
     }
 
     #[test]
+    fn accounts_with_one_time_and_fallback_keys_round_trip() {
+        let mut account = Account::new();
+        account.generate_one_time_keys(3);
+        account.generate_fallback_key();
+        account.generate_fallback_key();
+        let bytes = account.pickle().to_unencrypted_bytes();
+        let back = Account::from_pickle(AccountPickle::from_unencrypted_bytes(&bytes).unwrap());
+        assert_eq!(*back.pickle().to_unencrypted_bytes(), *bytes);
+        assert_eq!(back.one_time_keys(), account.one_time_keys());
+        assert_eq!(back.fallback_key(), account.fallback_key());
+        assert_eq!(back.stored_one_time_key_count(), 3);
+    }
+
+    #[test]
     fn the_ratchet_invariant_needs_one_chain() {
         let chain = || ChainKey { key: crate::primitives::SecretBytes::from_slice(&[1; 32]).unwrap(), index: 0 };
         let sender = SenderChain::new(Curve25519SecretKey::new(), chain());

@@ -116,4 +116,13 @@ mod tests {
         assert!(key.open(&nonce, &aad, &sealed[..15]).is_none());
         assert!(key.open(&nonce, &aad, &[]).is_none());
     }
+
+    #[test]
+    fn wipe_overwrites_the_key_in_place() {
+        let mut key = ChaChaKey::from_array(&[0x5a; 32]);
+        let sealed = key.seal(&[0; NONCE_LEN], b"", b"secret").unwrap();
+        key.wipe();
+        assert_eq!(*key.expose_for_testing(), [0; 32]);
+        assert!(key.open(&[0; NONCE_LEN], b"", &sealed).is_none());
+    }
 }

@@ -81,3 +81,36 @@ pub(crate) fn base64_decode_padding_indifferent(input: &str) -> Result<Vec<u8>, 
     out.truncate(len);
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padding_indifferent_decoding_takes_only_the_paddings_vodozemac_takes() {
+        let ok = |s: &str, want: &[u8]| assert_eq!(base64_decode_padding_indifferent(s).as_deref(), Ok(want), "{s}");
+        let bad = |s: &str| assert_eq!(base64_decode_padding_indifferent(s), Err(Base64DecodeError), "{s}");
+        ok("", b"");
+        ok("YWJj", b"abc");
+        ok("YWJjZA", b"abcd");
+        // a last group of 3 symbols: 0 or 1 `=`
+        ok("YWI", b"ab");
+        ok("YWI=", b"ab");
+        bad("YWI==");
+        // a last group of 2 symbols: 0 to 2 `=`
+        ok("YQ", b"a");
+        ok("YQ=", b"a");
+        ok("YQ==", b"a");
+        bad("YQ===");
+        // no padding after a whole group, or alone
+        bad("YWJj=");
+        bad("YWJj==");
+        bad("=");
+        bad("==");
+        // the body is still checked: alphabet, length, canonical trailing bits
+        bad("YW!");
+        bad("Y");
+        bad("YWJ");
+        bad("YR==");
+    }
+}

@@ -440,6 +440,37 @@ mod tests {
     }
 
     #[test]
+    fn public_keys_round_trip_through_unpadded_base64() {
+        let key = Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_array(&mut [7; 32])).public_key();
+        let text = key.to_base64();
+        assert_eq!(text, base64_encode(key.as_bytes()));
+        assert_eq!(text.len(), 43, "unpadded");
+        assert_eq!(Curve25519PublicKey::from_base64(&text), Ok(key));
+    }
+
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn the_ctgrind_accessor_gives_the_secret_scalar_bytes() {
+        let key = Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_array(&mut [7; 32]));
+        assert_eq!(key.secret_bytes_for_ctgrind(), key.to_secret_bytes().expose());
+    }
+
+    #[test]
+    fn a_batch_of_two_or_more_has_its_public_keys_computed_at_once() {
+        for n in [2u8, 3] {
+            let secrets: Vec<SecretBytes<32>> = (0..n).map(|i| SecretBytes::from_array(&mut [i + 1; 32])).collect();
+            let batch = Curve25519SecretKey::from_secret_bytes_batch(&secrets);
+            for (s, k) in secrets.iter().zip(&batch) {
+                let precomputed = k.0.public.get().copied();
+                assert_eq!(precomputed, Some(Curve25519SecretKey::from_secret_bytes(s).public_key().0), "{n}");
+            }
+        }
+        // a single key is left to be computed on first use
+        let one = Curve25519SecretKey::from_secret_bytes_batch(&[SecretBytes::from_array(&mut [9; 32])]);
+        assert!(one[0].0.public.get().is_none());
+    }
+
+    #[test]
     fn has_small_order_agrees_with_x25519() {
         let secrets: Vec<Curve25519SecretKey> = (1..=3u8)
             .map(|i| Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_array(&mut [i.wrapping_mul(37); 32])))

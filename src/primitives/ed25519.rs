@@ -423,6 +423,29 @@ mod tests {
     }
 
     #[test]
+    fn public_keys_round_trip_through_unpadded_base64() {
+        let public = key(9).public_key();
+        let text = public.to_base64();
+        assert_eq!(text, base64_encode(public.as_bytes()));
+        assert_eq!(text.len(), 43, "unpadded");
+        assert_eq!(Ed25519PublicKey::from_base64(&text), Ok(public));
+    }
+
+    #[test]
+    fn a_random_key_is_the_seed_drawn_from_the_given_source() {
+        // known-answer tests replay a peer's randomness through `RandomSource`
+        struct Fixed(u8);
+        impl RandomSource for Fixed {
+            fn fill(&mut self, dest: &mut [u8]) {
+                dest.fill(self.0);
+            }
+        }
+        let k = Ed25519SecretKey::random(&mut Fixed(9));
+        assert_eq!(k.seed(), Some(&SecretBytes::from_array(&mut [9; 32])));
+        assert_eq!(k.public_key(), key(9).public_key());
+    }
+
+    #[test]
     fn verify_accepts_what_verify_strict_accepts_and_refuses_every_tampering() {
         let mut accepted = 0;
         for i in 0..24u8 {

@@ -262,4 +262,19 @@ mod tests {
             assert_eq!(got, want);
         }
     }
+
+    #[test]
+    fn hkdf_gives_up_to_255_blocks_and_zeroes_a_longer_output() {
+        let (ikm, info) = (b"input key material".as_slice(), b"info".as_slice());
+        // the longest output HKDF defines (255 blocks) is computed in full
+        let mut want = vec![0u8; 255 * 32];
+        hkdf::Hkdf::<Sha256>::new(None, ikm).expand(info, &mut want).unwrap();
+        let mut got = vec![0xaa; 255 * 32];
+        hkdf_sha256(None, ikm, info, &mut got);
+        assert_eq!(got, want);
+        // one byte more is undefined: zeroed, not a wrapped block counter
+        let mut longer = vec![0xaa; 255 * 32 + 1];
+        hkdf_sha256(None, ikm, info, &mut longer);
+        assert!(longer.iter().all(|&b| b == 0));
+    }
 }

@@ -200,6 +200,40 @@ mod tests {
     }
 
     #[test]
+    fn ed25519_keypairs_keep_their_key_and_form() {
+        let seed_key = Ed25519SecretKey::from_bytes(&[0x22; 32]);
+        let expanded = Ed25519Keypair::from_expanded(seed_key.expanded_bytes());
+        assert!(expanded.is_expanded());
+        assert_eq!(expanded.public_key(), seed_key.public_key());
+        assert_eq!(expanded.secret_key().expanded_bytes(), seed_key.expanded_bytes());
+        let sig = expanded.sign(b"message");
+        assert_eq!(sig, seed_key.sign(b"message"));
+        expanded.public_key().verify(b"message", &sig).unwrap();
+        let pair = Ed25519Keypair::from(seed_key.clone());
+        assert_eq!(pair.secret_key().seed(), seed_key.seed());
+        assert_eq!(Ed25519SecretKey::from(pair).seed(), seed_key.seed());
+        #[cfg(feature = "hazmat")]
+        {
+            struct Fixed;
+            impl RandomSource for Fixed {
+                fn fill(&mut self, dest: &mut [u8]) {
+                    dest.fill(0x22);
+                }
+            }
+            assert_eq!(Ed25519Keypair::new_with_rng(&mut Fixed).public_key(), seed_key.public_key());
+        }
+        // vodozemac's serde shape, in both forms
+        #[cfg(feature = "serde")]
+        for pair in [Ed25519Keypair::from(seed_key.clone()), expanded] {
+            let json = serde_json::to_value(&pair).unwrap();
+            let tag = if pair.is_expanded() { "Expanded" } else { "Normal" };
+            assert_eq!(json[tag].as_array().map(Vec::len), Some(if pair.is_expanded() { 64 } else { 32 }));
+            let back: Ed25519Keypair = serde_json::from_value(json).unwrap();
+            assert_eq!((back.public_key(), back.is_expanded()), (pair.public_key(), pair.is_expanded()));
+        }
+    }
+
+    #[test]
     fn ed25519_seed_base64_forms() {
         let seed = [0x11; 32];
         let key = Ed25519SecretKey::from_bytes(&seed);

@@ -264,6 +264,22 @@ mod tests {
         assert_eq!(sk2.decapsulate(&ct2), ss);
         let pk = Kyber1024PublicKey::from_bytes(&sk.public_key().to_bytes()).unwrap();
         assert_eq!(&pk, sk.public_key());
+        // the published lengths are those of the serialized forms
+        assert_eq!(pk.to_bytes().len(), Kyber1024PublicKey::LENGTH);
+        assert_eq!(ct.to_bytes().len(), Kyber1024Ciphertext::LENGTH);
+        assert_eq!(sk.to_bytes().len(), Kyber1024SecretKey::LENGTH);
+        assert_eq!((Kyber1024PublicKey::LENGTH, Kyber1024SecretKey::LENGTH), (1569, 3169));
+    }
+
+    #[test]
+    fn different_keys_and_ciphertexts_are_unequal() {
+        let (a, b) = (Kyber1024SecretKey::generate(&mut OsRandom), Kyber1024SecretKey::generate(&mut OsRandom));
+        assert_ne!(a.public_key(), b.public_key());
+        assert_eq!(a.public_key(), a.clone().public_key());
+        let (ct1, _) = a.public_key().encapsulate(&mut OsRandom);
+        let (ct2, _) = a.public_key().encapsulate(&mut OsRandom);
+        assert_ne!(ct1, ct2);
+        assert_eq!(ct1, ct1.clone());
     }
 
     #[test]

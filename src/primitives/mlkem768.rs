@@ -191,4 +191,93 @@ mod tests {
         assert!(MlKem768DecapsulationKey::from_slice(&bytes).is_none());
         assert!(MlKem768DecapsulationKey::from_slice(&bytes[..100]).is_none());
     }
+
+    /// SHA3-256 (FIPS 202), a plain Keccak-f[1600] sponge: the hash that binds a stored
+    /// decapsulation key's embedded ek, for building one whose hash matches a malformed ek.
+    fn sha3_256(data: &[u8]) -> [u8; 32] {
+        const RC: [u64; 24] = [
+            0x0000_0000_0000_0001,
+            0x0000_0000_0000_8082,
+            0x8000_0000_0000_808a,
+            0x8000_0000_8000_8000,
+            0x0000_0000_0000_808b,
+            0x0000_0000_8000_0001,
+            0x8000_0000_8000_8081,
+            0x8000_0000_0000_8009,
+            0x0000_0000_0000_008a,
+            0x0000_0000_0000_0088,
+            0x0000_0000_8000_8009,
+            0x0000_0000_8000_000a,
+            0x0000_0000_8000_808b,
+            0x8000_0000_0000_008b,
+            0x8000_0000_0000_8089,
+            0x8000_0000_0000_8003,
+            0x8000_0000_0000_8002,
+            0x8000_0000_0000_0080,
+            0x0000_0000_0000_800a,
+            0x8000_0000_8000_000a,
+            0x8000_0000_8000_8081,
+            0x8000_0000_0000_8080,
+            0x0000_0000_8000_0001,
+            0x8000_0000_8000_8008,
+        ];
+        // rotation of lane x + 5y
+        const ROT: [u32; 25] =
+            [0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14];
+        fn permute(a: &mut [u64; 25]) {
+            for rc in RC {
+                let c: [u64; 5] = core::array::from_fn(|x| a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20]);
+                for x in 0..5 {
+                    let d = c[(x + 4) % 5] ^ c[(x + 1) % 5].rotate_left(1);
+                    for y in 0..5 {
+                        a[x + 5 * y] ^= d;
+                    }
+                }
+                let mut b = [0u64; 25];
+                for x in 0..5 {
+                    for y in 0..5 {
+                        b[y + 5 * ((2 * x + 3 * y) % 5)] = a[x + 5 * y].rotate_left(ROT[x + 5 * y]);
+                    }
+                }
+                for x in 0..5 {
+                    for y in 0..5 {
+                        a[x + 5 * y] = b[x + 5 * y] ^ (!b[(x + 1) % 5 + 5 * y] & b[(x + 2) % 5 + 5 * y]);
+                    }
+                }
+                a[0] ^= rc;
+            }
+        }
+        const RATE: usize = 136;
+        let mut padded = data.to_vec();
+        padded.push(0x06);
+        padded.resize(padded.len().div_ceil(RATE) * RATE, 0);
+        *padded.last_mut().unwrap() |= 0x80;
+        let mut a = [0u64; 25];
+        for block in padded.chunks(RATE) {
+            for (lane, word) in a.iter_mut().zip(block.chunks(8)) {
+                *lane ^= u64::from_le_bytes(word.try_into().unwrap());
+            }
+            permute(&mut a);
+        }
+        core::array::from_fn(|i| (a[i / 8] >> (8 * (i % 8))) as u8)
+    }
+
+    #[test]
+    fn a_stored_key_needs_both_its_hash_and_the_modulus_check() {
+        assert_eq!(
+            hex::encode(sha3_256(b"")),
+            "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a",
+            "FIPS 202 SHA3-256 of the empty string"
+        );
+        let dk = MlKem768DecapsulationKey::generate(&mut OsRandom);
+        let mut bytes = *dk.as_bytes();
+        let (ek, hash) = (EK_OFFSET..HEADER_OFFSET + 32, HEADER_OFFSET + 32..HEADER_OFFSET + 64);
+        assert_eq!(sha3_256(&bytes[ek.clone()]), bytes[hash.clone()], "the hash the key stores");
+        // the first coefficient of t set to 0xfff (>= q = 3329), the stored hash made to match
+        bytes[EK_OFFSET] = 0xff;
+        bytes[EK_OFFSET + 1] |= 0x0f;
+        let h = sha3_256(&bytes[ek]);
+        bytes[hash].copy_from_slice(&h);
+        assert!(MlKem768DecapsulationKey::from_slice(&bytes).is_none(), "hash matches, modulus check fails");
+    }
 }

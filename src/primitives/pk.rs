@@ -86,3 +86,42 @@ pub(crate) fn pk_decrypt(
     }
     aes256_cbc_decrypt(&k.aes_key, &k.iv, ciphertext).ok_or(PkFailure::Padding)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::primitives::SecretBytes;
+
+    fn key(i: u8) -> Curve25519SecretKey {
+        Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_array(&mut [i; 32]))
+    }
+
+    #[test]
+    fn decryption_checks_the_mac_prefix_then_the_length_then_the_padding() {
+        let (recipient, ephemeral) = (key(1), key(2));
+        let (r, e) = (recipient.public_key(), ephemeral.public_key());
+        let (ct, mac) = pk_encrypt(&ephemeral, &r, b"a backed-up room key").unwrap();
+        assert_eq!(pk_decrypt(&recipient, &e, &ct, &mac).unwrap(), b"a backed-up room key");
+        // any prefix of HMAC(mac_key, "") from 1 to 32 bytes, nothing shorter or longer
+        let full = HmacKey::new(&keys(&recipient, &e).unwrap().mac_key).mac(&[]);
+        assert_eq!(full.expose()[..PK_MAC_LENGTH], mac);
+        for len in [1, 8, 31, 32] {
+            assert!(pk_decrypt(&recipient, &e, &ct, &full.expose()[..len]).is_ok(), "{len}");
+        }
+        let mut long = full.expose().to_vec();
+        long.push(0);
+        assert_eq!(pk_decrypt(&recipient, &e, &ct, &long), Err(PkFailure::MacLength(33)));
+        assert_eq!(pk_decrypt(&recipient, &e, &ct, &[]), Err(PkFailure::MacLength(0)));
+        let mut wrong = mac;
+        wrong[7] ^= 1;
+        assert_eq!(pk_decrypt(&recipient, &e, &ct, &wrong), Err(PkFailure::Mac));
+        // the MAC does not cover the ciphertext: its length and padding are checked after it
+        assert_eq!(pk_decrypt(&recipient, &e, &[], &mac), Err(PkFailure::CiphertextLength(0)));
+        assert_eq!(pk_decrypt(&recipient, &e, &ct[..ct.len() - 1], &mac), Err(PkFailure::CiphertextLength(31)));
+        assert_eq!(pk_decrypt(&recipient, &e, &ct[..16], &mac), Err(PkFailure::Padding));
+        // small-order keys, either way
+        let zero = Curve25519PublicKey::from_bytes([0; 32]);
+        assert_eq!(pk_decrypt(&recipient, &zero, &ct, &mac), Err(PkFailure::Key(KeyError::NonContributory)));
+        assert_eq!(pk_encrypt(&ephemeral, &zero, b"x").err(), Some(KeyError::NonContributory));
+    }
+}

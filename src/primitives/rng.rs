@@ -29,3 +29,33 @@ impl<R: RandomSource + ?Sized> RandomSource for &mut R {
         (**self).fill(dest)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_borrowed_source_fills_as_the_source_itself() {
+        struct Counter(u8);
+        impl RandomSource for Counter {
+            fn fill(&mut self, dest: &mut [u8]) {
+                for b in dest {
+                    self.0 = self.0.wrapping_add(1);
+                    *b = self.0;
+                }
+            }
+        }
+        fn draw(rng: &mut impl RandomSource) -> [u8; 4] {
+            let mut out = [0; 4];
+            rng.fill(&mut out);
+            out
+        }
+        let mut source = Counter(0);
+        let mut borrowed = &mut source;
+        assert_eq!(draw(&mut borrowed), [1, 2, 3, 4]);
+        assert_eq!(draw(&mut borrowed), [5, 6, 7, 8]);
+        assert_eq!(source.0, 8);
+        // the operating system's source, borrowed, fills too (all zeros: 2^-256)
+        assert_ne!(draw(&mut &mut OsRandom).iter().chain(&draw(&mut &mut OsRandom)).copied().max(), Some(0));
+    }
+}

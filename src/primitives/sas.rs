@@ -164,6 +164,59 @@ mod tests {
         b
     }
 
+    fn pair() -> (SasSecret, SasSecret) {
+        let a = Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_array(&mut [1; 32]));
+        let b = Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_array(&mut [2; 32]));
+        (SasSecret::agree(&a, &b.public_key()).unwrap(), SasSecret::agree(&b, &a.public_key()).unwrap())
+    }
+
+    /// `HMAC-SHA-256(HKDF-SHA-256(no salt, shared, info, key_len), input)`, with the RustCrypto
+    /// crates.
+    fn reference_mac(s: &SasSecret, key_len: usize, input: &[u8], info: &[u8]) -> [u8; 32] {
+        use hmac::{KeyInit, Mac};
+        let mut key = vec![0u8; key_len];
+        hkdf::Hkdf::<sha2::Sha256>::new(None, s.0.expose()).expand(info, &mut key).unwrap();
+        let mut m = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&key).unwrap();
+        m.update(input);
+        m.finalize().into_bytes().into()
+    }
+
+    #[test]
+    fn both_sides_derive_the_same_bytes_and_macs_and_verify_only_them() {
+        let (alice, bob) = pair();
+        let (mut x, mut y) = ([0u8; 6], [0u8; 6]);
+        alice.bytes_into(b"info", &mut x);
+        bob.bytes_into(b"info", &mut y);
+        assert_eq!(x, y);
+        let mut want = [0u8; 6];
+        hkdf::Hkdf::<sha2::Sha256>::new(None, alice.0.expose()).expand(b"info", &mut want).unwrap();
+        assert_eq!(x, want);
+        for (kind, key_len) in [(SasMacKind::Hkdf, 32), (SasMacKind::LongKdf, LONG_KDF_KEY_LENGTH)] {
+            let mac = alice.mac(kind, b"input", b"info");
+            assert_eq!(mac, reference_mac(&alice, key_len, b"input", b"info"), "{kind:?}");
+            assert_eq!(bob.mac(kind, b"input", b"info"), mac);
+            let b64 = alice.mac_in_place_base64(kind, b"input", b"info");
+            assert_eq!(*b64, *libolm_in_place_base64(&mac));
+            assert_eq!(b64.len(), ENCODED_MAC_LENGTH);
+            // the right tag verifies; any other tag, input, info or construction does not
+            assert!(bob.verify_mac(kind, b"input", b"info", &mac));
+            assert!(bob.verify_in_place_base64(kind, b"input", b"info", b64.as_bytes()));
+            let mut flipped = mac;
+            flipped[31] ^= 1;
+            assert!(!bob.verify_mac(kind, b"input", b"info", &flipped));
+            assert!(!bob.verify_mac(kind, b"other", b"info", &mac));
+            assert!(!bob.verify_mac(kind, b"input", b"other", &mac));
+            let mut b64_flipped = b64.as_bytes().to_vec();
+            b64_flipped[42] ^= 1;
+            assert!(!bob.verify_in_place_base64(kind, b"input", b"info", &b64_flipped));
+            assert!(!bob.verify_in_place_base64(kind, b"input", b"info", &b64.as_bytes()[..42]));
+        }
+        assert_ne!(alice.mac(SasMacKind::Hkdf, b"input", b"info"), alice.mac(SasMacKind::LongKdf, b"input", b"info"));
+        let low_order = Curve25519PublicKey::from_bytes([0; 32]);
+        let ours = Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_array(&mut [1; 32]));
+        assert_eq!(SasSecret::agree(&ours, &low_order).err(), Some(KeyError::NonContributory));
+    }
+
     #[test]
     fn in_place_base64_matches_a_simulation_of_libolm() {
         for seed in 0u8..=255 {

@@ -383,3 +383,121 @@ pub(crate) fn base64_decode_unpadded_secret(
     out.truncate(len);
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::de::value::{
+        BytesDeserializer, Error as ValueError, SeqAccessDeserializer, SeqDeserializer, StrDeserializer,
+    };
+
+    use super::*;
+
+    #[derive(Serialize, Deserialize)]
+    struct Fields {
+        #[serde(with = "with::tuple")]
+        tuple: SecretBytes<4>,
+        #[serde(with = "with::seq")]
+        seq: SecretBytes<4>,
+        #[serde(with = "with::keypair")]
+        keypair: Ed25519SecretKey,
+    }
+
+    fn seed(i: u8) -> Ed25519SecretKey {
+        Ed25519SecretKey::from_seed(SecretBytes::from_array(&mut [i; 32]))
+    }
+
+    fn numbers(n: usize) -> String {
+        serde_json::to_string(&vec![7u8; n]).unwrap()
+    }
+
+    #[test]
+    fn secret_keys_round_trip_in_their_vodozemac_shapes() {
+        let curve = Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_array(&mut [5; 32]));
+        let json = serde_json::to_string(&curve).unwrap();
+        assert_eq!(json, numbers(32).replace('7', "5"));
+        let back: Curve25519SecretKey = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.to_secret_bytes(), curve.to_secret_bytes());
+
+        let ed = seed(3);
+        let back: Ed25519SecretKey = serde_json::from_str(&serde_json::to_string(&ed).unwrap()).unwrap();
+        assert_eq!(back.seed(), ed.seed());
+
+        // both forms of the keypair pickle, each kept in its form
+        for key in [seed(4), Ed25519SecretKey::from_expanded(seed(4).expanded_bytes())] {
+            let fields = Fields {
+                tuple: SecretBytes::from_array(&mut [1, 2, 3, 4]),
+                seq: SecretBytes::from_array(&mut [5, 6, 7, 8]),
+                keypair: key,
+            };
+            let json = serde_json::to_string(&fields).unwrap();
+            let back: Fields = serde_json::from_str(&json).unwrap();
+            assert_eq!(serde_json::to_string(&back).unwrap(), json);
+            assert_eq!(*back.tuple.expose(), [1, 2, 3, 4]);
+            assert_eq!(*back.seq.expose(), [5, 6, 7, 8]);
+            assert_eq!(back.keypair.seed(), fields.keypair.seed());
+            assert_eq!(back.keypair.expanded_bytes(), fields.keypair.expanded_bytes());
+            assert_eq!(back.keypair.public_key(), fields.keypair.public_key());
+        }
+    }
+
+    #[test]
+    fn secret_bytes_of_the_wrong_length_or_type_are_refused() {
+        // a seed (bytes read from a sequence): exactly 32 elements
+        assert!(serde_json::from_str::<Ed25519SecretKey>(&numbers(32)).is_ok());
+        assert!(serde_json::from_str::<Ed25519SecretKey>(&numbers(31)).is_err());
+        assert!(serde_json::from_str::<Ed25519SecretKey>(&numbers(33)).is_err());
+        // an Ed25519 public key: exactly 32 elements or bytes, a curve point
+        let public = seed(1).public_key();
+        let json = serde_json::to_string(&public).unwrap();
+        assert_eq!(serde_json::from_str::<Ed25519PublicKey>(&json).unwrap(), public);
+        assert!(serde_json::from_str::<Ed25519PublicKey>(&json.replace(']', ",0]")).is_err());
+        assert!(serde_json::from_str::<Ed25519PublicKey>(&numbers(31)).is_err());
+        assert!(Ed25519PublicKey::deserialize(BytesDeserializer::<ValueError>::new(public.as_bytes())).is_ok());
+        let mut not_a_point = [0u8; 32];
+        not_a_point[0] = 2; // y = 2 is not on the curve
+        assert!(Ed25519PublicKey::deserialize(BytesDeserializer::<ValueError>::new(&not_a_point)).is_err());
+        let curve = Curve25519SecretKey::from_secret_bytes(&SecretBytes::from_array(&mut [5; 32])).public_key();
+        assert_eq!(
+            serde_json::from_str::<Curve25519PublicKey>(&serde_json::to_string(&curve).unwrap()).unwrap(),
+            curve
+        );
+        // a Curve25519 secret (a tuple): exactly 32 elements
+        assert!(serde_json::from_str::<Curve25519SecretKey>(&numbers(31)).is_err());
+        assert!(serde_json::from_str::<Curve25519SecretKey>(&numbers(33)).is_err());
+        // a Megolm ratchet (a sequence) of 5 instead of 4
+        let fields = |seq: usize| {
+            format!(r#"{{"tuple":{},"seq":{},"keypair":{{"Normal":{}}}}}"#, numbers(4), numbers(seq), numbers(32))
+        };
+        assert!(serde_json::from_str::<Fields>(&fields(4)).is_ok());
+        assert!(serde_json::from_str::<Fields>(&fields(5)).is_err());
+        assert!(serde_json::from_str::<Fields>(&fields(3)).is_err());
+        // bytes where a tuple or a sequence is read, and a string only where vodozemac's
+        // `ByteBuf` takes one (the expanded key)
+        let bytes = [7u8; 32];
+        assert!(SecretTuple::<32>::deserialize(BytesDeserializer::<ValueError>::new(&bytes)).is_err());
+        assert!(SecretSeq::<32>::deserialize(BytesDeserializer::<ValueError>::new(&bytes)).is_err());
+        assert!(SeedBytes::deserialize(BytesDeserializer::<ValueError>::new(&bytes)).is_ok());
+        assert!(SeedBytes::deserialize(BytesDeserializer::<ValueError>::new(&bytes[..31])).is_err());
+        // a format that leaves a longer sequence's rest unread (serde_json refuses it itself):
+        // only a tuple leaves the rest to the format
+        let elements =
+            |n: usize| SeqAccessDeserializer::new(SeqDeserializer::<_, ValueError>::new(vec![7u8; n].into_iter()));
+        assert!(SecretSeq::<32>::deserialize(elements(32)).is_ok());
+        let err = SecretSeq::<32>::deserialize(elements(33)).err().unwrap();
+        assert_eq!(err.to_string(), "invalid length 33, expected 32 bytes");
+        assert!(SeedBytes::deserialize(elements(33)).is_err());
+        assert!(SecretTuple::<32>::deserialize(elements(33)).is_ok());
+        let err = SecretSeq::<32>::deserialize(elements(31)).err().unwrap();
+        assert_eq!(err.to_string(), "invalid length 31, expected 32 bytes");
+        // what the other visitors expected, in their errors
+        let err = serde_json::from_str::<Ed25519PublicKey>("1").err().unwrap().to_string();
+        assert!(err.starts_with("invalid type: integer `1`, expected an Ed25519 public key (32 bytes)"), "{err}");
+        let err = Curve25519PublicKey::deserialize(StrDeserializer::<ValueError>::new("x")).err().unwrap();
+        assert_eq!(err.to_string(), r#"invalid type: string "x", expected tuple struct PublicKey"#);
+        let text = "x".repeat(64);
+        let expanded = ExpandedBytes::deserialize(StrDeserializer::<ValueError>::new(&text)).unwrap();
+        assert_eq!(*expanded.0.expose(), [b'x'; 64]);
+        assert!(ExpandedBytes::deserialize(StrDeserializer::<ValueError>::new(&text[..63])).is_err());
+        assert!(SeedBytes::deserialize(StrDeserializer::<ValueError>::new(&text[..32])).is_err());
+    }
+}

@@ -94,4 +94,18 @@ mod tests {
             assert_eq!(got, want, "{ikm_len} {info_len} {out_len}");
         }
     }
+
+    #[test]
+    fn expand_gives_up_to_255_blocks_and_zeroes_a_longer_output() {
+        let (ikm, info) = (b"input key material".as_slice(), b"info".as_slice());
+        let mut want = vec![0u8; 255 * HASH_LEN];
+        hkdf::Hkdf::<Sha512>::new(None, ikm).expand(info, &mut want).unwrap();
+        let mut got = vec![0xaa; 255 * HASH_LEN];
+        HkdfSha512::extract(ikm).expand(&[info], &mut got);
+        assert_eq!(got, want);
+        // one byte more is undefined: zeroed, not a wrapped block counter
+        let mut longer = vec![0xaa; 255 * HASH_LEN + 1];
+        HkdfSha512::extract(ikm).expand(&[info], &mut longer);
+        assert!(longer.iter().all(|&b| b == 0));
+    }
 }
