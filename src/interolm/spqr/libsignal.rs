@@ -216,8 +216,14 @@ fn scka(bytes: &[u8]) -> Result<Scka, SpqrError> {
             // uc = HeaderSent { 3 ek, 4 dk }
             let dk = dk(ub(4)?)?;
             let hdr_enc = encoder(sb(2)?, HEADER_MSG_LEN)?;
-            if hdr_enc.payload()[..MLKEM768_HEADER_LEN] != dk.header() || ub(3)? != dk.ek_vector() {
+            let (hdr, mac) = hdr_enc.payload().split_at(MLKEM768_HEADER_LEN);
+            if hdr != dk.header() || ub(3)? != dk.ek_vector() {
                 return Err(bad("libsignal SPQR: the header encoder does not send the key's header"));
+            }
+            // The header's MAC too: the peer would refuse a wrong one only once all three chunks
+            // arrived, after this side had spent its epoch on it.
+            if !auth.verify_header_mac(epoch, &dk.header(), mac) {
+                return Err(bad("libsignal SPQR: the header encoder's MAC is not this epoch's"));
             }
             Phase::KeysSampled { dk, hdr_enc }
         }
@@ -742,6 +748,7 @@ mod tests {
         let (mut a, mut b) = (SpqrState::new_initiator(&[3; 32]), SpqrState::new_responder(&[3; 32]));
         let mut rng = crate::primitives::OsRandom;
         let (mut seen, mut refusals) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
+        let mut header_mac_refused = false;
         let mut in_flight: Vec<(bool, Vec<u8>)> = Vec::new();
         for i in 0..250u32 {
             let a_sends = i % 7 < 4;
@@ -812,6 +819,16 @@ mod tests {
                     assert!(SpqrState::from_libsignal(&altered).is_err(), "other encoder: {summary:?}");
                     refusals.insert((2, summary.state.unwrap()));
                 }
+                // a header encoder sending the key's header under another MAC
+                let mut other_mac = (*st).clone();
+                if let Phase::KeysSampled { hdr_enc: e, .. } = &mut other_mac.scka.as_mut().unwrap().phase {
+                    let mut payload = e.payload().to_vec();
+                    *payload.last_mut().unwrap() ^= 1;
+                    *e = Encoder::resume(&payload, e.next_index()).unwrap();
+                    let altered = to_libsignal(&other_mac, &|_, _, _| {});
+                    assert!(SpqrState::from_libsignal(&altered).is_err(), "header MAC: {summary:?}");
+                    header_mac_refused = true;
+                }
                 let mut epoch_0 = (*st).clone();
                 epoch_0.scka.as_mut().unwrap().epoch = 0;
                 assert!(SpqrState::from_libsignal(&to_libsignal(&epoch_0, &|_, _, _| {})).is_err());
@@ -819,5 +836,6 @@ mod tests {
         }
         assert!(seen.len() >= 10, "{seen:?}");
         assert_eq!(refusals.len(), 7, "{refusals:?}");
+        assert!(header_mac_refused);
     }
 }
