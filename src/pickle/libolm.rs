@@ -671,6 +671,10 @@ mod tests {
         let end = behind.len();
         behind[end - 4..].copy_from_slice(&0u32.to_be_bytes());
         assert_eq!(decode_all(&behind, decode_account).unwrap().next_key_id, next);
+        // a counter ahead of every stored key (their keys used up): the next id is one past it
+        let mut ahead = v4.clone();
+        ahead[end - 4..].copy_from_slice(&1000u32.to_be_bytes());
+        assert_eq!(decode_all(&ahead, decode_account).unwrap().next_key_id, 1001);
         #[cfg(feature = "hazmat")]
         {
             let state = decode_all(&v4, decode_account_libolm_state).unwrap();
