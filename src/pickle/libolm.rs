@@ -671,6 +671,10 @@ mod tests {
         let end = behind.len();
         behind[end - 4..].copy_from_slice(&0u32.to_be_bytes());
         assert_eq!(decode_all(&behind, decode_account).unwrap().next_key_id, next);
+        // a counter ahead of every stored key (their keys used up): the next id is one past it
+        let mut ahead = v4.clone();
+        ahead[end - 4..].copy_from_slice(&1000u32.to_be_bytes());
+        assert_eq!(decode_all(&ahead, decode_account).unwrap().next_key_id, 1001);
         #[cfg(feature = "hazmat")]
         {
             let state = decode_all(&v4, decode_account_libolm_state).unwrap();
@@ -731,6 +735,47 @@ mod tests {
         let state = decode_all(&long, decode_account_libolm_state).unwrap();
         assert_eq!(ids(&state), want);
         assert!(!want.contains(&id_at(99)) && !want.contains(&id_at(100)));
+    }
+
+    /// libolm keeps one list of skipped message keys for all chains; the import puts each key
+    /// back on the receiving chain of its ratchet key.
+    #[test]
+    fn skipped_message_keys_go_back_to_their_chain() {
+        use crate::olm::OlmMessage;
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_one_time_keys(1);
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let cfg = SessionConfig::version_1();
+        let mut a = alice.create_outbound_session(cfg, bob.curve25519_key(), otk).unwrap();
+        let OlmMessage::PreKey(first) = a.encrypt(b"first") else { panic!("not a pre-key message") };
+        let mut b = bob.create_inbound_session(cfg, alice.curve25519_key(), &first).unwrap().session;
+        let (second, third) = (a.encrypt(b"second"), a.encrypt(b"third"));
+        assert_eq!(b.decrypt(&third).unwrap(), b"third");
+        let raw = encode_session(&b).unwrap();
+        let mut back = decode_all(&raw, decode_session).unwrap();
+        assert_eq!(back.decrypt(&second).unwrap(), b"second");
+    }
+
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn trusted_raw_account_import_checks_its_length_first() {
+        let mut a = Account::new();
+        a.generate_one_time_keys(1);
+        let raw = encode_account(&a).unwrap();
+        let back = Account::from_libolm_raw_pickle_trusted(&raw).unwrap();
+        assert_eq!(back.identity_keys(), a.identity_keys());
+        assert_eq!(back.one_time_keys(), a.one_time_keys());
+        let too_long = MAX_PICKLE_LENGTH + 1;
+        assert_eq!(
+            Account::from_libolm_raw_pickle_trusted(&vec![0; too_long]).err(),
+            Some(PickleError::TooLong { got: too_long, max: MAX_PICKLE_LENGTH })
+        );
+        // exactly the limit is decoded (and refused as a pickle of version 0)
+        assert!(!matches!(
+            Account::from_libolm_raw_pickle_trusted(&vec![0; MAX_PICKLE_LENGTH]),
+            Err(PickleError::TooLong { .. }) | Ok(_)
+        ));
     }
 
     #[test]

@@ -357,3 +357,119 @@ impl SessionRecord {
         Ok(Self { current, archived })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Records built in libsignal's layout (the field numbers of `test-vectors/interolm/README.md`)
+    //! for the checks a live libsignal record cannot reach: the limits and the key agreement.
+
+    use super::*;
+    use crate::wire::codec::{put_bytes_field, put_fixed64_field, put_varint_field};
+
+    #[test]
+    fn records_up_to_the_length_limit_are_read() {
+        let over = MAX_LIBSIGNAL_RECORD_LENGTH + 1;
+        assert_eq!(
+            read(&vec![0; over]).err(),
+            Some(PickleError::TooLong { got: over, max: MAX_LIBSIGNAL_RECORD_LENGTH })
+        );
+        // exactly the limit is parsed (and refused as protobuf: field number 0)
+        assert!(!matches!(read(&vec![0; MAX_LIBSIGNAL_RECORD_LENGTH]), Err(PickleError::TooLong { .. }) | Ok(_)));
+        // an empty session record: no current session, no previous ones
+        let empty = SessionRecord::from_libsignal(&[]).unwrap();
+        assert!(empty.current().is_none());
+        assert_eq!(empty.archived_len(), 0);
+    }
+
+    #[test]
+    fn kyber_prekeys_import_when_the_public_key_is_the_secret_keys() {
+        let identity = IdentityKeyPair::generate();
+        let key = KyberPreKeyRecord::generate(7, 1_700_000_000_000, &identity, true);
+        let other = KyberPreKeyRecord::generate(8, 1_700_000_000_000, &identity, true);
+        let record = |public: &Kyber1024PublicKey| {
+            let mut out = Vec::new();
+            put_varint_field(&mut out, 1, 7);
+            put_bytes_field(&mut out, 2, &public.to_bytes());
+            put_bytes_field(&mut out, 3, &key.secret_key().to_bytes());
+            put_bytes_field(&mut out, 4, key.signature().as_bytes());
+            put_fixed64_field(&mut out, 5, 1_700_000_000_000);
+            out
+        };
+        let imported = KyberPreKeyRecord::from_libsignal(&record(key.public_key()), false).unwrap();
+        assert_eq!((imported.id(), imported.timestamp(), imported.is_last_resort()), (7, 1_700_000_000_000, false));
+        assert!(*imported.public_key() == *key.public_key());
+        assert_eq!(imported.signature().as_bytes(), key.signature().as_bytes());
+        assert_eq!(
+            KyberPreKeyRecord::from_libsignal(&record(other.public_key()), false).err(),
+            Some(PickleError::KeyMismatch("Kyber prekey"))
+        );
+    }
+
+    /// A receiving chain at `index` with skipped message keys at `skipped` (newest first, as
+    /// libsignal keeps them).
+    fn chain(index: u32, skipped: impl IntoIterator<Item = u32>) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut ratchet_key = vec![0x05];
+        ratchet_key.extend_from_slice(Curve25519SecretKey::new().public_key().as_bytes());
+        put_bytes_field(&mut out, 1, &ratchet_key);
+        let mut ck = Vec::new();
+        put_varint_field(&mut ck, 1, index.into());
+        put_bytes_field(&mut ck, 2, &[3; 32]);
+        put_bytes_field(&mut out, 3, &ck);
+        for i in skipped {
+            let mut k = Vec::new();
+            put_varint_field(&mut k, 1, i.into());
+            put_bytes_field(&mut k, 5, &[4; 32]);
+            put_bytes_field(&mut out, 4, &k);
+        }
+        out
+    }
+
+    #[test]
+    fn receiving_chains_keep_up_to_the_limit_of_skipped_keys_before_their_index() {
+        let max = u32::try_from(SIGNAL_MAX_SKIPPED_KEYS).unwrap();
+        let full = receiver(&chain(max + 5, (5..max + 5).rev())).unwrap();
+        assert_eq!(full.chain.index, max + 5);
+        let indices: Vec<u32> = full.skipped.iter().map(|k| k.index).collect();
+        assert_eq!(indices, (5..max + 5).collect::<Vec<_>>(), "oldest first");
+        assert_eq!(
+            receiver(&chain(max + 5, (4..max + 5).rev())).err(),
+            Some(PickleError::TooMany {
+                field: "skipped message keys",
+                got: SIGNAL_MAX_SKIPPED_KEYS as u64 + 1,
+                max: SIGNAL_MAX_SKIPPED_KEYS as u64
+            })
+        );
+        assert_eq!(receiver(&chain(3, [2])).unwrap().skipped.len(), 1);
+        for at_or_after in [3, 4] {
+            assert_eq!(
+                receiver(&chain(3, [at_or_after])).err(),
+                Some(PickleError::InvalidField("a skipped message key at or after its chain's index"))
+            );
+        }
+    }
+
+    #[test]
+    fn session_records_keep_up_to_the_limit_of_previous_sessions() {
+        let record = |previous: usize| {
+            let mut out = Vec::new();
+            for _ in 0..previous {
+                put_bytes_field(&mut out, 2, &[]);
+            }
+            out
+        };
+        assert_eq!(
+            SessionRecord::from_libsignal(&record(MAX_ARCHIVED_SESSIONS + 1)).err(),
+            Some(PickleError::TooMany {
+                field: "previous sessions",
+                got: MAX_ARCHIVED_SESSIONS as u64 + 1,
+                max: MAX_ARCHIVED_SESSIONS as u64
+            })
+        );
+        // the limit itself passes the count, and then each (empty: version 0) session is refused
+        assert_eq!(
+            SessionRecord::from_libsignal(&record(MAX_ARCHIVED_SESSIONS)).err(),
+            Some(PickleError::InvalidField("session version (libsignal sessions are 3 or 4)"))
+        );
+    }
+}

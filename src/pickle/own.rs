@@ -668,6 +668,73 @@ mod tests {
     }
 
     #[test]
+    fn expanded_ed25519_keys_and_curve25519_pairs_of_versions_1_and_2_are_read() {
+        // an Ed25519 key known only in its expanded form (no seed) is written and read as such
+        let expanded = Ed25519SecretKey::from_expanded(crate::primitives::SecretBytes::from_slice(&[7; 64]).unwrap());
+        let mut w = Writer::with_capacity(128);
+        write_ed25519_secret(&mut w, &expanded);
+        let bytes = w.finish();
+        assert_eq!(bytes[0], ED25519_EXPANDED);
+        let mut r = Reader::new(&bytes);
+        assert_eq!(read_ed25519_secret(&mut r).unwrap().public_key(), expanded.public_key());
+        assert_eq!(r.finish(), Ok(()));
+        // a Curve25519 pair: version 1 stores the secret alone, version 2 on both halves
+        let key = Curve25519SecretKey::new();
+        let mut w = Writer::with_capacity(64);
+        write_curve25519_pair(&mut w, &key);
+        let pair = w.finish();
+        let mut r = Reader::with_version(&pair, V2);
+        assert_eq!(read_curve25519_pair(&mut r, "k").unwrap().public_key(), key.public_key());
+        assert_eq!(r.finish(), Ok(()));
+        let mut r = Reader::with_version(&pair[..32], 1);
+        assert_eq!(read_curve25519_pair(&mut r, "k").unwrap().public_key(), key.public_key());
+        assert_eq!(r.finish(), Ok(()));
+    }
+
+    #[test]
+    fn the_one_time_key_count_is_bounded_by_whole_stored_keys() {
+        let mut account = Account::new();
+        account.generate_one_time_keys(1);
+        let mut w = Writer::with_capacity(512);
+        encode_account(&account, &mut w);
+        let body = w.finish();
+        // Ed25519 seed form (1 + 32 + 32), identity pair (64), next key id (8), then the count
+        let count_at = 65 + 64 + 8;
+        let stored = 8 + 1 + CURVE25519_PAIR_LEN;
+        assert_eq!(body.len(), count_at + 4 + stored + 2 + 4);
+        let decode = |b: &[u8]| decode_account(&mut Reader::new(b)).map(|a| a.identity_keys());
+        assert_eq!(decode(&body), Ok(account.identity_keys()));
+        // a count of 2 needs 146 bytes after it: 145 are refused at the count, 146 are not
+        let mut two = body.to_vec();
+        two[count_at..count_at + 4].copy_from_slice(&2u32.to_be_bytes());
+        let short = 2 * stored - 1 - (body.len() - count_at - 4);
+        two.extend_from_slice(&vec![0; short]);
+        assert_eq!(decode(&two), Err(PickleError::Truncated("one-time keys")));
+        two.push(0);
+        assert_ne!(decode(&two), Err(PickleError::Truncated("one-time keys")));
+    }
+
+    #[test]
+    fn fallback_key_uses_of_held_keys_only_round_trip() {
+        let mut account = Account::new();
+        account.generate_fallback_key();
+        let id = *account.fallback_key().keys().next().unwrap();
+        account.fallback_key_uses.push_back(FallbackKeyUse { key_id: id, digest: [9; 16] });
+        let bytes = account.pickle().to_unencrypted_bytes();
+        let back = Account::from_pickle(AccountPickle::from_unencrypted_bytes(&bytes).unwrap());
+        assert_eq!(back.fallback_key_uses, account.fallback_key_uses);
+        assert_eq!(*back.pickle().to_unencrypted_bytes(), *bytes);
+        // the same use of a key id the account does not hold
+        let mut other = account.pickle().to_unencrypted_bytes().to_vec();
+        let at = other.len() - 16 - 8;
+        other[at..at + 8].copy_from_slice(&(id.0 + 1).to_be_bytes());
+        assert_eq!(
+            AccountPickle::from_unencrypted_bytes(&other).err(),
+            Some(PickleError::InvalidField("fallback key use (of a key the account does not hold)"))
+        );
+    }
+
+    #[test]
     fn the_ratchet_invariant_needs_one_chain() {
         let chain = || ChainKey { key: crate::primitives::SecretBytes::from_slice(&[1; 32]).unwrap(), index: 0 };
         let sender = SenderChain::new(Curve25519SecretKey::new(), chain());
