@@ -327,6 +327,11 @@ mod tests {
         assert_eq!(open_to_plain(&sealed, &[8; 32]).unwrap_err(), PickleError::Authentication);
         assert_eq!(open_to_plain(&plain, &key).unwrap_err(), PickleError::WrongProtection { encrypted: false });
         assert_eq!(seal_plain(&plain, &key, &mut Fixed(3)).unwrap(), sealed);
+        // the public pair (a fresh nonce from the OS): what a store that does not know the type
+        // uses, each the other's inverse
+        let resealed = crate::pickle::seal_unencrypted(&plain, &key).unwrap();
+        assert_eq!((resealed.len(), &resealed[..6]), (sealed.len(), &sealed[..6]));
+        assert_eq!(crate::pickle::open_to_unencrypted(&resealed, &key).unwrap(), plain);
         assert_eq!(
             seal_plain(&sealed, &key, &mut Fixed(3)).unwrap_err(),
             PickleError::WrongProtection { encrypted: true }

@@ -382,3 +382,66 @@ fn summaries_show_the_decoder_receiving_now() {
     assert_eq!(b.summary().receiving, Some((1, needed)));
     assert_eq!((a.summary().state, a.summary().receiving), (Some("KeysSampled"), None));
 }
+
+#[test]
+fn message_keys_expose_the_chain_key_both_sides_derive() {
+    // `as_bytes` is what the double ratchet salts its message keys with (`Session`): a constant
+    // there would leave every message under the classical chain alone, on both sides alike.
+    let (mut a, b) = pair();
+    let mut rng = OsRandom;
+    let (s1, s2) = (a.send(&mut rng).unwrap(), a.send(&mut rng).unwrap());
+    let (k1, k2) = (s1.key().unwrap().as_bytes(), s2.key().unwrap().as_bytes());
+    assert_ne!(k1, &[0u8; 32]);
+    assert_ne!(k1, k2);
+    let r = b.recv(s1.message()).unwrap();
+    assert_eq!(r.key().unwrap().as_bytes(), k1);
+}
+
+#[test]
+fn each_side_knows_its_direction_while_negotiating_and_after() {
+    // (a libsignal record's import takes the initiator's side from it)
+    let (mut a, mut b) = pair();
+    assert_eq!((a.direction(), b.direction()), (Some(Direction::A2B), Some(Direction::B2A)));
+    let mut rng = OsRandom;
+    let s = a.send(&mut rng).unwrap();
+    deliver(&mut b, &s);
+    let s = b.send(&mut rng).unwrap();
+    deliver(&mut a, &s);
+    assert!(a.negotiation.is_none() && b.negotiation.is_none());
+    assert_eq!((a.direction(), b.direction()), (Some(Direction::A2B), Some(Direction::B2A)));
+}
+
+#[test]
+fn an_epoch_secret_with_no_chain_to_take_it_is_an_error_not_a_keyless_message() {
+    // Issue 14, defect 3: a send that completes an epoch must put its secret into the chain.
+    // A state without a chain (still negotiating, V0 allowed) cannot complete an epoch in a
+    // real conversation; forced here, at every send of a lockstep run, it must refuse rather
+    // than send a message without an SPQR key.
+    let (mut a, mut b) = pair();
+    let mut rng = OsRandom;
+    let mut refused = 0;
+    for i in 0..400 {
+        let (from, to) = if i % 2 == 0 { (&mut a, &mut b) } else { (&mut b, &mut a) };
+        {
+            let mut chainless = from.clone();
+            chainless.chain = None;
+            chainless.negotiation = Some(Negotiation {
+                auth_key: SecretBytes::from_array(&mut [42; 32]),
+                direction: from.direction().unwrap(),
+                min_version: SpqrVersion::V0,
+                params: ChainParams::default(),
+            });
+            match chainless.send(&mut rng) {
+                Ok(sent) => assert!(sent.key().is_none()),
+                Err(e) => {
+                    assert!(matches!(e, SpqrError::Internal(_)), "{e}");
+                    refused += 1;
+                }
+            }
+            let s = from.send(&mut rng).unwrap();
+            deliver(to, &s);
+        }
+    }
+    // 400 lockstep messages complete 4 epochs, each from one send
+    assert!(refused >= 2, "{refused}");
+}
