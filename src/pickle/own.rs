@@ -636,6 +636,18 @@ mod tests {
     }
 
     #[test]
+    fn encrypted_pickle_text_is_bounded_by_the_largest_pickle_s_base64() {
+        // the text of the largest pickle is decoded (and refused for what it is: not a pickle);
+        // a longer one is refused by its length before any decoding
+        let key = [3u8; 32];
+        let largest = base64_encode(vec![0u8; envelope::MAX_PICKLE_LENGTH]).len();
+        let at = AccountPickle::from_encrypted(&"A".repeat(largest), &key);
+        assert!(matches!(at, Err(PickleError::NotAPickle)), "{at:?}");
+        let over = AccountPickle::from_encrypted(&"A".repeat(largest + 8), &key);
+        assert!(matches!(over, Err(PickleError::TooLong { got, .. }) if got == largest + 8), "{over:?}");
+    }
+
+    #[test]
     fn unencrypted_account_public_keys_are_recomputed_and_compared() {
         let account = Account::new();
         let bytes = account.pickle().to_unencrypted_bytes();
