@@ -644,7 +644,11 @@ mod tests {
         let at = AccountPickle::from_encrypted(&"A".repeat(largest), &key);
         assert!(matches!(at, Err(PickleError::NotAPickle)), "{at:?}");
         let over = AccountPickle::from_encrypted(&"A".repeat(largest + 8), &key);
-        assert!(matches!(over, Err(PickleError::TooLong { got, .. }) if got == largest + 8), "{over:?}");
+        let Err(PickleError::TooLong { got, max }) = over else { panic!("{over:?}") };
+        assert!(got == largest + 8 && (largest..largest + 8).contains(&max), "{max}");
+        // the bound itself is read (base64 with its padding: the largest pickle's text is that long)
+        let padded = AccountPickle::from_encrypted(&("A".repeat(largest) + &"=".repeat(max - largest)), &key);
+        assert!(matches!(padded, Err(PickleError::NotAPickle)), "{padded:?}");
     }
 
     #[test]

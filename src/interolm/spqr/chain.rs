@@ -406,6 +406,31 @@ mod tests {
     }
 
     #[test]
+    fn the_history_is_trimmed_at_its_spec_size_and_holds_its_entries_exactly() {
+        // SPEC.md §6: a receive history is trimmed once it holds max_ooo·11/10 + 1 entries (the
+        // memory bound of every sub-chain, and which old keys a peer still finds)
+        for (max_ooo_keys, size) in [(10, 12), (100, 111), (2_000, 2_201), (MAX_OOO_KEYS_LIMIT, 55_001)] {
+            assert_eq!(ChainParams { max_jump: 1, max_ooo_keys }.trim_size(), size);
+        }
+        // a full buffer is not grown before the next push (and then doubles, wiping the old one)
+        let mut h = KeyHistory::default();
+        for n in 1..=33u32 {
+            h.push(n, &[n as u8; 32]);
+            let entries = h.data.capacity() / ENTRY;
+            assert_eq!(entries, (n as usize).next_power_of_two().max(8), "{n} entries");
+        }
+        // indices are read as whole big-endian words: 0x0001_0005 is not 5
+        h.push(0x0001_0005, &[0xa1; 32]);
+        h.push(5 << 24, &[0xa2; 32]);
+        h.push(0x0500, &[0xa3; 32]);
+        assert_eq!(h.take(0x0001_0005).unwrap().expose(), &[0xa1; 32]);
+        assert_eq!(h.take(5 << 24).unwrap().expose(), &[0xa2; 32]);
+        assert_eq!(h.take(0x0500).unwrap().expose(), &[0xa3; 32]);
+        assert_eq!(h.take(5).unwrap().expose(), &[5; 32]);
+        assert!(h.take(5).is_none());
+    }
+
+    #[test]
     fn history_stays_bounded() {
         let params = ChainParams { max_jump: 100, max_ooo_keys: 10 };
         let mut b = Chain::new(&[1; 32], Direction::B2A, params);
