@@ -217,12 +217,13 @@ fn scka(bytes: &[u8]) -> Result<Scka, SpqrError> {
             let dk = dk(ub(4)?)?;
             let hdr_enc = encoder(sb(2)?, HEADER_MSG_LEN)?;
             let (hdr, mac) = hdr_enc.payload().split_at(MLKEM768_HEADER_LEN);
-            if hdr != dk.header() || ub(3)? != dk.ek_vector() {
+            let key_hdr = dk.header();
+            if hdr != key_hdr || ub(3)? != dk.ek_vector() {
                 return Err(bad("libsignal SPQR: the header encoder does not send the key's header"));
             }
             // The header's MAC too: the peer would refuse a wrong one only once all three chunks
             // arrived, after this side had spent its epoch on it.
-            if !auth.verify_header_mac(epoch, &dk.header(), mac) {
+            if !auth.verify_header_mac(epoch, &key_hdr, mac) {
                 return Err(bad("libsignal SPQR: the header encoder's MAC is not this epoch's"));
             }
             Phase::KeysSampled { dk, hdr_enc }
