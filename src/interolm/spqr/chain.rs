@@ -444,6 +444,74 @@ mod tests {
         assert_eq!(b.recv_key(0, at - 11), Err(SpqrError::KeyTrimmed { index: at - 11 }));
     }
 
+    /// The indices a receive history holds, in order.
+    fn held(c: &Chain) -> Vec<u32> {
+        let mut v: Vec<u32> = c.links[0].recv.history.entries().map(|(i, _)| i).collect();
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn a_trim_keeps_the_horizon_key_and_a_jump_past_the_window_forgets_the_rest() {
+        // max_ooo 10: trims at 12 entries, down to the keys at most 10 behind the counter
+        // before the new key (libsignal's horizon, SPEC.md §6); what is held is what a pickle
+        // or a libsignal export carries
+        let params = ChainParams { max_jump: 1000, max_ooo_keys: 10 };
+        let mut a = Chain::new(&[1; 32], Direction::A2B, params);
+        let mut b = Chain::new(&[1; 32], Direction::B2A, params);
+        let keys: Vec<_> = (1..=40u32).map(|_| a.send_key(0).unwrap().1).collect();
+        let key = |i: u32| keys[i as usize - 1].clone();
+        assert_eq!(b.recv_key(0, 12).unwrap(), key(12));
+        assert_eq!(held(&b), (2..=11).collect::<Vec<_>>(), "only the keys within max_ooo of 12 are derived");
+        // 13 and 14 fill the history to 12 entries: trimmed below 14 - 10 = 4, 4 itself kept
+        assert_eq!(b.recv_key(0, 15).unwrap(), key(15));
+        assert_eq!(held(&b), [4, 5, 6, 7, 8, 9, 10, 11, 13, 14]);
+        // at counter 15, 5 is the oldest key a peer may still use (5 + 10 = 15); 4 is trimmed
+        // (refused as such, not looked up) although still held until the next trim
+        assert_eq!(b.recv_key(0, 5).unwrap(), key(5));
+        assert_eq!(b.recv_key(0, 4), Err(SpqrError::KeyTrimmed { index: 4 }));
+        assert_eq!(b.recv_key(0, 3), Err(SpqrError::KeyTrimmed { index: 3 }));
+        assert_eq!(b.recv_key(0, 5), Err(SpqrError::KeyAlreadyUsed { index: 5 }));
+        assert_eq!(b.recv_key(0, 14).unwrap(), key(14));
+        assert_eq!(held(&b), [4, 6, 7, 8, 9, 10, 11, 13]);
+
+        // a jump more than max_ooo ahead drops every held key before keeping the new window:
+        // with one old key held, the window of ten stays under the trim size, so only the
+        // jump's own clearing forgets it
+        let mut c = Chain::new(&[1; 32], Direction::B2A, params);
+        assert_eq!(c.recv_key(0, 2).unwrap(), key(2));
+        assert_eq!(held(&c), [1]);
+        assert_eq!(c.recv_key(0, 20).unwrap(), key(20));
+        assert_eq!(held(&c), (10..=19).collect::<Vec<_>>());
+        assert_eq!(c.recv_key(0, 1), Err(SpqrError::KeyTrimmed { index: 1 }));
+        assert_eq!(c.recv_key(0, 10).unwrap(), key(10));
+    }
+
+    #[test]
+    fn sub_chain_keys_follow_the_spec_kdf() {
+        // module docs / SPEC.md §6: o = HKDF(salt 0^32, next, BE32(i) || "Signal PQ Ratchet V1
+        // Chain Next", 64); next = o[..32], key_i = o[32..]; i counts from 1
+        let mut next = [0x5au8; 32];
+        let mut sub = SubChain::new(&next);
+        for i in 1..=3u32 {
+            let mut info = i.to_be_bytes().to_vec();
+            info.extend_from_slice(b"Signal PQ Ratchet V1 Chain Next");
+            let mut o = [0u8; 64];
+            hkdf_sha256(None, &next, &info, &mut o);
+            let (ctr, key) = sub.step().unwrap();
+            assert_eq!((ctr, key.expose()), (i, <&[u8; 32]>::try_from(&o[32..]).unwrap()));
+            assert_eq!(sub.ctr, i);
+            next.copy_from_slice(&o[..32]);
+            assert_eq!(sub.next.as_ref().unwrap().expose(), &next);
+        }
+        // a skipped step (key not kept) moves the chain exactly as a kept one
+        let mut kept = SubChain::new(&[0x5a; 32]);
+        let mut skipped = SubChain::new(&[0x5a; 32]);
+        kept.step().unwrap();
+        assert_eq!(skipped.advance(None).unwrap(), 1);
+        assert_eq!(kept.step().unwrap().1, skipped.step().unwrap().1);
+    }
+
     #[test]
     fn send_epoch_drops_old_links() {
         let (mut a, _) = pair();
