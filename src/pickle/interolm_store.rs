@@ -310,4 +310,82 @@ mod tests {
         );
         assert!(empty.is_empty());
     }
+
+    /// A session of `extra` more bytes: skipped message keys (36 bytes each as written) in up
+    /// to 5 receiving chains of up to 2 000 keys (72 bytes more per chain added).
+    fn swell(s: &mut crate::interolm::Session, skipped: usize) {
+        use crate::primitives::{ContributoryKey, Curve25519SecretKey, SecretBytes};
+        use crate::ratchet::{ChainKey, MessageSeed, ReceiverChain};
+        let mut left = skipped;
+        while left > 0 {
+            let r = &mut s.ratchet.receivers;
+            if r.iter().all(|c| c.skipped.len() == crate::consts::SIGNAL_MAX_SKIPPED_KEYS) {
+                r.push_back(ReceiverChain {
+                    ratchet_key: ContributoryKey::new(Curve25519SecretKey::new().public_key()).unwrap(),
+                    chain: ChainKey { key: SecretBytes::from_slice(&[1; 32]).unwrap(), index: 9_000 },
+                    skipped: std::collections::VecDeque::new(),
+                });
+            }
+            let c = r.iter_mut().find(|c| c.skipped.len() < crate::consts::SIGNAL_MAX_SKIPPED_KEYS).unwrap();
+            let index = c.skipped.len() as u32;
+            c.skipped.push_back(MessageSeed { seed: SecretBytes::from_slice(&[2; 32]).unwrap(), index });
+            left -= 1;
+        }
+    }
+
+    fn encoded_len(s: &crate::interolm::Session) -> usize {
+        let mut w = Writer::with_capacity(0);
+        encode_interolm_session(s, &mut w);
+        w.finish().len()
+    }
+
+    /// The archived sessions kept are the newest that fit in a pickle every reader accepts:
+    /// a record filled to within one skipped key (36 bytes) of the limit keeps them all, one
+    /// key more and the oldest of them is left out; never a pickle over the limit.
+    #[test]
+    fn session_records_keep_the_newest_archived_sessions_that_fit() {
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let bundle = bob.pre_key_bundle(1).unwrap();
+        let session = || alice.create_outbound_session(&bundle).unwrap();
+        let (mut a0, mut a1, mut a2, a3) = (session(), session(), session(), session());
+        swell(&mut a0, 9_800);
+        swell(&mut a1, 9_800);
+        // a2 takes what is left, to within 36 bytes: 40 = envelope 35 + flag 1 + count 4
+        let space = envelope::MAX_PICKLE_LENGTH - 40 - encoded_len(&a0) - encoded_len(&a1);
+        // (each chain added costs 72 bytes more, 2 keys: at most 5 chains)
+        let bulk = (space - encoded_len(&a2)) / 36 - 10;
+        swell(&mut a2, bulk);
+        loop {
+            let full = a2.ratchet.receivers.iter().all(|c| c.skipped.len() == crate::consts::SIGNAL_MAX_SKIPPED_KEYS);
+            if space - encoded_len(&a2) < if full { 36 + 72 } else { 36 } {
+                break;
+            }
+            swell(&mut a2, 1);
+        }
+        let slack = space - encoded_len(&a2);
+        assert!(slack < 36 && encoded_len(&a3) > slack, "{slack}");
+        let ids = [a0.session_id(), a1.session_id(), a2.session_id()];
+        let key = [5u8; 32];
+        let read = |record: &SessionRecord| {
+            let bytes = record.pickle().encrypt_to_bytes(&key);
+            assert!(bytes.len() <= envelope::MAX_PICKLE_LENGTH, "{}", bytes.len());
+            let back = InterolmSessionRecordPickle::from_encrypted_bytes(&bytes, &key).unwrap();
+            (bytes.len(), SessionRecord::from_pickle(back).archived().map(|s| s.session_id()).collect::<Vec<_>>())
+        };
+        let mut record = SessionRecord { current: None, archived: [a0, a1, a2, a3].into() };
+        assert_eq!(read(&record), (envelope::MAX_PICKLE_LENGTH - slack, ids.to_vec()));
+        // one skipped key more in the third: it no longer fits, nor does the fourth after it
+        swell(&mut record.archived[2], 1);
+        assert_eq!(read(&record).1, ids[..2].to_vec());
+        // the current session counts too: the third fits again without that key, but not
+        // after the fourth made current
+        let last = record.archived[2].ratchet.receivers.iter_mut().rev().find(|c| !c.skipped.is_empty()).unwrap();
+        last.skipped.pop_back();
+        assert_eq!(read(&record).1, ids.to_vec());
+        record.current = record.archived.pop_back();
+        assert_eq!(read(&record).1, ids[..2].to_vec());
+    }
 }
