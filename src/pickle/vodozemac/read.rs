@@ -209,3 +209,89 @@ pub(crate) fn inbound_group_session(v: &Json) -> Result<InboundGroupSessionShape
         config: MegolmConfig::from_version(config_version(v)?).ok_or(PickleError::InvalidField("config"))?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    //! The reader's own checks, on JSON written by `write.rs` (then parsed) or by hand; the
+    //! conversion's checks (`convert.rs`) are not called, so each refusal here is the reader's.
+
+    use super::super::{convert, write};
+    use super::*;
+    use crate::olm::{Account, OlmMessage};
+    use crate::pickle::json::parse;
+    use crate::primitives::SecretBytes;
+
+    #[test]
+    fn key_ids_are_canonical_decimal_u64s() {
+        for (s, id) in [("0", 0), ("7", 7), ("10", 10), ("18446744073709551615", u64::MAX)] {
+            assert_eq!(key_id(s).map(|k| k.0), Ok(id), "{s}");
+        }
+        for s in ["", "00", "07", "+7", "-7", "7a", " 7", "a", "18446744073709551616", "000000000000000000007"] {
+            assert_eq!(key_id(s).err(), Some(PickleError::InvalidField("one-time key id")), "{s}");
+        }
+    }
+
+    #[test]
+    fn config_versions_are_v1_v2_or_absent() {
+        let version = |doc: &[u8]| config_version(&parse(doc).unwrap());
+        assert_eq!(version(br#"{"config":{"version":"V1"}}"#), Ok(1));
+        assert_eq!(version(br#"{"config":{"version":"V2"}}"#), Ok(2));
+        assert_eq!(version(br#"{}"#), Ok(1));
+        assert_eq!(version(br#"{"config":null}"#), Ok(1));
+        assert_eq!(version(br#"{"config":{"version":"V3"}}"#), Err(PickleError::InvalidField("config.version")));
+        assert_eq!(version(br#"{"config":{}}"#), Err(PickleError::MissingField("version")));
+    }
+
+    /// A session's shape with `chains` receiving chains of `skipped` skipped keys each, written
+    /// as vodozemac's JSON and read back by the reader alone.
+    fn read_session(chains: usize, skipped: u64) -> Result<SessionShape, PickleError> {
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_one_time_keys(1);
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let mut a = alice.create_outbound_session(SessionConfig::version_2(), bob.curve25519_key(), otk).unwrap();
+        let OlmMessage::PreKey(_) = a.encrypt(b"x") else { panic!("not a pre-key message") };
+        let mut shape = convert::session_to_shape(&a);
+        shape.receiving_chains.inner = (0..chains)
+            .map(|i| ReceiverChainShape {
+                ratchet_key: Curve25519SecretKey::new().public_key(),
+                hkdf_ratchet: RemoteChainKeyShape {
+                    key: SecretBytes::from_slice(&[1; 32]).unwrap(),
+                    index: 70 + i as u64,
+                },
+                skipped_message_keys: MessageKeyStoreShape {
+                    inner: (0..skipped)
+                        .map(|index| RemoteMessageKeyShape { key: SecretBytes::from_slice(&[2; 32]).unwrap(), index })
+                        .collect(),
+                },
+                ratchet_count: RatchetCount::Known(3),
+            })
+            .collect();
+        session(&parse(&write::session(&shape)).unwrap())
+    }
+
+    #[test]
+    fn the_session_reader_bounds_its_lists_and_keeps_every_index() {
+        let shape = read_session(VZ_MAX_RECEIVING_CHAINS, VZ_MAX_SKIPPED_KEYS as u64).unwrap();
+        let chains = &shape.receiving_chains.inner;
+        assert_eq!(chains.len(), VZ_MAX_RECEIVING_CHAINS);
+        for (i, c) in chains.iter().enumerate() {
+            assert_eq!(c.hkdf_ratchet.index, 70 + i as u64);
+            assert_eq!(c.hkdf_ratchet.key.expose(), &[1; 32]);
+            let keys = &c.skipped_message_keys.inner;
+            assert_eq!(keys.iter().map(|k| k.index).collect::<Vec<_>>(), (0..40).collect::<Vec<_>>());
+            assert!(keys.iter().all(|k| k.key.expose() == &[2; 32]));
+        }
+        let SendingShape::Active(a) = &shape.sending_ratchet else { panic!("not active") };
+        assert_eq!(a.symmetric_key_ratchet.index, 1);
+        assert_eq!(shape.config.version(), 2);
+        assert!(matches!(
+            read_session(VZ_MAX_RECEIVING_CHAINS + 1, 0).err(),
+            Some(PickleError::TooMany { field: "receiving chains", got: 6, max: 5 })
+        ));
+        assert!(matches!(
+            read_session(1, VZ_MAX_SKIPPED_KEYS as u64 + 1).err(),
+            Some(PickleError::TooMany { field: "skipped message keys", got: 41, max: 40 })
+        ));
+    }
+}
