@@ -558,8 +558,8 @@ mod tests {
     /// field (the readers of `pickle/vodozemac/read.rs` rely on these refusals for type checks).
     #[test]
     fn accessors_take_only_their_own_kind() {
-        let v = parse(br#"{"n":4294967296,"m":7,"t":true,"f":false,"s":"x","a":[0,255],"o":{"k":null},"z":null}"#)
-            .unwrap();
+        let v =
+            parse(br#"{"n":4294967296,"m":7,"t":true,"f":false,"s":"x","a":[0,255],"o":{"k":null},"z":null}"#).unwrap();
         let f = |k: &'static str| v.field(k).unwrap();
         assert_eq!(v.field("q").err(), Some(PickleError::MissingField("q")));
         assert!(v.get("q").is_none() && f("m").get("k").is_none());

@@ -294,4 +294,94 @@ mod tests {
             Some(PickleError::TooMany { field: "skipped message keys", got: 41, max: 40 })
         ));
     }
+
+    #[test]
+    fn ratchet_counts_are_known_unknown_or_absent() {
+        let count = |doc: &[u8]| ratchet_count(&parse(doc).unwrap());
+        assert_eq!(count(br#"{"ratchet_count":{"Known":18446744073709551615}}"#), Ok(RatchetCount::Known(u64::MAX)));
+        assert_eq!(count(br#"{"ratchet_count":{"Known":0}}"#), Ok(RatchetCount::Known(0)));
+        assert_eq!(count(br#"{"ratchet_count":{"Unknown":null}}"#), Ok(RatchetCount::Unknown(())));
+        assert_eq!(count(br#"{}"#), Ok(RatchetCount::Unknown(())));
+        for doc in [
+            &br#"{"ratchet_count":{}}"#[..],
+            br#"{"ratchet_count":{"Unknown":1}}"#,
+            br#"{"ratchet_count":{"Known":1,"Unknown":null}}"#,
+        ] {
+            assert_eq!(count(doc), Err(PickleError::InvalidField("ratchet_count")));
+        }
+        // what the writer writes, read back: the chains' counts and the sending ratchet's
+        let shape = read_session(2, 0).unwrap();
+        assert!(shape.receiving_chains.inner.iter().all(|c| c.ratchet_count == RatchetCount::Known(3)));
+    }
+
+    /// An account, every kind of session and its keys, through the writer, the JSON parser and
+    /// this reader (no serde), back to the same object.
+    #[test]
+    fn what_the_writer_writes_reads_back() {
+        let mut account = Account::new();
+        account.generate_one_time_keys(3);
+        account.mark_keys_as_published();
+        account.generate_one_time_keys(12);
+        account.generate_fallback_key();
+        account.generate_fallback_key();
+        let json = write::account(&convert::account_to_shape(&account));
+        let back = convert::account_from_shape(super::account(&parse(&json).unwrap()).unwrap()).unwrap();
+        assert_eq!(back.identity_keys(), account.identity_keys());
+        assert_eq!(back.one_time_keys(), account.one_time_keys());
+        assert_eq!(back.one_time_keys.len(), 15);
+        assert_eq!(back.fallback_key(), account.fallback_key());
+        assert_eq!(back.next_key_id, account.next_key_id);
+        assert_eq!(*write::account(&convert::account_to_shape(&back)), *json);
+
+        // Bob's side: an inactive ratchet, then an active one with a parent
+        let mut bob = Account::new();
+        bob.generate_one_time_keys(1);
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let mut a = account.create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), otk).unwrap();
+        let OlmMessage::PreKey(m) = a.encrypt(b"x") else { panic!("not a pre-key message") };
+        let b = bob.create_inbound_session(SessionConfig::version_1(), account.curve25519_key(), &m).unwrap().session;
+        let through = |s: &crate::olm::Session| {
+            let json = write::session(&convert::session_to_shape(s));
+            let back = convert::session_from_shape(session(&parse(&json).unwrap()).unwrap()).unwrap();
+            assert_eq!(*write::session(&convert::session_to_shape(&back)), *json);
+            back
+        };
+        let mut b2 = through(&b);
+        assert_eq!(b2.session_config().version(), 1);
+        let reply = b2.encrypt(b"y");
+        assert_eq!(a.decrypt(&reply).unwrap(), b"y");
+        let mut b3 = through(&b2);
+        assert_eq!(b3.decrypt(&a.encrypt(b"w")).unwrap(), b"w");
+
+        // Megolm: the outbound session and an inbound one
+        let mut outbound = crate::megolm::GroupSession::new(MegolmConfig::version_2());
+        let _ = outbound.encrypt(b"m");
+        let json = write::group_session(&convert::group_session_to_shape(&outbound));
+        let back = convert::group_session_from_shape(group_session(&parse(&json).unwrap()).unwrap());
+        assert_eq!(back.message_index(), 1);
+        assert_eq!(*back.session_key().to_base64(), *outbound.session_key().to_base64());
+        assert_eq!(back.session_config(), MegolmConfig::version_2());
+        let inbound = crate::megolm::InboundGroupSession::new(&outbound.session_key(), MegolmConfig::version_1());
+        let json = write::inbound_group_session(&convert::inbound_group_session_to_shape(&inbound));
+        let back = convert::inbound_group_session_from_shape(inbound_group_session(&parse(&json).unwrap()).unwrap());
+        assert_eq!(back.first_known_index(), 1);
+        assert!(back.signing_key_verified());
+        assert_eq!(back.session_config(), MegolmConfig::version_1());
+    }
+
+    #[test]
+    fn the_account_reader_bounds_its_one_time_keys() {
+        let plain = Account::new();
+        let with = |n: u64| {
+            let mut shape = convert::account_to_shape(&plain);
+            shape.one_time_keys.private_keys = (0..n).map(|i| (KeyId(i), Curve25519SecretKey::new())).collect();
+            account(&parse(&write::account(&shape)).unwrap()).map(|a| a.one_time_keys.private_keys.len())
+        };
+        let max = crate::consts::MAX_ONE_TIME_KEYS as u64;
+        assert_eq!(with(max), Ok(crate::consts::MAX_ONE_TIME_KEYS));
+        assert!(matches!(
+            with(max + 1),
+            Err(PickleError::TooMany { field: "one-time keys", got, max: m }) if got == max + 1 && m == max
+        ));
+    }
 }
