@@ -838,4 +838,45 @@ mod tests {
         assert!(body(&s) <= interolm_session_size_hint(&s), "{} {}", body(&s), interolm_session_size_hint(&s));
         assert!(body(&s) + 4_096 > interolm_session_size_hint(&s));
     }
+
+    /// An account with more prekeys of a kind than a pickle may hold is not pickled (it could
+    /// not be read back); exactly the limit is.
+    #[test]
+    fn accounts_are_pickled_up_to_the_prekey_limits() {
+        let mut a = Account::new();
+        for _ in 0..MAX_SIGNED_PRE_KEYS {
+            a.generate_signed_pre_key();
+        }
+        let back = round_trip(&a);
+        assert_eq!(back.pre_keys().signed.len(), MAX_SIGNED_PRE_KEYS);
+        a.generate_signed_pre_key();
+        assert_eq!(
+            a.pickle().err(),
+            Some(PickleError::TooMany { field: "signed prekeys", got: 101, max: MAX_SIGNED_PRE_KEYS as u64 })
+        );
+    }
+
+    /// The `hazmat` sealing with a chosen nonce opens to the same session, either dialect.
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn any_session_pickles_seal_with_a_chosen_nonce() {
+        struct Fixed;
+        impl RandomSource for Fixed {
+            fn fill(&mut self, dest: &mut [u8]) {
+                dest.fill(6);
+            }
+        }
+        let olm = crate::olm::Account::new();
+        let mut other = crate::olm::Account::new();
+        other.generate_one_time_keys(1);
+        let otk = *other.one_time_keys().values().next().unwrap();
+        let s = crate::Session::from(
+            olm.create_outbound_session(crate::olm::SessionConfig::version_2(), other.curve25519_key(), otk).unwrap(),
+        );
+        let key = [2u8; 32];
+        let text = s.pickle().encrypt_with_rng(&key, &mut Fixed);
+        assert_eq!(text, s.pickle().encrypt_with_rng(&key, &mut Fixed));
+        let back = crate::Session::from_pickle(AnySessionPickle::from_encrypted(&text, &key).unwrap());
+        assert_eq!(back.session_id(), s.session_id());
+    }
 }
