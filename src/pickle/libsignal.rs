@@ -628,4 +628,24 @@ mod tests {
             Some(PickleError::TooMany { field: "receiving chains", got: 6, max: MAX_RECEIVER_CHAINS as u64 })
         );
     }
+
+    /// Each protobuf decoding error keeps its meaning (and the field's name) as a pickle error.
+    #[test]
+    fn decoding_errors_keep_their_kind_and_field() {
+        assert_eq!(pe(DecodeError::Truncated("a")), PickleError::Truncated("a"));
+        assert_eq!(pe(DecodeError::MissingField("b")), PickleError::MissingField("b"));
+        for e in [DecodeError::DuplicateField("c"), DecodeError::MalformedField("c"), DecodeError::OversizeVarint("c")]
+        {
+            assert_eq!(pe(e), PickleError::InvalidField("c"));
+        }
+        assert_eq!(
+            pe(DecodeError::Key(crate::KeyError::NonContributory)),
+            PickleError::Key(crate::KeyError::NonContributory)
+        );
+        assert_eq!(pe(DecodeError::TrailingBytes), PickleError::InvalidField("libsignal record"));
+        // and through a record: a cut chain key is truncated, a missing root key missing
+        assert_eq!(receiver(&chain(3, [1])[..40]).err(), Some(PickleError::Truncated("field body")));
+        let alice = current(&vector("x3dh"), 0, "alice");
+        assert_eq!(session(&edit(&alice, &[4], &[])).err(), Some(PickleError::MissingField("root key")));
+    }
 }
