@@ -388,4 +388,20 @@ mod tests {
         record.current = record.archived.pop_back();
         assert_eq!(read(&record).1, ids[..2].to_vec());
     }
+
+    /// The writer's capacity guess (8 KiB a session) covers a record of fresh sessions.
+    #[test]
+    fn the_record_size_hint_covers_fresh_sessions() {
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let bundle = bob.pre_key_bundle(1).unwrap();
+        let mut record = SessionRecord::new();
+        for n in 1..=3 {
+            record.promote(alice.create_outbound_session(&bundle).unwrap());
+            let body = InterolmSessionRecordPickle(record.clone()).body().len();
+            assert!(body <= record_size_hint(&record), "{n}: {body}");
+        }
+    }
 }
