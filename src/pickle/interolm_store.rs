@@ -340,21 +340,31 @@ mod tests {
     }
 
     /// The archived sessions kept are the newest that fit in a pickle every reader accepts:
-    /// a record filled to within one skipped key (36 bytes) of the limit keeps them all, one
-    /// key more and the oldest of them is left out; never a pickle over the limit.
+    /// a record filled to the byte keeps them all, one skipped key more and the oldest of them
+    /// is left out; never a pickle over the limit.
     #[test]
     fn session_records_keep_the_newest_archived_sessions_that_fit() {
         let alice = Account::new();
         let mut bob = Account::new();
         bob.generate_signed_pre_key();
         bob.generate_kyber_pre_key(true);
+        bob.generate_one_time_pre_keys(1);
         let bundle = bob.pre_key_bundle(1).unwrap();
-        let session = || alice.create_outbound_session(&bundle).unwrap();
-        let (mut a0, mut a1, mut a2, a3) = (session(), session(), session(), session());
+        // A fresh session is 2 026 bytes as written, one that has sent a message 4 526 (its
+        // SPQR state grows): 10 and 26 more than a multiple of 36 (a skipped key; a receiving
+        // chain is 72). Two of each, with the envelope (35), the flag (1) and the count (4),
+        // can fill the 1 MiB to the byte: 2^20 - 40 is a multiple of 36.
+        let fresh = || alice.create_outbound_session(&bundle).unwrap();
+        let sent = || {
+            let mut s = fresh();
+            let _ = s.encrypt(b"x").unwrap();
+            s
+        };
+        let (current, mut a0, mut a1, mut a2, a3) = (fresh(), sent(), fresh(), sent(), fresh());
+        assert_eq!((encoded_len(&current), encoded_len(&a2)), (2_026, 4_526));
         swell(&mut a0, 9_800);
         swell(&mut a1, 9_800);
-        // a2 takes what is left, to within 36 bytes: 40 = envelope 35 + flag 1 + count 4
-        let space = envelope::MAX_PICKLE_LENGTH - 40 - encoded_len(&a0) - encoded_len(&a1);
+        let space = envelope::MAX_PICKLE_LENGTH - 40 - encoded_len(&current) - encoded_len(&a0) - encoded_len(&a1);
         // (each chain added costs 72 bytes more, 2 keys: at most 5 chains)
         let bulk = (space - encoded_len(&a2)) / 36 - 10;
         swell(&mut a2, bulk);
@@ -365,27 +375,31 @@ mod tests {
             }
             swell(&mut a2, 1);
         }
-        let slack = space - encoded_len(&a2);
-        assert!(slack < 36 && encoded_len(&a3) > slack, "{slack}");
+        assert_eq!(space, encoded_len(&a2), "filled to the byte");
         let ids = [a0.session_id(), a1.session_id(), a2.session_id()];
         let key = [5u8; 32];
         let read = |record: &SessionRecord| {
             let bytes = record.pickle().encrypt_to_bytes(&key);
             assert!(bytes.len() <= envelope::MAX_PICKLE_LENGTH, "{}", bytes.len());
-            let back = InterolmSessionRecordPickle::from_encrypted_bytes(&bytes, &key).unwrap();
-            (bytes.len(), SessionRecord::from_pickle(back).archived().map(|s| s.session_id()).collect::<Vec<_>>())
+            let back =
+                SessionRecord::from_pickle(InterolmSessionRecordPickle::from_encrypted_bytes(&bytes, &key).unwrap());
+            assert!(back.current().is_some());
+            (bytes.len(), back.archived().map(|s| s.session_id()).collect::<Vec<_>>())
         };
-        let mut record = SessionRecord { current: None, archived: [a0, a1, a2, a3].into() };
-        assert_eq!(read(&record), (envelope::MAX_PICKLE_LENGTH - slack, ids.to_vec()));
+        let mut record = SessionRecord { current: Some(current), archived: [a0, a1, a2, a3].into() };
+        assert_eq!(read(&record), (envelope::MAX_PICKLE_LENGTH, ids.to_vec()));
         // one skipped key more in the third: it no longer fits, nor does the fourth after it
         swell(&mut record.archived[2], 1);
         assert_eq!(read(&record).1, ids[..2].to_vec());
-        // the current session counts too: the third fits again without that key, but not
-        // after the fourth made current
+        // the current session counts too: without that key the third fits again, with a
+        // current session 4 bytes shorter (no pending one-time prekey id) still, with a
+        // skipped key more in the current session no longer
         let last = record.archived[2].ratchet.receivers.iter_mut().rev().find(|c| !c.skipped.is_empty()).unwrap();
         last.skipped.pop_back();
         assert_eq!(read(&record).1, ids.to_vec());
-        record.current = record.archived.pop_back();
+        record.current.as_mut().unwrap().pending_pre_key.as_mut().unwrap().pre_key_id = None;
+        assert_eq!(read(&record).1, ids.to_vec());
+        swell(record.current.as_mut().unwrap(), 1);
         assert_eq!(read(&record).1, ids[..2].to_vec());
     }
 
