@@ -932,4 +932,47 @@ mod tests {
         let back = InboundGroupSession::from_libolm_pickle(&inbound.to_libolm_pickle(key).unwrap(), key).unwrap();
         assert_eq!((back.session_id(), back.first_known_index()), (inbound.session_id(), 1));
     }
+
+    /// The skipped-key count is checked against whole keys (68 bytes each) before any is read.
+    #[test]
+    fn the_skipped_key_count_is_bounded_by_whole_keys() {
+        use crate::olm::OlmMessage;
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_one_time_keys(1);
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let cfg = SessionConfig::version_1();
+        let mut a = alice.create_outbound_session(cfg, bob.curve25519_key(), otk).unwrap();
+        let OlmMessage::PreKey(first) = a.encrypt(b"first") else { panic!("not a pre-key message") };
+        let mut b = bob.create_inbound_session(cfg, alice.curve25519_key(), &first).unwrap().session;
+        let _skipped = a.encrypt(b"second");
+        assert_eq!(b.decrypt(&a.encrypt(b"third")).unwrap(), b"third");
+        let raw = encode_session(&b).unwrap();
+        let at = raw.len() - SKIPPED_LEN - 4;
+        assert_eq!(raw[at..at + 4], [0, 0, 0, 1]);
+        // a count of 2 needs 136 bytes after it: 135 are refused at the count, 136 are read
+        let mut two = raw.to_vec();
+        two[at + 3] = 2;
+        two.extend_from_slice(&[0; SKIPPED_LEN - 1]);
+        assert_eq!(decode_all(&two, decode_session).err(), Some(PickleError::Truncated("skipped message keys")));
+        two.push(0);
+        assert!(decode_all(&two, decode_session).is_ok());
+    }
+
+    /// A libolm-contract account's one counter (which wraps at 2^32, as libolm's) is written as
+    /// it is, whatever its fallback key's id; other accounts continue above both of theirs.
+    #[test]
+    fn the_key_counter_written_is_libolm_s_own_for_a_libolm_account() {
+        let last_id = |a: &Account| {
+            let raw = encode_account(a).unwrap();
+            u32::from_be_bytes(raw[raw.len() - 4..].try_into().unwrap())
+        };
+        let mut a = Account::new();
+        a.generate_fallback_key();
+        a.fallback_key.as_mut().unwrap().0 = KeyId(0xffff_fff0);
+        a.next_key_id = 5;
+        assert_eq!(last_id(&a), 0xffff_fff0);
+        a.contract = crate::olm::OneTimeKeyContract::Libolm;
+        assert_eq!(last_id(&a), 4);
+    }
 }
