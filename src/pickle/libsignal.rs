@@ -560,6 +560,34 @@ mod tests {
                     let initiator = party == "alice" && (pending || spqr == SpqrVersion::V1);
                     assert_eq!(s.is_initiator(), initiator, "{name} {step} {party}");
                     assert_eq!(s.pending_pre_key.is_some(), pending, "{name} {step} {party}");
+                    // the ratchet as libsignal's summary gives it: root key, the sending
+                    // chain's key pair (not only its public half) and index, the receiving keys
+                    let state = &v["steps"][step][party]["state"];
+                    let hex_of = |k: &str| state[k].as_str().unwrap().to_owned();
+                    assert_eq!(hex::encode(s.ratchet.root.0.expose()), hex_of("root_key"));
+                    let sender = s.ratchet.sender.as_ref().unwrap();
+                    assert_eq!(
+                        format!("05{}", hex::encode(sender.ratchet_key.public_key().as_bytes())),
+                        hex_of("sender_ratchet_key")
+                    );
+                    assert_eq!(
+                        hex::encode(sender.ratchet_key.to_secret_bytes().expose()),
+                        hex_of("sender_ratchet_private")
+                    );
+                    assert_eq!(u64::from(sender.chain.index), state["sender_chain_index"].as_u64().unwrap());
+                    let theirs: Vec<_> = state["receiver_chains"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| c["ratchet_key"].as_str().unwrap().to_owned())
+                        .collect();
+                    let ours: Vec<_> = s
+                        .ratchet
+                        .receivers
+                        .iter()
+                        .map(|r| format!("05{}", hex::encode(r.ratchet_key.key().as_bytes())))
+                        .collect();
+                    assert_eq!(ours, theirs, "{name} {step} {party}");
                 }
             }
         }
