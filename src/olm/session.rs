@@ -456,4 +456,17 @@ mod tests {
         // b sent five messages before the reply (index 5): a skipped 0 to 4, newest first
         assert_eq!(a.describe(), "sender chain index: 1 receiver chain indices: 6 skipped message keys: 4 3 2 1 0");
     }
+
+    #[test]
+    fn debug_shows_the_session_id_and_config_only() {
+        let (a, b, _) = pair();
+        let id = a.session_id();
+        assert_eq!(
+            format!("{a:?}"),
+            format!(
+                "Session {{ session_id: {id:?}, config: SessionConfig {{ version: 2 }}, received_message: false, .. }}"
+            )
+        );
+        assert!(format!("{b:?}").ends_with("received_message: true, .. }"));
+    }
 }

@@ -282,4 +282,26 @@ mod tests {
         assert_eq!(r.check_count(12, 100, 1, "x"), Ok(12));
         assert_eq!(r.check_count(13, 100, 1, "x"), Err(PickleError::Truncated("x")));
     }
+
+    #[test]
+    fn the_writer_grows_only_through_its_own_zeroizing_copy() {
+        // `Vec`'s own growth frees the old buffer unwiped; the writer's sizes are its own:
+        // exactly what is needed, or twice the old capacity, and nothing while it fits
+        let mut w = Writer::with_capacity(0);
+        assert_eq!(w.buf.capacity(), 0);
+        w.u8(1);
+        assert_eq!(w.buf.capacity(), 1);
+        w.u32(2);
+        assert_eq!(w.buf.capacity(), 5);
+        w.u8(3);
+        assert_eq!(w.buf.capacity(), 10);
+        w.bytes(&[4; 4]);
+        assert_eq!(w.buf.capacity(), 10);
+        w.bytes(&[5; 30]);
+        assert_eq!(w.buf.capacity(), 40);
+        let mut w = Writer::with_capacity(4);
+        w.u32(6);
+        assert_eq!(w.buf.capacity(), 4);
+        assert_eq!(*w.finish(), [0, 0, 0, 6]);
+    }
 }

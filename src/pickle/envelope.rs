@@ -345,4 +345,34 @@ mod tests {
             PickleError::WrongObjectType { expected: 1, got: 2 }
         );
     }
+
+    #[test]
+    fn plain_pickles_are_sealed_up_to_the_limit_of_their_sealed_form() {
+        let key = [7u8; 32];
+        let overhead = NONCE_LEN + TAG_LEN;
+        // the longest unencrypted pickle whose encrypted form is within the limit is sealed
+        // (and opens back), one byte longer is refused with the encrypted form's length
+        let longest = wrap_plain(ObjectType::Account, &vec![5u8; MAX_PICKLE_LENGTH - HEADER_LEN - overhead]);
+        let sealed = seal_plain(&longest, &key, &mut Fixed(4)).unwrap();
+        assert_eq!(sealed.len(), MAX_PICKLE_LENGTH);
+        assert_eq!(open_to_plain(&sealed, &key).unwrap(), longest);
+        let mut over = longest.to_vec();
+        over.push(5);
+        assert_eq!(
+            seal_plain(&over, &key, &mut Fixed(4)).unwrap_err(),
+            PickleError::TooLong { got: MAX_PICKLE_LENGTH + 1, max: MAX_PICKLE_LENGTH }
+        );
+        // a protection byte that is neither is not called encrypted
+        let mut odd = wrap_plain(ObjectType::Account, b"x").to_vec();
+        odd[6] = 9;
+        assert_eq!(
+            seal_plain(&odd, &key, &mut Fixed(4)).unwrap_err(),
+            PickleError::WrongProtection { encrypted: false }
+        );
+        // the version and type are kept
+        let old = [&header_for(9, 1, PROTECTION_NONE)[..], b"abc"].concat();
+        let sealed = seal_plain(&old, &key, &mut Fixed(4)).unwrap();
+        assert_eq!(&sealed[..7], b"cdpk\x01\x09\x01");
+        assert_eq!(*open_to_plain(&sealed, &key).unwrap(), old);
+    }
 }

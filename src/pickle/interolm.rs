@@ -389,7 +389,7 @@ pub(crate) fn clone_interolm_account(a: &Account) -> Account {
 }
 
 fn interolm_account_size_hint(a: &Account) -> usize {
-    96 + a.pre_keys.signed.len() * SIGNED_LEN
+    98 + a.pre_keys.signed.len() * SIGNED_LEN
         + a.pre_keys.one_time.len() * ONE_TIME_LEN
         + a.pre_keys.kyber.len() * KYBER_LEN
         + a.pre_keys.last_resort_uses.len() * LAST_RESORT_USE_LEN
@@ -788,5 +788,95 @@ mod tests {
             decode_all(&[], envelope::FORMAT_VERSION, false, decode_interolm_account).unwrap_err(),
             PickleError::Truncated("identity key")
         );
+    }
+
+    /// The item sizes the account reader checks its counts against are the format's (SPEC.md
+    /// §9), and so is the largest account pickle that the compile-time check compares with the
+    /// readers' limit.
+    #[test]
+    fn account_item_sizes_and_the_largest_account_are_the_format_s() {
+        assert_eq!((SIGNED_LEN, ONE_TIME_LEN, KYBER_LEN, LAST_RESORT_USE_LEN), (132, 68, 3238, 24));
+        assert_eq!(MAX_ACCOUNT_PICKLE, 1_041_709);
+        let mut a = Account::new();
+        a.generate_signed_pre_key();
+        a.generate_one_time_pre_keys(2);
+        a.generate_kyber_pre_key(false);
+        let empty = Account::new().pickle().unwrap().body().len();
+        assert_eq!(a.pickle().unwrap().body().len(), empty + SIGNED_LEN + 2 * ONE_TIME_LEN + KYBER_LEN);
+        // the writer's capacity guess is the body's length exactly: it never grows (it used
+        // to be 2 bytes short, so every account pickle was copied once more while written)
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let mut session = Account::new().create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+        let InterolmMessage::PreKey(m) = session.encrypt(b"hi").unwrap() else { panic!("not a pre-key message") };
+        bob.create_inbound_session(&m).unwrap();
+        assert_eq!(bob.pre_keys().last_resort_uses(), 1);
+        for a in [&Account::new(), &a, &bob] {
+            assert_eq!(interolm_account_size_hint(a), a.pickle().unwrap().body().len());
+        }
+    }
+
+    /// The writer's capacity guess covers the session's body, skipped keys and all (a guess
+    /// short of it makes the writer copy the whole body once more).
+    #[test]
+    fn the_session_size_hint_covers_its_body() {
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let mut s = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+        let body = |s: &Session| InterolmSessionPickle(clone_interolm_session(s)).body().len();
+        assert!(body(&s) <= interolm_session_size_hint(&s), "{} {}", body(&s), interolm_session_size_hint(&s));
+        let c = &mut s.ratchet.receivers[0];
+        for index in 0..2_000 {
+            c.skipped.push_back(crate::ratchet::MessageSeed {
+                seed: crate::primitives::SecretBytes::from_slice(&[3; 32]).unwrap(),
+                index,
+            });
+        }
+        assert!(body(&s) <= interolm_session_size_hint(&s), "{} {}", body(&s), interolm_session_size_hint(&s));
+        assert!(body(&s) + 4_096 > interolm_session_size_hint(&s));
+    }
+
+    /// An account with more prekeys of a kind than a pickle may hold is not pickled (it could
+    /// not be read back); exactly the limit is.
+    #[test]
+    fn accounts_are_pickled_up_to_the_prekey_limits() {
+        let mut a = Account::new();
+        for _ in 0..MAX_SIGNED_PRE_KEYS {
+            a.generate_signed_pre_key();
+        }
+        let back = round_trip(&a);
+        assert_eq!(back.pre_keys().signed.len(), MAX_SIGNED_PRE_KEYS);
+        a.generate_signed_pre_key();
+        assert_eq!(
+            a.pickle().err(),
+            Some(PickleError::TooMany { field: "signed prekeys", got: 101, max: MAX_SIGNED_PRE_KEYS as u64 })
+        );
+    }
+
+    /// The `hazmat` sealing with a chosen nonce opens to the same session, either dialect.
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn any_session_pickles_seal_with_a_chosen_nonce() {
+        struct Fixed;
+        impl RandomSource for Fixed {
+            fn fill(&mut self, dest: &mut [u8]) {
+                dest.fill(6);
+            }
+        }
+        let olm = crate::olm::Account::new();
+        let mut other = crate::olm::Account::new();
+        other.generate_one_time_keys(1);
+        let otk = *other.one_time_keys().values().next().unwrap();
+        let s = crate::Session::from(
+            olm.create_outbound_session(crate::olm::SessionConfig::version_2(), other.curve25519_key(), otk).unwrap(),
+        );
+        let key = [2u8; 32];
+        let text = s.pickle().encrypt_with_rng(&key, &mut Fixed);
+        assert_eq!(text, s.pickle().encrypt_with_rng(&key, &mut Fixed));
+        let back = crate::Session::from_pickle(AnySessionPickle::from_encrypted(&text, &key).unwrap());
+        assert_eq!(back.session_id(), s.session_id());
     }
 }

@@ -310,4 +310,111 @@ mod tests {
         );
         assert!(empty.is_empty());
     }
+
+    /// A session of `extra` more bytes: skipped message keys (36 bytes each as written) in up
+    /// to 5 receiving chains of up to 2 000 keys (72 bytes more per chain added).
+    fn swell(s: &mut crate::interolm::Session, skipped: usize) {
+        use crate::primitives::{ContributoryKey, Curve25519SecretKey, SecretBytes};
+        use crate::ratchet::{ChainKey, MessageSeed, ReceiverChain};
+        let mut left = skipped;
+        while left > 0 {
+            let r = &mut s.ratchet.receivers;
+            if r.iter().all(|c| c.skipped.len() == crate::consts::SIGNAL_MAX_SKIPPED_KEYS) {
+                r.push_back(ReceiverChain {
+                    ratchet_key: ContributoryKey::new(Curve25519SecretKey::new().public_key()).unwrap(),
+                    chain: ChainKey { key: SecretBytes::from_slice(&[1; 32]).unwrap(), index: 9_000 },
+                    skipped: std::collections::VecDeque::new(),
+                });
+            }
+            let c = r.iter_mut().find(|c| c.skipped.len() < crate::consts::SIGNAL_MAX_SKIPPED_KEYS).unwrap();
+            let index = c.skipped.len() as u32;
+            c.skipped.push_back(MessageSeed { seed: SecretBytes::from_slice(&[2; 32]).unwrap(), index });
+            left -= 1;
+        }
+    }
+
+    fn encoded_len(s: &crate::interolm::Session) -> usize {
+        let mut w = Writer::with_capacity(0);
+        encode_interolm_session(s, &mut w);
+        w.finish().len()
+    }
+
+    /// The archived sessions kept are the newest that fit in a pickle every reader accepts:
+    /// a record filled to the byte keeps them all, one skipped key more and the oldest of them
+    /// is left out; never a pickle over the limit.
+    #[test]
+    fn session_records_keep_the_newest_archived_sessions_that_fit() {
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        bob.generate_one_time_pre_keys(1);
+        let bundle = bob.pre_key_bundle(1).unwrap();
+        // A fresh session is 2 026 bytes as written, one that has sent a message 4 526 (its
+        // SPQR state grows): 10 and 26 more than a multiple of 36 (a skipped key; a receiving
+        // chain is 72). Two of each, with the envelope (35), the flag (1) and the count (4),
+        // can fill the 1 MiB to the byte: 2^20 - 40 is a multiple of 36.
+        let fresh = || alice.create_outbound_session(&bundle).unwrap();
+        let sent = || {
+            let mut s = fresh();
+            let _ = s.encrypt(b"x").unwrap();
+            s
+        };
+        let (current, mut a0, mut a1, mut a2, a3) = (fresh(), sent(), fresh(), sent(), fresh());
+        assert_eq!((encoded_len(&current), encoded_len(&a2)), (2_026, 4_526));
+        swell(&mut a0, 9_800);
+        swell(&mut a1, 9_800);
+        let space = envelope::MAX_PICKLE_LENGTH - 40 - encoded_len(&current) - encoded_len(&a0) - encoded_len(&a1);
+        // (each chain added costs 72 bytes more, 2 keys: at most 5 chains)
+        let bulk = (space - encoded_len(&a2)) / 36 - 10;
+        swell(&mut a2, bulk);
+        let mut left = space - encoded_len(&a2);
+        loop {
+            let full = a2.ratchet.receivers.iter().all(|c| c.skipped.len() == crate::consts::SIGNAL_MAX_SKIPPED_KEYS);
+            let cost = if full { 36 + 72 } else { 36 };
+            if left < cost {
+                break;
+            }
+            swell(&mut a2, 1);
+            left -= cost;
+        }
+        assert_eq!(space, encoded_len(&a2), "filled to the byte");
+        let ids = [a0.session_id(), a1.session_id(), a2.session_id()];
+        let key = [5u8; 32];
+        let read = |record: &SessionRecord| {
+            let bytes = record.pickle().encrypt_to_bytes(&key);
+            assert!(bytes.len() <= envelope::MAX_PICKLE_LENGTH, "{}", bytes.len());
+            let back =
+                SessionRecord::from_pickle(InterolmSessionRecordPickle::from_encrypted_bytes(&bytes, &key).unwrap());
+            assert!(back.current().is_some());
+            (bytes.len(), back.archived().map(|s| s.session_id()).collect::<Vec<_>>())
+        };
+        let mut record = SessionRecord { current: Some(current), archived: [a0, a1, a2, a3].into() };
+        assert_eq!(read(&record), (envelope::MAX_PICKLE_LENGTH, ids.to_vec()));
+        // one skipped key more in the third: it no longer fits, nor does the fourth after it
+        swell(&mut record.archived[2], 1);
+        assert_eq!(read(&record).1, ids[..2].to_vec());
+        // the current session counts too: without that key the third fits again, not with a
+        // skipped key more in the current session
+        let last = record.archived[2].ratchet.receivers.iter_mut().rev().find(|c| !c.skipped.is_empty()).unwrap();
+        last.skipped.pop_back();
+        swell(record.current.as_mut().unwrap(), 1);
+        assert_eq!(read(&record).1, ids[..2].to_vec());
+    }
+
+    /// The writer's capacity guess (8 KiB a session) covers a record of fresh sessions.
+    #[test]
+    fn the_record_size_hint_covers_fresh_sessions() {
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let bundle = bob.pre_key_bundle(1).unwrap();
+        let mut record = SessionRecord::new();
+        for n in 1..=3 {
+            record.promote(alice.create_outbound_session(&bundle).unwrap());
+            let body = InterolmSessionRecordPickle(record.clone()).body().len();
+            assert!(body <= record_size_hint(&record), "{n}: {body}");
+        }
+    }
 }

@@ -553,4 +553,44 @@ mod tests {
             Err(PickleError::Json { reason: "too many items in an array or object", .. })
         ));
     }
+
+    /// Each accessor gives its own kind of value and refuses every other kind, naming the
+    /// field (the readers of `pickle/vodozemac/read.rs` rely on these refusals for type checks).
+    #[test]
+    fn accessors_take_only_their_own_kind() {
+        let v =
+            parse(br#"{"n":4294967296,"m":7,"t":true,"f":false,"s":"x","a":[0,255],"o":{"k":null},"z":null}"#).unwrap();
+        let f = |k: &'static str| v.field(k).unwrap();
+        assert_eq!(v.field("q").err(), Some(PickleError::MissingField("q")));
+        assert!(v.get("q").is_none() && f("m").get("k").is_none());
+        assert!(matches!(v.optional("m"), Some(Json::Num(7))));
+        assert!(v.optional("z").is_none() && v.optional("q").is_none());
+        assert_eq!(f("n").as_u64("n"), Ok(1 << 32));
+        assert_eq!(f("m").as_u32("m"), Ok(7));
+        assert_eq!(f("n").as_u32("n"), Err(PickleError::InvalidField("n")));
+        assert_eq!((f("t").as_bool("t"), f("f").as_bool("f")), (Ok(true), Ok(false)));
+        assert_eq!(f("s").as_str("s"), Ok("x"));
+        assert_eq!(f("a").bytes::<2>("a"), Ok([0, 255]));
+        assert_eq!(f("a").as_array("a").map(<[Json]>::len), Ok(2));
+        let o = f("o").as_object("o").unwrap();
+        assert!(o.len() == 1 && o[0].0 == "k" && matches!(o[0].1, Json::Null));
+        for k in ["n", "t", "s", "a", "o", "z"] {
+            let x = f(k);
+            let e = Some(PickleError::MissingField("w"));
+            assert!(matches!(x, Json::Num(_)) || x.as_u64("w").err() == e, "{k}");
+            assert!(matches!(x, Json::Num(_)) || x.as_u32("w").err() == e, "{k}");
+            assert!(matches!(x, Json::Bool(_)) || x.as_bool("w").err() == e, "{k}");
+            assert!(matches!(x, Json::Str(_)) || x.as_str("w").err() == e, "{k}");
+            assert!(matches!(x, Json::Arr(_)) || x.as_array("w").err() == e, "{k}");
+            assert!(matches!(x, Json::Obj(_)) || x.as_object("w").err() == e, "{k}");
+        }
+        // byte arrays: exactly N numbers, each at most 255
+        let bytes = |doc: &[u8]| parse(doc).unwrap().secret::<2>("b").map(|s| *s.expose());
+        assert_eq!(bytes(b"[1,2]"), Ok([1, 2]));
+        assert_eq!(bytes(b"[255,0]"), Ok([255, 0]));
+        for doc in [&b"[1]"[..], b"[1,2,3]", b"[256,1]", b"[1,\"a\"]", b"[1,[2]]", b"{}"] {
+            assert!(bytes(doc).is_err(), "{}", String::from_utf8_lossy(doc));
+        }
+        assert_eq!(parse(b"[1,256]").unwrap().bytes::<2>("b"), Err(PickleError::InvalidField("b")));
+    }
 }

@@ -861,4 +861,118 @@ mod tests {
         let v2 = InboundGroupSession::new(&outbound.session_key(), MegolmConfig::version_2());
         assert!(matches!(encode_inbound_group_session(&v2), Err(PickleError::Unrepresentable(_))));
     }
+
+    /// Every object through libolm's pickle format and cipher and back: the same keys, the same
+    /// conversation, the same bytes when written again; what libolm cannot hold is refused.
+    #[test]
+    fn every_object_round_trips_through_libolm_pickles() {
+        use crate::olm::OlmMessage;
+        let key = b"pickle key";
+        let mut bob = Account::new();
+        bob.generate_one_time_keys(2);
+        bob.mark_keys_as_published();
+        bob.generate_one_time_keys(1);
+        let plain = Account::new();
+        for a in [&bob, &plain] {
+            let text = a.to_libolm_pickle(key).unwrap();
+            let back = Account::from_libolm_pickle(&text, key).unwrap();
+            assert_eq!(back.identity_keys(), a.identity_keys());
+            assert_eq!(back.one_time_keys(), a.one_time_keys());
+            assert_eq!(back.stored_one_time_key_count(), a.stored_one_time_key_count());
+            assert_eq!(back.fallback_key(), a.fallback_key());
+            assert_eq!(back.to_libolm_pickle(key).unwrap(), text);
+        }
+        // one and two fallback keys
+        let mut fb = Account::new();
+        for n in 1..=2 {
+            fb.generate_fallback_key();
+            let back = Account::from_libolm_pickle(&fb.to_libolm_pickle(key).unwrap(), key).unwrap();
+            assert_eq!(back.fallback_key(), fb.fallback_key(), "{n}");
+            assert_eq!(back.previous_fallback_key.is_some(), n == 2);
+        }
+        // a key id beyond 32 bits has no libolm form
+        let mut far = Account::new();
+        far.next_key_id = 1 << 32;
+        far.generate_one_time_keys(1);
+        assert!(matches!(far.to_libolm_pickle(key), Err(PickleError::Unrepresentable(_))));
+
+        // sessions, both sides, before and after a reply
+        let alice = Account::new();
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let cfg = SessionConfig::version_1();
+        let mut a = alice.create_outbound_session(cfg, bob.curve25519_key(), otk).unwrap();
+        let OlmMessage::PreKey(first) = a.encrypt(b"first") else { panic!("not a pre-key message") };
+        let b = bob.create_inbound_session(cfg, alice.curve25519_key(), &first).unwrap().session;
+        let through = |s: &Session| {
+            let text = s.to_libolm_pickle(key).unwrap();
+            let back = Session::from_libolm_pickle(&text, key).unwrap();
+            assert_eq!(back.session_id(), s.session_id());
+            assert_eq!(back.has_received_message(), s.has_received_message());
+            back
+        };
+        let mut b = through(&b);
+        let reply = b.encrypt(b"reply");
+        let mut a2 = through(&a);
+        assert_eq!(a2.decrypt(&reply).unwrap(), b"reply");
+        let mut b2 = through(&b);
+        assert_eq!(b2.decrypt(&a2.encrypt(b"again")).unwrap(), b"again");
+        let v2 = alice.create_outbound_session(SessionConfig::version_2(), bob.curve25519_key(), otk).unwrap();
+        assert!(matches!(v2.to_libolm_pickle(key), Err(PickleError::Unrepresentable(_))));
+
+        // group sessions
+        let mut outbound = GroupSession::new(MegolmConfig::version_1());
+        let _ = outbound.encrypt(b"m");
+        let text = outbound.to_libolm_pickle(key).unwrap();
+        let back = GroupSession::from_libolm_pickle(&text, key).unwrap();
+        assert_eq!((back.session_id(), back.message_index()), (outbound.session_id(), 1));
+        assert_eq!(back.to_libolm_pickle(key).unwrap(), text);
+        let v2 = GroupSession::new(MegolmConfig::version_2());
+        assert!(matches!(v2.to_libolm_pickle(key), Err(PickleError::Unrepresentable(_))));
+        let inbound = InboundGroupSession::new(&outbound.session_key(), MegolmConfig::version_1());
+        let back = InboundGroupSession::from_libolm_pickle(&inbound.to_libolm_pickle(key).unwrap(), key).unwrap();
+        assert_eq!((back.session_id(), back.first_known_index()), (inbound.session_id(), 1));
+    }
+
+    /// The skipped-key count is checked against whole keys (68 bytes each) before any is read.
+    #[test]
+    fn the_skipped_key_count_is_bounded_by_whole_keys() {
+        use crate::olm::OlmMessage;
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_one_time_keys(1);
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let cfg = SessionConfig::version_1();
+        let mut a = alice.create_outbound_session(cfg, bob.curve25519_key(), otk).unwrap();
+        let OlmMessage::PreKey(first) = a.encrypt(b"first") else { panic!("not a pre-key message") };
+        let mut b = bob.create_inbound_session(cfg, alice.curve25519_key(), &first).unwrap().session;
+        let _skipped = a.encrypt(b"second");
+        assert_eq!(b.decrypt(&a.encrypt(b"third")).unwrap(), b"third");
+        let raw = encode_session(&b).unwrap();
+        let at = raw.len() - SKIPPED_LEN - 4;
+        assert_eq!(raw[at..at + 4], [0, 0, 0, 1]);
+        // a count of 2 needs 136 bytes after it: 135 are refused at the count, 136 are read
+        let mut two = raw.to_vec();
+        two[at + 3] = 2;
+        two.extend_from_slice(&[0; SKIPPED_LEN - 1]);
+        assert_eq!(decode_all(&two, decode_session).err(), Some(PickleError::Truncated("skipped message keys")));
+        two.push(0);
+        assert!(decode_all(&two, decode_session).is_ok());
+    }
+
+    /// A libolm-contract account's one counter (which wraps at 2^32, as libolm's) is written as
+    /// it is, whatever its fallback key's id; other accounts continue above both of theirs.
+    #[test]
+    fn the_key_counter_written_is_libolm_s_own_for_a_libolm_account() {
+        let last_id = |a: &Account| {
+            let raw = encode_account(a).unwrap();
+            u32::from_be_bytes(raw[raw.len() - 4..].try_into().unwrap())
+        };
+        let mut a = Account::new();
+        a.generate_fallback_key();
+        a.fallback_key.as_mut().unwrap().0 = KeyId(0xffff_fff0);
+        a.next_key_id = 5;
+        assert_eq!(last_id(&a), 0xffff_fff0);
+        a.contract = crate::olm::OneTimeKeyContract::Libolm;
+        assert_eq!(last_id(&a), 4);
+    }
 }

@@ -472,4 +472,208 @@ mod tests {
             Some(PickleError::InvalidField("session version (libsignal sessions are 3 or 4)"))
         );
     }
+
+    fn vector(name: &str) -> serde_json::Value {
+        let text = match name {
+            "x3dh" => include_str!("../../test-vectors/interolm/x3dh_v3_libsignal-0.72.1.json"),
+            "pqxdh" => include_str!("../../test-vectors/interolm/pqxdh_v4_libsignal-0.72.1.json"),
+            _ => include_str!("../../test-vectors/interolm/pqxdh_v4_libsignal-0.90.0.json"),
+        };
+        serde_json::from_str(text).unwrap()
+    }
+
+    /// The top-level fields of a protobuf message: (number, the field's whole bytes, its
+    /// payload when length-delimited).
+    fn fields(b: &[u8]) -> Vec<(u64, Vec<u8>, Vec<u8>)> {
+        fn varint(b: &[u8], at: &mut usize) -> u64 {
+            let mut v = 0;
+            for shift in (0..).step_by(7) {
+                let byte = b[*at];
+                *at += 1;
+                v |= u64::from(byte & 0x7f) << shift;
+                if byte & 0x80 == 0 {
+                    break;
+                }
+            }
+            v
+        }
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < b.len() {
+            let start = at;
+            let tag = varint(b, &mut at);
+            let payload = match tag & 7 {
+                0 => {
+                    varint(b, &mut at);
+                    Vec::new()
+                }
+                1 => {
+                    at += 8;
+                    Vec::new()
+                }
+                2 => {
+                    let n = usize::try_from(varint(b, &mut at)).unwrap();
+                    at += n;
+                    b[at - n..at].to_vec()
+                }
+                t => panic!("wire type {t}"),
+            };
+            out.push((tag >> 3, b[start..at].to_vec(), payload));
+        }
+        out
+    }
+
+    /// The current session of the record of `party` at `step` of a vector.
+    fn current(v: &serde_json::Value, step: usize, party: &str) -> Vec<u8> {
+        let record = hex::decode(v["steps"][step][party]["record"].as_str().unwrap()).unwrap();
+        fields(&record).into_iter().find(|f| f.0 == 1).unwrap().2
+    }
+
+    /// `session` without the fields numbered in `drop`, with `add` appended.
+    fn edit(session: &[u8], drop: &[u64], add: &[u8]) -> Vec<u8> {
+        let mut out: Vec<u8> = fields(session).into_iter().filter(|f| !drop.contains(&f.0)).flat_map(|f| f.1).collect();
+        out.extend_from_slice(add);
+        out
+    }
+
+    /// libsignal's own records (0.72.1 X3DH and PQXDH, 0.90.0 PQXDH with SPQR) import at every
+    /// step, each side, with the session version, SPQR version and initiator they say.
+    #[test]
+    fn libsignal_records_import_with_their_version_spqr_and_initiator() {
+        for (name, version, spqr) in [
+            ("x3dh", SessionVersion::X3dh, SpqrVersion::V0),
+            ("pqxdh", SessionVersion::Pqxdh, SpqrVersion::V0),
+            ("spqr", SessionVersion::Pqxdh, SpqrVersion::V1),
+        ] {
+            let v = vector(name);
+            for step in 0..v["steps"].as_array().unwrap().len() {
+                for party in ["alice", "bob"] {
+                    if v["steps"][step][party].is_null() {
+                        continue;
+                    }
+                    let s = session(&current(&v, step, party)).unwrap();
+                    let pending = !v["steps"][step][party]["state"]["pending_pre_key"].is_null();
+                    assert_eq!(s.session_version(), version, "{name} {step} {party}");
+                    assert_eq!(s.spqr.version(), spqr, "{name} {step} {party}");
+                    // Alice while she has a pending prekey, or when SPQR says so; else taken
+                    // as the responder
+                    let initiator = party == "alice" && (pending || spqr == SpqrVersion::V1);
+                    assert_eq!(s.is_initiator(), initiator, "{name} {step} {party}");
+                    assert_eq!(s.pending_pre_key.is_some(), pending, "{name} {step} {party}");
+                    // the ratchet as libsignal's summary gives it: root key, the sending
+                    // chain's key pair (not only its public half) and index, the receiving keys
+                    let state = &v["steps"][step][party]["state"];
+                    let hex_of = |k: &str| state[k].as_str().unwrap().to_owned();
+                    assert_eq!(hex::encode(s.ratchet.root.0.expose()), hex_of("root_key"));
+                    let sender = s.ratchet.sender.as_ref().unwrap();
+                    assert_eq!(
+                        format!("05{}", hex::encode(sender.ratchet_key.public_key().as_bytes())),
+                        hex_of("sender_ratchet_key")
+                    );
+                    assert_eq!(
+                        hex::encode(sender.ratchet_key.to_secret_bytes().expose()),
+                        hex_of("sender_ratchet_private")
+                    );
+                    assert_eq!(u64::from(sender.chain.index), state["sender_chain_index"].as_u64().unwrap());
+                    let theirs: Vec<_> = state["receiver_chains"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| c["ratchet_key"].as_str().unwrap().to_owned())
+                        .collect();
+                    let ours: Vec<_> = s
+                        .ratchet
+                        .receivers
+                        .iter()
+                        .map(|r| format!("05{}", hex::encode(r.ratchet_key.key().as_bytes())))
+                        .collect();
+                    assert_eq!(ours, theirs, "{name} {step} {party}");
+                }
+            }
+        }
+    }
+
+    /// A record's pending prekey must agree with the session: the base key, a Kyber part
+    /// exactly for version 4, no Kyber part without a pending prekey; at most 5 receiving chains.
+    #[test]
+    fn pending_prekeys_and_receiving_chains_must_agree_with_the_session() {
+        let v = vector("pqxdh");
+        let alice = current(&v, 0, "alice");
+        assert!(session(&alice).is_ok());
+        let pending = fields(&alice).into_iter().find(|f| f.0 == 9).unwrap();
+        // a Kyber part without a pending prekey
+        assert_eq!(
+            session(&edit(&alice, &[9], &[])).err(),
+            Some(PickleError::InvalidField("a pending Kyber prekey without a pending prekey"))
+        );
+        // neither: read (as an answered session)
+        assert!(session(&edit(&alice, &[9, 14], &[])).unwrap().pending_pre_key.is_none());
+        // version 4 without the Kyber part, version 3 with it
+        let disagree = Some(PickleError::InvalidField("pending Kyber prekey and session version disagree"));
+        assert_eq!(session(&edit(&alice, &[14], &[])).err(), disagree);
+        let mut v3 = Vec::new();
+        put_varint_field(&mut v3, 1, 3);
+        assert_eq!(session(&edit(&alice, &[1], &v3)).err(), disagree);
+        // a pending base key that is not the session's
+        let mut other = Vec::new();
+        for f in fields(&pending.2) {
+            if f.0 == 2 {
+                let mut key = vec![0x05];
+                key.extend_from_slice(Curve25519SecretKey::new().public_key().as_bytes());
+                put_bytes_field(&mut other, 2, &key);
+            } else {
+                other.extend_from_slice(&f.1);
+            }
+        }
+        let mut field = Vec::new();
+        put_bytes_field(&mut field, 9, &other);
+        assert_eq!(
+            session(&edit(&alice, &[9], &field)).err(),
+            Some(PickleError::InvalidField("pending base key (not the session's base key)"))
+        );
+        // and an X3DH session's pending prekey without a Kyber part is read
+        let x3dh = current(&vector("x3dh"), 0, "alice");
+        assert!(session(&x3dh).unwrap().pending_pre_key.unwrap().kyber.is_none());
+        // an SPQR state in a version 3 session
+        let spqr = current(&vector("spqr"), 4, "alice");
+        assert!(session(&spqr).is_ok());
+        assert_eq!(
+            session(&edit(&spqr, &[1, 9, 14], &v3)).err(),
+            Some(PickleError::InvalidField("SPQR state in an X3DH session"))
+        );
+        // receiving chains: 5 read, 6 refused
+        let answered = current(&v, 4, "alice");
+        let with = |n: u32| {
+            let mut add = Vec::new();
+            for i in 0..n {
+                put_bytes_field(&mut add, 7, &chain(10 + i, [1]));
+            }
+            session(&edit(&answered, &[7], &add))
+        };
+        assert_eq!(with(5).unwrap().ratchet.receivers.len(), 5);
+        assert_eq!(
+            with(6).err(),
+            Some(PickleError::TooMany { field: "receiving chains", got: 6, max: MAX_RECEIVER_CHAINS as u64 })
+        );
+    }
+
+    /// Each protobuf decoding error keeps its meaning (and the field's name) as a pickle error.
+    #[test]
+    fn decoding_errors_keep_their_kind_and_field() {
+        assert_eq!(pe(DecodeError::Truncated("a")), PickleError::Truncated("a"));
+        assert_eq!(pe(DecodeError::MissingField("b")), PickleError::MissingField("b"));
+        for e in [DecodeError::DuplicateField("c"), DecodeError::MalformedField("c"), DecodeError::OversizeVarint("c")]
+        {
+            assert_eq!(pe(e), PickleError::InvalidField("c"));
+        }
+        assert_eq!(
+            pe(DecodeError::Key(crate::KeyError::NonContributory)),
+            PickleError::Key(crate::KeyError::NonContributory)
+        );
+        assert_eq!(pe(DecodeError::TrailingBytes), PickleError::InvalidField("libsignal record"));
+        // and through a record: a cut chain key is truncated, a missing root key missing
+        assert_eq!(receiver(&chain(3, [1])[..40]).err(), Some(PickleError::Truncated("field body")));
+        let alice = current(&vector("x3dh"), 0, "alice");
+        assert_eq!(session(&edit(&alice, &[4], &[])).err(), Some(PickleError::MissingField("root key")));
+    }
 }

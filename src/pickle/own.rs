@@ -782,4 +782,29 @@ mod tests {
             assert_eq!(back.session_config(), s.session_config());
         }
     }
+
+    /// An outbound group session through both forms of its pickle: the same key, index,
+    /// configuration and signing key, so its next message decrypts for a receiver of the
+    /// original's session key.
+    #[test]
+    fn group_sessions_round_trip_and_keep_sending() {
+        for config in [MegolmConfig::version_1(), MegolmConfig::version_2()] {
+            let mut outbound = GroupSession::new(config);
+            let mut inbound = InboundGroupSession::new(&outbound.session_key(), config);
+            let _ = outbound.encrypt(b"m0");
+            let key = [4u8; 32];
+            let bytes = outbound.pickle().to_unencrypted_bytes();
+            let plain = GroupSession::from_pickle(GroupSessionPickle::from_unencrypted_bytes(&bytes).unwrap());
+            let sealed = GroupSession::from_pickle(
+                GroupSessionPickle::from_encrypted(&outbound.pickle().encrypt(&key), &key).unwrap(),
+            );
+            for mut back in [plain, sealed] {
+                assert_eq!((back.session_id(), back.message_index()), (outbound.session_id(), 1));
+                assert_eq!(back.session_config(), config);
+                assert_eq!(*back.pickle().to_unencrypted_bytes(), *bytes);
+                let m = back.encrypt(b"m1");
+                assert_eq!(inbound.decrypt(&m).unwrap().plaintext, b"m1");
+            }
+        }
+    }
 }

@@ -125,4 +125,9 @@ mod tests {
         assert_eq!(*key.expose_for_testing(), [0; 32]);
         assert!(key.open(&[0; NONCE_LEN], b"", &sealed).is_none());
     }
+
+    #[test]
+    fn debug_hides_the_key() {
+        assert_eq!(format!("{:?}", ChaChaKey::from_array(&[1; 32])), "ChaChaKey(..)");
+    }
 }

@@ -113,4 +113,13 @@ mod tests {
         bad("YWJ");
         bad("YR==");
     }
+
+    #[test]
+    fn secrets_decode_as_public_bytes_do() {
+        for text in ["AQID", "AQIDBA", "AQIDBA==", ""] {
+            assert_eq!(base64_decode_secret(text).map(|v| v.to_vec()), base64_decode(text), "{text}");
+        }
+        assert_eq!(*base64_decode_secret("AQIDBA").unwrap(), [1, 2, 3, 4]);
+        assert!(base64_decode_secret("AQ!D").is_err());
+    }
 }

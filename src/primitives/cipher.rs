@@ -136,4 +136,9 @@ mod tests {
         }
         assert!(checked > 16, "valid paddings were exercised");
     }
+
+    #[test]
+    fn debug_hides_the_keys() {
+        assert_eq!(format!("{:?}", AesCbcKeys::derive(None, b"k", b"i")), "AesCbcKeys(..)");
+    }
 }

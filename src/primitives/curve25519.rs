@@ -498,4 +498,16 @@ mod tests {
             check(s.public_key());
         }
     }
+
+    /// Debug and Display show public keys in base64 and a secret key only by its public key.
+    #[test]
+    fn debug_shows_public_keys_only() {
+        let secret = Curve25519SecretKey::new();
+        let public = secret.public_key();
+        let b64 = public.to_base64();
+        assert_eq!(format!("{public}"), b64);
+        assert_eq!(format!("{public:?}"), format!("Curve25519PublicKey({b64})"));
+        assert_eq!(format!("{:?}", ContributoryKey::new(public).unwrap()), format!("Curve25519PublicKey({b64})"));
+        assert_eq!(format!("{secret:?}"), format!("Curve25519SecretKey {{ public: Curve25519PublicKey({b64}), .. }}"));
+    }
 }

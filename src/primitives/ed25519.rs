@@ -753,4 +753,18 @@ mod tests {
         assert!(got.iter().filter(|g| **g).count() > 150, "the honest ones pass");
         assert!(got.iter().filter(|g| !**g).count() > 30, "the forged ones fail");
     }
+
+    /// Debug and Display show public keys and signatures in base64, a secret key only by its
+    /// public key.
+    #[test]
+    fn debug_shows_public_values_only() {
+        let secret = Ed25519SecretKey::new();
+        let public = secret.public_key();
+        let b64 = public.to_base64();
+        assert_eq!(format!("{public}"), b64);
+        assert_eq!(format!("{public:?}"), format!("Ed25519PublicKey({b64})"));
+        let signature = secret.sign(b"m");
+        assert_eq!(format!("{signature:?}"), format!("Ed25519Signature({})", signature.to_base64()));
+        assert_eq!(format!("{secret:?}"), format!("Ed25519SecretKey {{ public: Ed25519PublicKey({b64}), .. }}"));
+    }
 }

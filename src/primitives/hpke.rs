@@ -318,4 +318,14 @@ mod tests {
         assert!(r.open(b"", &ct).is_none());
         assert_eq!(r.seq(), u64::MAX);
     }
+
+    #[test]
+    fn debug_shows_the_sequence_number_only() {
+        let r = Curve25519SecretKey::new();
+        let (_, mut ctx) =
+            HpkeContext::setup_base_sender(&r.public_key(), b"info", &Curve25519SecretKey::new()).unwrap();
+        assert_eq!(format!("{ctx:?}"), "HpkeContext { seq: 0, .. }");
+        let _ = ctx.seal(b"", b"m");
+        assert_eq!(format!("{ctx:?}"), "HpkeContext { seq: 1, .. }");
+    }
 }

@@ -277,4 +277,9 @@ mod tests {
         hkdf_sha256(None, ikm, info, &mut longer);
         assert!(longer.iter().all(|&b| b == 0));
     }
+
+    #[test]
+    fn debug_hides_the_key() {
+        assert_eq!(format!("{:?}", HmacKey::new(b"k")), "HmacKey(..)");
+    }
 }

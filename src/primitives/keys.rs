@@ -265,4 +265,10 @@ mod tests {
         assert!(Ed25519Keypair::from(expanded).is_expanded());
         assert!(!Ed25519Keypair::from(key).is_expanded());
     }
+
+    #[test]
+    fn debug_shows_the_public_key_only() {
+        let pair = Ed25519Keypair::new();
+        assert_eq!(format!("{pair:?}"), format!("Ed25519Keypair {{ public: {:?}, .. }}", pair.public_key()));
+    }
 }

@@ -301,4 +301,16 @@ mod tests {
         skb[1 + 1536 + 10] ^= 1;
         assert_eq!(Kyber1024SecretKey::from_bytes(&skb).err(), Some(KeyError::InvalidPoint));
     }
+
+    /// Debug names a public key by a short digest and shows no ciphertext or secret bytes.
+    #[test]
+    fn debug_shows_a_digest_of_the_public_key_only() {
+        let sk = Kyber1024SecretKey::generate(&mut OsRandom);
+        let digest = crate::primitives::kdf::sha256(&[sk.public_key().0.as_slice()]);
+        let public = format!("Kyber1024PublicKey(sha256:{})", crate::primitives::base64_encode(&digest[..8]));
+        assert_eq!(format!("{:?}", sk.public_key()), public);
+        assert_eq!(format!("{sk:?}"), format!("Kyber1024SecretKey {{ public: {public}, .. }}"));
+        let (ct, _) = sk.public_key().encapsulate(&mut OsRandom);
+        assert_eq!(format!("{ct:?}"), "Kyber1024Ciphertext(..)");
+    }
 }

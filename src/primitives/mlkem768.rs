@@ -280,4 +280,9 @@ mod tests {
         bytes[hash].copy_from_slice(&h);
         assert!(MlKem768DecapsulationKey::from_slice(&bytes).is_none(), "hash matches, modulus check fails");
     }
+
+    #[test]
+    fn debug_hides_the_key() {
+        assert_eq!(format!("{:?}", MlKem768DecapsulationKey::generate(&mut OsRandom)), "MlKem768DecapsulationKey(..)");
+    }
 }

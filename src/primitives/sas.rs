@@ -228,4 +228,9 @@ mod tests {
             assert_eq!(&got[..4], &true_b64[..4]);
         }
     }
+
+    #[test]
+    fn debug_hides_the_secret() {
+        assert_eq!(format!("{:?}", pair().0), "SasSecret(..)");
+    }
 }

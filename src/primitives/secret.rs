@@ -63,3 +63,13 @@ impl<const N: usize> core::fmt::Debug for SecretBytes<N> {
         write!(f, "SecretBytes<{N}>(..)")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_the_bytes() {
+        assert_eq!(format!("{:?}", SecretBytes::<4>::zero()), "SecretBytes<4>(..)");
+    }
+}

@@ -500,4 +500,17 @@ mod tests {
         assert!(ExpandedBytes::deserialize(StrDeserializer::<ValueError>::new(&text[..63])).is_err());
         assert!(SeedBytes::deserialize(StrDeserializer::<ValueError>::new(&text[..32])).is_err());
     }
+
+    /// Megolm session keys are read from unpadded base64 only, as vodozemac reads them.
+    #[test]
+    fn unpadded_base64_secrets_decode_exactly() {
+        let decode = |s: &str| base64_decode_unpadded_secret(s).map(|v| v.to_vec());
+        assert_eq!(decode("AQID").unwrap(), [1, 2, 3]);
+        assert_eq!(decode("AQIDBA").unwrap(), [1, 2, 3, 4]);
+        assert_eq!(decode("").unwrap(), Vec::<u8>::new());
+        assert!(decode("AQIDBA==").is_err());
+        assert!(decode("AQ!D").is_err());
+        let key = [7u8; 229];
+        assert_eq!(decode(&crate::primitives::base64_encode(key)).unwrap(), key);
+    }
 }

@@ -108,4 +108,9 @@ mod tests {
         HkdfSha512::extract(ikm).expand(&[info], &mut longer);
         assert!(longer.iter().all(|&b| b == 0));
     }
+
+    #[test]
+    fn debug_hides_the_key() {
+        assert_eq!(format!("{:?}", HkdfSha512::extract(b"k")), "HkdfSha512(..)");
+    }
 }

@@ -237,4 +237,10 @@ mod tests {
         sig[32..].copy_from_slice(s.as_bytes());
         k.public_key().verify_xeddsa(msg, &XEdDsaSignature(sig)).unwrap();
     }
+
+    #[test]
+    fn debug_shows_the_signature_in_base64() {
+        let sig = Curve25519SecretKey::new().sign_xeddsa(b"m");
+        assert_eq!(format!("{sig:?}"), format!("XEdDsaSignature({})", sig.to_base64()));
+    }
 }

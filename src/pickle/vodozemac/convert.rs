@@ -297,3 +297,200 @@ pub(crate) fn inbound_group_session_to_shape(s: &InboundGroupSession) -> Inbound
         config: s.config,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The checks of vodozemac's pickle structs, read from the structs themselves (the JSON
+    //! reader and serde only fill them; `tests/` replays vodozemac's own pickles). Written to
+    //! kill the mutants of Phase S (TESTING.md).
+
+    use super::*;
+    use crate::olm::{OlmMessage, SessionConfig};
+    use crate::primitives::{Curve25519SecretKey, SecretBytes};
+
+    fn secret32(b: u8) -> SecretBytes<32> {
+        SecretBytes::from_slice(&[b; 32]).unwrap()
+    }
+
+    /// Alice's session (a sending chain, no receiving chain) and Bob's (one receiving chain,
+    /// no sending chain), after one pre-key message.
+    fn pair() -> (Session, Session) {
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_one_time_keys(1);
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let mut a = alice.create_outbound_session(SessionConfig::version_2(), bob.curve25519_key(), otk).unwrap();
+        let OlmMessage::PreKey(first) = a.encrypt(b"first") else { panic!("not a pre-key message") };
+        let b = bob.create_inbound_session(SessionConfig::version_2(), alice.curve25519_key(), &first).unwrap();
+        (a, b.session)
+    }
+
+    fn chain(ratchet_key: Curve25519PublicKey, skipped: u64) -> ReceiverChainShape {
+        ReceiverChainShape {
+            ratchet_key,
+            hkdf_ratchet: RemoteChainKeyShape { key: secret32(1), index: skipped + 1 },
+            skipped_message_keys: MessageKeyStoreShape {
+                inner: (0..skipped).map(|index| RemoteMessageKeyShape { key: secret32(2), index }).collect(),
+            },
+            ratchet_count: UNKNOWN,
+        }
+    }
+
+    fn order(s: &Session) -> Vec<Curve25519PublicKey> {
+        s.ratchet.receivers.iter().map(|r| *r.ratchet_key.key()).collect()
+    }
+
+    #[test]
+    fn one_time_keys_are_read_up_to_the_limit_with_matching_public_halves() {
+        let mut account = Account::new();
+        account.generate_one_time_keys(2);
+        account.generate_fallback_key();
+        let back = account_from_shape(account_to_shape(&account)).unwrap();
+        assert_eq!(back.one_time_keys(), account.one_time_keys());
+        assert_eq!(back.fallback_key(), account.fallback_key());
+        assert_eq!(back.next_key_id, account.next_key_id);
+        // an account without fallback keys is read too
+        let plain = Account::new();
+        assert_eq!(account_from_shape(account_to_shape(&plain)).unwrap().identity_keys(), plain.identity_keys());
+
+        // MAX_ONE_TIME_KEYS secret keys are read, one more is refused
+        let key = Curve25519SecretKey::new();
+        let with = |n: u64| {
+            let mut shape = account_to_shape(&plain);
+            shape.one_time_keys.private_keys = (0..n).map(|i| (KeyId(i), key.clone())).collect();
+            account_from_shape(shape)
+        };
+        let max = MAX_ONE_TIME_KEYS as u64;
+        assert_eq!(with(max).unwrap().one_time_keys.len(), MAX_ONE_TIME_KEYS);
+        assert!(
+            matches!(with(max + 1), Err(PickleError::TooMany { field: "one-time keys", got, max: m }) if got == max + 1 && m == max)
+        );
+
+        // an unpublished key's public half must be its secret key's
+        let mut shape = account_to_shape(&account);
+        let (_, public) = shape.one_time_keys.public_keys.iter_mut().next().unwrap();
+        *public = Curve25519SecretKey::new().public_key();
+        assert!(matches!(account_from_shape(shape), Err(PickleError::KeyMismatch("one-time key"))));
+        // a public key without its secret key
+        let mut shape = account_to_shape(&account);
+        shape.one_time_keys.public_keys.insert(KeyId(99), key.public_key());
+        assert!(matches!(account_from_shape(shape), Err(PickleError::InvalidField(_))));
+        // a previous fallback key without a current one
+        let mut shape = account_to_shape(&account);
+        shape.fallback_keys.previous_fallback_key = shape.fallback_keys.fallback_key.take();
+        assert!(matches!(
+            account_from_shape(shape),
+            Err(PickleError::InvalidField("previous_fallback_key without a fallback_key"))
+        ));
+    }
+
+    #[test]
+    fn key_ids_must_leave_a_next_id() {
+        let plain = Account::new();
+        // the next id is after the highest stored one, whatever the counter says
+        let mut shape = account_to_shape(&plain);
+        shape.one_time_keys.next_key_id = 0;
+        shape.one_time_keys.private_keys.insert(KeyId(7), Curve25519SecretKey::new());
+        assert_eq!(account_from_shape(shape).unwrap().next_key_id, 8);
+        // the last id is refused, for a one-time key and for a fallback key
+        let mut shape = account_to_shape(&plain);
+        shape.one_time_keys.private_keys.insert(KeyId(u64::MAX), Curve25519SecretKey::new());
+        assert!(matches!(account_from_shape(shape), Err(PickleError::InvalidField("key id (no next id)"))));
+        let mut shape = account_to_shape(&plain);
+        shape.fallback_keys.fallback_key =
+            Some(FallbackKeyShape { key_id: KeyId(u64::MAX), key: Curve25519SecretKey::new(), published: false });
+        assert!(matches!(account_from_shape(shape), Err(PickleError::InvalidField("key id (no next id)"))));
+    }
+
+    #[test]
+    fn sessions_round_trip_with_their_received_flag() {
+        let (mut a, b) = pair();
+        let back_a = session_from_shape(session_to_shape(&a)).unwrap();
+        assert!(!back_a.has_received_message());
+        assert_eq!(back_a.ratchet.sender.as_ref().unwrap().chain.index, a.ratchet.sender.as_ref().unwrap().chain.index);
+        let mut back_b = session_from_shape(session_to_shape(&b)).unwrap();
+        assert!(back_b.has_received_message());
+        assert_eq!(order(&back_b), order(&b));
+        // both restored sessions still talk
+        let m = back_b.encrypt(b"reply");
+        assert_eq!(a.decrypt(&m).unwrap(), b"reply");
+        let m = a.encrypt(b"again");
+        assert_eq!(back_b.decrypt(&m).unwrap(), b"again");
+    }
+
+    #[test]
+    fn receiving_chains_and_skipped_keys_are_read_up_to_their_limits() {
+        let (a, _) = pair();
+        let with = |chains: usize, skipped: u64| {
+            let mut shape = session_to_shape(&a);
+            shape.receiving_chains.inner =
+                (0..chains).map(|_| chain(Curve25519SecretKey::new().public_key(), skipped)).collect();
+            session_from_shape(shape)
+        };
+        let s = with(MAX_RECEIVER_CHAINS, OLM_MAX_SKIPPED_KEYS as u64).unwrap();
+        assert_eq!(s.ratchet.receivers.len(), MAX_RECEIVER_CHAINS);
+        assert!(s.ratchet.receivers.iter().all(|r| r.skipped.len() == OLM_MAX_SKIPPED_KEYS));
+        assert!(matches!(
+            with(MAX_RECEIVER_CHAINS + 1, 0),
+            Err(PickleError::TooMany { field: "receiving chains", got: 6, max: 5 })
+        ));
+        assert!(matches!(
+            with(1, OLM_MAX_SKIPPED_KEYS as u64 + 1),
+            Err(PickleError::TooMany { field: "skipped message keys", got: 41, max: 40 })
+        ));
+        // indices are whole u32s
+        let mut shape = session_to_shape(&a);
+        let mut c = chain(Curve25519SecretKey::new().public_key(), 1);
+        c.skipped_message_keys.inner[0].index = u64::from(u32::MAX) + 1;
+        shape.receiving_chains.inner = vec![c];
+        assert!(matches!(session_from_shape(shape), Err(PickleError::InvalidField("skipped key index"))));
+        let mut shape = session_to_shape(&a);
+        let mut c = chain(Curve25519SecretKey::new().public_key(), 2);
+        c.hkdf_ratchet.index = 0x1_0000_0003;
+        shape.receiving_chains.inner = vec![c];
+        assert!(matches!(session_from_shape(shape), Err(PickleError::InvalidField("receiving chain key"))));
+        let mut shape = session_to_shape(&a);
+        shape.receiving_chains.inner = vec![chain(Curve25519SecretKey::new().public_key(), 2)];
+        let s = session_from_shape(shape).unwrap();
+        let r = &s.ratchet.receivers[0];
+        assert_eq!((r.chain.index, r.skipped.iter().map(|k| k.index).collect::<Vec<_>>()), (3, vec![0, 1]));
+    }
+
+    #[test]
+    fn an_inactive_ratchet_must_name_one_of_its_receiving_chains() {
+        let (_, b) = pair();
+        let shape = session_to_shape(&b);
+        assert!(matches!(shape.sending_ratchet, SendingShape::Inactive(_)));
+        // two chains, the named one among them: read
+        let mut two = session_to_shape(&b);
+        two.receiving_chains.inner.insert(0, chain(Curve25519SecretKey::new().public_key(), 0));
+        assert_eq!(session_from_shape(two).unwrap().ratchet.receivers.len(), 2);
+        // a key no receiving chain has
+        let mut shape = session_to_shape(&b);
+        let SendingShape::Inactive(i) = &mut shape.sending_ratchet else { unreachable!() };
+        i.ratchet_key = Curve25519SecretKey::new().public_key();
+        assert!(matches!(
+            session_from_shape(shape),
+            Err(PickleError::InvalidField("sending_ratchet.ratchet_key (no such receiving chain)"))
+        ));
+    }
+
+    #[test]
+    fn receiving_chains_are_put_oldest_first() {
+        let (a, _) = pair();
+        let keys: Vec<_> = (0..3).map(|_| Curve25519SecretKey::new().public_key()).collect();
+        let read = |newest: Option<Curve25519PublicKey>| {
+            let mut shape = session_to_shape(&a);
+            shape.receiving_chains.inner = keys.iter().map(|k| chain(*k, 0)).collect();
+            let SendingShape::Active(act) = &mut shape.sending_ratchet else { unreachable!() };
+            act.parent_ratchet_key = newest;
+            order(&session_from_shape(shape).unwrap())
+        };
+        let (k0, k1, k2) = (keys[0], keys[1], keys[2]);
+        assert_eq!(read(Some(k2)), [k0, k1, k2]);
+        assert_eq!(read(Some(k0)), [k2, k1, k0]);
+        assert_eq!(read(Some(k1)), [k0, k2, k1]);
+        assert_eq!(read(None), [k2, k1, k0]);
+        assert_eq!(read(Some(Curve25519SecretKey::new().public_key())), [k2, k1, k0]);
+    }
+}

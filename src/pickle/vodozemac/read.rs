@@ -209,3 +209,179 @@ pub(crate) fn inbound_group_session(v: &Json) -> Result<InboundGroupSessionShape
         config: MegolmConfig::from_version(config_version(v)?).ok_or(PickleError::InvalidField("config"))?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    //! The reader's own checks, on JSON written by `write.rs` (then parsed) or by hand; the
+    //! conversion's checks (`convert.rs`) are not called, so each refusal here is the reader's.
+
+    use super::super::{convert, write};
+    use super::*;
+    use crate::olm::{Account, OlmMessage};
+    use crate::pickle::json::parse;
+    use crate::primitives::SecretBytes;
+
+    #[test]
+    fn key_ids_are_canonical_decimal_u64s() {
+        for (s, id) in [("0", 0), ("7", 7), ("10", 10), ("18446744073709551615", u64::MAX)] {
+            assert_eq!(key_id(s).map(|k| k.0), Ok(id), "{s}");
+        }
+        for s in ["", "00", "07", "+7", "-7", "7a", " 7", "a", "18446744073709551616", "000000000000000000007"] {
+            assert_eq!(key_id(s).err(), Some(PickleError::InvalidField("one-time key id")), "{s}");
+        }
+    }
+
+    #[test]
+    fn config_versions_are_v1_v2_or_absent() {
+        let version = |doc: &[u8]| config_version(&parse(doc).unwrap());
+        assert_eq!(version(br#"{"config":{"version":"V1"}}"#), Ok(1));
+        assert_eq!(version(br#"{"config":{"version":"V2"}}"#), Ok(2));
+        assert_eq!(version(br#"{}"#), Ok(1));
+        assert_eq!(version(br#"{"config":null}"#), Ok(1));
+        assert_eq!(version(br#"{"config":{"version":"V3"}}"#), Err(PickleError::InvalidField("config.version")));
+        assert_eq!(version(br#"{"config":{}}"#), Err(PickleError::MissingField("version")));
+    }
+
+    /// A session's shape with `chains` receiving chains of `skipped` skipped keys each, written
+    /// as vodozemac's JSON and read back by the reader alone.
+    fn read_session(chains: usize, skipped: u64) -> Result<SessionShape, PickleError> {
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_one_time_keys(1);
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let mut a = alice.create_outbound_session(SessionConfig::version_2(), bob.curve25519_key(), otk).unwrap();
+        let OlmMessage::PreKey(_) = a.encrypt(b"x") else { panic!("not a pre-key message") };
+        let mut shape = convert::session_to_shape(&a);
+        shape.receiving_chains.inner = (0..chains)
+            .map(|i| ReceiverChainShape {
+                ratchet_key: Curve25519SecretKey::new().public_key(),
+                hkdf_ratchet: RemoteChainKeyShape {
+                    key: SecretBytes::from_slice(&[1; 32]).unwrap(),
+                    index: 70 + i as u64,
+                },
+                skipped_message_keys: MessageKeyStoreShape {
+                    inner: (0..skipped)
+                        .map(|index| RemoteMessageKeyShape { key: SecretBytes::from_slice(&[2; 32]).unwrap(), index })
+                        .collect(),
+                },
+                ratchet_count: RatchetCount::Known(3),
+            })
+            .collect();
+        session(&parse(&write::session(&shape)).unwrap())
+    }
+
+    #[test]
+    fn the_session_reader_bounds_its_lists_and_keeps_every_index() {
+        let shape = read_session(VZ_MAX_RECEIVING_CHAINS, VZ_MAX_SKIPPED_KEYS as u64).unwrap();
+        let chains = &shape.receiving_chains.inner;
+        assert_eq!(chains.len(), VZ_MAX_RECEIVING_CHAINS);
+        for (i, c) in chains.iter().enumerate() {
+            assert_eq!(c.hkdf_ratchet.index, 70 + i as u64);
+            assert_eq!(c.hkdf_ratchet.key.expose(), &[1; 32]);
+            let keys = &c.skipped_message_keys.inner;
+            assert_eq!(keys.iter().map(|k| k.index).collect::<Vec<_>>(), (0..40).collect::<Vec<_>>());
+            assert!(keys.iter().all(|k| k.key.expose() == &[2; 32]));
+        }
+        let SendingShape::Active(a) = &shape.sending_ratchet else { panic!("not active") };
+        assert_eq!(a.symmetric_key_ratchet.index, 1);
+        assert_eq!(shape.config.version(), 2);
+        assert!(matches!(
+            read_session(VZ_MAX_RECEIVING_CHAINS + 1, 0).err(),
+            Some(PickleError::TooMany { field: "receiving chains", got: 6, max: 5 })
+        ));
+        assert!(matches!(
+            read_session(1, VZ_MAX_SKIPPED_KEYS as u64 + 1).err(),
+            Some(PickleError::TooMany { field: "skipped message keys", got: 41, max: 40 })
+        ));
+    }
+
+    #[test]
+    fn ratchet_counts_are_known_unknown_or_absent() {
+        let count = |doc: &[u8]| ratchet_count(&parse(doc).unwrap());
+        assert_eq!(count(br#"{"ratchet_count":{"Known":18446744073709551615}}"#), Ok(RatchetCount::Known(u64::MAX)));
+        assert_eq!(count(br#"{"ratchet_count":{"Known":0}}"#), Ok(RatchetCount::Known(0)));
+        assert_eq!(count(br#"{"ratchet_count":{"Unknown":null}}"#), Ok(RatchetCount::Unknown(())));
+        assert_eq!(count(br#"{}"#), Ok(RatchetCount::Unknown(())));
+        for doc in [
+            &br#"{"ratchet_count":{}}"#[..],
+            br#"{"ratchet_count":{"Unknown":1}}"#,
+            br#"{"ratchet_count":{"Known":1,"Unknown":null}}"#,
+        ] {
+            assert_eq!(count(doc), Err(PickleError::InvalidField("ratchet_count")));
+        }
+        // what the writer writes, read back: the chains' counts and the sending ratchet's
+        let shape = read_session(2, 0).unwrap();
+        assert!(shape.receiving_chains.inner.iter().all(|c| c.ratchet_count == RatchetCount::Known(3)));
+    }
+
+    /// An account, every kind of session and its keys, through the writer, the JSON parser and
+    /// this reader (no serde), back to the same object.
+    #[test]
+    fn what_the_writer_writes_reads_back() {
+        let mut account = Account::new();
+        account.generate_one_time_keys(3);
+        account.mark_keys_as_published();
+        account.generate_one_time_keys(12);
+        account.generate_fallback_key();
+        account.generate_fallback_key();
+        let json = write::account(&convert::account_to_shape(&account));
+        let back = convert::account_from_shape(super::account(&parse(&json).unwrap()).unwrap()).unwrap();
+        assert_eq!(back.identity_keys(), account.identity_keys());
+        assert_eq!(back.one_time_keys(), account.one_time_keys());
+        assert_eq!(back.one_time_keys.len(), 15);
+        assert_eq!(back.fallback_key(), account.fallback_key());
+        assert_eq!(back.next_key_id, account.next_key_id);
+        assert_eq!(*write::account(&convert::account_to_shape(&back)), *json);
+
+        // Bob's side: an inactive ratchet, then an active one with a parent
+        let mut bob = Account::new();
+        bob.generate_one_time_keys(1);
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let mut a = account.create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), otk).unwrap();
+        let OlmMessage::PreKey(m) = a.encrypt(b"x") else { panic!("not a pre-key message") };
+        let b = bob.create_inbound_session(SessionConfig::version_1(), account.curve25519_key(), &m).unwrap().session;
+        let through = |s: &crate::olm::Session| {
+            let json = write::session(&convert::session_to_shape(s));
+            let back = convert::session_from_shape(session(&parse(&json).unwrap()).unwrap()).unwrap();
+            assert_eq!(*write::session(&convert::session_to_shape(&back)), *json);
+            back
+        };
+        let mut b2 = through(&b);
+        assert_eq!(b2.session_config().version(), 1);
+        let reply = b2.encrypt(b"y");
+        assert_eq!(a.decrypt(&reply).unwrap(), b"y");
+        let mut b3 = through(&b2);
+        assert_eq!(b3.decrypt(&a.encrypt(b"w")).unwrap(), b"w");
+
+        // Megolm: the outbound session and an inbound one
+        let mut outbound = crate::megolm::GroupSession::new(MegolmConfig::version_2());
+        let _ = outbound.encrypt(b"m");
+        let json = write::group_session(&convert::group_session_to_shape(&outbound));
+        let back = convert::group_session_from_shape(group_session(&parse(&json).unwrap()).unwrap());
+        assert_eq!(back.message_index(), 1);
+        assert_eq!(*back.session_key().to_base64(), *outbound.session_key().to_base64());
+        assert_eq!(back.session_config(), MegolmConfig::version_2());
+        let inbound = crate::megolm::InboundGroupSession::new(&outbound.session_key(), MegolmConfig::version_1());
+        let json = write::inbound_group_session(&convert::inbound_group_session_to_shape(&inbound));
+        let back = convert::inbound_group_session_from_shape(inbound_group_session(&parse(&json).unwrap()).unwrap());
+        assert_eq!(back.first_known_index(), 1);
+        assert!(back.signing_key_verified());
+        assert_eq!(back.session_config(), MegolmConfig::version_1());
+    }
+
+    #[test]
+    fn the_account_reader_bounds_its_one_time_keys() {
+        let plain = Account::new();
+        let with = |n: u64| {
+            let mut shape = convert::account_to_shape(&plain);
+            shape.one_time_keys.private_keys = (0..n).map(|i| (KeyId(i), Curve25519SecretKey::new())).collect();
+            account(&parse(&write::account(&shape)).unwrap()).map(|a| a.one_time_keys.private_keys.len())
+        };
+        let max = crate::consts::MAX_ONE_TIME_KEYS as u64;
+        assert_eq!(with(max), Ok(crate::consts::MAX_ONE_TIME_KEYS));
+        assert!(matches!(
+            with(max + 1),
+            Err(PickleError::TooMany { field: "one-time keys", got, max: m }) if got == max + 1 && m == max
+        ));
+    }
+}

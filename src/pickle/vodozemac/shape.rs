@@ -347,4 +347,106 @@ mod tests {
         assert!(e.contains("invalid length 4, expected an array with no more than 3 items"), "{e}");
         assert!(read("[1,2,3,4,5,6,7,8,9]").is_err());
     }
+
+    /// serde_json's output of the shapes (what matrix-rust-sdk stores) is byte for byte what
+    /// `write.rs` writes for vodozemac's encrypted pickles, and reads back through the written-out
+    /// `Deserialize` of the tagged ratchet and the bounded chain lists to the same bytes.
+    #[test]
+    fn serde_json_writes_what_the_writer_writes_and_reads_it_back() {
+        use super::super::{convert, write};
+        use crate::olm::{Account, OlmMessage};
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_one_time_keys(1);
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let mut a = alice.create_outbound_session(SessionConfig::version_2(), bob.curve25519_key(), otk).unwrap();
+        let OlmMessage::PreKey(m) = a.encrypt(b"x") else { panic!("not a pre-key message") };
+        let mut b = bob.create_inbound_session(SessionConfig::version_2(), alice.curve25519_key(), &m).unwrap().session;
+        let inactive = convert::session_to_shape(&b);
+        let _ = b.encrypt(b"y");
+        let mut active = convert::session_to_shape(&b);
+        active.receiving_chains.inner[0].ratchet_count = RatchetCount::Known(7);
+        active.receiving_chains.inner[0].skipped_message_keys.inner = (0..3)
+            .map(|index| RemoteMessageKeyShape { key: SecretBytes::from_slice(&[4; 32]).unwrap(), index })
+            .collect();
+        let SendingShape::Active(act) = &mut active.sending_ratchet else { panic!("not active") };
+        assert!(act.parent_ratchet_key.is_some());
+        act.ratchet_count = RatchetCount::Known(9);
+        for shape in [&inactive, &active, &convert::session_to_shape(&a)] {
+            let json = serde_json::to_vec(shape).unwrap();
+            assert_eq!(json, *write::session(shape), "{}", String::from_utf8_lossy(&json));
+            let back: SessionShape = serde_json::from_slice(&json).unwrap();
+            assert_eq!(*write::session(&back), json);
+        }
+        // the ratchet's fields in another order, unknown ones ignored
+        let SendingShape::Active(act) = &active.sending_ratchet else { unreachable!() };
+        let json = format!(
+            r#"{{"x":1,"symmetric_key_ratchet":{},"active_ratchet":{},"ratchet_count":{{"Known":9}},"parent_ratchet_key":{},"type":"active"}}"#,
+            serde_json::to_string(&act.symmetric_key_ratchet).unwrap(),
+            serde_json::to_string(&act.active_ratchet).unwrap(),
+            serde_json::to_string(&act.parent_ratchet_key).unwrap(),
+        );
+        let back: SendingShape = serde_json::from_str(&json).unwrap();
+        let SendingShape::Active(b2) = back else { panic!("not active") };
+        assert_eq!((b2.parent_ratchet_key, b2.ratchet_count), (act.parent_ratchet_key, RatchetCount::Known(9)));
+        assert_eq!(b2.symmetric_key_ratchet.index, act.symmetric_key_ratchet.index);
+        // a field twice is refused; so is what is not a ratchet at all
+        let twice = json.replacen(r#""x":1"#, r#""type":"active""#, 1);
+        let e = serde_json::from_str::<SendingShape>(&twice).err().unwrap().to_string();
+        assert!(e.contains("duplicate field `type`"), "{e}");
+        let e = serde_json::from_str::<SendingShape>("5").err().unwrap().to_string();
+        assert!(e.contains("expected a double ratchet tagged \"active\" or \"inactive\""), "{e}");
+        // the sequence form: the tag, then the variant's fields in order
+        let SendingShape::Inactive(i) = &inactive.sending_ratchet else { panic!("not inactive") };
+        let seq = format!(
+            r#"["inactive",{},{},{{"Known":2}}]"#,
+            serde_json::to_string(&i.root_key).unwrap(),
+            serde_json::to_string(&i.ratchet_key).unwrap()
+        );
+        let SendingShape::Inactive(back) = serde_json::from_str::<SendingShape>(&seq).unwrap() else { panic!() };
+        assert_eq!((back.ratchet_key, back.ratchet_count), (i.ratchet_key, RatchetCount::Known(2)));
+        assert_eq!(back.root_key.key.expose(), i.root_key.key.expose());
+        let seq = format!(
+            r#"["active",null,{{"Known":4}},{},{}]"#,
+            serde_json::to_string(&act.active_ratchet).unwrap(),
+            serde_json::to_string(&act.symmetric_key_ratchet).unwrap()
+        );
+        let SendingShape::Active(back) = serde_json::from_str::<SendingShape>(&seq).unwrap() else { panic!() };
+        assert_eq!((back.parent_ratchet_key, back.ratchet_count), (None, RatchetCount::Known(4)));
+        // the chain lists are bounded through serde too: 6 chains, 41 skipped keys
+        let mut six = serde_json::to_value(&inactive).unwrap();
+        let chain = six["receiving_chains"]["inner"][0].clone();
+        six["receiving_chains"]["inner"] = serde_json::Value::Array(vec![chain.clone(); 6]);
+        let e = serde_json::from_value::<SessionShape>(six).err().unwrap().to_string();
+        assert!(e.contains("no more than 5 items"), "{e}");
+        let mut many = serde_json::to_value(&inactive).unwrap();
+        let key =
+            serde_json::to_value(RemoteMessageKeyShape { key: SecretBytes::from_slice(&[4; 32]).unwrap(), index: 1 })
+                .unwrap();
+        many["receiving_chains"]["inner"][0]["skipped_message_keys"]["inner"] = serde_json::Value::Array(vec![key; 41]);
+        let e = serde_json::from_value::<SessionShape>(many).err().unwrap().to_string();
+        assert!(e.contains("no more than 40 items"), "{e}");
+    }
+
+    /// Fields older vodozemac versions did not write take vodozemac's defaults.
+    #[test]
+    fn absent_fields_take_vodozemac_defaults() {
+        let chain: ReceiverChainShape = serde_json::from_str(&format!(
+            r#"{{"ratchet_key":{k},"hkdf_ratchet":{{"key":{k},"index":0}},"skipped_message_keys":{{"inner":[]}}}}"#,
+            k = serde_json::to_string(&[9u8; 32]).unwrap()
+        ))
+        .unwrap();
+        assert_eq!(chain.ratchet_count, RatchetCount::Unknown(()));
+        let (k, root, inner) = (vec![9u8; 32], vec![1u8; 32], vec![1u8; 128]);
+        let v = serde_json::json!({"session_keys": {"identity_key": k, "base_key": k, "one_time_key": k},
+            "sending_ratchet": {"type": "inactive", "root_key": {"key": root}, "ratchet_key": k},
+            "receiving_chains": {"inner": []}});
+        let s: SessionShape = serde_json::from_value(v).unwrap();
+        assert_eq!(s.config, SessionConfig::version_1());
+        let signing = Ed25519SecretKey::new().public_key().as_bytes().to_vec();
+        let v = serde_json::json!({"initial_ratchet": {"inner": inner, "counter": 0},
+            "signing_key": signing, "signing_key_verified": true});
+        let g: InboundGroupSessionShape = serde_json::from_value(v).unwrap();
+        assert_eq!(g.config, MegolmConfig::version_1());
+    }
 }

@@ -286,3 +286,53 @@ pub(crate) fn inbound_group_session(s: &InboundGroupSessionShape) -> Zeroizing<V
     j.raw("}");
     j.finish()
 }
+
+#[cfg(test)]
+mod tests {
+    //! The JSON's buffer is sized once, by its guess: a buffer that grows frees an unwiped copy
+    //! (the writer's own growth wipes it, but copies the whole JSON again).
+
+    use super::super::convert;
+    use super::*;
+    use crate::olm::{Account, OlmMessage, SessionConfig};
+    use crate::primitives::SecretBytes;
+
+    /// (The session's guess, 150 bytes a skipped key, is for keys of random bytes and small
+    /// indices; keys of bytes all above 99 with 20-digit indices write about 170.)
+    #[test]
+    fn the_json_never_outgrows_its_first_buffer() {
+        let mut bob = Account::new();
+        bob.generate_one_time_keys(30);
+        bob.mark_keys_as_published();
+        bob.generate_one_time_keys(20);
+        bob.generate_fallback_key();
+        bob.generate_fallback_key();
+        let json = account(&convert::account_to_shape(&bob));
+        assert_eq!(json.capacity(), 512 + 140 * (50 + 20), "{}", json.len());
+
+        let alice = Account::new();
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let mut a = alice.create_outbound_session(SessionConfig::version_2(), bob.curve25519_key(), otk).unwrap();
+        let OlmMessage::PreKey(_) = a.encrypt(b"x") else { panic!("not a pre-key message") };
+        let mut shape = convert::session_to_shape(&a);
+        let chain = |k: u8| super::super::shape::ReceiverChainShape {
+            ratchet_key: Curve25519SecretKey::new().public_key(),
+            hkdf_ratchet: super::super::shape::RemoteChainKeyShape {
+                key: SecretBytes::from_slice(&[k; 32]).unwrap(),
+                index: 99,
+            },
+            skipped_message_keys: super::super::shape::MessageKeyStoreShape {
+                inner: (0..40)
+                    .map(|i| super::super::shape::RemoteMessageKeyShape {
+                        key: SecretBytes::from_slice(&[k; 32]).unwrap(),
+                        index: i,
+                    })
+                    .collect(),
+            },
+            ratchet_count: RatchetCount::Known(7),
+        };
+        shape.receiving_chains.inner = (0..5).map(chain).collect();
+        let json = session(&shape);
+        assert_eq!(json.capacity(), 1024 + 300 * 5 + 150 * 200, "{}", json.len());
+    }
+}
