@@ -526,4 +526,39 @@ mod tests {
         assert_eq!(a.identity_key(), olm.curve25519_key());
         assert!((1..=16380).contains(&a.registration_id()));
     }
+
+    struct Fill(u8);
+    impl RandomSource for Fill {
+        fn fill(&mut self, dest: &mut [u8]) {
+            dest.fill(self.0);
+        }
+    }
+
+    #[test]
+    fn registration_ids_run_from_1_to_16380() {
+        assert_eq!(random_registration_id(&mut Fill(0)), 1);
+        // u32::MAX = 262 208 × 16 380 + 255
+        assert_eq!(random_registration_id(&mut Fill(0xFF)), 256);
+    }
+
+    #[test]
+    fn x3dh_is_off_until_allowed() {
+        let mut a = Account::new();
+        assert!(!a.x3dh_allowed());
+        a.allow_x3dh(true);
+        assert!(a.x3dh_allowed());
+        a.allow_x3dh(false);
+        assert!(!a.x3dh_allowed());
+    }
+
+    /// (hazmat) An account from a given random source is that source's: the same bytes make
+    /// the same identity and registration id.
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn accounts_from_the_same_random_bytes_are_the_same() {
+        let (a, b) = (Account::new_with_rng(&mut Fill(7)), Account::new_with_rng(&mut Fill(7)));
+        assert_eq!(a.identity_key(), b.identity_key());
+        assert_eq!(a.registration_id(), 1 + 0x0707_0707 % 16380);
+        assert_ne!(Account::new_with_rng(&mut Fill(8)).identity_key(), a.identity_key());
+    }
 }
