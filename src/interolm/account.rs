@@ -561,4 +561,26 @@ mod tests {
         assert_eq!(a.registration_id(), 1 + 0x0707_0707 % 16380);
         assert_ne!(Account::new_with_rng(&mut Fill(8)).identity_key(), a.identity_key());
     }
+
+    /// Each generator returns the ids it stored its keys under (the next free ones), with or
+    /// (hazmat) without an explicit random source; `pre_keys_mut` changes the account's own store.
+    #[test]
+    fn generated_prekeys_are_stored_under_the_ids_returned() {
+        let mut a = Account::new();
+        assert_eq!((a.generate_signed_pre_key(), a.generate_signed_pre_key()), (1, 2));
+        assert_eq!(a.generate_one_time_pre_keys(2), [1, 2]);
+        assert_eq!((a.generate_kyber_pre_key(false), a.generate_kyber_pre_key(true)), (1, 2));
+        #[cfg(feature = "hazmat")]
+        {
+            assert_eq!(a.generate_signed_pre_key_with_rng(&mut Fill(1)), 3);
+            assert_eq!(a.generate_one_time_pre_keys_with_rng(2, &mut Fill(2)), [3, 4]);
+            assert_eq!(a.generate_kyber_pre_key_with_rng(true, &mut Fill(3)), 3);
+        }
+        let (n, one_time) = if cfg!(feature = "hazmat") { (3, 4) } else { (2, 2) };
+        assert_eq!(a.pre_keys().signed_pre_key_ids(), (1..=n).collect::<Vec<_>>());
+        assert_eq!(a.pre_keys().kyber_pre_key_ids(), (1..=n).collect::<Vec<_>>());
+        assert_eq!(a.pre_keys().one_time_pre_keys().len(), one_time);
+        assert!(a.pre_keys_mut().remove_one_time_pre_key(1));
+        assert!(!a.pre_keys().contains_one_time_pre_key(1));
+    }
 }
