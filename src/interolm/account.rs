@@ -583,4 +583,21 @@ mod tests {
         assert!(a.pre_keys_mut().remove_one_time_pre_key(1));
         assert!(!a.pre_keys().contains_one_time_pre_key(1));
     }
+
+    /// The bundle's Kyber prekey is the newest one-time one while there is one (a last-resort
+    /// key is reused by every initiator), else the newest last-resort one.
+    #[test]
+    fn bundles_prefer_one_time_kyber_prekeys() {
+        let mut a = Account::new();
+        a.generate_signed_pre_key();
+        let kyber_id = |a: &Account| a.pre_key_bundle(1).unwrap().kyber_pre_key.map(|(id, _, _)| id);
+        assert_eq!(kyber_id(&a), None);
+        let (one_time, last_resort) = (a.generate_kyber_pre_key(false), a.generate_kyber_pre_key(true));
+        assert_eq!(kyber_id(&a), Some(one_time));
+        let newest_last_resort = a.generate_kyber_pre_key(true);
+        assert_eq!(kyber_id(&a), Some(one_time));
+        a.pre_keys_mut().remove_kyber_pre_key(one_time);
+        assert_eq!(kyber_id(&a), Some(newest_last_resort));
+        assert_ne!(newest_last_resort, last_resort);
+    }
 }
