@@ -701,4 +701,17 @@ mod tests {
         );
         assert_eq!(d.device_id().get(), 3);
     }
+
+    /// The device's SPQR policy goes into the sessions it creates from then on.
+    #[test]
+    fn the_spqr_policy_applies_to_new_sessions() {
+        use crate::interolm::spqr::SpqrVersion;
+        for (policy, version) in [(SpqrPolicy::Off, SpqrVersion::V0), (SpqrPolicy::Optional, SpqrVersion::V1)] {
+            let (mut alice, bob) = (device("alice", None), device("bob", Some(true)));
+            alice.set_spqr_policy(policy);
+            alice.process_pre_key_bundle(&addr("bob"), &bob.pre_key_bundle(Some(100), 1, Some(1)).unwrap()).unwrap();
+            let record = alice.session_record(&addr("bob")).unwrap().unwrap();
+            assert_eq!(record.current().unwrap().spqr().version(), version, "{policy:?}");
+        }
+    }
 }
