@@ -365,4 +365,23 @@ mod tests {
         assert_eq!(s.load_sender_key(&a, &d1).unwrap().as_deref().map(Vec::as_slice), Some(&b"record"[..]));
         assert!(s.load_sender_key(&a, &d2).unwrap().is_none() && s.load_sender_key(&b, &d1).unwrap().is_none());
     }
+
+    /// Removing a Kyber prekey forgets the uses of that key only: the replay memory of the
+    /// other last-resort keys (and of uses without a Kyber key) stays.
+    #[test]
+    fn removing_a_kyber_prekey_forgets_only_its_own_uses() {
+        let mut s = InMemoryStore::new(IdentityKeyPair::generate(), 1);
+        let base_key = Curve25519PublicKey::from_bytes([9; 32]);
+        let uses = [Some(7), Some(8), None].map(|kyber_pre_key_id| PreKeyUse {
+            signed_pre_key_id: 3,
+            kyber_pre_key_id,
+            base_key,
+        });
+        for u in &uses {
+            s.remember_pre_key_use(u).unwrap();
+        }
+        s.remove_kyber_pre_key(7).unwrap();
+        let kept: Vec<bool> = uses.iter().map(|u| s.contains_pre_key_use(u).unwrap()).collect();
+        assert_eq!(kept, [false, true, true]);
+    }
 }
