@@ -526,4 +526,78 @@ mod tests {
         assert_eq!(a.identity_key(), olm.curve25519_key());
         assert!((1..=16380).contains(&a.registration_id()));
     }
+
+    struct Fill(u8);
+    impl RandomSource for Fill {
+        fn fill(&mut self, dest: &mut [u8]) {
+            dest.fill(self.0);
+        }
+    }
+
+    #[test]
+    fn registration_ids_run_from_1_to_16380() {
+        assert_eq!(random_registration_id(&mut Fill(0)), 1);
+        // u32::MAX = 262 208 × 16 380 + 255
+        assert_eq!(random_registration_id(&mut Fill(0xFF)), 256);
+    }
+
+    #[test]
+    fn x3dh_is_off_until_allowed() {
+        let mut a = Account::new();
+        assert!(!a.x3dh_allowed());
+        a.allow_x3dh(true);
+        assert!(a.x3dh_allowed());
+        a.allow_x3dh(false);
+        assert!(!a.x3dh_allowed());
+    }
+
+    /// (hazmat) An account from a given random source is that source's: the same bytes make
+    /// the same identity and registration id.
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn accounts_from_the_same_random_bytes_are_the_same() {
+        let (a, b) = (Account::new_with_rng(&mut Fill(7)), Account::new_with_rng(&mut Fill(7)));
+        assert_eq!(a.identity_key(), b.identity_key());
+        assert_eq!(a.registration_id(), 1 + 0x0707_0707 % 16380);
+        assert_ne!(Account::new_with_rng(&mut Fill(8)).identity_key(), a.identity_key());
+    }
+
+    /// Each generator returns the ids it stored its keys under (the next free ones), with or
+    /// (hazmat) without an explicit random source; `pre_keys_mut` changes the account's own store.
+    #[test]
+    fn generated_prekeys_are_stored_under_the_ids_returned() {
+        let mut a = Account::new();
+        assert_eq!((a.generate_signed_pre_key(), a.generate_signed_pre_key()), (1, 2));
+        assert_eq!(a.generate_one_time_pre_keys(2), [1, 2]);
+        assert_eq!((a.generate_kyber_pre_key(false), a.generate_kyber_pre_key(true)), (1, 2));
+        #[cfg(feature = "hazmat")]
+        {
+            assert_eq!(a.generate_signed_pre_key_with_rng(&mut Fill(1)), 3);
+            assert_eq!(a.generate_one_time_pre_keys_with_rng(2, &mut Fill(2)), [3, 4]);
+            assert_eq!(a.generate_kyber_pre_key_with_rng(true, &mut Fill(3)), 3);
+        }
+        let (n, one_time) = if cfg!(feature = "hazmat") { (3, 4) } else { (2, 2) };
+        assert_eq!(a.pre_keys().signed_pre_key_ids(), (1..=n).collect::<Vec<_>>());
+        assert_eq!(a.pre_keys().kyber_pre_key_ids(), (1..=n).collect::<Vec<_>>());
+        assert_eq!(a.pre_keys().one_time_pre_keys().len(), one_time);
+        assert!(a.pre_keys_mut().remove_one_time_pre_key(1));
+        assert!(!a.pre_keys().contains_one_time_pre_key(1));
+    }
+
+    /// The bundle's Kyber prekey is the newest one-time one while there is one (a last-resort
+    /// key is reused by every initiator), else the newest last-resort one.
+    #[test]
+    fn bundles_prefer_one_time_kyber_prekeys() {
+        let mut a = Account::new();
+        a.generate_signed_pre_key();
+        let kyber_id = |a: &Account| a.pre_key_bundle(1).unwrap().kyber_pre_key.map(|(id, _, _)| id);
+        assert_eq!(kyber_id(&a), None);
+        let (one_time, last_resort) = (a.generate_kyber_pre_key(false), a.generate_kyber_pre_key(true));
+        assert_eq!(kyber_id(&a), Some(one_time));
+        let newest_last_resort = a.generate_kyber_pre_key(true);
+        assert_eq!(kyber_id(&a), Some(one_time));
+        a.pre_keys_mut().remove_kyber_pre_key(one_time);
+        assert_eq!(kyber_id(&a), Some(newest_last_resort));
+        assert_ne!(newest_last_resort, last_resort);
+    }
 }

@@ -417,4 +417,14 @@ mod tests {
             assert!(!MessageAddresses::accepts(Some(&b), &alice, &bob));
         }
     }
+
+    #[test]
+    fn debug_shows_the_display_form() {
+        let p = ServiceId::parse(&format!("PNI:{B}")).unwrap();
+        assert_eq!(format!("{:?}", p.uuid()), format!("Uuid({B})"));
+        assert_eq!(format!("{p:?}"), format!("ServiceId(PNI:{B})"));
+        let a = ProtocolAddress::new(A, DeviceId::new(3).unwrap());
+        assert_eq!(format!("{a:?}"), format!("ProtocolAddress({a})"));
+        assert!(a.to_string().starts_with(A));
+    }
 }

@@ -677,4 +677,41 @@ mod tests {
         let m = alice.encrypt_with_rng(&addr("bob"), b"rng", &mut OsRandom).unwrap();
         assert_eq!(bob.decrypt_with_rng(&addr("alice"), &m, &mut OsRandom).unwrap(), b"rng");
     }
+
+    #[test]
+    fn an_archived_session_no_longer_encrypts_but_still_decrypts() {
+        let (mut alice, mut bob) = (device("alice", None), device("bob", Some(true)));
+        alice.process_pre_key_bundle(&addr("bob"), &bob.pre_key_bundle(Some(100), 1, Some(1)).unwrap()).unwrap();
+        assert!(alice.has_session(&addr("bob")).unwrap());
+        let m = alice.encrypt(&addr("bob"), b"1").unwrap();
+        assert_eq!(bob.decrypt(&addr("alice"), &m).unwrap(), b"1");
+        let reply = bob.encrypt(&addr("alice"), b"2").unwrap();
+        alice.archive_session(&addr("bob")).unwrap();
+        assert!(!alice.has_session(&addr("bob")).unwrap());
+        let record = alice.session_record(&addr("bob")).unwrap().unwrap();
+        assert_eq!((record.current().is_none(), record.archived_len()), (true, 1));
+        assert!(alice.encrypt(&addr("bob"), b"3").is_err());
+        assert_eq!(alice.decrypt(&addr("bob"), &reply).unwrap(), b"2");
+        // no record, nothing to archive
+        alice.archive_session(&addr("carol")).unwrap();
+        assert!(alice.session_record(&addr("carol")).unwrap().is_none());
+        let d = Device::new(
+            InMemoryStore::new(IdentityKeyPair::generate(), 7),
+            ProtocolAddress::new("d", DeviceId::new(3).unwrap()),
+        );
+        assert_eq!(d.device_id().get(), 3);
+    }
+
+    /// The device's SPQR policy goes into the sessions it creates from then on.
+    #[test]
+    fn the_spqr_policy_applies_to_new_sessions() {
+        use crate::interolm::spqr::SpqrVersion;
+        for (policy, version) in [(SpqrPolicy::Off, SpqrVersion::V0), (SpqrPolicy::Optional, SpqrVersion::V1)] {
+            let (mut alice, bob) = (device("alice", None), device("bob", Some(true)));
+            alice.set_spqr_policy(policy);
+            alice.process_pre_key_bundle(&addr("bob"), &bob.pre_key_bundle(Some(100), 1, Some(1)).unwrap()).unwrap();
+            let record = alice.session_record(&addr("bob")).unwrap().unwrap();
+            assert_eq!(record.current().unwrap().spqr().version(), version, "{policy:?}");
+        }
+    }
 }

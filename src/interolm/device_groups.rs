@@ -236,4 +236,41 @@ mod tests {
         carol.process_sender_key_distribution_message(&from_alice, &skdm).unwrap();
         assert_eq!(carol.group_decrypt(&from_alice, &m2).unwrap(), b"again");
     }
+
+    /// A sealed 1:1 message opens to its certified sender, its phone number, content hint,
+    /// group id and plaintext; without the recipient's identity stored there is nothing to seal to.
+    #[test]
+    fn sealed_messages_open_to_their_sender_and_contents() {
+        use crate::interolm::ServerCertificate;
+        use crate::primitives::Curve25519SecretKey;
+        let (mut alice, mut bob) = (device("11111111-2222-4333-8444-555555555555"), device("bob"));
+        let (alice_addr, bob_addr) = (alice.address().clone(), bob.address().clone());
+        bob.generate_signed_pre_key(1, 0).unwrap();
+        bob.generate_kyber_pre_key(1, 0, true).unwrap();
+        let (root, server_key) = (Curve25519SecretKey::new(), Curve25519SecretKey::new());
+        let server = ServerCertificate::new(1, &server_key.public_key(), &root);
+        let alice_key = alice.identity_key_pair().unwrap().public_key();
+        let cert = SenderCertificate::new(
+            alice_addr.name(),
+            Some("+15550001"),
+            DeviceId::PRIMARY,
+            &alice_key,
+            u64::MAX,
+            server,
+            &server_key,
+        );
+        let seal = |alice: &mut Device<InMemoryStore>| {
+            alice.sealed_sender_encrypt(&bob_addr, b"hi", &cert, ContentHint::Resendable, Some(vec![7; 4]))
+        };
+        assert!(
+            matches!(seal(&mut alice), Err(SealedMessageError::Protocol(ProtocolError::NoSession(a))) if a == bob_addr)
+        );
+        alice.process_pre_key_bundle(&bob_addr, &bob.pre_key_bundle(None, 1, Some(1)).unwrap()).unwrap();
+        let sealed = seal(&mut alice).unwrap();
+        let opened = bob.sealed_sender_decrypt(&sealed, &[root.public_key()], 1_700_000_000_000).unwrap();
+        assert_eq!(
+            (opened.sender, opened.sender_e164.as_deref(), opened.content_hint, opened.group_id, opened.plaintext),
+            (alice_addr, Some("+15550001"), ContentHint::Resendable, Some(vec![7; 4]), b"hi".to_vec())
+        );
+    }
 }

@@ -240,4 +240,14 @@ mod tests {
         let no_version = &theirs.to_bytes()[2..];
         assert_eq!(ours.compare(no_version), Err(FingerprintError::VersionMismatch { theirs: 0, ours: 2 }));
     }
+
+    #[test]
+    fn the_scannable_form_keeps_the_version() {
+        let key = || crate::primitives::Curve25519SecretKey::new().public_key();
+        for version in [1, 2] {
+            let f = Fingerprint::new(version, 2, b"alice", &key(), b"bob", &key()).unwrap();
+            assert_eq!(f.scannable().version(), version);
+            assert_eq!(f.scannable().to_bytes()[..2], [0x08, version as u8]);
+        }
+    }
 }

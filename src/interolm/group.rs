@@ -1248,4 +1248,28 @@ mod tests {
         assert!(a.states[0].signing_public.verify_xeddsa(b"other", &signature).is_err());
         assert_eq!(b.sign_for_fuzzing(b"forged", &mut OsRandom), None);
     }
+
+    /// The pickle body's size hint covers the body (a writer that has to grow copies the
+    /// secrets once more) and is not far above it: the sender's record (private key, no skipped
+    /// key) and a receiver's with 39 skipped keys (no private key: 32 bytes fewer) each fit
+    /// their hint to within 42 bytes a state.
+    #[test]
+    fn pickle_bodies_fit_their_size_hint() {
+        let (mut a, mut b, id) = pair();
+        let ms: Vec<_> = (0..40).map(|i| a.encrypt(id, &[i]).unwrap()).collect();
+        b.decrypt(&ms[39]).unwrap();
+        assert_eq!(b.states[0].skipped.len(), 39);
+        for r in [&a, &b] {
+            let hint = record_size_hint(r);
+            let mut w = PickleWriter::with_capacity(hint);
+            encode_record_body(r, &mut w);
+            let body = w.finish();
+            assert_eq!(body.capacity(), hint, "the writer grew");
+            assert!(
+                body.len() <= hint && hint <= body.len() + 42 * r.states.len(),
+                "hint {hint} for {} bytes",
+                body.len()
+            );
+        }
+    }
 }

@@ -289,3 +289,77 @@ impl KyberPreKeyRecord {
         self.last_resort
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(feature = "hazmat")]
+    struct Fill(u8);
+    #[cfg(feature = "hazmat")]
+    impl RandomSource for Fill {
+        fn fill(&mut self, dest: &mut [u8]) {
+            dest.fill(self.0);
+        }
+    }
+
+    /// Each record gives back what it was made with, its public key is its secret key's, and
+    /// its signature verifies under the identity over the form libsignal signs (and over nothing
+    /// else).
+    #[test]
+    fn records_keep_their_fields_and_verifiable_signatures() {
+        let identity = IdentityKeyPair::generate();
+        let id_public = identity.public_key();
+        assert_eq!(identity.secret_key().public_key(), id_public);
+        assert!(id_public.verify_xeddsa(b"m", &identity.sign(b"m")).is_ok());
+        assert!(id_public.verify_xeddsa(b"m", &identity.sign_with(b"m", &mut OsRandom)).is_ok());
+        assert!(id_public.verify_xeddsa(b"n", &identity.sign(b"m")).is_err());
+
+        let pk = PreKeyRecord::generate(7);
+        assert_eq!(pk.id(), 7);
+        assert_eq!(pk.secret_key().public_key(), pk.public_key());
+
+        let spk = SignedPreKeyRecord::generate(8, 1_700_000_000_000, &identity);
+        assert_eq!((spk.id(), spk.timestamp()), (8, 1_700_000_000_000));
+        assert_eq!(spk.secret_key().public_key(), spk.public_key());
+        let signed = encode_public_key(&spk.public_key());
+        assert!(id_public.verify_xeddsa(&signed, &spk.signature()).is_ok());
+        assert!(id_public.verify_xeddsa(&signed[1..], &spk.signature()).is_err());
+
+        for last_resort in [false, true] {
+            let kyber = KyberPreKeyRecord::generate(9, 1_700_000_000_001, &identity, last_resort);
+            assert_eq!((kyber.id(), kyber.timestamp(), kyber.is_last_resort()), (9, 1_700_000_000_001, last_resort));
+            assert_eq!(kyber.public_key(), kyber.secret_key().public_key());
+            let signed = kyber.public_key().to_bytes();
+            assert_eq!(signed.len(), 1569);
+            assert!(id_public.verify_xeddsa(&signed, &kyber.signature()).is_ok());
+            assert!(id_public.verify_xeddsa(&signed[1..], &kyber.signature()).is_err());
+        }
+    }
+
+    /// (hazmat) The same random bytes make the same records; other bytes, other keys.
+    #[cfg(feature = "hazmat")]
+    #[test]
+    fn records_from_the_same_random_bytes_are_the_same() {
+        let identity = IdentityKeyPair::generate_with_rng(&mut Fill(1));
+        assert_eq!(identity.public_key(), IdentityKeyPair::generate_with_rng(&mut Fill(1)).public_key());
+        assert_ne!(identity.public_key(), IdentityKeyPair::generate_with_rng(&mut Fill(2)).public_key());
+        let pk = PreKeyRecord::generate_with_rng(3, &mut Fill(3));
+        assert_eq!((pk.id(), pk.public_key()), (3, PreKeyRecord::generate_with_rng(3, &mut Fill(3)).public_key()));
+        assert_ne!(pk.public_key(), PreKeyRecord::generate_with_rng(3, &mut Fill(4)).public_key());
+        let spk = SignedPreKeyRecord::generate_with_rng(4, 5, &identity, &mut Fill(5));
+        let again = SignedPreKeyRecord::generate_with_rng(4, 5, &identity, &mut Fill(5));
+        assert_eq!((spk.id(), spk.timestamp(), spk.public_key()), (4, 5, again.public_key()));
+        assert_eq!(spk.signature(), again.signature());
+        assert!(identity.public_key().verify_xeddsa(&encode_public_key(&spk.public_key()), &spk.signature()).is_ok());
+        let kyber = KyberPreKeyRecord::generate_with_rng(6, 7, &identity, true, &mut Fill(6));
+        let again = KyberPreKeyRecord::generate_with_rng(6, 7, &identity, true, &mut Fill(6));
+        assert_eq!((kyber.id(), kyber.timestamp(), kyber.is_last_resort()), (6, 7, true));
+        assert_eq!(kyber.public_key(), again.public_key());
+        assert_ne!(
+            kyber.public_key(),
+            KyberPreKeyRecord::generate_with_rng(6, 7, &identity, true, &mut Fill(7)).public_key()
+        );
+        assert!(identity.public_key().verify_xeddsa(&kyber.public_key().to_bytes(), &kyber.signature()).is_ok());
+    }
+}

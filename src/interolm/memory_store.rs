@@ -314,4 +314,74 @@ mod tests {
         assert_eq!(s.save_identity(&a, &k2).unwrap(), IdentityChange::ReplacedExisting);
         assert_eq!(s.identity(&a).unwrap(), Some(k2));
     }
+
+    /// What is stored is what is loaded, listed and removed, key by key and address by address.
+    #[test]
+    fn records_are_loaded_listed_and_removed_as_stored() {
+        use crate::interolm::Account;
+        use crate::primitives::OsRandom;
+        let identity = IdentityKeyPair::generate();
+        let mut s = InMemoryStore::new(identity.clone(), 77);
+        assert_eq!(s.identity_key_pair().unwrap().public_key(), identity.public_key());
+        assert_eq!(s.local_registration_id().unwrap(), 77);
+        // sessions
+        let (a, b) = (ProtocolAddress::new("a", DeviceId::PRIMARY), ProtocolAddress::new("b", DeviceId::PRIMARY));
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(false);
+        let session = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+        s.store_session(&b, &SessionRecord::from(session)).unwrap();
+        s.store_session(&a, &SessionRecord::new()).unwrap();
+        assert_eq!(s.session_addresses(), [a.clone(), b.clone()]);
+        assert!(s.load_session(&a).unwrap().unwrap().is_empty());
+        assert_eq!(s.load_session(&b).unwrap().unwrap().current().unwrap().remote_identity, bob.identity_key());
+        assert!(s.load_session(&ProtocolAddress::new("c", DeviceId::PRIMARY)).unwrap().is_none());
+        // prekeys of each kind
+        let (p1, p2) = (PreKeyRecord::generate(2), PreKeyRecord::generate(1));
+        s.store_pre_key(&p1).unwrap();
+        s.store_pre_key(&p2).unwrap();
+        assert_eq!(s.pre_key_ids(), [1, 2]);
+        assert_eq!(s.load_pre_key(2).unwrap().unwrap().public_key(), p1.public_key());
+        s.remove_pre_key(2).unwrap();
+        assert_eq!((s.pre_key_ids(), s.load_pre_key(2).unwrap().is_none()), (vec![1], true));
+        let spk = SignedPreKeyRecord::generate(5, 1, &identity);
+        s.store_signed_pre_key(&spk).unwrap();
+        s.store_signed_pre_key(&SignedPreKeyRecord::generate(6, 2, &identity)).unwrap();
+        assert_eq!(s.signed_pre_key_ids().unwrap(), [5, 6]);
+        assert_eq!(s.load_signed_pre_key(5).unwrap().unwrap().public_key(), spk.public_key());
+        s.remove_signed_pre_key(5).unwrap();
+        assert_eq!((s.signed_pre_key_ids().unwrap(), s.load_signed_pre_key(5).unwrap().is_none()), (vec![6], true));
+        let kyber = KyberPreKeyRecord::generate_inner(8, 3, &identity, true, &mut OsRandom);
+        s.store_kyber_pre_key(&kyber).unwrap();
+        s.store_kyber_pre_key(&KyberPreKeyRecord::generate_inner(9, 4, &identity, false, &mut OsRandom)).unwrap();
+        assert_eq!(s.kyber_pre_key_ids().unwrap(), [8, 9]);
+        assert_eq!(s.load_kyber_pre_key(8).unwrap().unwrap().public_key(), kyber.public_key());
+        s.remove_kyber_pre_key(8).unwrap();
+        assert_eq!((s.kyber_pre_key_ids().unwrap(), s.load_kyber_pre_key(8).unwrap().is_none()), (vec![9], true));
+        // sender keys, by sender and distribution id
+        let (d1, d2) = (Uuid::from_bytes([1; 16]), Uuid::from_bytes([2; 16]));
+        s.store_sender_key(&a, &d1, b"record").unwrap();
+        assert_eq!(s.load_sender_key(&a, &d1).unwrap().as_deref().map(Vec::as_slice), Some(&b"record"[..]));
+        assert!(s.load_sender_key(&a, &d2).unwrap().is_none() && s.load_sender_key(&b, &d1).unwrap().is_none());
+    }
+
+    /// Removing a Kyber prekey forgets the uses of that key only: the replay memory of the
+    /// other last-resort keys (and of uses without a Kyber key) stays.
+    #[test]
+    fn removing_a_kyber_prekey_forgets_only_its_own_uses() {
+        let mut s = InMemoryStore::new(IdentityKeyPair::generate(), 1);
+        let base_key = Curve25519PublicKey::from_bytes([9; 32]);
+        let uses = [Some(7), Some(8), None].map(|kyber_pre_key_id| PreKeyUse {
+            signed_pre_key_id: 3,
+            kyber_pre_key_id,
+            base_key,
+        });
+        for u in &uses {
+            s.remember_pre_key_use(u).unwrap();
+        }
+        s.remove_kyber_pre_key(7).unwrap();
+        let kept: Vec<bool> = uses.iter().map(|u| s.contains_pre_key_use(u).unwrap()).collect();
+        assert_eq!(kept, [false, true, true]);
+    }
 }

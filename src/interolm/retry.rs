@@ -298,4 +298,25 @@ mod tests {
         );
         assert_eq!(PlaintextContent::from_bytes(&[]), Err(DecodeError::Truncated("plaintext content")));
     }
+
+    /// The sender's check before it archives a session on a retry request: only the ratchet
+    /// key it sends with now matches: not another key, and not in the receiver's session.
+    #[test]
+    fn only_the_current_sending_ratchet_key_matches() {
+        use crate::interolm::{Account, InterolmMessage};
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(false);
+        let mut session = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+        let sent = session.encrypt(b"hi").unwrap();
+        let InterolmMessage::PreKey(m) = &sent else { panic!("not a pre-key message") };
+        let request = DecryptionErrorMessage::for_original(&sent.to_bytes(), sent.message_type(), 1, 1).unwrap();
+        let key = request.ratchet_key().unwrap();
+        assert_eq!(key, m.message().ratchet_key());
+        assert!(session.current_ratchet_key_matches(&key));
+        assert!(!session.current_ratchet_key_matches(&Curve25519PublicKey::from_bytes([9; 32])));
+        let received = bob.create_inbound_session(m).unwrap();
+        assert!(!received.session.current_ratchet_key_matches(&key));
+    }
 }

@@ -344,4 +344,38 @@ mod tests {
         assert_eq!(record.decrypt_signal_message(&w, None).unwrap(), b"from alice");
         assert_eq!(record.current().unwrap().base_key(), alice_base);
     }
+
+    #[test]
+    fn slots_emptiness_lookup_by_version_and_base_key_and_copies() {
+        let mut r = SessionRecord::new();
+        assert!(r.is_empty() && r.session(SessionSlot::Current).is_none());
+        assert!(!r.promote_slot(SessionSlot::Current) && !r.promote_slot(SessionSlot::Archived(0)));
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let bundle = bob.pre_key_bundle(1).unwrap();
+        let (s1, s2) =
+            (alice.create_outbound_session(&bundle).unwrap(), alice.create_outbound_session(&bundle).unwrap());
+        let (b1, b2) = (s1.base_key(), s2.base_key());
+        let v = s1.version.as_u8();
+        r.promote(s1);
+        r.promote(s2);
+        assert!(!r.is_empty());
+        assert_eq!(r.session(SessionSlot::Current).unwrap().base_key(), b2);
+        assert_eq!(r.session(SessionSlot::Archived(0)).unwrap().base_key(), b1);
+        assert!(r.session(SessionSlot::Archived(1)).is_none());
+        assert!(r.promote_slot(SessionSlot::Current));
+        assert_eq!(r.current().unwrap().base_key(), b2);
+        // both the session version and the base key must match
+        assert_eq!(r.find_base_key(v, &b2), Some(SessionSlot::Current));
+        assert_eq!(r.find_base_key(v, &b1), Some(SessionSlot::Archived(0)));
+        assert_eq!(r.find_base_key(v ^ 7, &b2), None);
+        assert_eq!(r.find_base_key(v, &bob.identity_key()), None);
+        // archived sessions only: not empty
+        r.archive_current();
+        assert!(r.current().is_none() && !r.is_empty() && r.archived_len() == 2);
+        let copy = r.clone();
+        assert_eq!(bytes(&copy), bytes(&r));
+    }
 }

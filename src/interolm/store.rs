@@ -254,4 +254,46 @@ mod tests {
         assert!(s.kyber[&7].last_resort);
         assert_eq!(s.kyber[&7].signature, sig);
     }
+
+    #[test]
+    fn accessors_and_removals_report_what_is_there() {
+        use crate::primitives::{Curve25519SecretKey, Kyber1024SecretKey, OsRandom, XEdDsaSignature};
+        let mut s = PreKeyStore::new();
+        let (spk, opk6, opk8) = (Curve25519SecretKey::new(), Curve25519SecretKey::new(), Curve25519SecretKey::new());
+        let (k7, k9) = (Kyber1024SecretKey::generate(&mut OsRandom), Kyber1024SecretKey::generate(&mut OsRandom));
+        let sig = XEdDsaSignature::from_bytes([3; 64]);
+        s.import_signed_pre_key(5, spk.clone(), sig);
+        s.import_one_time_pre_key(8, opk8.clone());
+        s.import_one_time_pre_key(6, opk6.clone());
+        s.import_kyber_pre_key(9, k9.clone(), sig, false);
+        s.import_kyber_pre_key(7, k7.clone(), sig, true);
+        assert_eq!(s.signed_pre_key_ids(), [5]);
+        assert_eq!(s.signed_pre_key(5), Some((spk.public_key(), sig)));
+        assert_eq!(s.signed_pre_key(4), None);
+        assert_eq!(s.one_time_pre_keys(), [(6, opk6.public_key()), (8, opk8.public_key())]);
+        assert!(s.contains_one_time_pre_key(6) && !s.contains_one_time_pre_key(7));
+        assert_eq!(s.kyber_pre_key_ids(), [7, 9]);
+        assert_eq!(s.kyber_pre_key(7), Some((k7.public_key(), sig, true)));
+        assert_eq!(s.kyber_pre_key(9), Some((k9.public_key(), sig, false)));
+        assert_eq!(s.kyber_pre_key(8), None);
+        // each removal says whether the key was there
+        assert!(s.remove_signed_pre_key(5) && !s.remove_signed_pre_key(5) && !s.remove_signed_pre_key(4));
+        assert!(s.remove_one_time_pre_key(6) && !s.remove_one_time_pre_key(6));
+        assert!(s.remove_kyber_pre_key(7) && !s.remove_kyber_pre_key(7));
+        assert_eq!((s.signed_pre_key_ids(), s.one_time_pre_keys().len(), s.kyber_pre_key_ids()), (vec![], 1, vec![9]));
+    }
+
+    #[test]
+    fn new_ids_start_at_1_and_skip_ids_in_use() {
+        use crate::primitives::Curve25519SecretKey;
+        let mut s = PreKeyStore::new();
+        assert_eq!((s.allocate_signed_id(), s.allocate_kyber_id()), (1, 1));
+        s.import_one_time_pre_key(1, Curve25519SecretKey::new());
+        s.import_one_time_pre_key(2, Curve25519SecretKey::new());
+        assert_eq!((s.allocate_one_time_id(), s.allocate_one_time_id()), (3, 4));
+        // after u32::MAX the ids wrap around to 1 (0 is never used), skipping ids in use
+        s.next_one_time_id = u32::MAX;
+        assert_eq!((s.allocate_one_time_id(), s.allocate_one_time_id()), (u32::MAX, 3));
+        assert_eq!((s.allocate_signed_id(), s.allocate_kyber_id()), (2, 2));
+    }
 }

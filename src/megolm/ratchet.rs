@@ -165,4 +165,15 @@ mod tests {
         b.advance_to(0);
         assert_eq!(a, b);
     }
+
+    /// Advancing to the index the ratchet is at is no step (not a full turn of `R0`, which only
+    /// a target below the index means).
+    #[test]
+    fn advancing_to_the_current_index_changes_nothing() {
+        for index in [0, 5, 0x100_0000, 0xffff_ffff] {
+            let mut r = initial(index);
+            r.advance_to(index);
+            assert_eq!(r, initial(index), "{index:#x}");
+        }
+    }
 }

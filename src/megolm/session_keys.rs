@@ -216,4 +216,47 @@ mod tests {
             assert_eq!(public, signing_key);
         }
     }
+
+    /// Both key forms (a peer's input) are read only at their exact length, with their version
+    /// byte, and the signed one only with its signature; what is read is what was written,
+    /// index included, in bytes and in base64.
+    #[test]
+    fn session_keys_are_read_only_at_their_length_version_and_signature() {
+        use super::{ExportedSessionKey, SessionKey, SessionKeyDecodeError as E};
+        let mut g = GroupSession::new(Default::default());
+        g.encrypt(b"one");
+        g.encrypt(b"two");
+        let key = g.session_key();
+        let bytes = key.to_bytes();
+        assert_eq!((bytes.len(), bytes[0], key.index()), (229, 2, 2));
+        let back = SessionKey::from_bytes(&bytes).unwrap();
+        assert_eq!((back.to_bytes(), back.index()), (bytes.clone(), 2));
+        assert_eq!(SessionKey::from_base64(&key.to_base64()).unwrap().to_bytes(), bytes);
+        assert_eq!(SessionKey::from_bytes(&bytes[..228]).unwrap_err(), E::Length { expected: 229, got: 228 });
+        assert_eq!(
+            SessionKey::from_bytes(&[&bytes[..], &[0]].concat()).unwrap_err(),
+            E::Length { expected: 229, got: 230 }
+        );
+        let patched = |at: usize, v: u8| {
+            let mut b = bytes.to_vec();
+            b[at] = v;
+            SessionKey::from_bytes(&b).map(|k| k.index())
+        };
+        assert_eq!(patched(0, 1), Err(E::Version { expected: 2, got: 1 }));
+        assert_eq!(patched(4, 3), Err(E::Signature));
+        let exported = crate::megolm::InboundGroupSession::new(&key, Default::default()).export_at_first_known_index();
+        let bytes = exported.to_bytes();
+        assert_eq!((bytes.len(), bytes[0], exported.index()), (165, 1, 2));
+        let back = ExportedSessionKey::from_bytes(&bytes).unwrap();
+        assert_eq!((back.to_bytes(), back.index()), (bytes.clone(), 2));
+        assert_eq!(ExportedSessionKey::from_base64(&exported.to_base64()).unwrap().to_bytes(), bytes);
+        assert_eq!(ExportedSessionKey::from_bytes(&bytes[..164]).unwrap_err(), E::Length { expected: 165, got: 164 });
+        let mut b = bytes.to_vec();
+        b[0] = 2;
+        assert_eq!(ExportedSessionKey::from_bytes(&b).unwrap_err(), E::Version { expected: 1, got: 2 });
+        // the exported form is the signed one's first 165 bytes under version 1
+        let mut signed_part = key.to_bytes()[..165].to_vec();
+        signed_part[0] = 1;
+        assert_eq!(&bytes[..], &signed_part[..]);
+    }
 }

@@ -839,4 +839,21 @@ mod tests {
         assert_eq!(refusals.len(), 7, "{refusals:?}");
         assert!(header_mac_refused);
     }
+
+    /// A chain's link count is checked as it is read (1 to `MAX_LINKS`), before its links are
+    /// parsed (caudata's own reader checks it again, from a count byte that `to_bytes` writes
+    /// modulo 256).
+    #[test]
+    fn chains_have_1_to_max_links_links() {
+        let with = |k: usize| {
+            let mut f: Vec<(u8, &[u8])> = vec![(3, &[][..]); k];
+            f.push((4, &[1; 32][..]));
+            chain(&message(&f))
+        };
+        assert_eq!(with(1).unwrap().links.len(), 1);
+        assert_eq!(with(MAX_LINKS).unwrap().links.len(), MAX_LINKS);
+        for k in [0, MAX_LINKS + 1] {
+            assert!(matches!(with(k), Err(SpqrError::InvalidState("libsignal SPQR: chain link count"))), "{k}");
+        }
+    }
 }

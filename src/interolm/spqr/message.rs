@@ -282,4 +282,28 @@ mod tests {
             u64::MAX
         );
     }
+
+    /// Each of the seven payload types: its type byte (the fourth byte here), its libsignal
+    /// name, and the round trip through the wire form.
+    #[test]
+    fn every_payload_type_has_its_byte_and_name() {
+        let c = Chunk { index: 3, data: [0x5A; CHUNK_LEN] };
+        let all = [
+            (Payload::None, "None"),
+            (Payload::Hdr(c), "Hdr"),
+            (Payload::Ek(c), "Ek"),
+            (Payload::EkCt1Ack(c), "EkCt1Ack"),
+            (Payload::Ct1Ack, "Ct1Ack"),
+            (Payload::Ct1(c), "Ct1"),
+            (Payload::Ct2(c), "Ct2"),
+        ];
+        for (t, (payload, name)) in all.into_iter().enumerate() {
+            assert_eq!(payload.name(), name);
+            let m = SpqrMessage { epoch: 2, index: 1, payload };
+            let bytes = m.to_bytes();
+            assert_eq!(bytes[3], t as u8, "{name}");
+            assert_eq!(bytes.len(), if payload.chunk().is_some() { 5 + CHUNK_LEN } else { 4 }, "{name}");
+            assert_eq!(SpqrMessage::from_bytes(&bytes), Ok(m));
+        }
+    }
 }

@@ -445,3 +445,14 @@ fn an_epoch_secret_with_no_chain_to_take_it_is_an_error_not_a_keyless_message() 
     // 400 lockstep messages complete 4 epochs, each from one send
     assert!(refused >= 2, "{refused}");
 }
+
+#[test]
+fn summaries_show_the_encoder_sending_now() {
+    let (mut a, b) = pair();
+    assert_eq!((a.summary().state, a.summary().sending_next_index), (Some("KeysUnsampled"), None));
+    assert_eq!(b.summary().sending_next_index, None);
+    for sent in 1..=2 {
+        a.send(&mut OsRandom).unwrap();
+        assert_eq!((a.summary().state, a.summary().sending_next_index), (Some("KeysSampled"), Some(sent)));
+    }
+}
