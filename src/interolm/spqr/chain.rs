@@ -522,8 +522,12 @@ mod tests {
         assert_eq!(a.links.len(), 3);
         a.send_key(1).unwrap();
         assert_eq!(a.links.len(), 3);
+        assert_eq!((a.current_epoch(), a.send_epoch()), (2, 1));
+        assert_eq!(a.counters(), [(1, 0), (1, 0), (0, 0)]);
         a.send_key(2).unwrap();
         assert_eq!(a.links.len(), 2);
+        assert_eq!((a.current_epoch(), a.send_epoch()), (2, 2));
+        assert_eq!(a.counters(), [(1, 0), (1, 0)]);
         assert!(a.links[0].send.next.is_none());
         assert!(matches!(a.send_key(1), Err(SpqrError::Internal(_))));
         assert_eq!(a.recv_key(0, 1).map(|_| ()), Err(SpqrError::EpochUnavailable { chain_epoch: 0 }));
