@@ -642,6 +642,17 @@ mod tests {
         back
     }
 
+    /// An account with a signed and a last-resort Kyber prekey, and one remembered use of it.
+    fn bob_with_a_last_resort_use() -> Account {
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let mut session = Account::new().create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+        let InterolmMessage::PreKey(m) = session.encrypt(b"hi").unwrap() else { panic!("not a pre-key message") };
+        bob.create_inbound_session(&m).unwrap();
+        bob
+    }
+
     fn read_account(bytes: &[u8]) -> Result<Account, PickleError> {
         InterolmAccountPickle::from_unencrypted_bytes(bytes).map(Account::from_pickle)
     }
@@ -662,12 +673,7 @@ mod tests {
             assert_eq!(back.pre_keys().signed.len(), 2);
         }
         // Kyber prekeys of both kinds and a remembered last-resort use
-        let mut bob = Account::new();
-        bob.generate_signed_pre_key();
-        bob.generate_kyber_pre_key(true);
-        let mut session = Account::new().create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
-        let InterolmMessage::PreKey(m) = session.encrypt(b"hi").unwrap() else { panic!("not a pre-key message") };
-        bob.create_inbound_session(&m).unwrap();
+        let mut bob = bob_with_a_last_resort_use();
         bob.generate_kyber_pre_key(false);
         let back = round_trip(&bob);
         assert_eq!(back.pre_keys().last_resort_uses(), 1);
@@ -805,12 +811,7 @@ mod tests {
         assert_eq!(a.pickle().unwrap().body().len(), empty + SIGNED_LEN + 2 * ONE_TIME_LEN + KYBER_LEN);
         // the writer's capacity guess is the body's length exactly: it never grows (it used
         // to be 2 bytes short, so every account pickle was copied once more while written)
-        let mut bob = Account::new();
-        bob.generate_signed_pre_key();
-        bob.generate_kyber_pre_key(true);
-        let mut session = Account::new().create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
-        let InterolmMessage::PreKey(m) = session.encrypt(b"hi").unwrap() else { panic!("not a pre-key message") };
-        bob.create_inbound_session(&m).unwrap();
+        let bob = bob_with_a_last_resort_use();
         assert_eq!(bob.pre_keys().last_resort_uses(), 1);
         for a in [&Account::new(), &a, &bob] {
             assert_eq!(interolm_account_size_hint(a), a.pickle().unwrap().body().len());

@@ -652,6 +652,19 @@ libolm_api!(
 mod tests {
     use super::*;
 
+    /// Alice's and Bob's version-1 Olm sessions after Bob took Alice's first pre-key message.
+    fn olm_pair() -> (Session, Session) {
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_one_time_keys(1);
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let cfg = SessionConfig::version_1();
+        let mut a = alice.create_outbound_session(cfg, bob.curve25519_key(), otk).unwrap();
+        let crate::olm::OlmMessage::PreKey(first) = a.encrypt(b"first") else { panic!("not a pre-key message") };
+        let b = bob.create_inbound_session(cfg, alice.curve25519_key(), &first).unwrap().session;
+        (a, b)
+    }
+
     #[test]
     fn account_versions_2_to_4_and_the_fallback_key_count() {
         let mut a = Account::new();
@@ -741,15 +754,7 @@ mod tests {
     /// back on the receiving chain of its ratchet key.
     #[test]
     fn skipped_message_keys_go_back_to_their_chain() {
-        use crate::olm::OlmMessage;
-        let alice = Account::new();
-        let mut bob = Account::new();
-        bob.generate_one_time_keys(1);
-        let otk = *bob.one_time_keys().values().next().unwrap();
-        let cfg = SessionConfig::version_1();
-        let mut a = alice.create_outbound_session(cfg, bob.curve25519_key(), otk).unwrap();
-        let OlmMessage::PreKey(first) = a.encrypt(b"first") else { panic!("not a pre-key message") };
-        let mut b = bob.create_inbound_session(cfg, alice.curve25519_key(), &first).unwrap().session;
+        let (mut a, mut b) = olm_pair();
         let (second, third) = (a.encrypt(b"second"), a.encrypt(b"third"));
         assert_eq!(b.decrypt(&third).unwrap(), b"third");
         let raw = encode_session(&b).unwrap();
@@ -936,15 +941,7 @@ mod tests {
     /// The skipped-key count is checked against whole keys (68 bytes each) before any is read.
     #[test]
     fn the_skipped_key_count_is_bounded_by_whole_keys() {
-        use crate::olm::OlmMessage;
-        let alice = Account::new();
-        let mut bob = Account::new();
-        bob.generate_one_time_keys(1);
-        let otk = *bob.one_time_keys().values().next().unwrap();
-        let cfg = SessionConfig::version_1();
-        let mut a = alice.create_outbound_session(cfg, bob.curve25519_key(), otk).unwrap();
-        let OlmMessage::PreKey(first) = a.encrypt(b"first") else { panic!("not a pre-key message") };
-        let mut b = bob.create_inbound_session(cfg, alice.curve25519_key(), &first).unwrap().session;
+        let (mut a, mut b) = olm_pair();
         let _skipped = a.encrypt(b"second");
         assert_eq!(b.decrypt(&a.encrypt(b"third")).unwrap(), b"third");
         let raw = encode_session(&b).unwrap();
