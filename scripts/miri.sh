@@ -23,7 +23,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 toolchain="${MIRI_TOOLCHAIN:-nightly}"
-if ! rustup component list --toolchain "$toolchain" --installed 2>/dev/null | grep -q '^miri'; then
+# (the list is read whole first: with pipefail, grep -q's early exit could SIGPIPE rustup)
+if ! grep -q '^miri' <<<"$(rustup component list --toolchain "$toolchain" --installed 2>/dev/null || true)"; then
     rustup component add --toolchain "$toolchain" miri rust-src
 fi
 # proptest reads the clock and the environment; the rest is deterministic

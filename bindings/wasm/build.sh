@@ -31,7 +31,8 @@ for tool in cargo rustup node npm gzip; do
 done
 
 step "target wasm32-unknown-unknown"
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+# (the list is read whole first: with pipefail, grep -q's early exit could SIGPIPE rustup)
+if ! grep -qx wasm32-unknown-unknown <<<"$(rustup target list --installed)"; then
   rustup target add wasm32-unknown-unknown
 fi
 

@@ -35,9 +35,12 @@ cmake -S "$here/c" -B "$build/static" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_PREFIX_PA
     -DLIBOLM_TESTS="$src/libolm/tests" -DOLM_USE_STATIC_LIBS=ON >/dev/null
 cmake --build "$build/static" --target test_olm -j 2 >/dev/null
 
-# The shared build must load caudata's libolm.so.3 (from the prefix), not any other.
-ldd "$build/shared/test_olm" | grep -q "$prefix/lib/libolm.so.3" || {
-    echo "test_olm does not load $prefix/lib/libolm.so.3:"; ldd "$build/shared/test_olm"; exit 1; }
+# The shared build must load caudata's libolm.so.3 (from the prefix), not any other. (ldd's
+# output is read whole first: `ldd | grep -q` under pipefail fails whenever grep's early exit
+# gives ldd a SIGPIPE, which made a CI run report a correct build as wrong.)
+deps="$(ldd "$build/shared/test_olm")"
+grep -qF "$prefix/lib/libolm.so.3" <<<"$deps" || {
+    echo "test_olm does not load $prefix/lib/libolm.so.3:"; echo "$deps"; exit 1; }
 
 cases=0
 run() { # name, command...
