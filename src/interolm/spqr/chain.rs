@@ -485,6 +485,11 @@ mod tests {
         assert_eq!(held(&c), (10..=19).collect::<Vec<_>>());
         assert_eq!(c.recv_key(0, 1), Err(SpqrError::KeyTrimmed { index: 1 }));
         assert_eq!(c.recv_key(0, 10).unwrap(), key(10));
+        // a jump of exactly max_ooo keeps what is held (it is trimmed like any other key)
+        let mut d = Chain::new(&[1; 32], Direction::B2A, params);
+        d.recv_key(0, 2).unwrap();
+        assert_eq!(d.recv_key(0, 12).unwrap(), key(12));
+        assert_eq!(held(&d), [1, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     }
 
     #[test]
