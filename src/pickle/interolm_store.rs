@@ -339,6 +339,23 @@ mod tests {
         w.finish().len()
     }
 
+    /// Swells `s` with skipped keys until it is `len` bytes as written (each chain added costs
+    /// 72 bytes more: 2 keys; at most 5 chains).
+    fn fill_to(s: &mut crate::interolm::Session, len: usize) {
+        swell(s, (len - encoded_len(s)) / 36 - 10);
+        let mut left = len - encoded_len(s);
+        loop {
+            let full = s.ratchet.receivers.iter().all(|c| c.skipped.len() == crate::consts::SIGNAL_MAX_SKIPPED_KEYS);
+            let cost = if full { 36 + 72 } else { 36 };
+            if left < cost {
+                break;
+            }
+            swell(s, 1);
+            left -= cost;
+        }
+        assert_eq!(encoded_len(s), len, "filled to the byte");
+    }
+
     /// The archived sessions kept are the newest that fit in a pickle every reader accepts:
     /// a record filled to the byte keeps them all, one skipped key more and the oldest of them
     /// is left out; never a pickle over the limit.
@@ -366,19 +383,7 @@ mod tests {
         swell(&mut a1, 9_800);
         let space = envelope::MAX_PICKLE_LENGTH - 40 - encoded_len(&current) - encoded_len(&a0) - encoded_len(&a1);
         // (each chain added costs 72 bytes more, 2 keys: at most 5 chains)
-        let bulk = (space - encoded_len(&a2)) / 36 - 10;
-        swell(&mut a2, bulk);
-        let mut left = space - encoded_len(&a2);
-        loop {
-            let full = a2.ratchet.receivers.iter().all(|c| c.skipped.len() == crate::consts::SIGNAL_MAX_SKIPPED_KEYS);
-            let cost = if full { 36 + 72 } else { 36 };
-            if left < cost {
-                break;
-            }
-            swell(&mut a2, 1);
-            left -= cost;
-        }
-        assert_eq!(space, encoded_len(&a2), "filled to the byte");
+        fill_to(&mut a2, space);
         let ids = [a0.session_id(), a1.session_id(), a2.session_id()];
         let key = [5u8; 32];
         let read = |record: &SessionRecord| {
@@ -416,5 +421,54 @@ mod tests {
             let body = InterolmSessionRecordPickle(record.clone()).body().len();
             assert!(body <= record_size_hint(&record), "{n}: {body}");
         }
+    }
+
+    /// A record one byte over the limit: the writer counts the envelope (35 bytes) and its own
+    /// flag and count (5) exactly, so the archived session that makes it one byte too long is
+    /// left out (and the pickle stays within the limit). Fresh sessions are an even number of
+    /// bytes; some that have received a message are odd, so the pool has both.
+    #[test]
+    fn a_session_record_one_byte_over_the_limit_leaves_out_the_session_that_overflows() {
+        let alice = Account::new();
+        let mut bob = Account::new();
+        bob.generate_signed_pre_key();
+        bob.generate_kyber_pre_key(true);
+        let bundle = bob.pre_key_bundle(1).unwrap();
+        // sessions of many sizes: both ends of a short conversation, step by step
+        let mut a = alice.create_outbound_session(&bundle).unwrap();
+        let InterolmMessage::PreKey(m) = a.encrypt(b"x").unwrap() else { panic!() };
+        let mut b = bob.create_inbound_session(&m).unwrap().session;
+        let c = crate::pickle::clone_interolm_session;
+        let mut pool = vec![c(&a), c(&b)];
+        for _ in 0..2 {
+            a.decrypt(&b.encrypt(b"y").unwrap()).unwrap();
+            pool.extend([c(&a), c(&b)]);
+            b.decrypt(&a.encrypt(b"z").unwrap()).unwrap();
+            pool.extend([c(&a), c(&b)]);
+        }
+        let mut a0 = alice.create_outbound_session(&bundle).unwrap();
+        let mut a1 = alice.create_outbound_session(&bundle).unwrap();
+        let _ = a1.encrypt(b"x").unwrap();
+        swell(&mut a0, 9_000);
+        swell(&mut a1, 9_000);
+        let target = envelope::MAX_PICKLE_LENGTH + 1 - 40 - encoded_len(&a0) - encoded_len(&a1);
+        // a current session and a third archived one (filled by whole skipped keys) that make
+        // the record exactly one byte too long
+        let (i, j) = (0..pool.len())
+            .flat_map(|i| (0..pool.len()).map(move |j| (i, j)))
+            .find(|&(i, j)| (target - encoded_len(&pool[i]) - encoded_len(&pool[j])).is_multiple_of(36))
+            .unwrap();
+        let current = c(&pool[i]);
+        let mut a2 = c(&pool[j]);
+        fill_to(&mut a2, target - encoded_len(&current));
+        let ids = [a0.session_id(), a1.session_id()];
+        let record = SessionRecord { current: Some(current), archived: [a0, a1, a2, c(&b)].into() };
+        let all: usize = record.current.iter().chain(&record.archived).take(4).map(encoded_len).sum();
+        assert_eq!(40 + all, envelope::MAX_PICKLE_LENGTH + 1);
+        let key = [6u8; 32];
+        let bytes = record.pickle().encrypt_to_bytes(&key);
+        let back = SessionRecord::from_pickle(InterolmSessionRecordPickle::from_encrypted_bytes(&bytes, &key).unwrap());
+        assert_eq!(back.archived().map(|s| s.session_id()).collect::<Vec<_>>(), ids.to_vec());
+        assert_eq!(bytes.len(), envelope::MAX_PICKLE_LENGTH + 1 - encoded_len(&record.archived[2]));
     }
 }
