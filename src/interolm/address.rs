@@ -384,6 +384,9 @@ mod tests {
         }
         assert_eq!(DeviceId::new(127).unwrap().get(), 127);
         assert_eq!(DeviceId::new(1).unwrap(), DeviceId::PRIMARY);
+        // printed as libsignal prints an address: `name.device`
+        assert_eq!(DeviceId::new(127).unwrap().to_string(), "127");
+        assert_eq!(ProtocolAddress::new(A, DeviceId::new(7).unwrap()).to_string(), format!("{A}.7"));
     }
 
     #[test]
