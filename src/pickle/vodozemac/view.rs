@@ -372,14 +372,14 @@ mod tests {
         let mut b =
             bob.create_inbound_session(SessionConfig::version_2(), alice.curve25519_key(), &first).unwrap().session;
         let mut out = vec![crate::pickle::own::clone_session(&a), crate::pickle::own::clone_session(&b)];
-        let late: Vec<OlmMessage> = (0..3).map(|i| b.encrypt(&[i])).collect();
+        let late: Vec<OlmMessage> = (0..3).map(|i| b.encrypt([i])).collect();
         a.decrypt(&late[2]).unwrap();
         out.push(crate::pickle::own::clone_session(&a));
-        let late: Vec<OlmMessage> = (0..4).map(|i| a.encrypt(&[i])).collect();
+        let late: Vec<OlmMessage> = (0..4).map(|i| a.encrypt([i])).collect();
         b.decrypt(&late[3]).unwrap();
         b.decrypt(&late[1]).unwrap();
         out.push(crate::pickle::own::clone_session(&b));
-        let late: Vec<OlmMessage> = (0..2).map(|i| b.encrypt(&[i])).collect();
+        let late: Vec<OlmMessage> = (0..2).map(|i| b.encrypt([i])).collect();
         a.decrypt(&late[1]).unwrap();
         out.extend([a, b]);
         out

@@ -133,9 +133,9 @@ pub(crate) fn account_json(a: &AccountView<'_>) -> Zeroizing<Vec<u8>> {
     let mut j = Json::new(512 + 140 * (otks.private_keys.len() + otks.public_keys.len()));
     j.raw("{");
     j.key(true, "signing_key");
-    j.keypair(&a.signing_key);
+    j.keypair(a.signing_key);
     j.key(false, "diffie_hellman_key");
-    j.secret_key(&a.diffie_hellman_key);
+    j.secret_key(a.diffie_hellman_key);
     j.key(false, "one_time_keys");
     j.raw("{");
     j.key(true, "next_key_id");
@@ -233,7 +233,7 @@ pub(crate) fn session_json(s: &SessionView<'_>) -> Zeroizing<Vec<u8>> {
             j.key(true, "root_key");
             j.bytes(a.active_ratchet.root_key.expose());
             j.key(false, "ratchet_key");
-            j.secret_key(&a.active_ratchet.ratchet_key);
+            j.secret_key(a.active_ratchet.ratchet_key);
             j.raw("}");
             j.key(false, "symmetric_key_ratchet");
             j.raw("{");
