@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 N = {"olm_one_time_keys_50": 4, "olm_session_outbound": 10, "olm_session_inbound": 10,
      "olm_encrypt_ratchet_100B": 10, "olm_decrypt_ratchet_100B": 10, "unpickle_account_50otk": 10,
      "olm_account_new": 20, "olm_decrypt_skip_1000": 10, "megolm_advance_1000": 20, "megolm_decrypt_at_1000": 20,
-     "rehydrate_50otk": 10, "megolm_history_10000x5": 1, "rehydrate_legacy_50otk": 10}
+     "rehydrate_50otk": 10, "megolm_history_10000x5": 1, "rehydrate_legacy_50otk": 10,
+     "facade_pickle_account_50otk": 10, "facade_pickle_account_50otk_encrypted": 10,
+     "facade_pickle_olm_session": 10, "facade_pickle_olm_session_encrypted": 10}
 
 
 def binary():

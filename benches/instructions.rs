@@ -20,6 +20,8 @@
 mod common;
 // SAS and key backup (issue 15): their own module, the same protocol.
 mod instructions_sas_pk;
+// vodozemac's pickle structs through serde, on the facade (compat/vodozemac).
+mod instructions_facade;
 
 use common::{cd, vz};
 use std::hint::black_box;
@@ -92,9 +94,10 @@ fn main() {
     else {
         println!("{}", OPS.join("\n"));
         println!("{}", instructions_sas_pk::OPS.join("\n"));
+        println!("{}", instructions_facade::OPS.join("\n"));
         return;
     };
-    if instructions_sas_pk::run(op, lib, n) {
+    if instructions_sas_pk::run(op, lib, n) || instructions_facade::run(op, lib, n) {
         return;
     }
     match lib.as_str() {

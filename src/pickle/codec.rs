@@ -25,17 +25,26 @@ impl Writer {
 
     /// Makes room for `extra` more bytes. `Vec`'s own growth would free the old allocation
     /// without wiping it; this copies into a new zeroizing buffer instead.
+    #[inline]
     fn reserve(&mut self, extra: usize) {
-        let needed = self.buf.len().saturating_add(extra);
-        if needed > self.buf.capacity() {
-            let mut grown = Zeroizing::new(Vec::with_capacity(needed.max(self.buf.capacity().saturating_mul(2))));
-            grown.extend_from_slice(&self.buf);
-            self.buf = grown; // the old buffer is wiped when dropped here
+        if self.buf.capacity() - self.buf.len() < extra {
+            self.grow(extra);
         }
     }
 
+    #[cold]
+    fn grow(&mut self, extra: usize) {
+        let needed = self.buf.len().saturating_add(extra);
+        let mut grown = Zeroizing::new(Vec::with_capacity(needed.max(self.buf.capacity().saturating_mul(2))));
+        grown.extend_from_slice(&self.buf);
+        self.buf = grown; // the old buffer is wiped when dropped here
+    }
+
+    /// One byte (public or secret), pushed into room made first (never `Vec`'s own growth).
+    #[inline]
     pub(crate) fn u8(&mut self, v: u8) {
-        self.bytes(&[v]);
+        self.reserve(1);
+        self.buf.push(v);
     }
 
     pub(crate) fn bool(&mut self, v: bool) {

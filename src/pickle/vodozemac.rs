@@ -39,6 +39,7 @@
 mod convert;
 mod read;
 mod shape;
+mod view;
 mod write;
 
 use zeroize::Zeroizing;
@@ -70,7 +71,7 @@ fn export(json: Zeroizing<Vec<u8>>, pickle_key: &[u8; 32]) -> String {
 macro_rules! vodozemac_pickle {
     (
         $(#[$doc:meta])* $pickle:ident, $object:ty, $vz:literal, $shape:ty,
-        $read:path, $write:path, $from_shape:expr, $to_shape:path
+        $read:path, $write:path, $from_shape:expr, $serialize:path
     ) => {
         $(#[$doc])*
         ///
@@ -83,7 +84,7 @@ macro_rules! vodozemac_pickle {
         impl $pickle {
             #[doc = concat!("Encrypts as vodozemac's `", $vz, "::encrypt` does: the JSON under libolm's pickle cipher, unpadded base64. For the same state the string is the one vodozemac writes (the cipher's IV is derived from the key).")]
             pub fn encrypt(&self, pickle_key: &[u8; 32]) -> String {
-                export($write(&$to_shape(&self.0)), pickle_key)
+                export($write(&self.0), pickle_key)
             }
 
             #[doc = concat!("Decrypts and reads what vodozemac's `", $vz, "::encrypt` (or [`Self::encrypt`]) wrote.")]
@@ -116,7 +117,7 @@ macro_rules! vodozemac_pickle {
         #[cfg(feature = "serde")]
         impl serde::Serialize for $pickle {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                $to_shape(&self.0).serialize(s)
+                $serialize(&self.0, s)
             }
         }
 
@@ -140,7 +141,7 @@ macro_rules! vodozemac_pickle {
 
             #[doc = concat!("Exports as vodozemac's `", $vz, "::encrypt` would: vodozemac's `from_encrypted` (and [`Self::from_vodozemac_pickle`]) read it.")]
             pub fn to_vodozemac_pickle(&self, pickle_key: &[u8; 32]) -> String {
-                export($write(&$to_shape(self)), pickle_key)
+                export($write(self), pickle_key)
             }
 
             #[doc = concat!("A snapshot in vodozemac's plain pickle struct (`", $vz, "`), for storage through serde or [`", stringify!($pickle), "::encrypt`]; turned back into the object with `From`.")]
@@ -179,29 +180,45 @@ fn clone_of<T: CloneForPickle>(v: &T) -> T {
     v.clone_for_pickle()
 }
 
+/// `Serialize` of [`GroupSessionPickle`] (a small copy: the shape).
+#[cfg(feature = "serde")]
+fn serialize_shape_of_group_session<S: serde::Serializer>(g: &GroupSession, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&convert::group_session_to_shape(g), s)
+}
+
+/// `Serialize` of [`InboundGroupSessionPickle`] (a small copy: the shape).
+#[cfg(feature = "serde")]
+fn serialize_shape_of_inbound_group_session<S: serde::Serializer>(
+    g: &InboundGroupSession,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&convert::inbound_group_session_to_shape(g), s)
+}
+
 vodozemac_pickle!(
     /// vodozemac's `olm::AccountPickle`: an [`Account`] in vodozemac's pickle shape. Holds up to
     /// 5 000 one-time keys.
     AccountPickle, Account, "AccountPickle", shape::AccountShape,
-    read::account, write::account, convert::account_from_shape, convert::account_to_shape
+    read::account, write::account, convert::account_from_shape, view::serialize_account
 );
 vodozemac_pickle!(
     /// vodozemac's `olm::SessionPickle`: a [`Session`] in vodozemac's pickle shape.
     SessionPickle, Session, "SessionPickle", shape::SessionShape,
-    read::session, write::session, convert::session_from_shape, convert::session_to_shape
+    read::session, write::session, convert::session_from_shape, view::serialize_session
 );
 vodozemac_pickle!(
     /// vodozemac's `megolm::GroupSessionPickle`: a [`GroupSession`] in vodozemac's pickle shape.
     GroupSessionPickle, GroupSession, "GroupSessionPickle", shape::GroupSessionShape,
     read::group_session, write::group_session,
-    |s| Ok::<_, PickleError>(convert::group_session_from_shape(s)), convert::group_session_to_shape
+    |s| Ok::<_, PickleError>(convert::group_session_from_shape(s)), serialize_shape_of_group_session
 );
 vodozemac_pickle!(
     /// vodozemac's `megolm::InboundGroupSessionPickle`: an [`InboundGroupSession`] in
     /// vodozemac's pickle shape (the initial ratchet only, as vodozemac keeps it).
     InboundGroupSessionPickle, InboundGroupSession, "InboundGroupSessionPickle", shape::InboundGroupSessionShape,
     read::inbound_group_session, write::inbound_group_session,
-    |s| Ok::<_, PickleError>(convert::inbound_group_session_from_shape(s)), convert::inbound_group_session_to_shape
+    |s| Ok::<_, PickleError>(convert::inbound_group_session_from_shape(s)),
+    serialize_shape_of_inbound_group_session
 );
 
 #[cfg(feature = "serde")]

@@ -239,6 +239,12 @@ impl Curve25519SecretKey {
         keys
     }
 
+    /// The secret bytes in the key's own storage, for writing a pickle without a copy (the
+    /// serde shapes and the pickle writers, all inside the crate).
+    pub(crate) fn secret_bytes(&self) -> &[u8; 32] {
+        self.0.secret.as_bytes()
+    }
+
     /// The secret bytes, for pickling. The result zeroizes on drop.
     pub fn to_secret_bytes(&self) -> SecretBytes<32> {
         let mut b = self.0.secret.to_bytes();

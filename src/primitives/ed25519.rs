@@ -349,6 +349,12 @@ impl Ed25519SecretKey {
         }
     }
 
+    /// The form the key was created in (its seed or libolm's expanded bytes), borrowed, for
+    /// writing a pickle without a copy.
+    pub(crate) fn form(&self) -> &SecretForm {
+        &self.form
+    }
+
     /// The 64-byte expanded form (`SHA-512(seed)` with the scalar clamped, as libolm stores it).
     pub fn expanded_bytes(&self) -> SecretBytes<64> {
         match &self.form {
@@ -375,10 +381,15 @@ impl Ed25519SecretKey {
 }
 
 impl Clone for Ed25519SecretKey {
-    /// Copies the key without recomputing the public key (a base-point multiplication): the
-    /// expanded form is re-parsed (a SHA-512 at most), the public key copied.
+    /// Copies the key without recomputing anything: the expanded form (a SHA-512 of the seed)
+    /// and the public key (a base-point multiplication) are copied, not derived again. The
+    /// copy of the expanded form is written straight into its own zeroed heap allocation (no
+    /// secret temporary on the stack), which the `Box`'s drop wipes as the original's.
     fn clone(&self) -> Self {
-        Self { form: self.form.clone(), expanded: Box::new(self.form.expand()), public: self.public }
+        let mut expanded = Box::new(ExpandedSecretKey { scalar: Scalar::ZERO, hash_prefix: [0; 32] });
+        expanded.scalar = self.expanded.scalar;
+        expanded.hash_prefix = self.expanded.hash_prefix;
+        Self { form: self.form.clone(), expanded, public: self.public }
     }
 }
 
@@ -400,6 +411,25 @@ mod tests {
     use ed25519_dalek::Signature;
 
     use super::*;
+
+    /// A clone copies the expanded form instead of hashing the seed again: it is the same key
+    /// in both forms (same public key, same deterministic signatures, same expanded bytes).
+    #[test]
+    fn a_clone_is_the_same_key_in_either_form() {
+        let seeded = Ed25519SecretKey::from_seed(SecretBytes::from_array(&mut [9; 32]));
+        let expanded = Ed25519SecretKey::from_expanded(SecretBytes::from_array(&mut [0x41; 64]));
+        for key in [seeded, expanded] {
+            let copy = key.clone();
+            assert_eq!(copy.public_key(), key.public_key());
+            assert_eq!(copy.sign(b"message").to_bytes(), key.sign(b"message").to_bytes());
+            assert_eq!(copy.expanded_bytes().expose(), key.expanded_bytes().expose());
+            assert_eq!(copy.seed().map(|s| *s.expose()), key.seed().map(|s| *s.expose()));
+            assert!(
+                copy.expanded.scalar == key.expanded.scalar && copy.expanded.hash_prefix == key.expanded.hash_prefix
+            );
+            key.public_key().verify(b"message", &copy.sign(b"message")).unwrap();
+        }
+    }
 
     /// `ed25519-dalek`'s `verify_strict`, the rule `Ed25519PublicKey::verify` must equal.
     fn reference(key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> bool {

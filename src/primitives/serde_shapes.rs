@@ -21,6 +21,7 @@ use serde::ser::{SerializeSeq, SerializeTuple, Serializer};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
+use super::ed25519::SecretForm;
 use super::{Curve25519PublicKey, Curve25519SecretKey, Ed25519PublicKey, Ed25519SecretKey, SecretBytes};
 
 // ---------------------------------------------------------------- secret byte helpers
@@ -112,8 +113,18 @@ pub(crate) struct SecretTuple<const N: usize>(pub(crate) SecretBytes<N>);
 
 impl<const N: usize> Serialize for SecretTuple<N> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        TupleRef(self.0.expose()).serialize(s)
+    }
+}
+
+/// Borrowed secret bytes written as serde's `[u8; N]` (a tuple of N `u8`): what
+/// [`SecretTuple`] writes, without a copy of the secret.
+struct TupleRef<'a, const N: usize>(pub(crate) &'a [u8; N]);
+
+impl<const N: usize> Serialize for TupleRef<'_, N> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut t = s.serialize_tuple(N)?;
-        for b in self.0.expose() {
+        for b in self.0 {
             t.serialize_element(b)?;
         }
         t.end()
@@ -132,8 +143,18 @@ pub(crate) struct SecretSeq<const N: usize>(pub(crate) SecretBytes<N>);
 
 impl<const N: usize> Serialize for SecretSeq<N> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        SeqRef(self.0.expose()).serialize(s)
+    }
+}
+
+/// Borrowed secret bytes written as a sequence of N `u8`: what [`SecretSeq`] writes, without a
+/// copy of the secret.
+struct SeqRef<'a, const N: usize>(&'a [u8; N]);
+
+impl<const N: usize> Serialize for SeqRef<'_, N> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut t = s.serialize_seq(Some(N))?;
-        for b in self.0.expose() {
+        for b in self.0 {
             t.serialize_element(b)?;
         }
         t.end()
@@ -232,8 +253,11 @@ impl<'de> Deserialize<'de> for Curve25519PublicKey {
 }
 
 impl Serialize for Curve25519SecretKey {
+    /// Written from the key's own storage (no copy of the secret).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_newtype_struct("StaticSecret", &SecretTuple(self.to_secret_bytes()))
+        // serde's own `[u8; 32]` (what x25519-dalek's `StaticSecret` writes): the same calls
+        // as `SecretTuple`, and the same code as vodozemac's
+        s.serialize_newtype_struct("StaticSecret", self.secret_bytes())
     }
 }
 
@@ -310,14 +334,42 @@ enum KeypairForm {
     Expanded(ExpandedBytes),
 }
 
+/// [`KeypairForm`] for writing, borrowing the seed or the expanded bytes (the same serde
+/// name, variants and indices, so the same data-model calls).
+#[derive(Serialize)]
+#[serde(rename = "SecretKeys")]
+enum KeypairFormRef<'a> {
+    Normal(BytesRef<'a>),
+    Expanded(BytesRef<'a>),
+}
+
+/// Borrowed secret bytes written as bytes (what [`SeedBytes`] and [`ExpandedBytes`] write).
+struct BytesRef<'a>(&'a [u8]);
+
+impl Serialize for BytesRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
+}
+
 /// An Ed25519 secret key in vodozemac's keypair-pickle shape, in the form it was created in.
 pub(crate) struct Ed25519KeypairPickle(pub(crate) Ed25519SecretKey);
 
 impl Serialize for Ed25519KeypairPickle {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self.0.seed() {
-            Some(seed) => KeypairForm::Normal(SeedBytes(seed.clone())),
-            None => KeypairForm::Expanded(ExpandedBytes(self.0.expanded_bytes())),
+        KeypairRef(&self.0).serialize(s)
+    }
+}
+
+/// A borrowed Ed25519 secret key written in vodozemac's keypair-pickle shape (no copy of the
+/// seed; a key held in libolm's expanded form is written from its own expanded bytes).
+pub(crate) struct KeypairRef<'a>(pub(crate) &'a Ed25519SecretKey);
+
+impl Serialize for KeypairRef<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.form() {
+            SecretForm::Seed(seed) => KeypairFormRef::Normal(BytesRef(seed.expose())),
+            SecretForm::Expanded(e) => KeypairFormRef::Expanded(BytesRef(e.expose())),
         }
         .serialize(s)
     }
@@ -340,7 +392,7 @@ pub(crate) mod with {
     pub(crate) mod tuple {
         use super::*;
         pub(crate) fn serialize<S: Serializer, const N: usize>(v: &SecretBytes<N>, s: S) -> Result<S::Ok, S::Error> {
-            SecretTuple(v.clone()).serialize(s)
+            TupleRef(v.expose()).serialize(s)
         }
         pub(crate) fn deserialize<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<SecretBytes<N>, D::Error> {
             SecretTuple::deserialize(d).map(|t| t.0)
@@ -351,7 +403,7 @@ pub(crate) mod with {
     pub(crate) mod seq {
         use super::*;
         pub(crate) fn serialize<S: Serializer, const N: usize>(v: &SecretBytes<N>, s: S) -> Result<S::Ok, S::Error> {
-            SecretSeq(v.clone()).serialize(s)
+            SeqRef(v.expose()).serialize(s)
         }
         pub(crate) fn deserialize<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<SecretBytes<N>, D::Error> {
             SecretSeq::deserialize(d).map(|t| t.0)
@@ -362,7 +414,7 @@ pub(crate) mod with {
     pub(crate) mod keypair {
         use super::*;
         pub(crate) fn serialize<S: Serializer>(v: &Ed25519SecretKey, s: S) -> Result<S::Ok, S::Error> {
-            Ed25519KeypairPickle(v.clone()).serialize(s)
+            KeypairRef(v).serialize(s)
         }
         pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Ed25519SecretKey, D::Error> {
             Ed25519KeypairPickle::deserialize(d).map(|k| k.0)

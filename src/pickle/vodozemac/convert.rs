@@ -4,10 +4,13 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use super::shape::{
-    AccountShape, ActiveShape, ChainKeyShape, ChainStoreShape, FallbackKeyShape, FallbackKeysShape, GroupSessionShape,
-    InactiveShape, InboundGroupSessionShape, MegolmRatchetShape, MessageKeyStoreShape, OlmRatchetShape,
-    OneTimeKeysShape, RatchetCount, ReceiverChainShape, RemoteChainKeyShape, RemoteMessageKeyShape, RemoteRootKeyShape,
-    SendingShape, SessionShape, VZ_MAX_RECEIVING_CHAINS, VZ_MAX_SKIPPED_KEYS,
+    AccountShape, FallbackKeyShape, FallbackKeysShape, GroupSessionShape, InboundGroupSessionShape, MegolmRatchetShape,
+    OneTimeKeysShape, SendingShape, SessionShape, VZ_MAX_RECEIVING_CHAINS, VZ_MAX_SKIPPED_KEYS,
+};
+#[cfg(test)]
+use super::shape::{
+    ActiveShape, ChainKeyShape, ChainStoreShape, InactiveShape, MessageKeyStoreShape, OlmRatchetShape, RatchetCount,
+    ReceiverChainShape, RemoteChainKeyShape, RemoteMessageKeyShape, RemoteRootKeyShape,
 };
 use crate::consts::{MAX_ONE_TIME_KEYS, MAX_RECEIVER_CHAINS, OLM_MAX_SKIPPED_KEYS};
 use crate::error::PickleError;
@@ -75,6 +78,8 @@ pub(crate) fn account_from_shape(p: AccountShape) -> Result<Account, PickleError
     Ok(account)
 }
 
+/// The account's shape, owned (the tests edit it; writing goes through `view::account`).
+#[cfg(test)]
 pub(crate) fn account_to_shape(a: &Account) -> AccountShape {
     let fallback = |k: &Option<(KeyId, StoredKey)>| {
         k.as_ref().map(|(id, k)| FallbackKeyShape { key_id: *id, key: k.secret.clone(), published: k.published })
@@ -203,8 +208,11 @@ pub(crate) fn session_from_shape(p: SessionShape) -> Result<Session, PickleError
 }
 
 /// caudata keeps no ratchet counts (vodozemac's diagnostics): every count is written unknown.
+#[cfg(test)]
 const UNKNOWN: RatchetCount = RatchetCount::Unknown(());
 
+/// The session's shape, owned (the tests edit it; writing goes through `view::session`).
+#[cfg(test)]
 pub(crate) fn session_to_shape(s: &Session) -> SessionShape {
     // vodozemac keeps skipped keys per chain
     let d = &*s.ratchet.with_per_chain_skipped();

@@ -215,7 +215,7 @@ mod tests {
     //! The reader's own checks, on JSON written by `write.rs` (then parsed) or by hand; the
     //! conversion's checks (`convert.rs`) are not called, so each refusal here is the reader's.
 
-    use super::super::{convert, write};
+    use super::super::{convert, view, write};
     use super::*;
     use crate::olm::{Account, OlmMessage};
     use crate::pickle::json::parse;
@@ -267,7 +267,7 @@ mod tests {
                 ratchet_count: RatchetCount::Known(3),
             })
             .collect();
-        session(&parse(&write::session(&shape)).unwrap())
+        session(&parse(&write::session_json(&view::session_shape(&shape))).unwrap())
     }
 
     #[test]
@@ -324,14 +324,14 @@ mod tests {
         account.generate_one_time_keys(12);
         account.generate_fallback_key();
         account.generate_fallback_key();
-        let json = write::account(&convert::account_to_shape(&account));
+        let json = write::account(&account);
         let back = convert::account_from_shape(super::account(&parse(&json).unwrap()).unwrap()).unwrap();
         assert_eq!(back.identity_keys(), account.identity_keys());
         assert_eq!(back.one_time_keys(), account.one_time_keys());
         assert_eq!(back.one_time_keys.len(), 15);
         assert_eq!(back.fallback_key(), account.fallback_key());
         assert_eq!(back.next_key_id, account.next_key_id);
-        assert_eq!(*write::account(&convert::account_to_shape(&back)), *json);
+        assert_eq!(*write::account(&back), *json);
 
         // Bob's side: an inactive ratchet, then an active one with a parent
         let mut bob = Account::new();
@@ -341,9 +341,9 @@ mod tests {
         let OlmMessage::PreKey(m) = a.encrypt(b"x") else { panic!("not a pre-key message") };
         let b = bob.create_inbound_session(SessionConfig::version_1(), account.curve25519_key(), &m).unwrap().session;
         let through = |s: &crate::olm::Session| {
-            let json = write::session(&convert::session_to_shape(s));
+            let json = write::session(s);
             let back = convert::session_from_shape(session(&parse(&json).unwrap()).unwrap()).unwrap();
-            assert_eq!(*write::session(&convert::session_to_shape(&back)), *json);
+            assert_eq!(*write::session(&back), *json);
             back
         };
         let mut b2 = through(&b);
@@ -356,13 +356,13 @@ mod tests {
         // Megolm: the outbound session and an inbound one
         let mut outbound = crate::megolm::GroupSession::new(MegolmConfig::version_2());
         let _ = outbound.encrypt(b"m");
-        let json = write::group_session(&convert::group_session_to_shape(&outbound));
+        let json = write::group_session(&outbound);
         let back = convert::group_session_from_shape(group_session(&parse(&json).unwrap()).unwrap());
         assert_eq!(back.message_index(), 1);
         assert_eq!(*back.session_key().to_base64(), *outbound.session_key().to_base64());
         assert_eq!(back.session_config(), MegolmConfig::version_2());
         let inbound = crate::megolm::InboundGroupSession::new(&outbound.session_key(), MegolmConfig::version_1());
-        let json = write::inbound_group_session(&convert::inbound_group_session_to_shape(&inbound));
+        let json = write::inbound_group_session(&inbound);
         let back = convert::inbound_group_session_from_shape(inbound_group_session(&parse(&json).unwrap()).unwrap());
         assert_eq!(back.first_known_index(), 1);
         assert!(back.signing_key_verified());
@@ -375,7 +375,8 @@ mod tests {
         let with = |n: u64| {
             let mut shape = convert::account_to_shape(&plain);
             shape.one_time_keys.private_keys = (0..n).map(|i| (KeyId(i), Curve25519SecretKey::new())).collect();
-            account(&parse(&write::account(&shape)).unwrap()).map(|a| a.one_time_keys.private_keys.len())
+            account(&parse(&write::account_json(&view::account_shape(&shape))).unwrap())
+                .map(|a| a.one_time_keys.private_keys.len())
         };
         let max = crate::consts::MAX_ONE_TIME_KEYS as u64;
         assert_eq!(with(max), Ok(crate::consts::MAX_ONE_TIME_KEYS));

@@ -5,12 +5,13 @@
 
 use zeroize::{Zeroize, Zeroizing};
 
-use super::shape::{
-    AccountShape, FallbackKeyShape, GroupSessionShape, InboundGroupSessionShape, MegolmRatchetShape, RatchetCount,
-    SendingShape, SessionShape,
-};
+use super::convert;
+use super::shape::{GroupSessionShape, InboundGroupSessionShape, MegolmRatchetShape, RatchetCount};
+use super::view::{self, AccountView, FallbackKeyView, SendingView, SessionView};
+use crate::megolm::{GroupSession, InboundGroupSession};
+use crate::olm::{Account, Session};
 use crate::pickle::codec::Writer;
-use crate::primitives::{Curve25519PublicKey, Curve25519SecretKey, Ed25519SecretKey};
+use crate::primitives::{Curve25519PublicKey, Curve25519SecretKey, Ed25519SecretForm, Ed25519SecretKey};
 
 struct Json(Writer);
 
@@ -52,35 +53,44 @@ impl Json {
         self.raw(if b { "true" } else { "false" });
     }
 
-    /// Bytes (public or secret) as an array of numbers.
+    /// Bytes (public or secret) as an array of numbers. Each byte's digits are pushed
+    /// straight into the (zeroizing) buffer: no copy of a secret byte on the stack, and no
+    /// call per digit.
     fn bytes(&mut self, b: &[u8]) {
-        self.raw("[");
-        for (i, x) in b.iter().enumerate() {
+        self.0.u8(b'[');
+        for (i, &x) in b.iter().enumerate() {
             if i > 0 {
-                self.raw(",");
+                self.0.u8(b',');
             }
-            self.num(u64::from(*x));
+            if x >= 100 {
+                self.0.u8(b'0' + x / 100);
+            }
+            if x >= 10 {
+                self.0.u8(b'0' + x / 10 % 10);
+            }
+            self.0.u8(b'0' + x % 10);
         }
-        self.raw("]");
+        self.0.u8(b']');
     }
 
     fn public(&mut self, k: &Curve25519PublicKey) {
         self.bytes(k.as_bytes());
     }
 
+    /// Written from the key's own storage (no copy of the secret).
     fn secret_key(&mut self, k: &Curve25519SecretKey) {
-        self.bytes(k.to_secret_bytes().expose());
+        self.bytes(k.secret_bytes());
     }
 
     fn keypair(&mut self, k: &Ed25519SecretKey) {
-        match k.seed() {
-            Some(seed) => {
+        match k.form() {
+            Ed25519SecretForm::Seed(seed) => {
                 self.raw("{\"Normal\":");
                 self.bytes(seed.expose());
             }
-            None => {
+            Ed25519SecretForm::Expanded(e) => {
                 self.raw("{\"Expanded\":");
-                self.bytes(k.expanded_bytes().expose());
+                self.bytes(e.expose());
             }
         }
         self.raw("}");
@@ -113,14 +123,19 @@ impl Json {
     }
 }
 
-pub(crate) fn account(a: &AccountShape) -> Zeroizing<Vec<u8>> {
+/// The account's JSON, written from the account itself (its view: no secret copied).
+pub(crate) fn account(a: &Account) -> Zeroizing<Vec<u8>> {
+    account_json(&view::account(a))
+}
+
+pub(crate) fn account_json(a: &AccountView<'_>) -> Zeroizing<Vec<u8>> {
     let otks = &a.one_time_keys;
     let mut j = Json::new(512 + 140 * (otks.private_keys.len() + otks.public_keys.len()));
     j.raw("{");
     j.key(true, "signing_key");
-    j.keypair(&a.signing_key);
+    j.keypair(a.signing_key);
     j.key(false, "diffie_hellman_key");
-    j.secret_key(&a.diffie_hellman_key);
+    j.secret_key(a.diffie_hellman_key);
     j.key(false, "one_time_keys");
     j.raw("{");
     j.key(true, "next_key_id");
@@ -153,7 +168,7 @@ pub(crate) fn account(a: &AccountShape) -> Zeroizing<Vec<u8>> {
     ] {
         j.key(false, name);
         match k {
-            Some(FallbackKeyShape { key_id, key, published }) => {
+            Some(FallbackKeyView { key_id, key, published }) => {
                 j.raw("{");
                 j.key(true, "key_id");
                 j.num(key_id.0);
@@ -170,7 +185,12 @@ pub(crate) fn account(a: &AccountShape) -> Zeroizing<Vec<u8>> {
     j.finish()
 }
 
-pub(crate) fn session(s: &SessionShape) -> Zeroizing<Vec<u8>> {
+/// The session's JSON, written from the session itself (its view: no secret copied).
+pub(crate) fn session(s: &Session) -> Zeroizing<Vec<u8>> {
+    view::session(s, session_json)
+}
+
+pub(crate) fn session_json(s: &SessionView<'_>) -> Zeroizing<Vec<u8>> {
     let chains = &s.receiving_chains.inner;
     let skipped: usize = chains.iter().map(|c| c.skipped_message_keys.inner.len()).sum();
     let mut j = Json::new(1024 + 300 * chains.len() + 150 * skipped);
@@ -186,7 +206,7 @@ pub(crate) fn session(s: &SessionShape) -> Zeroizing<Vec<u8>> {
     j.raw("}");
     j.key(false, "sending_ratchet");
     match &s.sending_ratchet {
-        SendingShape::Inactive(i) => {
+        SendingView::Inactive(i) => {
             j.raw("{\"type\":\"inactive\"");
             j.key(false, "root_key");
             j.raw("{");
@@ -199,7 +219,7 @@ pub(crate) fn session(s: &SessionShape) -> Zeroizing<Vec<u8>> {
             j.count(i.ratchet_count);
             j.raw("}");
         }
-        SendingShape::Active(a) => {
+        SendingView::Active(a) => {
             j.raw("{\"type\":\"active\"");
             j.key(false, "parent_ratchet_key");
             match &a.parent_ratchet_key {
@@ -213,7 +233,7 @@ pub(crate) fn session(s: &SessionShape) -> Zeroizing<Vec<u8>> {
             j.key(true, "root_key");
             j.bytes(a.active_ratchet.root_key.expose());
             j.key(false, "ratchet_key");
-            j.secret_key(&a.active_ratchet.ratchet_key);
+            j.secret_key(a.active_ratchet.ratchet_key);
             j.raw("}");
             j.key(false, "symmetric_key_ratchet");
             j.raw("{");
@@ -259,7 +279,12 @@ fn megolm_ratchet(j: &mut Json, r: &MegolmRatchetShape) {
     j.raw("}");
 }
 
-pub(crate) fn group_session(s: &GroupSessionShape) -> Zeroizing<Vec<u8>> {
+/// The group session's JSON (through its shape: a small copy).
+pub(crate) fn group_session(s: &GroupSession) -> Zeroizing<Vec<u8>> {
+    group_session_json(&convert::group_session_to_shape(s))
+}
+
+pub(crate) fn group_session_json(s: &GroupSessionShape) -> Zeroizing<Vec<u8>> {
     let mut j = Json::new(1024);
     j.raw("{");
     j.key(true, "ratchet");
@@ -272,7 +297,12 @@ pub(crate) fn group_session(s: &GroupSessionShape) -> Zeroizing<Vec<u8>> {
     j.finish()
 }
 
-pub(crate) fn inbound_group_session(s: &InboundGroupSessionShape) -> Zeroizing<Vec<u8>> {
+/// The inbound group session's JSON (through its shape: a small copy).
+pub(crate) fn inbound_group_session(s: &InboundGroupSession) -> Zeroizing<Vec<u8>> {
+    inbound_group_session_json(&convert::inbound_group_session_to_shape(s))
+}
+
+pub(crate) fn inbound_group_session_json(s: &InboundGroupSessionShape) -> Zeroizing<Vec<u8>> {
     let mut j = Json::new(1024);
     j.raw("{");
     j.key(true, "initial_ratchet");
@@ -297,6 +327,18 @@ mod tests {
     use crate::olm::{Account, OlmMessage, SessionConfig};
     use crate::primitives::SecretBytes;
 
+    /// Every byte value is written as serde_json writes it (the digits pushed one by one).
+    #[test]
+    fn bytes_are_written_as_serde_json_writes_them() {
+        let all: Vec<u8> = (0..=255).collect();
+        let mut j = Json::new(4);
+        j.bytes(&all);
+        j.bytes(&[]);
+        j.bytes(&[7]);
+        let expected = [serde_json::to_vec(&all).unwrap(), b"[][7]".to_vec()].concat();
+        assert_eq!(*j.finish(), expected);
+    }
+
     /// (The session's guess, 150 bytes a skipped key, is for keys of random bytes and small
     /// indices; keys of bytes all above 99 with 20-digit indices write about 170.)
     #[test]
@@ -307,7 +349,7 @@ mod tests {
         bob.generate_one_time_keys(20);
         bob.generate_fallback_key();
         bob.generate_fallback_key();
-        let json = account(&convert::account_to_shape(&bob));
+        let json = account(&bob);
         assert_eq!(json.capacity(), 512 + 140 * (50 + 20), "{}", json.len());
 
         let alice = Account::new();
@@ -332,7 +374,7 @@ mod tests {
             ratchet_count: RatchetCount::Known(7),
         };
         shape.receiving_chains.inner = (0..5).map(chain).collect();
-        let json = session(&shape);
+        let json = session_json(&view::session_shape(&shape));
         assert_eq!(json.capacity(), 1024 + 300 * 5 + 150 * 200, "{}", json.len());
     }
 }
