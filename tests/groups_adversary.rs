@@ -367,20 +367,7 @@ fn run_sender_keys(start: u32, forges: &[Forge], stats: &mut BTreeMap<&'static s
 
 #[test]
 fn sender_keys_survive_an_authenticated_adversary() {
-    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(24);
-    let mut runner = TestRunner::new(Config { cases, ..Config::default() });
-    let stats = RefCell::new(BTreeMap::new());
-    let strategy = (prop_oneof![Just(0u32), Just(1), 2u32..3000], proptest::collection::vec(forge(), 1..40));
-    runner
-        .run(&strategy, |(start, forges)| {
-            run_sender_keys(start, &forges, &mut stats.borrow_mut());
-            Ok(())
-        })
-        .unwrap();
-    let stats = stats.into_inner();
-    eprintln!("sender keys, {cases} scenarios: {stats:?}");
-    // Every rule was exercised (a check that cannot fail is no check).
-    for kind in [
+    const KINDS: [&str; 8] = [
         "accepted",
         "Decode",
         "WrongDistributionId",
@@ -389,7 +376,31 @@ fn sender_keys_survive_an_authenticated_adversary() {
         "DuplicatedMessage",
         "TooFarInFuture",
         "DecryptionFailed",
-    ] {
+    ];
+    // One pass of 24 scenarios missed a rule now and then (measured over 1 000 scenarios:
+    // no UnknownChain in 53% of them, no WrongDistributionId in 51%, so none in all 24 about
+    // 1 run in 2^21); up to 4 passes of fresh scenarios run until every rule was exercised
+    // (a rule still missing then has odds below 2^-85).
+    const PASSES: usize = 4;
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(24);
+    let stats = RefCell::new(BTreeMap::new());
+    let strategy = (prop_oneof![Just(0u32), Just(1), 2u32..3000], proptest::collection::vec(forge(), 1..40));
+    let mut passes = 0;
+    while passes < PASSES && KINDS.iter().any(|k| !stats.borrow().contains_key(k)) {
+        passes += 1;
+        // a fresh runner each pass (a runner that has run its cases runs no more)
+        let mut runner = TestRunner::new(Config { cases, ..Config::default() });
+        runner
+            .run(&strategy, |(start, forges)| {
+                run_sender_keys(start, &forges, &mut stats.borrow_mut());
+                Ok(())
+            })
+            .unwrap();
+    }
+    let stats = stats.into_inner();
+    eprintln!("sender keys, {cases} scenarios a pass, {passes} pass(es): {stats:?}");
+    // Every rule was exercised (a check that cannot fail is no check).
+    for kind in KINDS {
         assert!(stats.get(kind).copied().unwrap_or(0) > 0, "no {kind} in {stats:?}");
     }
 }
