@@ -55,7 +55,7 @@ mod tests {
         assert_eq!(draw(&mut borrowed), [1, 2, 3, 4]);
         assert_eq!(draw(&mut borrowed), [5, 6, 7, 8]);
         assert_eq!(source.0, 8);
-        // the operating system's source, borrowed, fills too (all zeros: 2^-256)
+        // the operating system's source, borrowed, fills too (8 bytes all zero: 2^-64)
         assert_ne!(draw(&mut &mut OsRandom).iter().chain(&draw(&mut &mut OsRandom)).copied().max(), Some(0));
     }
 }
