@@ -494,7 +494,18 @@ fn interolm_secrets_are_wiped_when_objects_drop() {
         drop(SignalAccount::from_pickle(InterolmAccountPickle::from_unencrypted_bytes(&plain).unwrap()));
         let enc = bob.pickle().unwrap().encrypt(&KEY);
         drop(SignalAccount::from_pickle(InterolmAccountPickle::from_encrypted(&enc, &KEY).unwrap()));
-        drop((a, b, alice, bob));
+        // a session swollen with 299 skipped keys outgrows the session record writer's first
+        // buffer (8 KiB a session): the buffer, already holding the ratchet's secret key, must
+        // grow through the writer's wiping copy, not `Vec`'s reallocation
+        let late: Vec<_> = (0..300).map(|_| b.encrypt_with_rng(b"x", rng).unwrap()).collect();
+        a.decrypt_with_rng(&late[299], rng).unwrap();
+        let record = caudata::interolm::SessionRecord::from(a);
+        let enc = record.pickle().encrypt(&KEY);
+        assert!(enc.len() > 8192 + 299 * 36, "{}", enc.len());
+        drop(caudata::interolm::SessionRecord::from_pickle(
+            caudata::pickle::InterolmSessionRecordPickle::from_encrypted(&enc, &KEY).unwrap(),
+        ));
+        drop((record, late, b, alice, bob));
     });
     assert_eq!(found, 0, "an interolm secret survived in a freed heap block");
     // control: the scan sees these secrets when they are not wiped

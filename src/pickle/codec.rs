@@ -10,40 +10,23 @@
 use zeroize::Zeroizing;
 
 use crate::error::PickleError;
-use crate::primitives::SecretBytes;
+use crate::primitives::{SecretBytes, SecretVec};
 
-/// Appends fields to a zeroizing buffer.
+/// Appends fields to a zeroizing buffer that grows only through its own wiping copy
+/// ([`SecretVec`]).
 pub(crate) struct Writer {
-    buf: Zeroizing<Vec<u8>>,
+    buf: SecretVec,
 }
 
 impl Writer {
     /// A writer whose buffer can take `capacity` bytes without growing.
     pub(crate) fn with_capacity(capacity: usize) -> Self {
-        Self { buf: Zeroizing::new(Vec::with_capacity(capacity)) }
+        Self { buf: SecretVec::with_capacity(capacity) }
     }
 
-    /// Makes room for `extra` more bytes. `Vec`'s own growth would free the old allocation
-    /// without wiping it; this copies into a new zeroizing buffer instead.
-    #[inline]
-    fn reserve(&mut self, extra: usize) {
-        if self.buf.capacity() - self.buf.len() < extra {
-            self.grow(extra);
-        }
-    }
-
-    #[cold]
-    fn grow(&mut self, extra: usize) {
-        let needed = self.buf.len().saturating_add(extra);
-        let mut grown = Zeroizing::new(Vec::with_capacity(needed.max(self.buf.capacity().saturating_mul(2))));
-        grown.extend_from_slice(&self.buf);
-        self.buf = grown; // the old buffer is wiped when dropped here
-    }
-
-    /// One byte (public or secret), pushed into room made first (never `Vec`'s own growth).
+    /// One byte (public or secret).
     #[inline]
     pub(crate) fn u8(&mut self, v: u8) {
-        self.reserve(1);
         self.buf.push(v);
     }
 
@@ -61,7 +44,6 @@ impl Writer {
 
     /// Public bytes, written as they are (no length prefix).
     pub(crate) fn bytes(&mut self, v: &[u8]) {
-        self.reserve(v.len());
         self.buf.extend_from_slice(v);
     }
 
@@ -78,7 +60,7 @@ impl Writer {
 
     /// The bytes written, wiped on drop.
     pub(crate) fn finish(self) -> Zeroizing<Vec<u8>> {
-        self.buf
+        self.buf.finish()
     }
 }
 
@@ -290,27 +272,5 @@ mod tests {
         assert_eq!(r.check_count(0, 0, 4, "x"), Ok(0));
         assert_eq!(r.check_count(12, 100, 1, "x"), Ok(12));
         assert_eq!(r.check_count(13, 100, 1, "x"), Err(PickleError::Truncated("x")));
-    }
-
-    #[test]
-    fn the_writer_grows_only_through_its_own_zeroizing_copy() {
-        // `Vec`'s own growth frees the old buffer unwiped; the writer's sizes are its own:
-        // exactly what is needed, or twice the old capacity, and nothing while it fits
-        let mut w = Writer::with_capacity(0);
-        assert_eq!(w.buf.capacity(), 0);
-        w.u8(1);
-        assert_eq!(w.buf.capacity(), 1);
-        w.u32(2);
-        assert_eq!(w.buf.capacity(), 5);
-        w.u8(3);
-        assert_eq!(w.buf.capacity(), 10);
-        w.bytes(&[4; 4]);
-        assert_eq!(w.buf.capacity(), 10);
-        w.bytes(&[5; 30]);
-        assert_eq!(w.buf.capacity(), 40);
-        let mut w = Writer::with_capacity(4);
-        w.u32(6);
-        assert_eq!(w.buf.capacity(), 4);
-        assert_eq!(*w.finish(), [0, 0, 0, 6]);
     }
 }

@@ -57,6 +57,7 @@ mod ed25519;
 mod kdf;
 mod rng;
 mod secret;
+mod secret_vec;
 #[cfg(feature = "serde")]
 mod serde_shapes;
 mod stack;
@@ -85,6 +86,7 @@ pub use ed25519::{Ed25519PublicKey, Ed25519SecretKey, Ed25519Signature};
 pub(crate) use kdf::{HmacKey, hkdf_sha256, sha256};
 pub use rng::{OsRandom, RandomSource};
 pub use secret::SecretBytes;
+pub(crate) use secret_vec::SecretVec;
 
 // interolm (the Signal dialect): XEdDSA signatures with Curve25519 keys, and Kyber1024.
 mod kyber;

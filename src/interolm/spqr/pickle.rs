@@ -39,7 +39,7 @@ use super::scka::{CT2_MSG_LEN, HEADER_MSG_LEN, Phase, Scka};
 use super::{Direction, Negotiation, SpqrError, SpqrState, SpqrVersion};
 use crate::primitives::{
     MLKEM768_CT1_LEN, MLKEM768_DK_LEN, MLKEM768_EK_VECTOR_LEN, MLKEM768_HEADER_LEN, MlKem768DecapsulationKey,
-    SecretBytes, mlkem768_validate_ek,
+    SecretBytes, SecretVec, mlkem768_validate_ek,
 };
 
 const FORMAT: u8 = 1;
@@ -50,7 +50,9 @@ fn bad(what: &'static str) -> SpqrError {
     SpqrError::InvalidState(what)
 }
 
-struct Writer(Zeroizing<Vec<u8>>);
+/// The state's bytes, in a buffer that grows only through its own wiping copy (the state holds
+/// ML-KEM decapsulation keys and chain keys; `Vec`'s own growth would free them unwiped).
+struct Writer(SecretVec);
 
 impl Writer {
     fn u8(&mut self, v: u8) {
@@ -215,7 +217,7 @@ impl SpqrState {
     /// The state's serialized form (see SPEC.md §6, SPQR V1). It holds every secret of the state:
     /// the caller must encrypt it (as part of the session pickle) and let it be wiped.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        let mut w = Writer(Zeroizing::new(Vec::with_capacity(4096)));
+        let mut w = Writer(SecretVec::with_capacity(4096));
         w.u8(FORMAT);
         w.version(self.version());
         let flags = if self.negotiation.is_some() { FLAG_NEGOTIATION } else { 0 }
@@ -242,7 +244,7 @@ impl SpqrState {
                 w.half(&link.recv);
             }
         }
-        w.0
+        w.0.finish()
     }
 
     /// Restores a state from [`SpqrState::to_bytes`]. Never panics, and allocates only what the
