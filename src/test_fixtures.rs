@@ -1,8 +1,9 @@
 //! Set-ups that many unit tests share, written once: an Olm responder, Alice's first
-//! pre-key message to it, and the two sessions after Bob took it. Each helper does exactly
-//! what the copies it replaced did.
+//! pre-key message to it, the two sessions after Bob took it, and an interolm responder with
+//! its published bundle. Each helper does exactly what the copies it replaced did.
 
 use crate::Curve25519PublicKey;
+use crate::interolm::PreKeyBundle;
 use crate::olm::{Account, OlmMessage, PreKeyMessage, Session, SessionConfig};
 
 /// Bob's Olm account with one fresh (unpublished) one-time key, and that key.
@@ -40,4 +41,17 @@ pub(crate) fn olm_pair(config: SessionConfig, first_plaintext: &[u8]) -> (Sessio
     let OlmOutbound { alice, mut bob, a, first, .. } = olm_outbound(config, first_plaintext);
     let b = bob.create_inbound_session(config, alice.curve25519_key(), &first).unwrap().session;
     (a, b)
+}
+
+/// Bob's interolm account with a signed prekey, a last-resort Kyber prekey and `one_time`
+/// one-time prekeys, and the bundle it publishes (device 1).
+pub(crate) fn interolm_responder(one_time: usize) -> (crate::interolm::Account, PreKeyBundle) {
+    let mut bob = crate::interolm::Account::new();
+    bob.generate_signed_pre_key();
+    bob.generate_kyber_pre_key(true);
+    if one_time > 0 {
+        bob.generate_one_time_pre_keys(one_time);
+    }
+    let bundle = bob.pre_key_bundle(1).unwrap();
+    (bob, bundle)
 }
