@@ -37,3 +37,7 @@ pub mod pk_encryption;
 pub mod sas;
 pub use olm::KeyId;
 pub use primitives::{Curve25519SecretKey, Ed25519Keypair, Ed25519SecretKey, SharedSecret};
+
+/// Set-ups shared by the unit tests (see the module).
+#[cfg(test)]
+mod test_fixtures;

@@ -7,6 +7,8 @@ use caudata::megolm::{GroupSession, InboundGroupSession, MegolmMessage, SessionC
 use caudata::olm::{Account, OlmMessage, PreKeyMessage, Session, SessionConfig};
 use caudata::{Curve25519PublicKey, DecryptionError, KeyError, SessionCreationError};
 
+mod common;
+
 fn pair() -> (Account, Account, Session, Session) {
     let alice = Account::new();
     let mut bob = Account::new();
@@ -101,9 +103,7 @@ fn attack_all_zero_keys_pre_key_message() {
 /// A forged pre-key message (right keys, garbage inside) must not consume the one-time key.
 #[test]
 fn attack_forged_pre_key_message_does_not_consume_one_time_key() {
-    let mut bob = Account::new();
-    bob.generate_one_time_keys(1);
-    let otk = *bob.one_time_keys().values().next().unwrap();
+    let (mut bob, otk) = common::olm_responder();
     let eve = Account::new();
     let mut s = eve.create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), otk).unwrap();
     let OlmMessage::PreKey(pk) = s.encrypt(b"real") else { unreachable!() };
@@ -210,12 +210,7 @@ fn attack_bad_messages_leave_the_session_unchanged() {
 /// refused rather than verified with a truncated MAC.
 #[test]
 fn attack_mac_length_downgrade() {
-    let alice = Account::new();
-    let mut bob = Account::new();
-    bob.generate_one_time_keys(1);
-    let otk = *bob.one_time_keys().values().next().unwrap();
-    let mut a = alice.create_outbound_session(SessionConfig::version_2(), bob.curve25519_key(), otk).unwrap();
-    let OlmMessage::PreKey(pk) = a.encrypt(b"v2") else { unreachable!() };
+    let common::OlmOutbound { alice, mut bob, first: pk, .. } = common::olm_outbound(SessionConfig::version_2(), b"v2");
     let r = bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk);
     assert_eq!(
         r.unwrap_err(),

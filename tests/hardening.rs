@@ -10,6 +10,8 @@ use caudata::pickle::SessionPickle;
 use caudata::{Curve25519PublicKey, KeyError, PickleError, SessionCreationError};
 use hmac::{Hmac, KeyInit, Mac};
 
+mod common;
+
 type HmacSha256 = Hmac<sha2::Sha256>;
 
 fn hmac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
@@ -166,12 +168,8 @@ fn replace_all(bytes: &mut [u8], old: &[u8; 32], new: &[u8; 32]) -> usize {
 /// An Olm session pair where Bob has two receiving chains and a sending chain: the receiving
 /// chain keys are Alice's first two ratchet keys.
 fn olm_pair_with_two_chains() -> (Session, Session, [u8; 32]) {
-    let alice = Account::new();
-    let mut bob = Account::new();
-    bob.generate_one_time_keys(1);
-    let otk = *bob.one_time_keys().values().next().unwrap();
-    let mut a = alice.create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), otk).unwrap();
-    let OlmMessage::PreKey(pk) = a.encrypt(b"1") else { unreachable!() };
+    let common::OlmOutbound { alice, mut bob, mut a, first: pk, .. } =
+        common::olm_outbound(SessionConfig::version_1(), b"1");
     let first_ratchet_key = pk.message().ratchet_key().to_bytes();
     let mut b = bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk).unwrap().session;
     a.decrypt(&b.encrypt(b"2")).unwrap();
@@ -257,10 +255,8 @@ fn defect1_small_order_receiving_chain_key_in_interolm_pickle_is_refused() {
     use caudata::interolm::{self, InterolmMessage};
     use caudata::pickle::InterolmSessionPickle;
     let alice = interolm::Account::new();
-    let mut bob = interolm::Account::new();
-    bob.generate_signed_pre_key();
-    bob.generate_kyber_pre_key(true);
-    let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+    let (mut bob, bundle) = common::interolm_responder(0);
+    let mut a = alice.create_outbound_session(&bundle).unwrap();
     let InterolmMessage::PreKey(pk) = a.encrypt(b"1").unwrap() else { unreachable!() };
     let first_ratchet_key = pk.message().ratchet_key().to_bytes();
     let mut b = bob.create_inbound_session(&pk).unwrap().session;
@@ -320,10 +316,8 @@ fn defect1_small_order_session_keys_in_pickles_are_refused() {
     use caudata::interolm::{self, InterolmMessage};
     use caudata::pickle::InterolmSessionPickle;
     let alice = interolm::Account::new();
-    let mut bob = interolm::Account::new();
-    bob.generate_signed_pre_key();
-    bob.generate_kyber_pre_key(true);
-    let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+    let (mut bob, bundle) = common::interolm_responder(0);
+    let mut a = alice.create_outbound_session(&bundle).unwrap();
     let InterolmMessage::PreKey(pk) = a.encrypt(b"1").unwrap() else { unreachable!() };
     let b = bob.create_inbound_session(&pk).unwrap().session;
     let plain = b.pickle().to_unencrypted_bytes();
@@ -486,10 +480,8 @@ mod spqr_downgrade {
     fn defect2_keyless_pre_key_message_on_a_later_chain_is_refused() {
         let mut alice = Account::new();
         alice.set_spqr_policy(SpqrPolicy::Optional);
-        let mut bob = Account::new();
-        bob.generate_signed_pre_key();
-        bob.generate_kyber_pre_key(true);
-        let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+        let (mut bob, bundle) = crate::common::interolm_responder(0);
+        let mut a = alice.create_outbound_session(&bundle).unwrap();
         let first = a.encrypt(b"first").unwrap();
         let fields = PreKeySignalMessageWire::decode(&first.to_bytes()).unwrap().fields;
         let mut b = bob.create_inbound_session(prekey(&first)).unwrap().session;
@@ -564,10 +556,8 @@ fn defect3_spqr_send_failure_is_an_error() {
     use caudata::pickle::InterolmSessionPickle;
     let mut alice = Account::new();
     alice.set_spqr_policy(SpqrPolicy::Required);
-    let mut bob = Account::new();
-    bob.generate_signed_pre_key();
-    bob.generate_kyber_pre_key(true);
-    let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+    let (_, bundle) = common::interolm_responder(0);
+    let mut a = alice.create_outbound_session(&bundle).unwrap();
     for _ in 0..0x123 {
         a.encrypt(b"unanswered").unwrap();
     }
@@ -668,20 +658,14 @@ fn low_debug_never_prints_plaintext() {
         }
         assert!(debug.contains(&secret.len().to_string()), "{what} shows the length: {debug}");
     };
-    let alice = Account::new();
-    let mut bob = Account::new();
-    bob.generate_one_time_keys(1);
-    let otk = *bob.one_time_keys().values().next().unwrap();
-    let mut a = alice.create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), otk).unwrap();
-    let OlmMessage::PreKey(pk) = a.encrypt(secret) else { unreachable!() };
+    let common::OlmOutbound { alice, mut bob, first: pk, .. } =
+        common::olm_outbound(SessionConfig::version_1(), secret);
     let r = bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk).unwrap();
     check("olm::InboundCreationResult", format!("{r:?}"));
 
     let signal_alice = caudata::interolm::Account::new();
-    let mut signal_bob = caudata::interolm::Account::new();
-    signal_bob.generate_signed_pre_key();
-    signal_bob.generate_kyber_pre_key(true);
-    let mut s = signal_alice.create_outbound_session(&signal_bob.pre_key_bundle(1).unwrap()).unwrap();
+    let (mut signal_bob, signal_bundle) = common::interolm_responder(0);
+    let mut s = signal_alice.create_outbound_session(&signal_bundle).unwrap();
     let caudata::interolm::InterolmMessage::PreKey(pk) = s.encrypt(secret).unwrap() else { unreachable!() };
     let r = signal_bob.create_inbound_session(&pk).unwrap();
     check("interolm::InboundCreationResult", format!("{r:?}"));

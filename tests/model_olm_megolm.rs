@@ -8,8 +8,10 @@ use std::collections::{BTreeSet, VecDeque};
 
 use caudata::Curve25519PublicKey;
 use caudata::megolm::{GroupSession, InboundGroupSession, MegolmMessage, SessionConfig as MegolmConfig};
-use caudata::olm::{Account, OlmMessage, Session, SessionConfig};
+use caudata::olm::{OlmMessage, Session, SessionConfig};
 use proptest::prelude::*;
+
+mod common;
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -91,14 +93,7 @@ fn inner(m: &OlmMessage) -> (Curve25519PublicKey, u32) {
 }
 
 fn setup() -> (Session, Session) {
-    let alice = Account::new();
-    let mut bob = Account::new();
-    bob.generate_one_time_keys(1);
-    let otk = *bob.one_time_keys().values().next().unwrap();
-    let mut a = alice.create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), otk).unwrap();
-    let OlmMessage::PreKey(pk) = a.encrypt(b"setup") else { unreachable!() };
-    let res = bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk).unwrap();
-    (a, res.session)
+    common::olm_pair(SessionConfig::version_1(), b"setup")
 }
 
 proptest! {

@@ -15,6 +15,8 @@ use caudata::olm::{Account, OlmMessage, Session, SessionConfig};
 use vodozemac::megolm as vm;
 use vodozemac::olm as vo;
 
+mod common;
+
 const KEY: [u8; 32] = *b"a 32-byte vodozemac pickle key!!";
 
 fn to_vz(m: &OlmMessage) -> vo::OlmMessage {
@@ -502,13 +504,7 @@ fn libolm_export_is_a_path_to_vodozemac() {
 #[test]
 fn session_without_a_sending_chain_survives_libolm_and_vodozemac() {
     let key = [3u8; 32];
-    let alice = Account::new();
-    let mut bob = Account::new();
-    bob.generate_one_time_keys(1);
-    let otk = *bob.one_time_keys().values().next().unwrap();
-    let mut a = alice.create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), otk).unwrap();
-    let OlmMessage::PreKey(pk) = a.encrypt(b"1") else { unreachable!() };
-    let mut b = bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk).unwrap().session;
+    let (mut a, mut b) = common::olm_pair(SessionConfig::version_1(), b"1");
     assert_eq!(a.decrypt(&b.encrypt(b"2")).unwrap(), b"2");
     assert_eq!(b.decrypt(&a.encrypt(b"3")).unwrap(), b"3"); // a second receiving chain, no reply yet
     let libolm = b.to_libolm_pickle(&key).unwrap();
@@ -525,13 +521,7 @@ fn session_without_a_sending_chain_survives_libolm_and_vodozemac() {
 #[test]
 fn skipped_keys_keep_their_order_through_libolm_and_vodozemac() {
     let key = [3u8; 32];
-    let alice = Account::new();
-    let mut bob = Account::new();
-    bob.generate_one_time_keys(1);
-    let otk = *bob.one_time_keys().values().next().unwrap();
-    let mut a = alice.create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), otk).unwrap();
-    let OlmMessage::PreKey(pk) = a.encrypt(b"1") else { unreachable!() };
-    let mut b = bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk).unwrap().session;
+    let (mut a, mut b) = common::olm_pair(SessionConfig::version_1(), b"1");
     let skipped: Vec<OlmMessage> = (0..5).map(|i| a.encrypt(format!("skipped {i}"))).collect();
     assert_eq!(b.decrypt(&a.encrypt(b"after the gap")).unwrap(), b"after the gap");
     let vz = vo::Session::from_libolm_pickle(&b.to_libolm_pickle(&key).unwrap(), &key).unwrap();

@@ -6,18 +6,16 @@
 use std::collections::HashMap;
 
 use caudata::interolm::{self, InterolmMessage};
-use caudata::olm::{self, OlmMessage, SessionConfig};
+use caudata::olm::SessionConfig;
 use caudata::{DecryptionError, Dialect, Message, Session};
+
+mod common;
 
 /// Two pairs of sessions: an Olm pair and a PQXDH pair, wrapped in the unified type.
 fn pairs() -> ((Session, Session), (Session, Session)) {
     // Olm
-    let alice = olm::Account::new();
-    let mut bob = olm::Account::new();
-    bob.generate_one_time_keys(1);
-    let otk = *bob.one_time_keys().values().next().unwrap();
-    let mut a = alice.create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), otk).unwrap();
-    let OlmMessage::PreKey(pk) = a.encrypt(b"olm hello") else { unreachable!() };
+    let common::OlmOutbound { alice, mut bob, a, first: pk, .. } =
+        common::olm_outbound(SessionConfig::version_1(), b"olm hello");
     let b = bob.create_inbound_session(SessionConfig::version_1(), alice.curve25519_key(), &pk).unwrap();
     assert_eq!(b.plaintext, b"olm hello");
 

@@ -502,10 +502,7 @@ mod tests {
             Err(SessionCreationError::UnknownPreKey { kind: PreKeyKind::OneTime, .. })
         ));
         // last-resort Kyber prekey and no one-time prekey: kept, and each use accepted once
-        let mut bob_lr = Account::new();
-        bob_lr.generate_signed_pre_key();
-        bob_lr.generate_kyber_pre_key(true);
-        let bundle = bob_lr.pre_key_bundle(1).unwrap();
+        let (mut bob_lr, bundle) = crate::test_fixtures::interolm_responder(0);
         let mut session = alice.create_outbound_session(&bundle).unwrap();
         let m = pre_key_message(&mut session);
         assert_eq!(bob_lr.create_inbound_session(&m).unwrap().plaintext, b"hi");

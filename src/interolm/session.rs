@@ -861,10 +861,7 @@ mod tests {
     #[test]
     fn pre_key_messages_are_checked_against_their_session_and_their_addresses() {
         let alice = Account::new();
-        let mut bob = Account::new();
-        bob.generate_signed_pre_key();
-        bob.generate_kyber_pre_key(true);
-        let bundle = bob.pre_key_bundle(1).unwrap();
+        let (mut bob, bundle) = crate::test_fixtures::interolm_responder(0);
         let (sa, sb) = (ProtocolAddress::new(A, DeviceId::PRIMARY), ProtocolAddress::new(B, DeviceId::PRIMARY));
         let mut a = alice.create_outbound_session(&bundle).unwrap();
         let m1 = a.try_encrypt(b"1", Some((&sa, &sb))).unwrap();
@@ -895,10 +892,8 @@ mod tests {
     #[test]
     fn decrypt_with_rng_decrypts() {
         let alice = Account::new();
-        let mut bob = Account::new();
-        bob.generate_signed_pre_key();
-        bob.generate_kyber_pre_key(true);
-        let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+        let (mut bob, bundle) = crate::test_fixtures::interolm_responder(0);
+        let mut a = alice.create_outbound_session(&bundle).unwrap();
         let m1 = a.encrypt(b"1").unwrap();
         let m2 = a.encrypt(b"2").unwrap();
         let InterolmMessage::PreKey(p1) = &m1 else { panic!("a pre-key message") };
@@ -937,11 +932,7 @@ mod tests {
     fn the_longest_plaintext_accepted_makes_a_message_of_the_longest_length() {
         let (sa, sb) = (ProtocolAddress::new(A, DeviceId::PRIMARY), ProtocolAddress::new(B, DeviceId::PRIMARY));
         let addresses = Some((&sa, &sb));
-        let mut bob = Account::new();
-        bob.generate_signed_pre_key();
-        bob.generate_one_time_pre_keys(1);
-        bob.generate_kyber_pre_key(true);
-        let bundle = bob.pre_key_bundle(1).unwrap();
+        let (mut bob, bundle) = crate::test_fixtures::interolm_responder(1);
         // A pre-key session whose four ids (registration, signed, one-time and Kyber prekey,
         // each a varint of 1 to 5 bytes) make its messages `extra` bytes (0 to 16) longer.
         let session = |extra: usize, policy: SpqrPolicy| {
@@ -1071,10 +1062,8 @@ mod tests {
     #[test]
     fn keyless_messages_after_negotiation_only_as_pre_key_messages() {
         let alice = Account::new(); // SPQR Optional: minimum V0, so no key before the reply
-        let mut bob = Account::new();
-        bob.generate_signed_pre_key();
-        bob.generate_kyber_pre_key(true);
-        let mut a = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+        let (mut bob, bundle) = crate::test_fixtures::interolm_responder(0);
+        let mut a = alice.create_outbound_session(&bundle).unwrap();
         let (InterolmMessage::PreKey(p1), InterolmMessage::PreKey(p2)) =
             (a.encrypt(b"1").unwrap(), a.encrypt(b"2").unwrap())
         else {
@@ -1097,10 +1086,7 @@ mod tests {
     /// (one of them may have been dropped at it), not at it.
     #[test]
     fn keyless_pre_key_messages_only_below_the_receiving_chain_limit() {
-        let mut bob = Account::new();
-        bob.generate_signed_pre_key();
-        bob.generate_kyber_pre_key(true);
-        let bundle = bob.pre_key_bundle(1).unwrap();
+        let (mut bob, bundle) = crate::test_fixtures::interolm_responder(0);
         for (chains, accepted) in
             [(crate::consts::MAX_RECEIVER_CHAINS - 1, true), (crate::consts::MAX_RECEIVER_CHAINS, false)]
         {
@@ -1135,10 +1121,8 @@ mod tests {
     /// `matches` compares is rebuilt from the stored pending pre-key fields.
     #[test]
     fn a_restored_initiator_still_matches_its_pre_key_messages() {
-        let mut bob = Account::new();
-        bob.generate_signed_pre_key();
-        bob.generate_kyber_pre_key(true);
-        let mut a = Account::new().create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+        let (_, bundle) = crate::test_fixtures::interolm_responder(0);
+        let mut a = Account::new().create_outbound_session(&bundle).unwrap();
         let InterolmMessage::PreKey(p) = a.encrypt(b"1").unwrap() else { panic!("a pre-key message") };
         let key = [7; 32];
         let restored = Session::from_pickle(

@@ -289,10 +289,7 @@ mod tests {
     #[test]
     fn archive_limit_promotion_routing_and_failures_change_nothing() {
         let alice = Account::new();
-        let mut bob = Account::new();
-        bob.generate_signed_pre_key();
-        bob.generate_kyber_pre_key(true);
-        let bundle = bob.pre_key_bundle(1).unwrap();
+        let (mut bob, bundle) = crate::test_fixtures::interolm_responder(0);
         // Bob's record: sessions from 42 pre-key messages of Alice; the first is dropped.
         let mut alices = Vec::new();
         let mut firsts = Vec::new();
@@ -351,10 +348,7 @@ mod tests {
         assert!(r.is_empty() && r.session(SessionSlot::Current).is_none());
         assert!(!r.promote_slot(SessionSlot::Current) && !r.promote_slot(SessionSlot::Archived(0)));
         let alice = Account::new();
-        let mut bob = Account::new();
-        bob.generate_signed_pre_key();
-        bob.generate_kyber_pre_key(true);
-        let bundle = bob.pre_key_bundle(1).unwrap();
+        let (bob, bundle) = crate::test_fixtures::interolm_responder(0);
         let (s1, s2) =
             (alice.create_outbound_session(&bundle).unwrap(), alice.create_outbound_session(&bundle).unwrap());
         let (b1, b2) = (s1.base_key(), s2.base_key());

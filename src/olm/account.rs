@@ -826,9 +826,7 @@ mod tests {
     #[cfg(feature = "hazmat")]
     #[test]
     fn libolm_inbound_creation_checks_the_identity_key() {
-        let mut bob = Account::new();
-        bob.generate_one_time_keys(1);
-        let otk = *bob.one_time_keys().values().next().unwrap();
+        let (bob, otk) = crate::test_fixtures::olm_responder();
         let (alice, m) = first_message(&bob, otk, SessionConfig::version_1());
         let mallory = Account::new().curve25519_key();
         assert_eq!(

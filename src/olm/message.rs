@@ -162,17 +162,13 @@ impl OlmMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::olm::{Account, SessionConfig};
+    use crate::olm::SessionConfig;
+    use crate::test_fixtures::{OlmOutbound, olm_outbound};
 
     #[test]
     fn accessors_give_the_received_fields() {
         for config in [SessionConfig::version_1(), SessionConfig::version_2()] {
-            let alice = Account::new();
-            let mut bob = Account::new();
-            bob.generate_one_time_keys(1);
-            let otk = *bob.one_time_keys().values().next().unwrap();
-            let mut s = alice.create_outbound_session(config, bob.curve25519_key(), otk).unwrap();
-            let OlmMessage::PreKey(m) = s.encrypt(b"seventeen bytes..") else { panic!("a pre-key message") };
+            let OlmOutbound { first: m, .. } = olm_outbound(config, b"seventeen bytes..");
             let inner = m.message();
             let mac_len = if config.version() == 1 { 8 } else { 32 };
             assert_eq!(inner.mac().len(), mac_len);
@@ -190,7 +186,7 @@ mod tests {
     #[cfg(feature = "hazmat")]
     #[test]
     fn take_one_time_key_returns_the_secret_once() {
-        let mut bob = Account::new();
+        let mut bob = crate::olm::Account::new();
         bob.generate_one_time_keys(2);
         let otk = *bob.one_time_keys().values().next().unwrap();
         let secret = bob.take_one_time_key(otk).unwrap();
@@ -203,12 +199,8 @@ mod tests {
     /// and a pre-key message names its session and its keys as the session does.
     #[test]
     fn parts_base64_and_session_identity_round_trip() {
-        let alice = Account::new();
-        let mut bob = Account::new();
-        bob.generate_one_time_keys(1);
-        let otk = *bob.one_time_keys().values().next().unwrap();
-        let mut a = alice.create_outbound_session(SessionConfig::version_1(), bob.curve25519_key(), otk).unwrap();
-        let pre_key = a.encrypt(b"first");
+        let OlmOutbound { alice, mut bob, otk, mut a, first } = olm_outbound(SessionConfig::version_1(), b"first");
+        let pre_key = OlmMessage::PreKey(first);
         let OlmMessage::PreKey(p) = &pre_key else { panic!("a pre-key message") };
         assert_eq!(p.session_id(), a.session_id());
         // SPEC.md: base64(SHA-256(I_A ‖ E_A ‖ E_B))

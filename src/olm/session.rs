@@ -350,15 +350,10 @@ mod tests {
 
     use super::*;
     use crate::error::SessionCreationError;
-    use crate::olm::Account;
+    use crate::test_fixtures::{OlmOutbound, olm_outbound};
 
     fn pair() -> (Session, Session, PreKeyMessage) {
-        let alice = Account::new();
-        let mut bob = Account::new();
-        bob.generate_one_time_keys(1);
-        let otk = *bob.one_time_keys().values().next().unwrap();
-        let mut a = alice.create_outbound_session(SessionConfig::version_2(), bob.curve25519_key(), otk).unwrap();
-        let OlmMessage::PreKey(first) = a.encrypt(b"first") else { panic!("not a pre-key message") };
+        let OlmOutbound { alice, mut bob, a, first, .. } = olm_outbound(SessionConfig::version_2(), b"first");
         // The wrong identity key is refused before anything else.
         assert!(matches!(
             bob.create_inbound_session(SessionConfig::version_2(), bob.curve25519_key(), &first),

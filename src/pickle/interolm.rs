@@ -644,10 +644,8 @@ mod tests {
 
     /// An account with a signed and a last-resort Kyber prekey, and one remembered use of it.
     fn bob_with_a_last_resort_use() -> Account {
-        let mut bob = Account::new();
-        bob.generate_signed_pre_key();
-        bob.generate_kyber_pre_key(true);
-        let mut session = Account::new().create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+        let (mut bob, bundle) = crate::test_fixtures::interolm_responder(0);
+        let mut session = Account::new().create_outbound_session(&bundle).unwrap();
         let InterolmMessage::PreKey(m) = session.encrypt(b"hi").unwrap() else { panic!("not a pre-key message") };
         bob.create_inbound_session(&m).unwrap();
         bob
@@ -704,19 +702,12 @@ mod tests {
 
     #[test]
     fn session_pickles_of_either_dialect_are_told_apart_and_bounded() {
-        let bob = {
-            let mut b = crate::olm::Account::new();
-            b.generate_one_time_keys(1);
-            b
-        };
-        let otk = *bob.one_time_keys().values().next().unwrap();
+        let (bob, otk) = crate::test_fixtures::olm_responder();
         let olm = crate::olm::Account::new()
             .create_outbound_session(crate::olm::SessionConfig::version_1(), bob.identity_keys().curve25519, otk)
             .unwrap();
-        let mut signal_bob = Account::new();
-        signal_bob.generate_signed_pre_key();
-        signal_bob.generate_kyber_pre_key(true);
-        let signal = Account::new().create_outbound_session(&signal_bob.pre_key_bundle(1).unwrap()).unwrap();
+        let (_, signal_bundle) = crate::test_fixtures::interolm_responder(0);
+        let signal = Account::new().create_outbound_session(&signal_bundle).unwrap();
         let key = [5u8; 32];
         for (session, dialect) in [(crate::Session::from(olm), Dialect::Olm), (signal.into(), Dialect::Interolm)] {
             let pickle = session.pickle();
@@ -823,10 +814,8 @@ mod tests {
     #[test]
     fn the_session_size_hint_covers_its_body() {
         let alice = Account::new();
-        let mut bob = Account::new();
-        bob.generate_signed_pre_key();
-        bob.generate_kyber_pre_key(true);
-        let mut s = alice.create_outbound_session(&bob.pre_key_bundle(1).unwrap()).unwrap();
+        let (_, bundle) = crate::test_fixtures::interolm_responder(0);
+        let mut s = alice.create_outbound_session(&bundle).unwrap();
         let body = |s: &Session| InterolmSessionPickle(clone_interolm_session(s)).body().len();
         assert!(body(&s) <= interolm_session_size_hint(&s), "{} {}", body(&s), interolm_session_size_hint(&s));
         let c = &mut s.ratchet.receivers[0];

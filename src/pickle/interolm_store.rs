@@ -281,10 +281,7 @@ mod tests {
     #[test]
     fn session_record_round_trips_and_keeps_order() {
         let alice = Account::new();
-        let mut bob = Account::new();
-        bob.generate_signed_pre_key();
-        bob.generate_kyber_pre_key(true);
-        let bundle = bob.pre_key_bundle(1).unwrap();
+        let (mut bob, bundle) = crate::test_fixtures::interolm_responder(0);
         let mut record = SessionRecord::new();
         let mut ids = Vec::new();
         for _ in 0..3 {
@@ -362,11 +359,7 @@ mod tests {
     #[test]
     fn session_records_keep_the_newest_archived_sessions_that_fit() {
         let alice = Account::new();
-        let mut bob = Account::new();
-        bob.generate_signed_pre_key();
-        bob.generate_kyber_pre_key(true);
-        bob.generate_one_time_pre_keys(1);
-        let bundle = bob.pre_key_bundle(1).unwrap();
+        let (_, bundle) = crate::test_fixtures::interolm_responder(1);
         // A fresh session is 2 026 bytes as written, one that has sent a message 4 526 (its
         // SPQR state grows): 10 and 26 more than a multiple of 36 (a skipped key; a receiving
         // chain is 72). Two of each, with the envelope (35), the flag (1) and the count (4),
@@ -411,10 +404,7 @@ mod tests {
     #[test]
     fn the_record_size_hint_covers_fresh_sessions() {
         let alice = Account::new();
-        let mut bob = Account::new();
-        bob.generate_signed_pre_key();
-        bob.generate_kyber_pre_key(true);
-        let bundle = bob.pre_key_bundle(1).unwrap();
+        let (_, bundle) = crate::test_fixtures::interolm_responder(0);
         let mut record = SessionRecord::new();
         for n in 1..=3 {
             record.promote(alice.create_outbound_session(&bundle).unwrap());
@@ -430,10 +420,7 @@ mod tests {
     #[test]
     fn a_session_record_one_byte_over_the_limit_leaves_out_the_session_that_overflows() {
         let alice = Account::new();
-        let mut bob = Account::new();
-        bob.generate_signed_pre_key();
-        bob.generate_kyber_pre_key(true);
-        let bundle = bob.pre_key_bundle(1).unwrap();
+        let (mut bob, bundle) = crate::test_fixtures::interolm_responder(0);
         // sessions of many sizes: both ends of a short conversation, step by step
         let mut a = alice.create_outbound_session(&bundle).unwrap();
         let InterolmMessage::PreKey(m) = a.encrypt(b"x").unwrap() else { panic!() };

@@ -654,15 +654,7 @@ mod tests {
 
     /// Alice's and Bob's version-1 Olm sessions after Bob took Alice's first pre-key message.
     fn olm_pair() -> (Session, Session) {
-        let alice = Account::new();
-        let mut bob = Account::new();
-        bob.generate_one_time_keys(1);
-        let otk = *bob.one_time_keys().values().next().unwrap();
-        let cfg = SessionConfig::version_1();
-        let mut a = alice.create_outbound_session(cfg, bob.curve25519_key(), otk).unwrap();
-        let crate::olm::OlmMessage::PreKey(first) = a.encrypt(b"first") else { panic!("not a pre-key message") };
-        let b = bob.create_inbound_session(cfg, alice.curve25519_key(), &first).unwrap().session;
-        (a, b)
+        crate::test_fixtures::olm_pair(SessionConfig::version_1(), b"first")
     }
 
     #[test]

@@ -313,7 +313,7 @@ mod tests {
     //! kill the mutants of Phase S (TESTING.md).
 
     use super::*;
-    use crate::olm::{OlmMessage, SessionConfig};
+    use crate::olm::SessionConfig;
     use crate::primitives::{Curve25519SecretKey, SecretBytes};
 
     fn secret32(b: u8) -> SecretBytes<32> {
@@ -323,14 +323,7 @@ mod tests {
     /// Alice's session (a sending chain, no receiving chain) and Bob's (one receiving chain,
     /// no sending chain), after one pre-key message.
     fn pair() -> (Session, Session) {
-        let alice = Account::new();
-        let mut bob = Account::new();
-        bob.generate_one_time_keys(1);
-        let otk = *bob.one_time_keys().values().next().unwrap();
-        let mut a = alice.create_outbound_session(SessionConfig::version_2(), bob.curve25519_key(), otk).unwrap();
-        let OlmMessage::PreKey(first) = a.encrypt(b"first") else { panic!("not a pre-key message") };
-        let b = bob.create_inbound_session(SessionConfig::version_2(), alice.curve25519_key(), &first).unwrap();
-        (a, b.session)
+        crate::test_fixtures::olm_pair(SessionConfig::version_2(), b"first")
     }
 
     fn chain(ratchet_key: Curve25519PublicKey, skipped: u64) -> ReceiverChainShape {

@@ -245,12 +245,7 @@ mod tests {
     /// A session's shape with `chains` receiving chains of `skipped` skipped keys each, written
     /// as vodozemac's JSON and read back by the reader alone.
     fn read_session(chains: usize, skipped: u64) -> Result<SessionShape, PickleError> {
-        let alice = Account::new();
-        let mut bob = Account::new();
-        bob.generate_one_time_keys(1);
-        let otk = *bob.one_time_keys().values().next().unwrap();
-        let mut a = alice.create_outbound_session(SessionConfig::version_2(), bob.curve25519_key(), otk).unwrap();
-        let OlmMessage::PreKey(_) = a.encrypt(b"x") else { panic!("not a pre-key message") };
+        let a = crate::test_fixtures::olm_outbound(SessionConfig::version_2(), b"x").a;
         let mut shape = convert::session_to_shape(&a);
         shape.receiving_chains.inner = (0..chains)
             .map(|i| ReceiverChainShape {

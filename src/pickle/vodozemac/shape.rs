@@ -361,14 +361,7 @@ mod tests {
     #[test]
     fn serde_json_writes_what_the_writer_writes_and_reads_it_back() {
         use super::super::{convert, view, write};
-        use crate::olm::{Account, OlmMessage};
-        let alice = Account::new();
-        let mut bob = Account::new();
-        bob.generate_one_time_keys(1);
-        let otk = *bob.one_time_keys().values().next().unwrap();
-        let mut a = alice.create_outbound_session(SessionConfig::version_2(), bob.curve25519_key(), otk).unwrap();
-        let OlmMessage::PreKey(m) = a.encrypt(b"x") else { panic!("not a pre-key message") };
-        let mut b = bob.create_inbound_session(SessionConfig::version_2(), alice.curve25519_key(), &m).unwrap().session;
+        let (a, mut b) = crate::test_fixtures::olm_pair(SessionConfig::version_2(), b"x");
         let inactive = convert::session_to_shape(&b);
         let _ = b.encrypt(b"y");
         let mut active = convert::session_to_shape(&b);

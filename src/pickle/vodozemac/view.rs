@@ -363,14 +363,7 @@ mod tests {
     /// Alice's and Bob's sessions at each step: sending only, receiving only, both, and with
     /// skipped message keys on two chains.
     fn sessions() -> Vec<Session> {
-        let alice = Account::new();
-        let mut bob = Account::new();
-        bob.generate_one_time_keys(1);
-        let otk = *bob.one_time_keys().values().next().unwrap();
-        let mut a = alice.create_outbound_session(SessionConfig::version_2(), bob.curve25519_key(), otk).unwrap();
-        let OlmMessage::PreKey(first) = a.encrypt(b"first") else { panic!("not a pre-key message") };
-        let mut b =
-            bob.create_inbound_session(SessionConfig::version_2(), alice.curve25519_key(), &first).unwrap().session;
+        let (mut a, mut b) = crate::test_fixtures::olm_pair(SessionConfig::version_2(), b"first");
         let mut out = vec![crate::pickle::own::clone_session(&a), crate::pickle::own::clone_session(&b)];
         let late: Vec<OlmMessage> = (0..3).map(|i| b.encrypt([i])).collect();
         a.decrypt(&late[2]).unwrap();
