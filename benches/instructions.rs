@@ -17,6 +17,7 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
 mod common;
 // SAS and key backup (issue 15): their own module, the same protocol.
 mod instructions_sas_pk;

@@ -41,14 +41,7 @@ macro_rules! ops_of {
                 })
             }
         } else {
-            let alice = $lib::olm::Account::new();
-            let mut bob = $lib::olm::Account::new();
-            bob.generate_one_time_keys(1);
-            let otk = *bob.one_time_keys().values().next().unwrap();
-            let mut s = alice.create_outbound_session(Default::default(), bob.curve25519_key(), otk).unwrap();
-            let $lib::olm::OlmMessage::PreKey(m) = s.encrypt("hello").unwrap() else { panic!() };
-            let mut r = bob.create_inbound_session(Default::default(), alice.curve25519_key(), &m).unwrap().session;
-            s.decrypt(&r.encrypt("reply").unwrap()).unwrap();
+            let (s, _) = olm_pair_of!($lib);
             if op.ends_with("_encrypted") {
                 measured(|| {
                     for _ in 0..n {

@@ -27,6 +27,9 @@
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
+mod common;
+
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use vodozemac as vz;
@@ -62,22 +65,6 @@ fn history() -> Vec<(Vec<u8>, Vec<String>)> {
             (pickle, events)
         })
         .collect()
-}
-
-/// An established Olm session pair of one library (the receiver has answered once, so both
-/// sides are past the pre-key stage), as `(sender, receiver)`.
-macro_rules! olm_pair_of {
-    ($lib:ident) => {{
-        let alice = $lib::olm::Account::new();
-        let mut bob = $lib::olm::Account::new();
-        bob.generate_one_time_keys(1);
-        let otk = *bob.one_time_keys().values().next().unwrap();
-        let mut s = alice.create_outbound_session(Default::default(), bob.curve25519_key(), otk).unwrap();
-        let $lib::olm::OlmMessage::PreKey(m) = s.encrypt("hello").unwrap() else { panic!() };
-        let mut r = bob.create_inbound_session(Default::default(), alice.curve25519_key(), &m).unwrap().session;
-        s.decrypt(&r.encrypt("reply").unwrap()).unwrap();
-        (s, r)
-    }};
 }
 
 fn room_history(c: &mut Criterion) {

@@ -5,6 +5,25 @@
 
 pub mod groups;
 
+/// An established Olm session pair of one library (the receiver has answered once, so both
+/// sides are past the pre-key stage), as `(sender, receiver)`.
+/// (Generic over the library's crate name; benches that include this module without using it
+/// leave it unused.)
+#[allow(unused_macros)]
+macro_rules! olm_pair_of {
+    ($lib:ident) => {{
+        let alice = $lib::olm::Account::new();
+        let mut bob = $lib::olm::Account::new();
+        bob.generate_one_time_keys(1);
+        let otk = *bob.one_time_keys().values().next().unwrap();
+        let mut s = alice.create_outbound_session(Default::default(), bob.curve25519_key(), otk).unwrap();
+        let $lib::olm::OlmMessage::PreKey(m) = s.encrypt("hello").unwrap() else { panic!() };
+        let mut r = bob.create_inbound_session(Default::default(), alice.curve25519_key(), &m).unwrap().session;
+        s.decrypt(&r.encrypt("reply").unwrap()).unwrap();
+        (s, r)
+    }};
+}
+
 use criterion::Criterion;
 use std::time::Duration;
 
